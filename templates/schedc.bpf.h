@@ -1,0 +1,464 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * schedc.bpf.h - the one header every schedc-generated scheduler includes.
+ *
+ * Why we do not include a generated vmlinux.h: schedc must produce one
+ * object that loads on every sched_ext kernel (6.12 and newer). The few
+ * kernel types the generated code touches are declared here with
+ * preserve_access_index, so libbpf relocates every field access against the
+ * running kernel's BTF (CO-RE), and kernel enum values are read only through
+ * bpf_core_enum_value(), because some of them differ between kernels (for
+ * example SCX_ENQ_HEAD is 1 << 4 on 6.12 and 1 << 16 on 7.x).
+ *
+ * Build with: clang -g -O2 -target bpf -mcpu=v3 -fwrapv -D__TARGET_ARCH_x86
+ *             -I <dir holding bpf/bpf_helpers.h from libbpf 1.7> -I templates
+ */
+#ifndef SCHEDC_BPF_H
+#define SCHEDC_BPF_H
+
+/* -------------------------------------------------------------------------
+ * Basic integer types. Defined here (not taken from <linux/types.h>) so the
+ * build needs no kernel or libc headers on the host.
+ * ---------------------------------------------------------------------- */
+typedef unsigned char __u8;
+typedef signed char __s8;
+typedef unsigned short __u16;
+typedef short __s16;
+typedef unsigned int __u32;
+typedef int __s32;
+typedef unsigned long long __u64;
+typedef long long __s64;
+typedef __u16 __be16;
+typedef __u32 __be32;
+typedef __u32 __wsum;
+
+typedef __u8 u8;
+typedef __s8 s8;
+typedef __u16 u16;
+typedef __s16 s16;
+typedef __u32 u32;
+typedef __s32 s32;
+typedef __u64 u64;
+typedef __s64 s64;
+typedef _Bool bool;
+#define true 1
+#define false 0
+#define NULL ((void *)0)
+
+#define S64_MIN ((s64)(1ULL << 63))
+
+/* Stable UAPI values (include/uapi/linux/bpf.h); these never change. */
+#define BPF_MAP_TYPE_ARRAY 2
+#define BPF_MAP_TYPE_TASK_STORAGE 29
+#define BPF_F_NO_PREALLOC 1
+#define BPF_LOCAL_STORAGE_GET_F_CREATE 1
+#define BPF_ANY 0
+
+/* Opaque state of an open-coded numeric iterator (UAPI), needed by bpf_for. */
+struct bpf_iter_num {
+	__u64 __opaque[1];
+} __attribute__((aligned(8)));
+
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+
+/* -------------------------------------------------------------------------
+ * Kernel types. Only the members schedc reads are listed; CO-RE finds their
+ * real offsets in the running kernel, so the layout here is irrelevant.
+ * ---------------------------------------------------------------------- */
+struct cpumask {
+	unsigned long bits[1];
+} __attribute__((preserve_access_index));
+
+struct bpf_cpumask {
+	struct cpumask cpumask;
+} __attribute__((preserve_access_index));
+
+struct sched_ext_entity {
+	u32 weight;	/* 1..10000, 100 for nice 0 */
+	u64 slice;	/* remaining slice of a running task, ns */
+	u64 dsq_vtime;	/* vtime the task was last queued with */
+} __attribute__((preserve_access_index));
+
+struct task_struct {
+	unsigned int flags;
+	int pid;
+	int tgid;
+	int prio;
+	int static_prio;
+	int nr_cpus_allowed;
+	const struct cpumask *cpus_ptr;
+	unsigned long nvcsw;
+	char comm[16];
+	struct sched_ext_entity scx;
+} __attribute__((preserve_access_index));
+
+struct scx_init_task_args {
+	bool fork;
+} __attribute__((preserve_access_index));
+
+struct scx_exit_task_args;
+
+/* The kernel's exit_info: a 7.x kernel adds members; CO-RE copes. */
+struct scx_exit_info {
+	int kind;
+	s64 exit_code;
+	const char *reason;
+	char *msg;
+} __attribute__((preserve_access_index));
+
+/*
+ * struct_ops maps are matched to the kernel's struct sched_ext_ops member by
+ * member *name* (libbpf does that, not CO-RE), so this declaration only needs
+ * the callbacks and fields schedc can set. Every member listed exists on 6.12;
+ * newer kernels reorder some (cpu_acquire moved to the end in 7.x), which the
+ * name matching makes harmless. Unset members stay zero = kernel default.
+ */
+struct sched_ext_ops {
+	s32 (*select_cpu)(struct task_struct *p, s32 prev_cpu, u64 wake_flags);
+	void (*enqueue)(struct task_struct *p, u64 enq_flags);
+	void (*dequeue)(struct task_struct *p, u64 deq_flags);
+	void (*dispatch)(s32 cpu, struct task_struct *prev);
+	void (*tick)(struct task_struct *p);
+	void (*runnable)(struct task_struct *p, u64 enq_flags);
+	void (*running)(struct task_struct *p);
+	void (*stopping)(struct task_struct *p, bool runnable);
+	void (*quiescent)(struct task_struct *p, u64 deq_flags);
+	void (*set_weight)(struct task_struct *p, u32 weight);
+	s32 (*init_task)(struct task_struct *p, struct scx_init_task_args *args);
+	void (*exit_task)(struct task_struct *p, struct scx_exit_task_args *args);
+	void (*enable)(struct task_struct *p);
+	void (*disable)(struct task_struct *p);
+	void (*cpu_online)(s32 cpu);
+	void (*cpu_offline)(s32 cpu);
+	s32 (*init)(void);
+	void (*exit)(struct scx_exit_info *info);
+	u32 dispatch_max_batch;
+	u64 flags;
+	u32 timeout_ms;
+	char name[128];
+};
+
+/*
+ * Kernel enums. The values below are placeholders for the compiler: every
+ * use goes through bpf_core_enum_value(), which libbpf rewrites with the
+ * running kernel's value at load time.
+ */
+enum scx_dsq_id_flags {
+	SCX_DSQ_INVALID = 0x8000000000000000ULL,
+	SCX_DSQ_GLOBAL = 0x8000000000000001ULL,
+	SCX_DSQ_LOCAL = 0x8000000000000002ULL,
+	SCX_DSQ_LOCAL_ON = 0xc000000000000000ULL,
+};
+enum scx_enq_flags {
+	SCX_ENQ_WAKEUP = 1ULL,
+	SCX_ENQ_HEAD = 1ULL << 4,
+	SCX_ENQ_PREEMPT = 1ULL << 32,
+	SCX_ENQ_LAST = 1ULL << 41,
+};
+enum scx_kick_flags {
+	SCX_KICK_IDLE = 1,
+	SCX_KICK_PREEMPT = 2,
+};
+enum scx_wake_flags {
+	SCX_WAKE_FORK = 4,
+	SCX_WAKE_TTWU = 8,
+	SCX_WAKE_SYNC = 16,
+};
+enum scx_pick_idle_cpu_flags {
+	SCX_PICK_IDLE_CORE = 1,
+};
+enum scx_ops_flags {
+	SCX_OPS_KEEP_BUILTIN_IDLE = 1,
+	SCX_OPS_ENQ_LAST = 2,
+	SCX_OPS_ENQ_EXITING = 4,
+	SCX_OPS_SWITCH_PARTIAL = 8,
+};
+enum scx_exit_kind {
+	SCX_EXIT_NONE = 0,
+	SCX_EXIT_DONE = 1,
+	SCX_EXIT_UNREG = 64,
+	SCX_EXIT_ERROR = 1024,
+};
+enum scx_public_consts {
+	SCX_SLICE_DFL = 20000000ULL,
+};
+
+#define SCHEDC_DSQ_GLOBAL	((u64)bpf_core_enum_value(enum scx_dsq_id_flags, SCX_DSQ_GLOBAL))
+#define SCHEDC_DSQ_LOCAL	((u64)bpf_core_enum_value(enum scx_dsq_id_flags, SCX_DSQ_LOCAL))
+/* The local DSQ of a given CPU. */
+#define SCHEDC_DSQ_LOCAL_ON(cpu) \
+	((u64)bpf_core_enum_value(enum scx_dsq_id_flags, SCX_DSQ_LOCAL_ON) | (u64)(u32)(cpu))
+#define SCHEDC_ENQ_WAKEUP	((u64)bpf_core_enum_value(enum scx_enq_flags, SCX_ENQ_WAKEUP))
+#define SCHEDC_ENQ_HEAD		((u64)bpf_core_enum_value(enum scx_enq_flags, SCX_ENQ_HEAD))
+#define SCHEDC_ENQ_PREEMPT	((u64)bpf_core_enum_value(enum scx_enq_flags, SCX_ENQ_PREEMPT))
+#define SCHEDC_KICK_IDLE	((u64)bpf_core_enum_value(enum scx_kick_flags, SCX_KICK_IDLE))
+#define SCHEDC_KICK_PREEMPT	((u64)bpf_core_enum_value(enum scx_kick_flags, SCX_KICK_PREEMPT))
+#define SCHEDC_WAKE_SYNC	((u64)bpf_core_enum_value(enum scx_wake_flags, SCX_WAKE_SYNC))
+#define SCHEDC_PICK_IDLE_CORE	((u64)bpf_core_enum_value(enum scx_pick_idle_cpu_flags, SCX_PICK_IDLE_CORE))
+#define SCHEDC_SLICE_DFL	((u64)bpf_core_enum_value(enum scx_public_consts, SCX_SLICE_DFL))
+
+/*
+ * User DSQ ids. Ids with bit 63 set are the kernel's built-in queues, so
+ * user queues must stay below it. Per-CPU queues use the CPU number as id;
+ * named shared queues are numbered from SCHEDC_SHARED_DSQ_BASE so they can
+ * never collide with a CPU id.
+ */
+#define SCHEDC_SHARED_DSQ_BASE	(1ULL << 32)
+#define SCHEDC_SHARED_DSQ(n)	(SCHEDC_SHARED_DSQ_BASE + (u64)(n))
+
+/* task_struct->flags bits (include/linux/sched.h), stable for years. */
+#define SCHEDC_PF_KTHREAD	0x00200000
+
+/* -------------------------------------------------------------------------
+ * kfuncs. Those present on every sched_ext kernel are plain __ksym; those
+ * renamed between 6.12 (scx_bpf_dispatch*, scx_bpf_consume) and 6.13+
+ * (scx_bpf_dsq_insert*, scx_bpf_dsq_move_to_local) are __weak so that the
+ * missing generation resolves to 0 and bpf_ksym_exists() picks the other.
+ * ---------------------------------------------------------------------- */
+s32 scx_bpf_create_dsq(u64 dsq_id, s32 node) __ksym;
+s32 scx_bpf_dsq_nr_queued(u64 dsq_id) __ksym;
+void scx_bpf_kick_cpu(s32 cpu, u64 flags) __ksym;
+u32 scx_bpf_nr_cpu_ids(void) __ksym;
+s32 scx_bpf_task_cpu(const struct task_struct *p) __ksym;
+s32 scx_bpf_select_cpu_dfl(struct task_struct *p, s32 prev_cpu, u64 wake_flags,
+			   bool *is_idle) __ksym;
+s32 scx_bpf_pick_idle_cpu(const struct cpumask *cpus_allowed, u64 flags) __ksym;
+bool scx_bpf_test_and_clear_cpu_idle(s32 cpu) __ksym;
+const struct cpumask *scx_bpf_get_idle_smtmask(void) __ksym;
+void scx_bpf_put_idle_cpumask(const struct cpumask *mask) __ksym;
+void scx_bpf_error_bstr(char *fmt, unsigned long long *data, u32 data__sz) __ksym;
+bool bpf_cpumask_test_cpu(u32 cpu, const struct cpumask *cpumask) __ksym;
+
+/* 6.13 and newer */
+void scx_bpf_dsq_insert(struct task_struct *p, u64 dsq_id, u64 slice,
+			u64 enq_flags) __ksym __weak;
+void scx_bpf_dsq_insert_vtime(struct task_struct *p, u64 dsq_id, u64 slice,
+			      u64 vtime, u64 enq_flags) __ksym __weak;
+bool scx_bpf_dsq_move_to_local(u64 dsq_id) __ksym __weak;
+/* 6.12 (removed in 6.19) */
+void scx_bpf_dispatch(struct task_struct *p, u64 dsq_id, u64 slice,
+		      u64 enq_flags) __ksym __weak;
+void scx_bpf_dispatch_vtime(struct task_struct *p, u64 dsq_id, u64 slice,
+			    u64 vtime, u64 enq_flags) __ksym __weak;
+bool scx_bpf_consume(u64 dsq_id) __ksym __weak;
+
+/* Queue @p on @dsq_id in FIFO order with a slice of @slice ns. */
+static __always_inline void schedc_insert(struct task_struct *p, u64 dsq_id,
+					  u64 slice, u64 enq_flags)
+{
+	if (bpf_ksym_exists(scx_bpf_dsq_insert))
+		scx_bpf_dsq_insert(p, dsq_id, slice, enq_flags);
+	else
+		scx_bpf_dispatch(p, dsq_id, slice, enq_flags);
+}
+
+/* Queue @p on user DSQ @dsq_id ordered by @vtime (built-in DSQs are FIFO only). */
+static __always_inline void schedc_insert_vtime(struct task_struct *p, u64 dsq_id,
+						u64 slice, u64 vtime, u64 enq_flags)
+{
+	if (bpf_ksym_exists(scx_bpf_dsq_insert_vtime))
+		scx_bpf_dsq_insert_vtime(p, dsq_id, slice, vtime, enq_flags);
+	else
+		scx_bpf_dispatch_vtime(p, dsq_id, slice, vtime, enq_flags);
+}
+
+/* From ops.dispatch: move the first task of @dsq_id to this CPU's local DSQ. */
+static __always_inline bool schedc_move_to_local(u64 dsq_id)
+{
+	if (bpf_ksym_exists(scx_bpf_dsq_move_to_local))
+		return scx_bpf_dsq_move_to_local(dsq_id);
+	return scx_bpf_consume(dsq_id);
+}
+
+/* Report a fatal scheduler error; the kernel then ejects the scheduler. */
+#define schedc_error(fmt, args...)						\
+({										\
+	static char ___fmt[] = fmt;						\
+	unsigned long long ___param[___bpf_narg(args)];				\
+	_Pragma("GCC diagnostic push")						\
+	_Pragma("GCC diagnostic ignored \"-Wint-conversion\"")			\
+	___bpf_fill(___param, args);						\
+	_Pragma("GCC diagnostic pop")						\
+	scx_bpf_error_bstr(___fmt, ___param, sizeof(___param));			\
+})
+
+/* -------------------------------------------------------------------------
+ * Idle-CPU selection, one helper per preference of the policy language.
+ * Each returns a CPU it has claimed (its idle bit cleared, so no other waker
+ * takes it) or -1. Call them only from ops.select_cpu.
+ * ---------------------------------------------------------------------- */
+
+/* A task allowed on a single CPU: that CPU, if it is idle. */
+static __always_inline s32 schedc_idle_pinned(struct task_struct *p, s32 prev_cpu)
+{
+	if (p->nr_cpus_allowed != 1)
+		return -1;
+	return scx_bpf_test_and_clear_cpu_idle(prev_cpu) ? prev_cpu : -1;
+}
+
+/* The previous CPU, if it and all its SMT siblings are idle. */
+static __always_inline s32 schedc_idle_prev_core(struct task_struct *p, s32 prev_cpu)
+{
+	const struct cpumask *smt = scx_bpf_get_idle_smtmask();
+	bool whole_core_idle = bpf_cpumask_test_cpu(prev_cpu, smt);
+
+	scx_bpf_put_idle_cpumask(smt);
+	if (whole_core_idle && bpf_cpumask_test_cpu(prev_cpu, p->cpus_ptr) &&
+	    scx_bpf_test_and_clear_cpu_idle(prev_cpu))
+		return prev_cpu;
+	return -1;
+}
+
+/* Any allowed CPU whose whole core is idle. */
+static __always_inline s32 schedc_idle_any_core(struct task_struct *p)
+{
+	s32 cpu = scx_bpf_pick_idle_cpu(p->cpus_ptr, SCHEDC_PICK_IDLE_CORE);
+
+	return cpu >= 0 ? cpu : -1;
+}
+
+/* The previous CPU, if idle. */
+static __always_inline s32 schedc_idle_prev(struct task_struct *p, s32 prev_cpu)
+{
+	if (bpf_cpumask_test_cpu(prev_cpu, p->cpus_ptr) &&
+	    scx_bpf_test_and_clear_cpu_idle(prev_cpu))
+		return prev_cpu;
+	return -1;
+}
+
+/* Any idle allowed CPU. */
+static __always_inline s32 schedc_idle_any(struct task_struct *p)
+{
+	s32 cpu = scx_bpf_pick_idle_cpu(p->cpus_ptr, 0);
+
+	return cpu >= 0 ? cpu : -1;
+}
+
+/*
+ * The kernel's own choice (prefers prev_cpu, wake-affine, idle cores). Sets
+ * *is_idle when the returned CPU was idle and has been claimed; when it is
+ * false the returned CPU is only a hint.
+ */
+static __always_inline s32 schedc_select_cpu_default(struct task_struct *p, s32 prev_cpu,
+						     u64 wake_flags, bool *is_idle)
+{
+	return scx_bpf_select_cpu_dfl(p, prev_cpu, wake_flags, is_idle);
+}
+
+/* -------------------------------------------------------------------------
+ * Arithmetic with defined results for every input: the policy language has
+ * no undefined behaviour, so x / 0 == 0, x % 0 == 0 and S64_MIN / -1 wraps
+ * to S64_MIN. Signed division is built from unsigned division because the
+ * sdiv/smod instructions need cpu v4, and schedc targets v3.
+ * ---------------------------------------------------------------------- */
+static __always_inline u64 schedc_udiv(u64 a, u64 b)
+{
+	return b ? a / b : 0;
+}
+
+static __always_inline u64 schedc_umod(u64 a, u64 b)
+{
+	return b ? a % b : 0;
+}
+
+/* |x| as u64; exact for S64_MIN too. */
+static __always_inline u64 schedc_uabs(s64 x)
+{
+	return x < 0 ? -(u64)x : (u64)x;
+}
+
+/* C semantics: the quotient truncates toward zero. */
+static __always_inline s64 schedc_sdiv(s64 a, s64 b)
+{
+	u64 q;
+
+	if (!b)
+		return 0;
+	q = schedc_uabs(a) / schedc_uabs(b);
+	return (s64)((a < 0) != (b < 0) ? -q : q);
+}
+
+/* C semantics: the remainder has the sign of the dividend. */
+static __always_inline s64 schedc_smod(s64 a, s64 b)
+{
+	u64 r;
+
+	if (!b)
+		return 0;
+	r = schedc_uabs(a) % schedc_uabs(b);
+	return (s64)(a < 0 ? -r : r);
+}
+
+/* -------------------------------------------------------------------------
+ * Task name match. The kernel stores comm truncated to 15 characters, so a
+ * longer literal is compared on its first 15 characters only: that is the
+ * name the kernel would have stored for it. Use via SCHEDC_COMM_EQ(p, "x")
+ * so the literal's length is a compile-time constant and the loop unrolls.
+ * ---------------------------------------------------------------------- */
+#define SCHEDC_COMM_LEN 16
+
+static __always_inline bool schedc_comm_eq(const struct task_struct *p,
+					   const char *lit, u32 lit_size)
+{
+	/* Characters to compare, without the literal's NUL. */
+	u32 n = lit_size - 1 < SCHEDC_COMM_LEN - 1 ? lit_size - 1 : SCHEDC_COMM_LEN - 1;
+	int i;
+
+#pragma unroll
+	for (i = 0; i < SCHEDC_COMM_LEN; i++) {
+		char want = i < n ? lit[i] : 0;
+
+		if (p->comm[i] != want)
+			return false;
+		if (!want)
+			break;
+	}
+	return true;
+}
+
+#define SCHEDC_COMM_EQ(p, lit) schedc_comm_eq((p), "" lit "", sizeof(lit))
+
+/* -------------------------------------------------------------------------
+ * Exit record. ops.exit copies the kernel's exit_info here so the runtime
+ * can tell the user why the scheduler stopped (read from .bss after detach).
+ * The runtime reads it by this exact name and layout.
+ * ---------------------------------------------------------------------- */
+struct schedc_exit_info {
+	s32 kind;
+	s64 exit_code;
+	char reason[128];
+	char msg[1024];
+};
+
+struct schedc_exit_info schedc_exit;
+
+static __always_inline void schedc_record_exit(struct scx_exit_info *ei)
+{
+	schedc_exit.exit_code = BPF_CORE_READ(ei, exit_code);
+	bpf_probe_read_kernel_str(schedc_exit.reason, sizeof(schedc_exit.reason),
+				  BPF_CORE_READ(ei, reason));
+	bpf_probe_read_kernel_str(schedc_exit.msg, sizeof(schedc_exit.msg),
+				  BPF_CORE_READ(ei, msg));
+	/* Written last: a non-zero kind tells the runtime the record is complete. */
+	schedc_exit.kind = BPF_CORE_READ(ei, kind);
+}
+
+/* -------------------------------------------------------------------------
+ * Declaring callbacks and the manifest.
+ * ---------------------------------------------------------------------- */
+#define SCHEDC_OPS(name, args...)		SEC("struct_ops/" #name) BPF_PROG(name, ##args)
+/* ops.init and others that may sleep (e.g. to call scx_bpf_create_dsq). */
+#define SCHEDC_OPS_SLEEPABLE(name, args...)	SEC("struct_ops.s/" #name) BPF_PROG(name, ##args)
+
+/*
+ * The JSON manifest: the runtime reads it from this ELF section of the
+ * object file (libbpf ignores sections it does not know).
+ */
+#define SCHEDC_MANIFEST(json) \
+	const char schedc_manifest[] SEC(".schedc.manifest") = json
+
+char _license[] SEC("license") = "GPL";
+
+#endif /* SCHEDC_BPF_H */
