@@ -1,0 +1,124 @@
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Once;
+use std::time::{Duration, Instant};
+
+use crate::manifest::StatInfo;
+use crate::scheduler::{ExitInfo, OpenOptions, ProgStats, Scheduler};
+use crate::value::Value;
+use crate::Error;
+
+/// How [`run`] runs a scheduler.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    pub open: OpenOptions,
+    /// Stop after this long; `None` runs until a signal or an ejection.
+    pub duration: Option<Duration>,
+    /// How often `on_tick` is called.
+    pub interval: Duration,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions { open: OpenOptions::default(), duration: None, interval: Duration::from_secs(1) }
+    }
+}
+
+/// Why [`run`] stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StopReason {
+    /// The requested duration elapsed.
+    DurationElapsed,
+    /// SIGINT (Ctrl-C) or SIGTERM arrived.
+    Signal,
+    /// The kernel stopped the scheduler on its own (an error, a stall, or
+    /// SysRq-S); `RunReport::exit` says why.
+    Ejected,
+}
+
+/// The outcome of a [`run`].
+#[derive(Debug, Clone)]
+pub struct RunReport {
+    pub scheduler: String,
+    pub reason: StopReason,
+    /// The kernel's exit record: for a requested stop it is normally
+    /// SCX_EXIT_UNREG; for an ejection, the error.
+    pub exit: Option<ExitInfo>,
+    /// The statistics after the scheduler stopped.
+    pub stats: Vec<(StatInfo, Value)>,
+    pub verifier: Vec<ProgStats>,
+    pub ran_for: Duration,
+}
+
+static STOP: AtomicBool = AtomicBool::new(false);
+
+extern "C" fn on_signal(_sig: libc::c_int) {
+    STOP.store(true, Ordering::SeqCst);
+}
+
+/// Makes SIGINT and SIGTERM set STOP instead of killing the process, so the
+/// scheduler is detached and its statistics reported.
+fn install_signal_handlers() {
+    static INSTALL: Once = Once::new();
+    INSTALL.call_once(|| {
+        for sig in [libc::SIGINT, libc::SIGTERM] {
+            // SAFETY: the handler only stores to an atomic, which is
+            // async-signal-safe; the sigaction struct is fully initialised.
+            unsafe {
+                let mut sa: libc::sigaction = std::mem::zeroed();
+                sa.sa_sigaction = on_signal as extern "C" fn(libc::c_int) as usize;
+                libc::sigemptyset(&mut sa.sa_mask);
+                libc::sigaction(sig, &sa, std::ptr::null_mut());
+            }
+        }
+    });
+}
+
+/// Loads and attaches the scheduler at `path`, calls `on_tick` with its
+/// statistics every `opts.interval`, and detaches it when `opts.duration`
+/// has elapsed, on SIGINT/SIGTERM, or when the kernel ejects it.
+///
+/// `on_tick` is called once just after attaching (`scheduler` is then
+/// attached) and after every interval.
+pub fn run<F>(path: impl AsRef<Path>, opts: &RunOptions, mut on_tick: F) -> Result<RunReport, Error>
+where
+    F: FnMut(&Scheduler, &[(StatInfo, Value)]),
+{
+    install_signal_handlers();
+    STOP.store(false, Ordering::SeqCst);
+
+    let mut sched = Scheduler::open_with(path, &opts.open)?;
+    sched.attach()?;
+    let started = Instant::now();
+    on_tick(&sched, &sched.read_stats()?);
+
+    let step = Duration::from_millis(50).min(opts.interval);
+    let mut next_tick = started + opts.interval;
+    let reason = loop {
+        if STOP.load(Ordering::SeqCst) {
+            break StopReason::Signal;
+        }
+        if !sched.is_attached() {
+            break StopReason::Ejected;
+        }
+        let now = Instant::now();
+        if opts.duration.is_some_and(|d| now >= started + d) {
+            break StopReason::DurationElapsed;
+        }
+        if now >= next_tick {
+            on_tick(&sched, &sched.read_stats()?);
+            next_tick += opts.interval;
+        }
+        std::thread::sleep(step);
+    };
+    let ran_for = started.elapsed();
+    sched.detach();
+    Ok(RunReport {
+        scheduler: sched.manifest().scheduler.clone(),
+        reason,
+        exit: sched.exit_info()?,
+        stats: sched.read_stats()?,
+        verifier: sched.verifier_stats().to_vec(),
+        ran_for,
+    })
+}

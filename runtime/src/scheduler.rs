@@ -1,0 +1,446 @@
+use std::collections::HashMap;
+use std::mem::size_of;
+use std::os::fd::AsFd;
+use std::os::fd::AsRawFd;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use libbpf_rs::btf::types::DataSec;
+use libbpf_rs::{AsRawLibbpf, Btf, Link, MapCore, MapFlags, MapType, Object, ObjectBuilder, OpenObject, PrintLevel};
+
+use crate::manifest::{Manifest, ParamInfo, StatInfo, ValueType, KNOWN_FACTS};
+use crate::sys;
+use crate::value::{check_range, parse_override, Value};
+use crate::Error;
+
+/// Name and layout of the exit record every schedc scheduler keeps
+/// (`struct schedc_exit_info schedc_exit` in schedc.bpf.h).
+const EXIT_SYMBOL: &str = "schedc_exit";
+const EXIT_SIZE: usize = 8 + 8 + 128 + 1024;
+const EXIT_REASON: std::ops::Range<usize> = 16..16 + 128;
+const EXIT_MSG: std::ops::Range<usize> = 16 + 128..EXIT_SIZE;
+
+/// How to open a scheduler.
+#[derive(Debug, Clone, Default)]
+pub struct OpenOptions {
+    /// Parameter settings as (name, value text), e.g. ("slice_max", "2ms").
+    pub overrides: Vec<(String, String)>,
+}
+
+/// What the verifier did with one program.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProgStats {
+    /// The program's (function's) name.
+    pub prog: String,
+    /// Instructions the verifier processed: the "processed N insns" of its
+    /// log, read back from the kernel's `bpf_prog_info.verified_insns`.
+    pub verified_insns: u32,
+    /// Instructions in the program as loaded.
+    pub insns: usize,
+}
+
+/// Why the kernel stopped a scheduler, as its `ops.exit` recorded it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExitInfo {
+    /// `enum scx_exit_kind`.
+    pub kind: i32,
+    pub exit_code: i64,
+    pub reason: String,
+    pub msg: String,
+}
+
+impl ExitInfo {
+    /// The kernel's name for `kind`, e.g. `SCX_EXIT_UNREG`.
+    pub fn kind_name(&self) -> &'static str {
+        match self.kind {
+            0 => "SCX_EXIT_NONE",
+            1 => "SCX_EXIT_DONE",
+            64 => "SCX_EXIT_UNREG",
+            65 => "SCX_EXIT_UNREG_BPF",
+            66 => "SCX_EXIT_UNREG_KERN",
+            67 => "SCX_EXIT_SYSRQ",
+            68 => "SCX_EXIT_PARENT",
+            1024 => "SCX_EXIT_ERROR",
+            1025 => "SCX_EXIT_ERROR_BPF",
+            1026 => "SCX_EXIT_ERROR_STALL",
+            _ => "SCX_EXIT_UNKNOWN",
+        }
+    }
+
+    /// Whether the scheduler was ejected because of an error (kind >= 1024)
+    /// rather than stopped on request.
+    pub fn is_error(&self) -> bool {
+        self.kind >= 1024
+    }
+}
+
+impl std::fmt::Display for ExitInfo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} ({})", self.kind_name(), self.reason)?;
+        if !self.msg.is_empty() {
+            write!(f, ": {}", self.msg)?;
+        }
+        Ok(())
+    }
+}
+
+/// Where a global lives in the object's data sections.
+#[derive(Debug, Clone)]
+struct VarLoc {
+    section: String,
+    offset: usize,
+    size: usize,
+}
+
+/// A loaded schedc scheduler; attached after [`Scheduler::attach`],
+/// detached when dropped.
+pub struct Scheduler {
+    // Declared first so it is dropped (detached) before the object.
+    link: Option<Link>,
+    object: Object,
+    path: PathBuf,
+    manifest: Manifest,
+    params: Vec<(ParamInfo, Value)>,
+    vars: HashMap<String, VarLoc>,
+    verifier: Vec<ProgStats>,
+}
+
+impl std::fmt::Debug for Scheduler {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Scheduler")
+            .field("path", &self.path)
+            .field("scheduler", &self.manifest.scheduler)
+            .field("attached", &self.link.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+/// libbpf's warnings (which carry the verifier log when a load fails),
+/// collected while the runtime loads or attaches something.
+static LIBBPF_LOG: Mutex<String> = Mutex::new(String::new());
+
+fn collect_libbpf_log(_level: PrintLevel, msg: String) {
+    if let Ok(mut log) = LIBBPF_LOG.lock() {
+        log.push_str(&msg);
+    }
+}
+
+fn start_libbpf_log() {
+    LIBBPF_LOG.lock().map(|mut l| l.clear()).ok();
+    libbpf_rs::set_print(Some((PrintLevel::Warn, collect_libbpf_log)));
+}
+
+fn take_libbpf_log() -> String {
+    LIBBPF_LOG.lock().map(|mut l| std::mem::take(&mut *l)).unwrap_or_default()
+}
+
+impl Scheduler {
+    /// Opens and loads the scheduler at `path` with parameter `overrides`
+    /// (name, value text). See [`Scheduler::open_with`].
+    pub fn open(path: impl AsRef<Path>, overrides: &[(String, String)]) -> Result<Scheduler, Error> {
+        Scheduler::open_with(path, &OpenOptions { overrides: overrides.to_vec() })
+    }
+
+    /// Checks the system and the object, sets machine facts and parameter
+    /// values, and loads the object into the kernel. Does not attach.
+    pub fn open_with(path: impl AsRef<Path>, opts: &OpenOptions) -> Result<Scheduler, Error> {
+        let path = path.as_ref().to_path_buf();
+        let manifest = Manifest::from_object(&path)?;
+        let params = resolve_params(&manifest, &opts.overrides)?;
+        sys::preflight()?;
+
+        start_libbpf_log();
+        let load_err = |source| Error::Load { path: path.clone(), log: take_libbpf_log(), source };
+        let mut open = ObjectBuilder::default().open_file(&path).map_err(load_err)?;
+        let vars = data_section_vars(&open)?;
+        let rodata = rodata_values(&manifest, &params, &vars)?;
+        let mut map = open
+            .maps_mut()
+            .find(|m| m.name().to_string_lossy().ends_with(".rodata"))
+            .filter(|_| !rodata.is_empty());
+        if let Some(map) = map.as_mut() {
+            let data = map.initial_value_mut().ok_or_else(|| Error::Symbol {
+                symbol: ".rodata".into(),
+                reason: "libbpf gave no initial value for .rodata".into(),
+            })?;
+            for (loc, value) in rodata {
+                let bytes = value.to_bytes();
+                data[loc.offset..loc.offset + bytes.len()].copy_from_slice(&bytes);
+            }
+        }
+        drop(map);
+
+        let object = open.load().map_err(load_err)?;
+        take_libbpf_log();
+        let verifier = verifier_stats(&object);
+        Ok(Scheduler { link: None, object, path, manifest, params, vars, verifier })
+    }
+
+    /// Checks, without root or sched_ext, that `path` is a schedc object
+    /// libbpf can open and that every global its manifest names exists
+    /// with the right section and size. Returns the manifest.
+    pub fn check_object(path: impl AsRef<Path>) -> Result<Manifest, Error> {
+        let path = path.as_ref();
+        let manifest = Manifest::from_object(path)?;
+        let params = resolve_params(&manifest, &[])?;
+        start_libbpf_log();
+        let open = ObjectBuilder::default()
+            .open_file(path)
+            .map_err(|source| Error::Load { path: path.into(), log: take_libbpf_log(), source })?;
+        take_libbpf_log();
+        let vars = data_section_vars(&open)?;
+        rodata_values(&manifest, &params, &vars)?;
+        Ok(manifest)
+    }
+
+    pub fn manifest(&self) -> &Manifest {
+        &self.manifest
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Every parameter with the value it was loaded with.
+    pub fn params(&self) -> &[(ParamInfo, Value)] {
+        &self.params
+    }
+
+    /// Per-program verifier statistics, in the object's program order.
+    pub fn verifier_stats(&self) -> &[ProgStats] {
+        &self.verifier
+    }
+
+    /// Attaches the scheduler: from now on the kernel schedules with it.
+    pub fn attach(&mut self) -> Result<(), Error> {
+        if self.link.is_some() {
+            return Ok(());
+        }
+        start_libbpf_log();
+        let mut map = self
+            .object
+            .maps_mut()
+            .find(|m| m.map_type() == MapType::StructOps)
+            .ok_or_else(|| Error::Symbol {
+                symbol: "struct sched_ext_ops".into(),
+                reason: "the object defines no struct_ops map".into(),
+            })?;
+        match map.attach_struct_ops() {
+            Ok(link) => {
+                take_libbpf_log();
+                self.link = Some(link);
+                Ok(())
+            }
+            Err(source) => {
+                let mut log = take_libbpf_log();
+                if let Some(st) = sys::read_sched_ext_state().filter(|s| s.state != "disabled") {
+                    if let Some(name) = st.ops.filter(|n| *n != self.manifest.scheduler) {
+                        return Err(Error::AlreadyAttached { name });
+                    }
+                }
+                if let Ok(Some(exit)) = self.exit_info() {
+                    log.push_str(&format!("the scheduler stopped: {exit}\n"));
+                }
+                Err(Error::Attach { log, source })
+            }
+        }
+    }
+
+    /// Detaches the scheduler (the kernel switches tasks back to the fair
+    /// class). Statistics and the exit record stay readable.
+    pub fn detach(&mut self) {
+        self.link = None;
+    }
+
+    /// Whether the scheduler is attached and the kernel has not ejected it.
+    pub fn is_attached(&self) -> bool {
+        self.link.is_some() && matches!(self.exit_info(), Ok(None))
+    }
+
+    /// Current value of every statistic in the manifest, in manifest order.
+    pub fn read_stats(&self) -> Result<Vec<(StatInfo, Value)>, Error> {
+        let mut sections: HashMap<&str, Vec<u8>> = HashMap::new();
+        let mut out = Vec::with_capacity(self.manifest.stats.len());
+        for stat in &self.manifest.stats {
+            let loc = &self.vars[&stat.symbol];
+            if !sections.contains_key(loc.section.as_str()) {
+                sections.insert(&loc.section, self.read_section(&loc.section)?);
+            }
+            let data = &sections[loc.section.as_str()];
+            out.push((stat.clone(), Value::from_bytes(stat.ty, &data[loc.offset..loc.offset + loc.size])));
+        }
+        Ok(out)
+    }
+
+    /// The exit record, once the kernel has stopped the scheduler (on
+    /// detach, or by ejecting it); `None` while it runs or if the object
+    /// keeps no `schedc_exit` record.
+    pub fn exit_info(&self) -> Result<Option<ExitInfo>, Error> {
+        let Some(loc) = self.vars.get(EXIT_SYMBOL).filter(|l| l.section == ".bss" && l.size == EXIT_SIZE)
+        else {
+            return Ok(None);
+        };
+        let data = self.read_section(".bss")?;
+        let rec = &data[loc.offset..loc.offset + EXIT_SIZE];
+        let kind = i32::from_ne_bytes(rec[0..4].try_into().unwrap());
+        if kind == 0 {
+            return Ok(None);
+        }
+        let text = |r: std::ops::Range<usize>| {
+            let b = &rec[r];
+            let end = b.iter().position(|&c| c == 0).unwrap_or(b.len());
+            String::from_utf8_lossy(&b[..end]).into_owned()
+        };
+        Ok(Some(ExitInfo {
+            kind,
+            exit_code: i64::from_ne_bytes(rec[8..16].try_into().unwrap()),
+            reason: text(EXIT_REASON),
+            msg: text(EXIT_MSG),
+        }))
+    }
+
+    fn read_section(&self, section: &str) -> Result<Vec<u8>, Error> {
+        let map = self
+            .object
+            .maps()
+            .find(|m| m.name().to_string_lossy().ends_with(section))
+            .ok_or_else(|| Error::Symbol { symbol: section.into(), reason: "no such map".into() })?;
+        map.lookup(&0u32.to_ne_bytes(), MapFlags::ANY)
+            .map_err(|source| Error::Bpf { what: "read the scheduler's data", source })?
+            .ok_or_else(|| Error::Symbol { symbol: section.into(), reason: "the map is empty".into() })
+    }
+}
+
+/// Default values overlaid with the overrides, range-checked.
+fn resolve_params(manifest: &Manifest, overrides: &[(String, String)]) -> Result<Vec<(ParamInfo, Value)>, Error> {
+    let mut params: Vec<(ParamInfo, Value)> = manifest.params.iter().map(|p| (p.clone(), p.default)).collect();
+    for (name, text) in overrides {
+        let slot = params.iter_mut().find(|(p, _)| p.name == *name).ok_or_else(|| Error::UnknownParam {
+            name: name.clone(),
+            known: manifest.params.iter().map(|p| p.name.clone()).collect(),
+        })?;
+        slot.1 = parse_override(&slot.0, text)?;
+    }
+    for (p, v) in &params {
+        check_range(p, *v)?;
+    }
+    Ok(params)
+}
+
+/// Every global of the object's .rodata/.bss/.data sections, from the BTF
+/// datasecs libbpf has laid out at open time.
+fn data_section_vars(open: &OpenObject) -> Result<HashMap<String, VarLoc>, Error> {
+    // SAFETY: the object pointer is valid while `open` is borrowed, and the
+    // Btf borrows it no longer than this function.
+    let obj = unsafe { open.as_libbpf_object().as_ref() };
+    let btf = Btf::from_bpf_object(obj)
+        .map_err(|source| Error::Bpf { what: "read the object's BTF", source })?
+        .ok_or_else(|| Error::Symbol { symbol: "BTF".into(), reason: "the object has no BTF; compile with -g".into() })?;
+    let mut vars = HashMap::new();
+    for sec in btf.type_by_kind::<DataSec<'_>>() {
+        let Some(sec_name) = sec.name().map(|n| n.to_string_lossy().into_owned()) else { continue };
+        if ![".rodata", ".bss", ".data"].contains(&sec_name.as_str()) {
+            continue;
+        }
+        for var in sec.iter() {
+            let Some(ty) = btf.type_by_id::<libbpf_rs::btf::BtfType<'_>>(var.ty) else { continue };
+            let Some(name) = ty.name() else { continue };
+            vars.insert(
+                name.to_string_lossy().into_owned(),
+                VarLoc { section: sec_name.clone(), offset: var.offset as usize, size: var.size },
+            );
+        }
+    }
+    Ok(vars)
+}
+
+/// Where each parameter and input goes in .rodata, and its value; also
+/// checks that every statistic exists.
+fn rodata_values(
+    manifest: &Manifest,
+    params: &[(ParamInfo, Value)],
+    vars: &HashMap<String, VarLoc>,
+) -> Result<Vec<(VarLoc, Value)>, Error> {
+    let mut rodata = Vec::new();
+    for (param, value) in params {
+        rodata.push((lookup_var(vars, &param.symbol, ".rodata", param.ty)?.clone(), *value));
+    }
+    for input in &manifest.inputs {
+        let value = match input.fact.as_str() {
+            "nr_cpus" => Value::Uint(sys::nr_online_cpus()),
+            "smt" => Value::Bool(sys::smt_active()),
+            _ => unreachable!("the manifest parser rejects unknown facts"),
+        };
+        debug_assert!(KNOWN_FACTS.contains(&(input.fact.as_str(), value.ty())));
+        rodata.push((lookup_var(vars, &input.symbol, ".rodata", value.ty())?.clone(), value));
+    }
+    for stat in &manifest.stats {
+        lookup_var(vars, &stat.symbol, ".bss", stat.ty)
+            .or_else(|_| lookup_var(vars, &stat.symbol, ".data", stat.ty))?;
+    }
+    Ok(rodata)
+}
+
+fn lookup_var<'a>(vars: &'a HashMap<String, VarLoc>, symbol: &str, section: &str, ty: ValueType) -> Result<&'a VarLoc, Error> {
+    let err = |reason: String| Error::Symbol { symbol: symbol.into(), reason };
+    let loc = vars.get(symbol).ok_or_else(|| err(format!("there is no global {symbol}")))?;
+    if loc.section != section {
+        return Err(err(format!("it is in {} where it should be in {section}", loc.section)));
+    }
+    if loc.size != ty.size() {
+        return Err(err(format!("it is {} bytes where a {} is {}", loc.size, ty.name(), ty.size())));
+    }
+    Ok(loc)
+}
+
+fn verifier_stats(object: &Object) -> Vec<ProgStats> {
+    object
+        .progs()
+        .map(|prog| {
+            let mut info = libbpf_rs::libbpf_sys::bpf_prog_info::default();
+            let mut len = size_of::<libbpf_rs::libbpf_sys::bpf_prog_info>() as u32;
+            // SAFETY: info is a valid, writable bpf_prog_info of `len` bytes.
+            let ret = unsafe {
+                libbpf_rs::libbpf_sys::bpf_prog_get_info_by_fd(
+                    prog.as_fd().as_raw_fd(),
+                    &mut info,
+                    &mut len,
+                )
+            };
+            ProgStats {
+                prog: prog.name().to_string_lossy().into_owned(),
+                verified_insns: if ret == 0 { info.verified_insns } else { 0 },
+                insns: prog.insn_cnt(),
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::manifest::Manifest;
+
+    fn manifest() -> Manifest {
+        Manifest::from_json(
+            r#"{"schedc":1,"scheduler":"s","params":[
+            {"name":"slice","symbol":"slice","type":"duration","default":5000000,"min":100000,"max":null},
+            {"name":"on","symbol":"on","type":"bool","default":false}]}"#,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn overrides_replace_defaults() {
+        let m = manifest();
+        let p = resolve_params(&m, &[("slice".into(), "2ms".into())]).unwrap();
+        assert_eq!(p[0].1, Value::Duration(2_000_000));
+        assert_eq!(p[1].1, Value::Bool(false));
+    }
+
+    #[test]
+    fn unknown_override_lists_parameters() {
+        let err = resolve_params(&manifest(), &[("slcie".into(), "2ms".into())]).unwrap_err();
+        assert_eq!(err.to_string(), "This scheduler has no parameter slcie; its parameters are: slice, on.");
+    }
+}
