@@ -1,0 +1,348 @@
+//! The syntax tree of a policy, exactly as written. Nothing here is checked:
+//! names may be unknown and types may not fit; that is the checker's job.
+
+/// A byte range in the policy source.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Span {
+    pub start: usize,
+    pub end: usize,
+}
+
+impl Span {
+    pub fn new(start: usize, end: usize) -> Self {
+        Span { start, end }
+    }
+    pub fn len(&self) -> usize {
+        self.end - self.start
+    }
+    pub fn is_empty(&self) -> bool {
+        self.start == self.end
+    }
+}
+
+impl From<Span> for miette::SourceSpan {
+    fn from(s: Span) -> Self {
+        (s.start, s.len()).into()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ident {
+    pub name: String,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Policy {
+    pub items: Vec<Item>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Item {
+    pub kind: ItemKind,
+    /// The whole item, from its keyword to its last token.
+    pub span: Span,
+}
+
+#[derive(Debug, Clone)]
+pub enum ItemKind {
+    Scheduler { name: Ident, description: StrLit, timeout: Option<Expr> },
+    Param(ParamDecl),
+    Queue { name: Ident, placement: Placement, order: Order },
+    Class { name: Ident, doc: StrLit },
+    /// `task` (per-task) and `global` state.
+    State { scope: Scope, name: Ident, ty: TypeName, init: Expr },
+    Counter { name: Ident, bound: Option<Path>, doc: StrLit },
+    Gauge { name: Ident, source: GaugeSource, doc: StrLit },
+    On { event: Event, event_span: Span, body: Vec<Stmt> },
+    SelectCpu(SelectCpu),
+    Enqueue { routes: Vec<Route> },
+    Dispatch { serves: Vec<Serve> },
+    Slice(Formula),
+    Vtime { part: VtimePart, formula: Formula },
+    Preempt { class: Ident },
+}
+
+#[derive(Debug, Clone)]
+pub struct StrLit {
+    pub value: String,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone)]
+pub struct ParamDecl {
+    pub name: Ident,
+    pub ty: TypeName,
+    pub default: Expr,
+    pub doc: StrLit,
+    pub min: Option<Bound>,
+    pub max: Option<Bound>,
+}
+
+/// One end of a parameter's `in LO..HI` range.
+#[derive(Debug, Clone)]
+pub struct Bound {
+    pub negative: bool,
+    pub value: Expr,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Placement {
+    PerCpu,
+    Shared,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Order {
+    Fifo,
+    Vtime,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    Task,
+    Global,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TypeName {
+    pub ty: ValueType,
+    pub span: Span,
+}
+
+/// The types a value can have in a policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ValueType {
+    /// Signed 64-bit nanoseconds.
+    Duration,
+    /// Unsigned 64-bit nanoseconds since boot.
+    Time,
+    Int,
+    Uint,
+    Bool,
+}
+
+impl ValueType {
+    pub fn keyword(self) -> &'static str {
+        match self {
+            ValueType::Duration => "duration",
+            ValueType::Time => "time",
+            ValueType::Int => "int",
+            ValueType::Uint => "uint",
+            ValueType::Bool => "bool",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub enum GaugeSource {
+    /// `gauge NAME: TYPE = INIT`: a global the rules assign.
+    Variable { ty: TypeName, init: Expr },
+    /// `gauge NAME = slice`: bound to something the scheduler tracks itself.
+    Bound(Path),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Event {
+    Join,
+    Wakeup,
+    Enqueue,
+    Running,
+    Stopping,
+}
+
+impl Event {
+    pub fn keyword(self) -> &'static str {
+        match self {
+            Event::Join => "join",
+            Event::Wakeup => "wakeup",
+            Event::Enqueue => "enqueue",
+            Event::Running => "running",
+            Event::Stopping => "stopping",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct SelectCpu {
+    /// Empty when the policy asks for the kernel's default selection.
+    pub preferences: Vec<Preference>,
+    pub default_span: Option<Span>,
+    pub found_queue: Ident,
+    pub kick: bool,
+    pub found_span: Span,
+}
+
+#[derive(Debug, Clone)]
+pub struct Preference {
+    pub kind: PreferenceKind,
+    pub when: Option<Expr>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PreferenceKind {
+    /// A task allowed on one CPU only: that CPU if idle, else stop looking.
+    Pinned,
+    /// The previous CPU, if every SMT sibling of its core is idle too.
+    PrevCore,
+    /// Any CPU of a fully idle core.
+    IdleCore,
+    /// The previous CPU, if idle.
+    Prev,
+    /// Any idle CPU the task may use.
+    Any,
+}
+
+impl PreferenceKind {
+    pub fn keyword(self) -> &'static str {
+        match self {
+            PreferenceKind::Pinned => "pinned",
+            PreferenceKind::PrevCore => "prev_core",
+            PreferenceKind::IdleCore => "idle_core",
+            PreferenceKind::Prev => "prev",
+            PreferenceKind::Any => "any",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Route {
+    /// `None` for the catch-all `else`.
+    pub condition: Option<Expr>,
+    pub queue: Ident,
+    pub kick: bool,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone)]
+pub struct Serve {
+    pub queue: Ident,
+    pub starve_after: Option<Expr>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VtimePart {
+    Charge,
+    Lag,
+}
+
+/// `= EXPR`, or `{ STATEMENTS... EXPR }`.
+#[derive(Debug, Clone)]
+pub struct Formula {
+    pub stmts: Vec<Stmt>,
+    pub result: Expr,
+}
+
+#[derive(Debug, Clone)]
+pub struct Stmt {
+    pub kind: StmtKind,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone)]
+pub enum StmtKind {
+    Let { name: Ident, value: Expr },
+    Assign { target: Path, op: AssignOp, value: Expr },
+    If { cond: Expr, then: Vec<Stmt>, otherwise: Vec<Stmt> },
+    Every { period: Expr, body: Vec<Stmt> },
+    Trace { message: StrLit, args: Vec<Expr> },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AssignOp {
+    Set,
+    Add,
+    Sub,
+}
+
+impl AssignOp {
+    pub fn symbol(self) -> &'static str {
+        match self {
+            AssignOp::Set => "=",
+            AssignOp::Add => "+=",
+            AssignOp::Sub => "-=",
+        }
+    }
+}
+
+/// A dotted name such as `task.nvcsw` or `queue.prio.len`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Path {
+    pub parts: Vec<Ident>,
+    pub span: Span,
+}
+
+impl Path {
+    pub fn text(&self) -> String {
+        let names: Vec<&str> = self.parts.iter().map(|p| p.name.as_str()).collect();
+        names.join(".")
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Expr {
+    pub kind: ExprKind,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone)]
+pub enum ExprKind {
+    /// An integer literal; saturates at `u128::MAX` so the checker can say
+    /// "too large" instead of the parser guessing.
+    Int(u128),
+    /// A duration literal, in nanoseconds (saturating like `Int`).
+    Duration(u128),
+    Bool(bool),
+    Str(String),
+    Path(Path),
+    Call { func: Ident, args: Vec<Expr> },
+    Neg(Box<Expr>),
+    Not(Box<Expr>),
+    Binary { op: BinOp, lhs: Box<Expr>, rhs: Box<Expr> },
+    Is { value: Box<Expr>, class: Ident },
+    Cond { cond: Box<Expr>, then: Box<Expr>, otherwise: Box<Expr> },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BinOp {
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Rem,
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    And,
+    Or,
+}
+
+impl BinOp {
+    pub fn symbol(self) -> &'static str {
+        match self {
+            BinOp::Add => "+",
+            BinOp::Sub => "-",
+            BinOp::Mul => "*",
+            BinOp::Div => "/",
+            BinOp::Rem => "%",
+            BinOp::Eq => "==",
+            BinOp::Ne => "!=",
+            BinOp::Lt => "<",
+            BinOp::Le => "<=",
+            BinOp::Gt => ">",
+            BinOp::Ge => ">=",
+            BinOp::And => "and",
+            BinOp::Or => "or",
+        }
+    }
+
+    pub fn is_comparison(self) -> bool {
+        matches!(self, BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge)
+    }
+}

@@ -1,0 +1,81 @@
+//! Names a policy may not use, and suggestions for names it got wrong.
+
+/// C keywords and common type names: a policy name becomes a C identifier.
+const C_WORDS: &[&str] = &[
+    "auto", "break", "case", "char", "const", "continue", "default", "do", "double", "else", "enum", "extern",
+    "float", "for", "goto", "if", "inline", "int", "long", "register", "restrict", "return", "short", "signed",
+    "sizeof", "static", "struct", "switch", "typedef", "union", "unsigned", "void", "volatile", "while", "bool",
+    "true", "false", "NULL", "u8", "u16", "u32", "u64", "s8", "s16", "s32", "s64", "asm", "typeof",
+    "_Bool", "_Static_assert", "main",
+];
+
+/// Names the generated C itself uses for function parameters and locals.
+const GENERATED: &[&str] = &["p", "tctx", "cpu", "prev_cpu", "wake_flags", "enq_flags", "now", "dsq", "vtime", "ei", "prev", "runnable", "found", "slice"];
+
+/// Words with a meaning in the policy language itself.
+const LANGUAGE: &[&str] = &[
+    "task", "system", "event", "queue", "none", "elapsed", "kick", "min", "max", "clamp", "ewma", "uint", "duration",
+    "time", "default", "found", "starve", "after", "charge", "lag",
+];
+
+/// Why `name` cannot name something in a policy, if it cannot.
+pub fn reserved(name: &str) -> Option<&'static str> {
+    if name.starts_with("schedc_") || name.starts_with("scx_") || name.starts_with("bpf_") || name.starts_with("__") {
+        Some("names starting with `schedc_`, `scx_`, `bpf_` or `__` are kept for generated and kernel symbols")
+    } else if LANGUAGE.contains(&name) {
+        Some("it is a word of the policy language")
+    } else if C_WORDS.contains(&name) {
+        Some("it is a C keyword or type name, and policy names become C identifiers")
+    } else if GENERATED.contains(&name) {
+        Some("the generated C uses it for its own variables")
+    } else if name.len() > 64 {
+        Some("names are at most 64 characters long")
+    } else {
+        None
+    }
+}
+
+/// The candidate closest to `name`, if one is close enough to be a likely typo.
+pub fn suggest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let limit = (name.len() / 3).max(1);
+    candidates
+        .into_iter()
+        .map(|c| (edit_distance(name, c), c))
+        .filter(|(d, _)| *d <= limit)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let next = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(row[j + 1] + 1);
+            prev = row[j + 1];
+            row[j + 1] = next;
+        }
+    }
+    row[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggests_near_names_only() {
+        assert_eq!(suggest("slice_mx", ["slice_max", "slice_min", "debug"]), Some("slice_max"));
+        assert_eq!(suggest("zzz", ["slice_max"]), None);
+    }
+
+    #[test]
+    fn reserves_c_and_generated_names() {
+        assert!(reserved("int").is_some());
+        assert!(reserved("schedc_x").is_some());
+        assert!(reserved("tctx").is_some());
+        assert!(reserved("slice_max").is_none());
+    }
+}

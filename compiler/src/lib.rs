@@ -1,0 +1,43 @@
+//! The schedc compiler: policy text in, BPF C and a BPF object out.
+//!
+//! Data flows one way through small stages, each its own module:
+//! [`parse`] (text → [`ast`]), [`check`] (ast → [`model`], with
+//! [`diag`]nostics), [`lower`] (model → [`ir`]), [`render`] (ir → C) and
+//! [`build`] (C → object, with clang).
+
+pub mod ast;
+pub mod check;
+pub mod diag;
+pub mod model;
+pub mod parse;
+
+use std::sync::Arc;
+
+use miette::NamedSource;
+
+pub use diag::{Diagnostic, Report, Severity};
+
+/// A policy that passed the checker, with the warnings found on the way.
+#[derive(Debug)]
+pub struct Checked {
+    pub model: model::Model,
+    pub warnings: Vec<Report>,
+}
+
+/// Parses and checks a policy. `Err` holds every error and warning found.
+pub fn check_source(file_name: &str, src: &str) -> Result<Checked, Vec<Report>> {
+    let source = Arc::new(NamedSource::new(file_name, src.to_string()).with_language("schedc"));
+    let attach = |diags: Vec<Diagnostic>| -> Vec<Report> {
+        diags.into_iter().map(|d| Report::new(d, Arc::clone(&source))).collect()
+    };
+    let (policy, syntax_errors) = parse::parse(src);
+    if !syntax_errors.is_empty() {
+        return Err(attach(syntax_errors));
+    }
+    let (model, mut diags) = check::check(&policy, src);
+    diags.sort_by_key(|d| (d.span.start, d.severity == Severity::Warning));
+    match model {
+        Some(model) => Ok(Checked { model, warnings: attach(diags) }),
+        None => Err(attach(diags)),
+    }
+}

@@ -1,0 +1,255 @@
+//! The checked policy: every name resolved, every expression typed.
+//!
+//! The checker builds this from the syntax tree; lowering reads it. Nothing
+//! downstream of this module can find a mistake in the policy.
+
+pub use crate::ast::{AssignOp, BinOp, Event, Order, Placement, PreferenceKind, Span, ValueType};
+
+/// A policy that passed the checker.
+#[derive(Debug, Clone)]
+pub struct Model {
+    pub name: String,
+    pub description: String,
+    /// Watchdog timeout in milliseconds; 0 leaves the kernel's default.
+    pub timeout_ms: u64,
+    pub params: Vec<Param>,
+    pub queues: Vec<Queue>,
+    pub classes: Vec<Class>,
+    pub task_vars: Vec<Var>,
+    pub globals: Vec<Var>,
+    pub stats: Vec<Stat>,
+    pub events: Vec<EventHandler>,
+    pub select: Option<Select>,
+    pub routes: Vec<Route>,
+    pub dispatch: Vec<Serve>,
+    pub slice: Option<Formula>,
+    pub vtime_charge: Option<Formula>,
+    pub vtime_lag: Option<Formula>,
+    pub preempt: Option<Preempt>,
+    /// How many `every` blocks there are; each keeps a per-task timestamp.
+    pub samplers: usize,
+}
+
+/// Where something came from in the policy, for comments in generated code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Origin {
+    pub line: usize,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone)]
+pub struct Param {
+    pub name: String,
+    pub ty: ValueType,
+    /// The default, as a 64-bit pattern read in the parameter's type.
+    pub default: i128,
+    pub min: Option<i128>,
+    pub max: Option<i128>,
+    pub doc: String,
+    pub origin: Origin,
+}
+
+#[derive(Debug, Clone)]
+pub struct Queue {
+    pub name: String,
+    pub placement: Placement,
+    pub order: Order,
+    /// Whether something reads `queue.NAME.inserted`.
+    pub counted: bool,
+    pub origin: Origin,
+}
+
+#[derive(Debug, Clone)]
+pub struct Class {
+    pub name: String,
+    pub doc: String,
+    pub origin: Origin,
+}
+
+#[derive(Debug, Clone)]
+pub struct Var {
+    pub name: String,
+    pub ty: ValueType,
+    pub init: Expr,
+    pub origin: Origin,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatKind {
+    Counter,
+    Gauge,
+}
+
+#[derive(Debug, Clone)]
+pub struct Stat {
+    pub name: String,
+    pub kind: StatKind,
+    pub ty: ValueType,
+    pub doc: String,
+    pub source: StatSource,
+    pub origin: Origin,
+}
+
+#[derive(Debug, Clone)]
+pub enum StatSource {
+    /// A global the rules update, starting at this value.
+    Variable(Expr),
+    /// The number of tasks ever inserted into this queue.
+    QueueInserted(usize),
+    /// The slice most recently computed.
+    LastSlice,
+}
+
+#[derive(Debug, Clone)]
+pub struct EventHandler {
+    pub event: Event,
+    pub body: Vec<Stmt>,
+    pub origin: Origin,
+}
+
+#[derive(Debug, Clone)]
+pub struct Select {
+    pub preferences: Vec<Preference>,
+    pub found_queue: usize,
+    pub kick: bool,
+    pub origin: Origin,
+    pub found_origin: Origin,
+}
+
+#[derive(Debug, Clone)]
+pub struct Preference {
+    pub kind: PreferenceKind,
+    pub when: Option<Expr>,
+    pub origin: Origin,
+}
+
+#[derive(Debug, Clone)]
+pub struct Route {
+    /// `None` for the catch-all.
+    pub condition: Option<Expr>,
+    pub queue: usize,
+    pub kick: bool,
+    pub origin: Origin,
+}
+
+#[derive(Debug, Clone)]
+pub struct Serve {
+    pub queue: usize,
+    pub starve_after: Option<Expr>,
+    pub origin: Origin,
+}
+
+#[derive(Debug, Clone)]
+pub struct Formula {
+    pub stmts: Vec<Stmt>,
+    pub result: Expr,
+    pub origin: Origin,
+}
+
+#[derive(Debug, Clone)]
+pub struct Preempt {
+    pub class: usize,
+    pub origin: Origin,
+}
+
+#[derive(Debug, Clone)]
+pub struct Stmt {
+    pub kind: StmtKind,
+    pub origin: Origin,
+}
+
+#[derive(Debug, Clone)]
+pub enum StmtKind {
+    Let { name: String, value: Expr },
+    Assign { target: Place, op: AssignOp, value: Expr },
+    If { cond: Expr, then: Vec<Stmt>, otherwise: Vec<Stmt> },
+    /// `every PERIOD { ... }`: runs at most once per period per task;
+    /// `sampler` indexes the task's timestamp for it.
+    Every { sampler: usize, period: Expr, body: Vec<Stmt> },
+    Trace { message: String, args: Vec<(String, Expr)> },
+}
+
+/// Something a statement may assign.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Place {
+    TaskVar(usize),
+    Global(usize),
+    Stat(usize),
+    TaskSlice,
+    TaskClass,
+}
+
+#[derive(Debug, Clone)]
+pub struct Expr {
+    pub kind: ExprKind,
+    pub ty: Type,
+}
+
+/// An expression's type: a value type, or one of the few kinds of value that
+/// cannot be stored in a variable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Type {
+    Value(ValueType),
+    /// A task class, or `none`.
+    Class,
+    /// A string literal (only compared with `task.comm`).
+    Str,
+}
+
+#[derive(Debug, Clone)]
+pub enum ExprKind {
+    /// A constant, as the 64-bit pattern of its type.
+    Const(i128),
+    Str(String),
+    Param(usize),
+    Global(usize),
+    Stat(usize),
+    TaskVar(usize),
+    Local(String),
+    /// Time since the enclosing `every` block last ran.
+    Elapsed(usize),
+    /// A class value; `None` for `none`.
+    ClassValue(Option<usize>),
+    Fact(Fact),
+    QueueLen(usize),
+    Neg(Box<Expr>),
+    Not(Box<Expr>),
+    Binary { op: BinOp, lhs: Box<Expr>, rhs: Box<Expr> },
+    /// A division or remainder whose divisor might be zero; yields 0 then.
+    GuardedDiv { op: BinOp, lhs: Box<Expr>, rhs: Box<Expr> },
+    Cond { cond: Box<Expr>, then: Box<Expr>, otherwise: Box<Expr> },
+    Call { func: Builtin, args: Vec<Expr> },
+    /// `task.comm == "name"` (or `!=` when `equal` is false).
+    CommIs { name: String, equal: bool },
+    Convert { to: ValueType, value: Box<Expr> },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Builtin {
+    Min,
+    Max,
+    Clamp,
+    Ewma,
+}
+
+/// Facts the scheduler reads from the kernel or the runtime.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Fact {
+    TaskNvcsw,
+    TaskWeight,
+    TaskKthread,
+    TaskNrCpusAllowed,
+    TaskPid,
+    TaskComm,
+    TaskVruntime,
+    TaskSliceLeft,
+    TaskCpu,
+    TaskClass,
+    SystemNow,
+    SystemNrCpus,
+    SystemSmt,
+    SystemVtimeNow,
+    EventPrevCpu,
+    EventSync,
+    EventRunnable,
+}

@@ -1,0 +1,44 @@
+//! The `schedc` command line: check, compile and run scheduling policies.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod commands;
+
+/// Compile declarative scheduling policies into Linux sched_ext schedulers.
+///
+/// A policy is a small text file that names the scheduler's queues, how tasks
+/// are classified, which CPU a waking task goes to, the order queues are
+/// served in and the time-slice formula. schedc checks it, renders readable
+/// BPF C, builds it with clang and loads it into a kernel with sched_ext.
+///
+/// Start with `schedc check policies/bpfland.policy`; the language is
+/// described in docs/language.md.
+#[derive(Parser)]
+#[command(name = "schedc", version, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Check policies and report every mistake with file, line and column.
+    ///
+    /// Prints one summary line per good policy and a diagnostic for every
+    /// error and warning. Exits with 1 if any policy has an error.
+    Check {
+        /// Policy files to check.
+        #[arg(required = true, value_name = "POLICY")]
+        files: Vec<PathBuf>,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Check { files } => commands::check(&files),
+    }
+}
