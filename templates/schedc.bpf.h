@@ -100,14 +100,6 @@ struct scx_init_task_args {
 
 struct scx_exit_task_args;
 
-/* The kernel's exit_info: a 7.x kernel adds members; CO-RE copes. */
-struct scx_exit_info {
-	int kind;
-	s64 exit_code;
-	const char *reason;
-	char *msg;
-} __attribute__((preserve_access_index));
-
 /*
  * struct_ops maps are matched to the kernel's struct sched_ext_ops member by
  * member *name* (libbpf does that, not CO-RE), so this declaration only needs
@@ -184,6 +176,14 @@ enum scx_exit_kind {
 enum scx_public_consts {
 	SCX_SLICE_DFL = 20000000ULL,
 };
+
+/* The kernel's exit_info: a 7.x kernel adds members; CO-RE copes. */
+struct scx_exit_info {
+	enum scx_exit_kind kind;	/* must be the enum: CO-RE won't match int to enum */
+	s64 exit_code;
+	const char *reason;
+	char *msg;
+} __attribute__((preserve_access_index));
 
 #define SCHEDC_DSQ_GLOBAL	((u64)bpf_core_enum_value(enum scx_dsq_id_flags, SCX_DSQ_GLOBAL))
 #define SCHEDC_DSQ_LOCAL	((u64)bpf_core_enum_value(enum scx_dsq_id_flags, SCX_DSQ_LOCAL))
@@ -436,13 +436,12 @@ struct schedc_exit_info schedc_exit;
 
 static __always_inline void schedc_record_exit(struct scx_exit_info *ei)
 {
-	schedc_exit.exit_code = BPF_CORE_READ(ei, exit_code);
-	bpf_probe_read_kernel_str(schedc_exit.reason, sizeof(schedc_exit.reason),
-				  BPF_CORE_READ(ei, reason));
-	bpf_probe_read_kernel_str(schedc_exit.msg, sizeof(schedc_exit.msg),
-				  BPF_CORE_READ(ei, msg));
+	/* ei is a trusted pointer: its members can be read directly. */
+	schedc_exit.exit_code = ei->exit_code;
+	bpf_probe_read_kernel_str(schedc_exit.reason, sizeof(schedc_exit.reason), ei->reason);
+	bpf_probe_read_kernel_str(schedc_exit.msg, sizeof(schedc_exit.msg), ei->msg);
 	/* Written last: a non-zero kind tells the runtime the record is complete. */
-	schedc_exit.kind = BPF_CORE_READ(ei, kind);
+	schedc_exit.kind = ei->kind;
 }
 
 /* -------------------------------------------------------------------------
