@@ -1,0 +1,62 @@
+//! Boots every sched_ext kernel in shared/kernels under QEMU and runs the
+//! sample scheduler with the runtime's `load` example beside stress-ng.
+//! Needs qemu-system-x86_64, busybox-static, stress-ng and clang-19.
+//!
+//!     cargo test -p schedc-runtime --features vmtest --test vm -- --nocapture
+
+use std::path::{Path, PathBuf};
+
+use schedc_runtime::compile;
+use schedc_runtime::vmtest::{available_kernels, VmTest};
+
+/// The `load` example, which cargo builds next to the test binaries.
+fn loader() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let path = exe.parent().unwrap().parent().unwrap().join("examples/load");
+    assert!(path.is_file(), "{} is missing: cargo test builds it", path.display());
+    path
+}
+
+fn stat(output: &str, name: &str) -> u64 {
+    output
+        .lines()
+        .find_map(|l| l.strip_prefix(&format!("schedc-load: stat {name}=")))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no final stat {name} in:\n{output}"))
+}
+
+#[test]
+fn sample_runs_on_every_kernel() {
+    let kernels = available_kernels();
+    assert!(!kernels.is_empty(), "no kernels found; set SCHEDC_KERNELS_DIR");
+    let dir = tempfile::tempdir().unwrap();
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/vm/sample.bpf.c");
+    let obj = dir.path().join("sample.bpf.o");
+    compile::compile(&src, &obj).unwrap_or_else(|e| panic!("{e}"));
+
+    for kernel in &kernels {
+        let report = VmTest::new(kernel, &loader())
+            .loader_args(&["{obj}", "3"])
+            .object(&obj)
+            .run()
+            .unwrap_or_else(|e| panic!("{}: {e}", kernel.display()));
+        let run = report.object("sample.bpf.o").expect("sample ran");
+        let ctx = format!("kernel {}:\n{}", report.release, report.serial);
+        assert_eq!(report.state_before, "disabled", "{ctx}");
+        assert_eq!(run.state_during, "enabled", "{ctx}");
+        assert_eq!(run.ops_during, "bpfland", "{ctx}");
+        assert_eq!(run.exit_code, 0, "{ctx}");
+        assert_eq!(run.state_after, "disabled", "{ctx}");
+        assert!(run.output.contains("schedc-load: exit kind=64 SCX_EXIT_UNREG"), "{ctx}");
+        assert!(run.output.contains("reason=DurationElapsed"), "{ctx}");
+        let queued = ["nr_direct", "nr_prio", "nr_regular", "nr_pinned", "nr_kthread"]
+            .iter()
+            .map(|s| stat(&run.output, s))
+            .sum::<u64>();
+        assert!(queued > 0, "no scheduling decisions counted; {ctx}");
+        println!("== {} ({})", report.release, kernel.display());
+        for line in run.output.lines().filter(|l| l.contains("verifier") || l.contains("stat ")) {
+            println!("{line}");
+        }
+    }
+}
