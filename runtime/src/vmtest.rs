@@ -67,6 +67,7 @@ pub fn available_kernels() -> Vec<PathBuf> {
 pub struct Initramfs {
     data: Vec<u8>,
     dirs: std::collections::BTreeSet<String>,
+    libs: std::collections::BTreeSet<PathBuf>,
     ino: u32,
 }
 
@@ -154,10 +155,8 @@ impl Initramfs {
     pub fn executable(&mut self, path: &str, src: &Path) -> Result<&mut Self, String> {
         self.file(path, src, 0o755)?;
         for lib in shared_libs(src)? {
-            let dest = lib.to_string_lossy().into_owned();
-            if !self.dirs.contains(&dest) {
-                self.file(&dest, &lib, 0o755)?;
-                self.dirs.insert(dest);
+            if self.libs.insert(lib.clone()) {
+                self.file(&lib.to_string_lossy(), &lib, 0o755)?;
             }
         }
         Ok(self)

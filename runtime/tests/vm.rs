@@ -33,11 +33,16 @@ fn sample_runs_on_every_kernel() {
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/vm/sample.bpf.c");
     let obj = dir.path().join("sample.bpf.o");
     compile::compile(&src, &obj).unwrap_or_else(|e| panic!("{e}"));
+    let eject = dir.path().join("eject.bpf.o");
+    compile::compile(&src.with_file_name("eject.bpf.c"), &eject).unwrap_or_else(|e| panic!("{e}"));
 
     for kernel in &kernels {
         let report = VmTest::new(kernel, &loader())
             .loader_args(&["{obj}", "3"])
             .object(&obj)
+            .object(&eject)
+            // One busy CPU of two, so wake-ups find idle CPUs too.
+            .load("stress-ng -q --cpu 1 --switch 1 --timeout 900s")
             .run()
             .unwrap_or_else(|e| panic!("{}: {e}", kernel.display()));
         let run = report.object("sample.bpf.o").expect("sample ran");
@@ -54,8 +59,20 @@ fn sample_runs_on_every_kernel() {
             .map(|s| stat(&run.output, s))
             .sum::<u64>();
         assert!(queued > 0, "no scheduling decisions counted; {ctx}");
+
+        // A scheduler that calls scx_bpf_error() is ejected, and the runtime
+        // says so with the kernel's reason and the BPF message.
+        let ej = report.object("eject.bpf.o").expect("eject ran");
+        assert_eq!(ej.exit_code, 1, "{ctx}");
+        assert_eq!(ej.state_after, "disabled", "{ctx}");
+        assert!(ej.output.contains("reason=Ejected"), "{ctx}");
+        assert!(ej.output.contains("SCX_EXIT_ERROR_BPF"), "{ctx}");
+        assert!(ej.output.contains("eject test: 2000 enqueues"), "{ctx}");
         println!("== {} ({})", report.release, kernel.display());
         for line in run.output.lines().filter(|l| l.contains("verifier") || l.contains("stat ")) {
+            println!("{line}");
+        }
+        for line in ej.output.lines().filter(|l| l.contains("exit")) {
             println!("{line}");
         }
     }

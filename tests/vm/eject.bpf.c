@@ -1,0 +1,36 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * A scheduler that reports an error after a number of enqueues, so the
+ * kernel ejects it: tests that the runtime notices and reports the exit.
+ */
+#include "schedc.bpf.h"
+
+SCHEDC_MANIFEST("{\"schedc\":1,\"scheduler\":\"eject\",\"timeout_ms\":5000,"
+	"\"params\":[{\"name\":\"fail_after\",\"symbol\":\"fail_after\",\"type\":\"uint\",\"default\":2000,\"min\":1,\"max\":null,\"doc\":\"enqueues before the error\"}],"
+	"\"stats\":[{\"name\":\"nr_enqueued\",\"symbol\":\"nr_enqueued\",\"kind\":\"counter\",\"type\":\"uint\",\"doc\":\"\"}],"
+	"\"inputs\":[]}");
+
+const volatile u64 fail_after = 2000;
+u64 nr_enqueued;
+
+void SCHEDC_OPS(eject_enqueue, struct task_struct *p, u64 enq_flags)
+{
+	u64 n = __sync_fetch_and_add(&nr_enqueued, 1);
+
+	if (n == fail_after)
+		schedc_error("eject test: %llu enqueues", n);
+	schedc_insert(p, SCHEDC_DSQ_GLOBAL, SCHEDC_SLICE_DFL, enq_flags);
+}
+
+void SCHEDC_OPS(eject_exit, struct scx_exit_info *ei)
+{
+	schedc_record_exit(ei);
+}
+
+SEC(".struct_ops.link")
+struct sched_ext_ops eject_ops = {
+	.enqueue	= (void *)eject_enqueue,
+	.exit		= (void *)eject_exit,
+	.timeout_ms	= 5000,
+	.name		= "eject",
+};
