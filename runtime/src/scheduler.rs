@@ -168,7 +168,6 @@ impl Scheduler {
                 data[loc.offset..loc.offset + bytes.len()].copy_from_slice(&bytes);
             }
         }
-        drop(map);
 
         let object = open.load().map_err(load_err)?;
         take_libbpf_log();

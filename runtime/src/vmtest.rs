@@ -106,7 +106,7 @@ impl Initramfs {
     }
 
     fn pad(&mut self) {
-        while self.data.len() % 4 != 0 {
+        while !self.data.len().is_multiple_of(4) {
             self.data.push(0);
         }
     }
@@ -181,8 +181,8 @@ fn shared_libs(exe: &Path) -> Result<Vec<PathBuf>, String> {
         // "libz.so.1 => /lib/x86_64-linux-gnu/libz.so.1 (0x...)" or
         // "/lib64/ld-linux-x86-64.so.2 (0x...)"; the vdso has no path.
         let path = match line.split_once("=>") {
-            Some((_, rest)) => rest.trim().split_whitespace().next(),
-            None => line.trim().split_whitespace().next().filter(|p| p.starts_with('/')),
+            Some((_, rest)) => rest.split_whitespace().next(),
+            None => line.split_whitespace().next().filter(|p| p.starts_with('/')),
         };
         if let Some(p) = path.filter(|p| p.starts_with('/')) {
             libs.push(PathBuf::from(p));
