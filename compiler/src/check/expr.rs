@@ -440,10 +440,18 @@ impl Checker<'_> {
             "uint" => (None, 1, "uint(value)"),
             _ => {
                 self.unknown(func, "function", FUNCTIONS.iter().copied(), "the functions are min, max, clamp, ewma, int and uint");
+                // Still check the arguments: their own mistakes are worth
+                // reporting, and the names they use are used.
+                for a in args {
+                    self.expr(a, sc);
+                }
                 return None;
             }
         };
         if args.len() != arity {
+            for a in args {
+                self.expr(a, sc);
+            }
             self.error(
                 Diagnostic::error("wrong-arity", span, format!("`{}` takes {arity} argument{}, not {}", func.name, if arity == 1 { "" } else { "s" }, args.len()))
                     .label("wrong number of arguments")
@@ -536,7 +544,8 @@ impl Checker<'_> {
         let equality = matches!(op, BinOp::Eq | BinOp::Ne);
         // `task.comm == "name"`: the only place strings meet.
         if l.ty == Type::Str || r.ty == Type::Str {
-            let (fact, text) = if l.ty == Type::Str { (&r, &l) } else { (&l, &r) };
+            // `task.comm` is a string too: tell the two sides apart by kind.
+            let (fact, text) = if matches!(l.e.kind, ExprKind::Str(_)) { (&r, &l) } else { (&l, &r) };
             return match (&fact.e.kind, &text.e.kind) {
                 (ExprKind::Fact(Fact::TaskComm), ExprKind::Str(name)) if equality => {
                     if name.len() >= 16 {
@@ -602,7 +611,7 @@ impl Checker<'_> {
             self.diags.push(
                 Diagnostic::warning("divisor-may-be-zero", span, format!("the divisor `{text}` may be zero"))
                     .label("may be zero")
-                    .help(format!("{} yields 0 when it is; write e.g. `max({text}, 1)` to rule zero out", sc.what)),
+                    .help(format!("the division then yields 0 in {}; write e.g. `max({text}, 1)` to rule zero out", sc.what)),
             );
         }
         Some(proof)
@@ -680,6 +689,11 @@ impl Checker<'_> {
             }
             ast::StmtKind::Assign { target, op, value } => {
                 let (place, ty) = self.place(target, *op, sc)?;
+                if place == Place::TaskClass {
+                    // Before the value is checked: a class assigned in a
+                    // wrong expression is still not "never assigned".
+                    self.mark_class_names_written(value);
+                }
                 let t = self.expr(value, sc)?;
                 let value = match ty {
                     Type::Class => {
@@ -884,6 +898,21 @@ impl Checker<'_> {
             Place::Stat(i) => self.model.stats[*i].ty,
             Place::TaskSlice => ValueType::Duration,
             Place::TaskClass => unreachable!("classes are not value types"),
+        }
+    }
+
+    fn mark_class_names_written(&mut self, e: &ast::Expr) {
+        match &e.kind {
+            ast::ExprKind::Path(p) if p.parts.len() == 1 => {
+                if let Some((Symbol::Class(_), _)) = self.symbols.get(&p.parts[0].name) {
+                    self.usage.entry(p.parts[0].name.clone()).or_default().written = true;
+                }
+            }
+            ast::ExprKind::Cond { then, otherwise, .. } => {
+                self.mark_class_names_written(then);
+                self.mark_class_names_written(otherwise);
+            }
+            _ => {}
         }
     }
 

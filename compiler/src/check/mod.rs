@@ -5,6 +5,8 @@
 mod expr;
 mod names;
 
+pub(crate) use names::suggest;
+
 use std::collections::HashMap;
 
 use crate::ast::{self, GaugeSource, ItemKind, Policy, Span, StrLit};
@@ -290,7 +292,8 @@ impl<'s> Checker<'s> {
                 );
             }
         }
-        if let Some(d) = default {
+        let reversed = matches!((min, max), (Some(lo), Some(hi)) if lo > hi);
+        if let (Some(d), false) = (default, reversed) {
             let below = min.is_some_and(|lo| d < lo);
             let above = max.is_some_and(|hi| d > hi);
             if below || above {
@@ -351,9 +354,8 @@ impl<'s> Checker<'s> {
     }
 
     fn task_var(&mut self, name: &ast::Ident, ty: ValueType, span: Span) {
-        if !self.valid_name(name) {
-            return;
-        }
+        // A reserved name is reported but still declared, like top-level names.
+        self.valid_name(name);
         if expr::task_fact(&name.name).is_some() || name.name == "class" {
             self.error(
                 Diagnostic::error("duplicate-name", name.span, format!("`task.{}` is a built-in fact", name.name))
@@ -525,17 +527,17 @@ impl<'s> Checker<'s> {
 
     fn event(&mut self, event: Event, event_span: Span, body: &[ast::Stmt], span: Span) {
         let keyword = event.keyword();
-        let key: &'static str = match event {
-            Event::Join => "on join",
-            Event::Wakeup => "on wakeup",
-            Event::Enqueue => "on enqueue",
-            Event::Running => "on running",
-            Event::Stopping => "on stopping",
+        let (key, what): (&'static str, &'static str) = match event {
+            Event::Join => ("on join", "`on join`"),
+            Event::Wakeup => ("on wakeup", "`on wakeup`"),
+            Event::Enqueue => ("on enqueue", "`on enqueue`"),
+            Event::Running => ("on running", "`on running`"),
+            Event::Stopping => ("on stopping", "`on stopping`"),
         };
         if !self.once(key, event_span) {
             return;
         }
-        let mut scope = Scope::task("an event");
+        let mut scope = Scope::task(what);
         scope.wakeup = event == Event::Wakeup;
         scope.stopping = event == Event::Stopping;
         scope.sampling = true;
@@ -583,15 +585,15 @@ impl<'s> Checker<'s> {
             let condition = match &route.condition {
                 None => {
                     catch_all = Some(route.span);
-                    None
+                    Ok(None)
                 }
-                Some(c) => match self.condition(c, &scope) {
-                    Some(e) => Some(e),
-                    None => continue,
-                },
+                Some(c) => self.condition(c, &scope).map(Some).ok_or(()),
             };
+            // The queue counts as routed to even if the condition is wrong,
+            // so one mistake does not also make the queue look unused.
             let Some(queue) = self.queue_index(&route.queue) else { continue };
             self.routed.push((queue, route.queue.span));
+            let Ok(condition) = condition else { continue };
             let origin = self.origin(route.span);
             self.model.routes.push(Route { condition, queue, kick: route.kick, origin });
         }
@@ -619,43 +621,50 @@ impl<'s> Checker<'s> {
                 );
                 continue;
             }
-            let starve_after = match &serve.starve_after {
-                None => None,
-                Some(limit) => {
-                    if self.model.queues[queue].placement == Placement::PerCpu {
-                        self.error(
-                            Diagnostic::error("bad-starvation", limit.span, "starvation limits apply to shared queues only")
-                                .label("a per-CPU queue is always served by its own CPU")
-                                .help("remove `starve after` here, or put it on a shared queue"),
-                        );
-                        continue;
-                    }
-                    let Some(t) = self.expr(limit, &scope) else { continue };
-                    if !self.expect_type(&t, ValueType::Duration, limit.span, "a starvation limit") {
-                        continue;
-                    }
-                    self.starvation_below_timeout(&t.e, limit.span);
-                    Some(t.into_expr(ValueType::Duration))
-                }
-            };
+            // A queue whose limit is wrong is still served, so that it is not
+            // also reported as a queue nobody serves.
+            let starve_after = serve.starve_after.as_ref().and_then(|limit| self.starvation_limit(queue, limit, &scope));
             let origin = self.origin(serve.span);
             self.model.dispatch.push(Serve { queue, starve_after, origin });
         }
     }
 
+    fn starvation_limit(&mut self, queue: usize, limit: &ast::Expr, scope: &Scope) -> Option<Expr> {
+        if self.model.queues[queue].placement == Placement::PerCpu {
+            self.error(
+                Diagnostic::error("bad-starvation", limit.span, "starvation limits apply to shared queues only")
+                    .label("a per-CPU queue is always served by its own CPU")
+                    .help("remove `starve after` here, or put it on a shared queue"),
+            );
+            return None;
+        }
+        let t = self.expr(limit, scope)?;
+        if !self.expect_type(&t, ValueType::Duration, limit.span, "a starvation limit") {
+            return None;
+        }
+        self.starvation_below_timeout(&t.e, limit.span);
+        Some(t.into_expr(ValueType::Duration))
+    }
+
     fn starvation_below_timeout(&mut self, limit: &Expr, span: Span) {
         let timeout_ns = if self.model.timeout_ms == 0 { MAX_TIMEOUT_NS } else { i128::from(self.model.timeout_ms) * 1_000_000 };
-        let param_max = match &limit.kind {
-            ExprKind::Param(i) => self.model.params[*i].max,
+        let param = match &limit.kind {
+            ExprKind::Param(i) => self.model.params.get(*i),
             _ => None,
         };
         let value = const_value(limit, &self.model.params);
-        let exceeds = value.is_some_and(|v| v >= timeout_ns) || param_max.is_some_and(|v| v >= timeout_ns);
-        if exceeds {
+        let timeout = format_ns(timeout_ns);
+        if value.is_some_and(|v| v >= timeout_ns) {
             self.error(
                 Diagnostic::error("starvation-too-long", span, "this starvation limit is not below the watchdog timeout")
-                    .label(format!("the watchdog gives up after {} ms", timeout_ns / 1_000_000))
+                    .label(format!("{} here, and the watchdog gives up after {timeout}", format_ns(value.unwrap_or(0))))
                     .help("a task starved this long would trip the watchdog first; use a limit well below the timeout"),
+            );
+        } else if let Some((p, max)) = param.and_then(|p| p.max.filter(|m| *m >= timeout_ns).map(|m| (p, m))) {
+            self.error(
+                Diagnostic::error("starvation-too-long", span, "this starvation limit may be set above the watchdog timeout")
+                    .label(format!("`{}` may be set up to {}, and the watchdog gives up after {timeout}", p.name, format_ns(max)))
+                    .help(format!("a task starved this long would trip the watchdog first; give `{}` an upper bound below {timeout}", p.name)),
             );
         }
     }
@@ -672,7 +681,7 @@ impl<'s> Checker<'s> {
                 if v <= 0 {
                     self.error(
                         Diagnostic::error("bad-slice", f.result.span, "the slice is never positive")
-                            .label(format!("this is {} ns with the default parameters", v))
+                            .label(format!("this is {} with the default parameters", format_ns(v)))
                             .help("a task needs a positive slice to run; use e.g. `slice = 5ms`"),
                     );
                 }
@@ -833,7 +842,21 @@ impl<'s> Checker<'s> {
         if t.fits(want) {
             return true;
         }
+        if want == ValueType::Uint && t.literal && const_value(&t.e, &[]).is_some_and(|v| v < 0) {
+            self.error(
+                Diagnostic::error("out-of-range", span, format!("{what} must be a uint, which cannot be negative"))
+                    .label("negative")
+                    .help("use `int` for values that may be negative"),
+            );
+            return false;
+        }
         let help = match (t.ty, want) {
+            (Type::Value(ValueType::Time), ValueType::Duration) => {
+                "a time is a point, not a length; subtract two times to get a duration, e.g. `system.now - task.started`".to_string()
+            }
+            (Type::Value(ValueType::Duration), ValueType::Time) => "a duration is a length, not a point; add it to a time such as `system.now`".to_string(),
+            (Type::Value(ValueType::Bool), _) => "a bool is not a number; choose between two values with `if COND then A else B`".to_string(),
+            (_, ValueType::Bool) => "compare it with something, e.g. `x > 0`".to_string(),
             (Type::Value(ValueType::Int | ValueType::Uint), ValueType::Duration) => "give the number a unit, e.g. `5ms`, or multiply a count by a duration".to_string(),
             (Type::Value(ValueType::Duration), ValueType::Int | ValueType::Uint) => "divide by a duration to get a count, e.g. `x / 1ms`".to_string(),
             (Type::Value(ValueType::Int), ValueType::Uint) | (Type::Value(ValueType::Uint), ValueType::Int) => {
@@ -848,6 +871,16 @@ impl<'s> Checker<'s> {
         );
         false
     }
+}
+
+/// A duration in nanoseconds, in the largest unit that shows it exactly.
+fn format_ns(ns: i128) -> String {
+    for (unit, scale) in [("s", 1_000_000_000), ("ms", 1_000_000), ("us", 1_000)] {
+        if ns != 0 && ns % scale == 0 {
+            return format!("{}{unit}", ns / scale);
+        }
+    }
+    format!("{ns}ns")
 }
 
 fn list_or_none(names: &[&str]) -> String {
