@@ -23,6 +23,8 @@ const ITEM_KEYWORDS: &[&str] = &[
 /// Parses a whole policy. Returns every item that parsed and a diagnostic for
 /// every item that did not.
 pub fn parse(src: &str) -> (Policy, Vec<Diagnostic>) {
+    // Track the tokens each failed parse wanted, for better messages.
+    pest::set_error_detail(true);
     let mut policy = Policy::default();
     let mut errors = Vec::new();
     let mut offset = skip_trivia(src, 0);
@@ -36,13 +38,9 @@ pub fn parse(src: &str) -> (Policy, Vec<Diagnostic>) {
                 offset = skip_trivia(src, end);
             }
             Err(err) => {
-                let at = offset
-                    + match err.location {
-                        InputLocation::Pos(p) => p,
-                        InputLocation::Span((s, _)) => s,
-                    };
-                errors.push(syntax_error(src, offset, at, &err.variant));
-                offset = skip_trivia(src, resync(src, at));
+                let diagnostic = syntax_error(src, offset, &err);
+                offset = skip_trivia(src, resync(src, diagnostic.span.start.max(offset)));
+                errors.push(diagnostic);
             }
         }
     }
@@ -80,36 +78,191 @@ fn resync(src: &str, at: usize) -> usize {
     src.len()
 }
 
-fn syntax_error(src: &str, item_start: usize, at: usize, variant: &ErrorVariant<Rule>) -> Diagnostic {
-    let token_end = src[at..]
-        .char_indices()
-        .find(|(_, c)| c.is_whitespace())
-        .map_or(src.len(), |(i, _)| at + i);
-    let span = Span::new(at, token_end.max(at + usize::from(at < src.len())).min(src.len()));
-    let found = if at >= src.len() { "the end of the file".to_string() } else { format!("`{}`", &src[at..token_end]) };
-    let expected = match variant {
-        ErrorVariant::ParsingError { positives, .. } => describe_expected(positives),
-        ErrorVariant::CustomError { message } => message.clone(),
+/// Builds the diagnostic for a syntax error in the item at `item_start`.
+///
+/// pest reports two positions: the furthest place a *rule* failed, and (with
+/// error detail on) the furthest place a *token* failed, with the tokens it
+/// wanted there. The token position is usually the better one (`param x
+/// duration` fails at `duration`, wanting `:`, while the furthest rule is
+/// the whole item), unless it points inside a word.
+fn syntax_error(src: &str, item_start: usize, err: &pest::error::Error<Rule>) -> Diagnostic {
+    let rule_at = match err.location {
+        InputLocation::Pos(p) => p,
+        InputLocation::Span((s, _)) => s,
     };
+    let positives: &[Rule] = match &err.variant {
+        ErrorVariant::ParsingError { positives, .. } => positives,
+        ErrorVariant::CustomError { .. } => &[],
+    };
+    let (token_at, tokens) = match err.parse_attempts() {
+        Some(attempts) => {
+            // Character ranges print as `a..z`; they only start names and
+            // numbers, which the rules describe.
+            let tokens: Vec<String> = attempts.expected_tokens().iter().map(ToString::to_string).collect();
+            (attempts.max_position, tokens)
+        }
+        None => (rule_at, Vec::new()),
+    };
+    let token_names = describe_tokens(&tokens);
+    let (at, expected) = if token_at > rule_at && !token_names.is_empty() {
+        (item_start + token_at, token_names)
+    } else {
+        let mut names: Vec<&'static str> = if token_at == rule_at { token_names } else { Vec::new() };
+        names.extend(positives.iter().filter_map(|r| rule_name(*r)));
+        (item_start + rule_at, names)
+    };
+    let expected = describe_expected(expected);
     let keyword: String = src[item_start..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
-    Diagnostic::error("syntax", span, format!("expected {expected}, found {found}"))
+    let kind = if ITEM_KEYWORDS.contains(&keyword.as_str()) { Some(keyword.as_str()) } else { None };
+
+    if at >= src.len() {
+        // Nothing to underline at the end of the file: point at the last token.
+        let last = src.trim_end().len();
+        let start = src[..last].char_indices().next_back().map_or(0, |(i, _)| i);
+        let mut d = Diagnostic::error("syntax", Span::new(start, last), format!("expected {expected}, found the end of the file"))
+            .label(format!("expected {expected} after this"))
+            .help(item_shape(kind));
+        if let Some(kind) = kind {
+            if !src[item_start..start].is_empty() {
+                d = d.related(Span::new(item_start, item_start + kind.len()), format!("this `{kind}` item is not finished"));
+            }
+        }
+        return d;
+    }
+
+    let found = found_token(src, at);
+    let span = Span::new(at, at + found.len());
+    if found.starts_with('"') && !found[1..].contains('"') {
+        return Diagnostic::error("syntax", span, "this string is not closed")
+            .label("the string starts here and runs to the end of the line")
+            .help("end it with `\"` on the same line; a string cannot span lines");
+    }
+    let found_text = format!("`{}`", shorten(found));
+    let help = match found {
+        "&&" => "write `and` instead of `&&`".to_string(),
+        "||" => "write `or` instead of `||`".to_string(),
+        "!" => "write `not` instead of `!`".to_string(),
+        ";" => "a statement ends at the end of its line; remove the `;`".to_string(),
+        _ if expected == "a name" && is_keyword(found) => format!("`{found}` is a word of the language and cannot be used as a name"),
+        _ if kind.is_none() && rule_at == 0 => match names_suggest(found) {
+            Some(s) => format!("did you mean `{s}`? {}", item_shape(None)),
+            None => item_shape(None),
+        },
+        _ => item_shape(kind),
+    };
+    Diagnostic::error("syntax", span, format!("expected {expected}, found {found_text}"))
         .label(format!("expected {expected} here"))
-        .help(item_shape(&keyword))
+        .help(help)
 }
 
-fn describe_expected(rules: &[Rule]) -> String {
-    let mut names: Vec<&str> = rules.iter().map(|r| rule_name(*r)).collect();
-    names.sort_unstable();
-    names.dedup();
-    match names.as_slice() {
+/// The token at `at`, for messages: a word, a string up to its closing
+/// quote (or the end of the line), a run of operator characters, or one
+/// character.
+fn found_token(src: &str, at: usize) -> &str {
+    let rest = &src[at..];
+    let first = rest.chars().next().expect("not at the end");
+    let len = if first.is_alphanumeric() || first == '_' {
+        rest.find(|c: char| !(c.is_alphanumeric() || c == '_')).unwrap_or(rest.len())
+    } else if first == '"' {
+        let line = rest.find('\n').unwrap_or(rest.len());
+        rest[1..line].find('"').map_or(line, |i| i + 2)
+    } else if "&|!=<>+-*/%.:;,".contains(first) {
+        rest.find(|c: char| !"&|!=<>+-*/%.:;,".contains(c)).unwrap_or(rest.len())
+    } else {
+        first.len_utf8()
+    };
+    // A string to the end of the line may end in a carriage return.
+    rest[..len].trim_end()
+}
+
+/// At most 30 characters of a token, for the message line.
+fn shorten(token: &str) -> String {
+    match token.char_indices().nth(30) {
+        Some((i, _)) => format!("{}...", &token[..i]),
+        None => token.to_string(),
+    }
+}
+
+fn is_keyword(word: &str) -> bool {
+    ["and", "or", "not", "is", "if", "then", "else", "let", "every", "trace", "true", "false", "on", "in"].contains(&word)
+}
+
+fn names_suggest(word: &str) -> Option<&'static str> {
+    crate::check::suggest(word, ITEM_KEYWORDS.iter().copied())
+}
+
+/// The expected tokens worth naming: punctuation and keywords that end or
+/// continue a construct. Tokens that only start an expression, a name or a
+/// number are left to the rules, which name them better.
+fn describe_tokens(tokens: &[String]) -> Vec<&'static str> {
+    let mut names = Vec::new();
+    let mut item = false;
+    let mut operator = false;
+    for t in tokens {
+        let name = match t.as_str() {
+            "}" => "`}`",
+            "{" => "`{`",
+            ")" => "`)`",
+            "," => "`,`",
+            "->" => "`->`",
+            ":" => "`:`",
+            "=" => "`=`",
+            ".." => "`..`",
+            "then" => "`then`",
+            "else" => "`else`",
+            "found" => "`found -> QUEUE`",
+            "kick" => "`kick`",
+            "after" => "`after`",
+            "when" => "`when`",
+            "fifo" | "vtime" if tokens.iter().any(|t| t == "fifo") && tokens.iter().any(|t| t == "vtime") => "`fifo` or `vtime`",
+            "per_cpu" | "shared" => "`per_cpu` or `shared`",
+            "charge" | "lag" => "`charge` or `lag`",
+            "+" | "*" | "/" | "%" | "==" | "!=" | "<" | "<=" | ">" | ">=" | "and" | "or" | "is" => {
+                operator = true;
+                continue;
+            }
+            t if ITEM_KEYWORDS.contains(&t) => {
+                item = true;
+                continue;
+            }
+            _ => continue,
+        };
+        names.push(name);
+    }
+    if operator {
+        names.push("an operator");
+    }
+    if item {
+        names.push("the next item");
+    }
+    names
+}
+
+fn describe_expected(mut names: Vec<&'static str>) -> String {
+    // A statement may start with a name, and an operator is spelt out below.
+    if names.contains(&"a statement") {
+        names.retain(|n| *n != "a name");
+    }
+    if names.contains(&"`{`") && names.contains(&"`= EXPRESSION` or a `{ ... }` block") {
+        names.retain(|n| *n != "`{`" && *n != "`=`");
+    }
+    let mut seen = Vec::new();
+    for n in names {
+        if !seen.contains(&n) {
+            seen.push(n);
+        }
+    }
+    // Punctuation first, then the rest in a fixed order.
+    seen.sort_by_key(|n| (!n.starts_with('`'), *n == "an operator", *n == "the next item"));
+    match seen.as_slice() {
         [] => "something else".to_string(),
         [one] => one.to_string(),
         [init @ .., last] => format!("{} or {}", init.join(", "), last),
     }
 }
 
-fn rule_name(rule: Rule) -> &'static str {
-    match rule {
+fn rule_name(rule: Rule) -> Option<&'static str> {
+    Some(match rule {
         Rule::ident => "a name",
         Rule::string | Rule::string_body => "a quoted string",
         Rule::expr => "an expression",
@@ -132,10 +285,8 @@ fn rule_name(rule: Rule) -> &'static str {
         Rule::kick => "`kick`",
         Rule::block => "`{`",
         Rule::assign_op => "`=`, `+=` or `-=`",
-        Rule::cmp_op => "a comparison",
-        Rule::sum_op | Rule::prod_op => "an operator",
-        Rule::or_op | Rule::and_op => "`and` or `or`",
-        Rule::is_op => "`is`",
+        // Where one operator may come, any may: naming them all is noise.
+        Rule::cmp_op | Rule::sum_op | Rule::prod_op | Rule::or_op | Rule::and_op | Rule::is_op => "an operator",
         Rule::duration | Rule::unit => "a duration such as 5ms",
         Rule::number | Rule::digits => "a number",
         Rule::boolean => "`true` or `false`",
@@ -153,14 +304,24 @@ fn rule_name(rule: Rule) -> &'static str {
         | Rule::dispatch_decl
         | Rule::slice_decl
         | Rule::vtime_decl
-        | Rule::preempt_decl => "an item (scheduler, param, queue, class, task, global, counter, gauge, on, select_cpu, enqueue, dispatch, slice, vtime or preempt)",
+        | Rule::preempt_decl => ITEM_LIST,
         Rule::let_stmt | Rule::if_stmt | Rule::every_stmt | Rule::trace_stmt | Rule::assign_stmt => "a statement",
-        _ => "an expression",
-    }
+        Rule::item_at | Rule::item => ITEM_LIST,
+        Rule::EOI | Rule::next_item => "the next item",
+        Rule::unary | Rule::not_expr | Rule::cmp_expr | Rule::sum_expr | Rule::prod_expr | Rule::cond_expr => "an expression",
+        Rule::call | Rule::path | Rule::not_op | Rule::neg_op => "an expression",
+        _ => return None,
+    })
 }
 
+const ITEM_LIST: &str =
+    "an item (scheduler, param, queue, class, task, global, counter, gauge, on, select_cpu, enqueue, dispatch, slice, vtime or preempt)";
+
 /// What a well-formed item of this kind looks like, for the help line.
-fn item_shape(keyword: &str) -> String {
+fn item_shape(keyword: Option<&str>) -> String {
+    let Some(keyword) = keyword else {
+        return "a policy is a list of items, each starting with a keyword such as `param`, `queue` or `on` at the start of a line".to_string();
+    };
     let shape = match keyword {
         "scheduler" => "scheduler NAME \"description\" timeout 5s",
         "param" => "param NAME: TYPE = DEFAULT \"what it does\" in LOW..HIGH   (the range is optional)",
@@ -177,9 +338,10 @@ fn item_shape(keyword: &str) -> String {
         "slice" => "slice = EXPRESSION   or   slice { STATEMENTS  EXPRESSION }",
         "vtime" => "vtime charge = EXPRESSION   or   vtime lag = EXPRESSION",
         "preempt" => "preempt CLASS",
-        _ => return "a policy is a list of items, each starting with a keyword such as `param`, `queue` or `on`; see docs/language.md".to_string(),
+        _ => return item_shape(None),
     };
-    format!("a `{keyword}` item looks like: {shape}")
+    let article = if matches!(keyword.as_bytes()[0], b'a' | b'e' | b'i' | b'o' | b'u') { "an" } else { "a" };
+    format!("{article} `{keyword}` item looks like: {shape}")
 }
 
 /// Turns pest pairs into syntax-tree nodes. Pair positions are relative to
@@ -189,9 +351,13 @@ struct Builder {
 }
 
 impl Builder {
+    /// The span of a pair without the white space and comments pest may
+    /// have consumed at its end (a rule ending in `x*` or `x?` keeps the
+    /// trivia it skipped before trying `x` one more time).
     fn span(&self, pair: &Pair<Rule>) -> Span {
         let s = pair.as_span();
-        Span::new(self.base + s.start(), self.base + s.end())
+        let start = self.base + s.start();
+        Span::new(start, start + without_trailing_trivia(s.as_str()).len())
     }
 
     fn ident(&self, pair: Pair<Rule>) -> Ident {
@@ -502,6 +668,29 @@ impl Builder {
             lhs = Expr { kind: ExprKind::Binary { op: binop(op.as_str()), lhs: Box::new(lhs), rhs: Box::new(rhs) }, span };
         }
         lhs
+    }
+}
+
+/// `text` without the white space and comments at its end. A `#` starts a
+/// comment unless it is inside a string; strings do not span lines, so the
+/// quotes can be counted from the start of the last line.
+fn without_trailing_trivia(mut text: &str) -> &str {
+    loop {
+        text = text.trim_end_matches([' ', '\t', '\r', '\n']);
+        let line_start = text.rfind('\n').map_or(0, |i| i + 1);
+        let mut in_string = false;
+        let comment = text[line_start..].char_indices().find_map(|(i, c)| match c {
+            '"' => {
+                in_string = !in_string;
+                None
+            }
+            '#' if !in_string => Some(line_start + i),
+            _ => None,
+        });
+        match comment {
+            Some(at) => text = &text[..at],
+            None => return text,
+        }
     }
 }
 
