@@ -34,11 +34,36 @@ enum Command {
         #[arg(required = true, value_name = "POLICY")]
         files: Vec<PathBuf>,
     },
+    /// Compile a policy into BPF C (for review) or a BPF object.
+    ///
+    /// The object is built with clang 16 or newer ($CLANG, else the newest
+    /// clang on PATH). Without -o the output lands beside the policy, as
+    /// NAME.bpf.o or NAME.bpf.c.
+    Compile {
+        /// The policy to compile.
+        #[arg(value_name = "POLICY")]
+        policy: PathBuf,
+        /// Where to write the output.
+        #[arg(short, long, value_name = "OUT")]
+        output: Option<PathBuf>,
+        /// What to write: the C source, or the object built from it.
+        #[arg(long, value_enum, default_value_t = Emit::Obj)]
+        emit: Emit,
+    },
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Emit {
+    /// Readable BPF C.
+    C,
+    /// A BPF object, ready for `schedc run`.
+    Obj,
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Check { files } => commands::check(&files),
+        Command::Compile { policy, output, emit } => commands::compile(&policy, output, emit == Emit::C),
     }
 }

@@ -392,6 +392,57 @@ static __always_inline s64 schedc_smod(s64 a, s64 b)
 }
 
 /* -------------------------------------------------------------------------
+ * Units and the policy language's built-in functions, one per C type the
+ * language uses (s64 for durations and ints, u64 for uints and times).
+ * ---------------------------------------------------------------------- */
+#define NSEC_PER_USEC	1000LL
+#define NSEC_PER_MSEC	1000000LL
+#define NSEC_PER_SEC	1000000000LL
+
+#define SCHEDC_DEFINE_MINMAX(T)							\
+static __always_inline T schedc_min_##T(T a, T b) { return a < b ? a : b; }	\
+static __always_inline T schedc_max_##T(T a, T b) { return a > b ? a : b; }	\
+/* clamp(x, lo, hi) == min(max(x, lo), hi), also when lo > hi. */		\
+static __always_inline T schedc_clamp_##T(T x, T lo, T hi)			\
+{ return schedc_min_##T(schedc_max_##T(x, lo), hi); }
+SCHEDC_DEFINE_MINMAX(s64)
+SCHEDC_DEFINE_MINMAX(u64)
+
+/* Exponentially weighted moving average: the new sample weighs 1/4. */
+static __always_inline s64 schedc_ewma_s64(s64 avg, s64 sample)
+{
+	return avg - schedc_sdiv(avg, 4) + schedc_sdiv(sample, 4);
+}
+
+static __always_inline u64 schedc_ewma_u64(u64 avg, u64 sample)
+{
+	return avg - avg / 4 + sample / 4;
+}
+
+/*
+ * Setting a running task's remaining slice: 7.x kernels have a kfunc for it,
+ * 6.12 lets struct_ops programs write the field. A negative slice counts as 0.
+ */
+bool scx_bpf_task_set_slice(struct task_struct *p, u64 slice) __ksym __weak;
+
+static __always_inline void schedc_set_slice(struct task_struct *p, s64 slice)
+{
+	u64 ns = slice > 0 ? (u64)slice : 0;
+
+	if (bpf_ksym_exists(scx_bpf_task_set_slice))
+		scx_bpf_task_set_slice(p, ns);
+	else
+		p->scx.slice = ns;
+}
+
+/* Bound of per-CPU arrays in generated code (preemption bookkeeping). */
+#define SCHEDC_MAX_CPUS 4096
+
+/* For draining the per-CPU queues of offline CPUs. */
+const struct cpumask *scx_bpf_get_online_cpumask(void) __ksym;
+void scx_bpf_put_cpumask(const struct cpumask *mask) __ksym;
+
+/* -------------------------------------------------------------------------
  * Task name match. The kernel stores comm truncated to 15 characters, so a
  * longer literal is compared on its first 15 characters only: that is the
  * name the kernel would have stored for it. Use via SCHEDC_COMM_EQ(p, "x")

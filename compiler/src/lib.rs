@@ -6,10 +6,14 @@
 //! [`build`] (C → object, with clang).
 
 pub mod ast;
+pub mod build;
 pub mod check;
 pub mod diag;
+pub mod ir;
+pub mod lower;
 pub mod model;
 pub mod parse;
+pub mod render;
 
 use std::sync::Arc;
 
@@ -40,4 +44,9 @@ pub fn check_source(file_name: &str, src: &str) -> Result<Checked, Vec<Report>> 
         Some(model) => Ok(Checked { model, warnings: attach(diags) }),
         None => Err(attach(diags)),
     }
+}
+
+/// The C of a checked policy, ready for review or for clang.
+pub fn generate_c(checked: &Checked, file_name: &str, src: &str) -> String {
+    render::render(&lower::lower(&checked.model, src, file_name))
 }

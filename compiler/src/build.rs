@@ -1,0 +1,126 @@
+//! Building: generated C to a BPF object with clang, through libbpf-cargo.
+//!
+//! The C is written into a private temporary directory beside our own
+//! header; libbpf-cargo adds libbpf's BPF headers (from the libbpf that
+//! libbpf-sys vendors), `-fno-stack-protector` and the target arch.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The header every generated scheduler includes.
+pub const SCHEDC_BPF_H: &str = include_str!("../../templates/schedc.bpf.h");
+
+/// Beyond libbpf-cargo's `-g -O2 -target bpf`: the v3 instruction set loads
+/// on every sched_ext kernel, and `-fwrapv` gives signed overflow the
+/// wrapping meaning the policy language defines.
+pub const CLANG_ARGS: &[&str] = &["-mcpu=v3", "-fwrapv", "-Wall", "-Werror=implicit-function-declaration"];
+
+/// Older clang truncates 64-bit enum values, which sched_ext's DSQ ids need.
+const MIN_CLANG_MAJOR: u32 = 16;
+
+#[derive(Debug)]
+pub enum BuildError {
+    /// No usable clang was found.
+    NoClang { tried: Vec<String>, too_old: Vec<(String, u32)> },
+    /// Clang rejected C that schedc generated from a checked policy.
+    CompilerBug { kept_c: PathBuf, clang_output: String },
+    Io { path: PathBuf, source: std::io::Error },
+}
+
+impl fmt::Display for BuildError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            BuildError::NoClang { too_old, .. } if !too_old.is_empty() => {
+                let (name, major) = &too_old[0];
+                write!(f, "{name} is version {major}, but schedc needs clang {MIN_CLANG_MAJOR} or newer: install one with `apt-get install clang-19`, or point $CLANG at it.")
+            }
+            BuildError::NoClang { .. } => {
+                write!(f, "No clang found: install it with `apt-get install clang-19`, or point $CLANG at a clang {MIN_CLANG_MAJOR} or newer.")
+            }
+            BuildError::CompilerBug { kept_c, clang_output } => write!(
+                f,
+                "clang rejected the C that schedc generated from a policy that passed its checks; this is a bug in schedc. \
+                 The C file is kept at {} for a bug report. Clang said:\n{clang_output}",
+                kept_c.display()
+            ),
+            BuildError::Io { path, source } => write!(f, "{}: {source}", path.display()),
+        }
+    }
+}
+
+impl std::error::Error for BuildError {}
+
+/// A clang that can build BPF objects.
+#[derive(Debug, Clone)]
+pub struct Clang {
+    pub path: PathBuf,
+    pub major: u32,
+}
+
+impl Clang {
+    /// `$CLANG` if set, else the first of `clang`, `clang-N` (newest first)
+    /// on PATH that is version 16 or newer.
+    pub fn find() -> Result<Clang, BuildError> {
+        let candidates: Vec<String> = match std::env::var("CLANG") {
+            Ok(c) if !c.is_empty() => vec![c],
+            _ => std::iter::once("clang".to_string()).chain((MIN_CLANG_MAJOR..=30).rev().map(|v| format!("clang-{v}"))).collect(),
+        };
+        let mut too_old = Vec::new();
+        for name in &candidates {
+            let Some(major) = clang_major(name) else { continue };
+            if major >= MIN_CLANG_MAJOR {
+                return Ok(Clang { path: PathBuf::from(name), major });
+            }
+            too_old.push((name.clone(), major));
+        }
+        Err(BuildError::NoClang { tried: candidates, too_old })
+    }
+}
+
+/// The major version `name --version` reports, if it runs.
+fn clang_major(name: &str) -> Option<u32> {
+    let out = Command::new(name).arg("--version").output().ok()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let rest = &text[text.find("clang version ")? + "clang version ".len()..];
+    rest.split('.').next()?.trim().parse().ok()
+}
+
+/// Builds the C `source` of scheduler `name` into the object `out`.
+pub fn build_object(clang: &Clang, name: &str, source: &str, out: &Path) -> Result<(), BuildError> {
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| BuildError::Io { path, source }
+    };
+    let dir = tempfile::Builder::new().prefix("schedc-build-").tempdir().map_err(io(&std::env::temp_dir()))?;
+    let c_path = dir.path().join(format!("{name}.bpf.c"));
+    std::fs::write(&c_path, source).map_err(io(&c_path))?;
+    let header = dir.path().join("schedc.bpf.h");
+    std::fs::write(&header, SCHEDC_BPF_H).map_err(io(&header))?;
+    let obj = dir.path().join(format!("{name}.bpf.o"));
+
+    let mut args: Vec<String> = CLANG_ARGS.iter().map(|s| s.to_string()).collect();
+    args.push(format!("-I{}", dir.path().display()));
+    let built = libbpf_cargo::SkeletonBuilder::new().source(&c_path).obj(&obj).clang(&clang.path).clang_args(&args).build();
+    if let Err(err) = built {
+        let kept = keep_c(name, source)?;
+        return Err(BuildError::CompilerBug { kept_c: kept, clang_output: format!("{err:#}") });
+    }
+    // Write beside the destination, then rename: a failed build never
+    // leaves half an object at `out`.
+    let staging = out.with_extension("o.partial");
+    std::fs::copy(&obj, &staging).map_err(io(&staging))?;
+    std::fs::rename(&staging, out).map_err(io(out))
+}
+
+/// Keeps a copy of generated C that clang rejected, for a bug report.
+fn keep_c(name: &str, source: &str) -> Result<PathBuf, BuildError> {
+    let file = tempfile::Builder::new()
+        .prefix(&format!("schedc-{name}-"))
+        .suffix(".bpf.c")
+        .tempfile()
+        .map_err(|source| BuildError::Io { path: std::env::temp_dir(), source })?;
+    std::fs::write(file.path(), source).map_err(|e| BuildError::Io { path: file.path().to_path_buf(), source: e })?;
+    let (_, path) = file.keep().map_err(|e| BuildError::Io { path: std::env::temp_dir(), source: e.error })?;
+    Ok(path)
+}

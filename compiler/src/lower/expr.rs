@@ -1,0 +1,321 @@
+//! Expressions and statements to C text.
+//!
+//! Every expression is typed by the checker; here each type maps to one C
+//! type (durations and ints are `s64`, uints and times `u64`), operands are
+//! converted to the result's C type, and signed division goes through the
+//! header's helpers because BPF has no signed divide before cpu v4.
+
+use crate::model::*;
+
+use super::Lowering;
+
+pub(super) fn c_type(ty: Type) -> &'static str {
+    match ty {
+        Type::Value(ValueType::Duration | ValueType::Int) => "s64",
+        Type::Value(ValueType::Uint | ValueType::Time) => "u64",
+        Type::Value(ValueType::Bool) => "bool",
+        Type::Class => "u8",
+        Type::Str => "const char *",
+    }
+}
+
+pub(super) fn value_c_type(ty: ValueType) -> &'static str {
+    c_type(Type::Value(ty))
+}
+
+/// A constant of the given type as C.
+pub(super) fn constant(v: i128, ty: ValueType) -> String {
+    match ty {
+        ValueType::Bool => if v != 0 { "true" } else { "false" }.to_string(),
+        ValueType::Duration => duration(v),
+        ValueType::Uint | ValueType::Time if v > i128::from(i64::MAX) => format!("{v}ULL"),
+        _ if v > i128::from(i32::MAX) || v < i128::from(i32::MIN) => format!("{v}LL"),
+        _ => v.to_string(),
+    }
+}
+
+/// A duration in the largest unit that divides it: `5 * NSEC_PER_MSEC`.
+fn duration(ns: i128) -> String {
+    if ns == 0 {
+        return "0".to_string();
+    }
+    for (unit, name) in [(1_000_000_000, "NSEC_PER_SEC"), (1_000_000, "NSEC_PER_MSEC"), (1_000, "NSEC_PER_USEC")] {
+        if ns % unit == 0 {
+            return match ns / unit {
+                1 => name.to_string(),
+                n => format!("{n} * {name}"),
+            };
+        }
+    }
+    constant(ns, ValueType::Int)
+}
+
+/// Escapes text for the inside of a C string literal.
+pub(super) fn c_string(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            c if c.is_ascii_graphic() || c == ' ' => out.push(c),
+            c => {
+                let mut buf = [0u8; 4];
+                for b in c.encode_utf8(&mut buf).bytes() {
+                    out.push_str(&format!("\\x{b:02x}\"\""));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Makes text safe inside a C block comment.
+pub(super) fn comment_text(text: &str) -> String {
+    text.replace("*/", "* /").replace("/*", "/ *")
+}
+
+/// C precedence levels, higher binds tighter.
+const ATOM: u8 = 16;
+const UNARY: u8 = 14;
+const COND: u8 = 3;
+
+fn precedence(op: BinOp) -> u8 {
+    match op {
+        BinOp::Mul | BinOp::Div | BinOp::Rem => 13,
+        BinOp::Add | BinOp::Sub => 12,
+        BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => 10,
+        BinOp::Eq | BinOp::Ne => 9,
+        BinOp::And => 5,
+        BinOp::Or => 4,
+    }
+}
+
+fn wrap(text: String, prec: u8, min: u8) -> String {
+    if prec < min {
+        format!("({text})")
+    } else {
+        text
+    }
+}
+
+impl Lowering<'_> {
+    /// An expression as C, with only the parentheses C needs.
+    pub(super) fn expr(&self, e: &Expr) -> String {
+        self.expr_prec(e).0
+    }
+
+    /// An expression as C and the precedence of its outermost operator.
+    fn expr_prec(&self, e: &Expr) -> (String, u8) {
+        match &e.kind {
+            ExprKind::Const(v) => {
+                let text = match e.ty {
+                    Type::Value(ty) => constant(*v, ty),
+                    _ => v.to_string(),
+                };
+                let prec = if text.contains(' ') { 13 } else if text.starts_with('-') { UNARY } else { ATOM };
+                (text, prec)
+            }
+            ExprKind::Str(s) => (format!("\"{}\"", c_string(s)), ATOM),
+            ExprKind::Param(i) => (self.model.params[*i].name.clone(), ATOM),
+            ExprKind::Global(i) => (self.model.globals[*i].name.clone(), ATOM),
+            ExprKind::Stat(i) => (self.model.stats[*i].name.clone(), ATOM),
+            ExprKind::TaskVar(i) => (format!("tctx->{}", self.model.task_vars[*i].name), ATOM),
+            ExprKind::Local(name) => (name.clone(), ATOM),
+            ExprKind::Elapsed(_) => ("elapsed".to_string(), ATOM),
+            ExprKind::ClassValue(c) => (self.class_const(*c), ATOM),
+            ExprKind::Fact(Fact::TaskVruntime) if self.has_vtime => ("(s64)tctx->vruntime".to_string(), UNARY),
+            ExprKind::Fact(f) => (fact(*f).to_string(), UNARY),
+            ExprKind::QueueLen(q) => (format!("(u64)scx_bpf_dsq_nr_queued({})", self.queue_id(*q, "bpf_get_smp_processor_id()")), UNARY),
+            ExprKind::Neg(x) => (format!("-{}", self.at_least(x, UNARY)), UNARY),
+            ExprKind::Not(x) => (format!("!{}", self.at_least(x, UNARY)), UNARY),
+            ExprKind::Binary { op, lhs, rhs } => self.binary(*op, lhs, rhs, e.ty, false),
+            ExprKind::GuardedDiv { op, lhs, rhs } => self.binary(*op, lhs, rhs, e.ty, true),
+            ExprKind::Cond { cond, then, otherwise } => {
+                let text = format!("{} ? {} : {}", self.at_least(cond, COND + 1), self.at_least(then, COND + 1), self.at_least(otherwise, COND));
+                (text, COND)
+            }
+            ExprKind::Call { func, args } => {
+                let name = match func {
+                    Builtin::Min => "min",
+                    Builtin::Max => "max",
+                    Builtin::Clamp => "clamp",
+                    Builtin::Ewma => "ewma",
+                };
+                let args: Vec<String> = args.iter().map(|a| self.expr(a)).collect();
+                (format!("schedc_{name}_{}({})", c_type(e.ty), args.join(", ")), ATOM)
+            }
+            ExprKind::CommIs { name, equal } => {
+                let text = format!("SCHEDC_COMM_EQ(p, \"{}\")", c_string(name));
+                if *equal {
+                    (text, ATOM)
+                } else {
+                    (format!("!{text}"), UNARY)
+                }
+            }
+            ExprKind::Convert { to, value } => (format!("({}){}", value_c_type(*to), self.at_least(value, UNARY)), UNARY),
+        }
+    }
+
+    /// `e` as C, parenthesised if it binds looser than `min`.
+    fn at_least(&self, e: &Expr, min: u8) -> String {
+        let (text, prec) = self.expr_prec(e);
+        wrap(text, prec, min)
+    }
+
+    /// An operand converted to C type `to` where its own type differs.
+    fn converted(&self, e: &Expr, to: &str, min: u8) -> (String, u8) {
+        if c_type(e.ty) == to || matches!(e.kind, ExprKind::Const(_)) {
+            let (text, prec) = self.expr_prec(e);
+            (wrap(text, prec, min), prec.max(min))
+        } else {
+            (format!("({to}){}", self.at_least(e, UNARY)), UNARY)
+        }
+    }
+
+    fn binary(&self, op: BinOp, lhs: &Expr, rhs: &Expr, ty: Type, guarded: bool) -> (String, u8) {
+        let prec = precedence(op);
+        if op.is_comparison() || matches!(op, BinOp::And | BinOp::Or) {
+            let sym = match op {
+                BinOp::And => "&&",
+                BinOp::Or => "||",
+                other => other.symbol(),
+            };
+            return (format!("{} {sym} {}", self.at_least(lhs, prec), self.at_least(rhs, prec + 1)), prec);
+        }
+        let to = c_type(ty);
+        let helper = match op {
+            BinOp::Div if to == "s64" => Some("schedc_sdiv"),
+            BinOp::Rem if to == "s64" => Some("schedc_smod"),
+            BinOp::Div if guarded => Some("schedc_udiv"),
+            BinOp::Rem if guarded => Some("schedc_umod"),
+            _ => None,
+        };
+        if let Some(f) = helper {
+            // Arguments of a call need no parentheses of their own.
+            let (l, r) = (self.converted(lhs, to, 0).0, self.converted(rhs, to, 0).0);
+            return (format!("{f}({l}, {r})"), ATOM);
+        }
+        let (l, r) = (self.converted(lhs, to, prec).0, self.converted(rhs, to, prec + 1).0);
+        (format!("{l} {} {r}", op.symbol()), prec)
+    }
+
+    pub(super) fn class_const(&self, class: Option<usize>) -> String {
+        match class {
+            None => "CLASS_NONE".to_string(),
+            Some(i) => format!("CLASS_{}", self.model.classes[i].name.to_uppercase()),
+        }
+    }
+
+    // ------------------------------------------------------------ statements
+
+    /// Appends `body` as C lines at `indent` tabs. A statement gets a comment
+    /// naming its policy line unless it shares the line of `enclosing`.
+    pub(super) fn stmts(&self, body: &[Stmt], indent: usize, enclosing: usize, out: &mut Vec<String>) {
+        for stmt in body {
+            let tabs = "\t".repeat(indent);
+            if stmt.origin.line != enclosing {
+                out.push(format!("{tabs}{}", self.comment(stmt.origin)));
+            }
+            match &stmt.kind {
+                StmtKind::Let { name, value } => {
+                    out.push(format!("{tabs}{} {name} = {};", c_type(value.ty), self.expr(value)));
+                }
+                StmtKind::Assign { target, op, value } => out.push(format!("{tabs}{}", self.assign(target, *op, value))),
+                StmtKind::If { cond, then, otherwise } => {
+                    out.push(format!("{tabs}if ({}) {{", self.expr(cond)));
+                    self.stmts(then, indent + 1, stmt.origin.line, out);
+                    let mut rest = otherwise;
+                    // `else if` chains stay flat, as they were written.
+                    while let [Stmt { kind: StmtKind::If { cond, then, otherwise }, origin }] = rest.as_slice() {
+                        out.push(format!("{tabs}}} else if ({}) {{", self.expr(cond)));
+                        self.stmts(then, indent + 1, origin.line, out);
+                        rest = otherwise;
+                    }
+                    if !rest.is_empty() {
+                        out.push(format!("{tabs}}} else {{"));
+                        self.stmts(rest, indent + 1, stmt.origin.line, out);
+                    }
+                    out.push(format!("{tabs}}}"));
+                }
+                StmtKind::Every { sampler, period, body } => {
+                    let field = self.sampler_field(*sampler);
+                    out.push(format!("{tabs}{{"));
+                    out.push(format!("{tabs}\tu64 now = bpf_ktime_get_ns();"));
+                    out.push(format!("{tabs}\ts64 elapsed = (s64)(now - tctx->{field});"));
+                    out.push(String::new());
+                    out.push(format!("{tabs}\tif (elapsed >= {}) {{", self.expr(period)));
+                    self.stmts(body, indent + 2, stmt.origin.line, out);
+                    out.push(format!("{tabs}\t\ttctx->{field} = now;"));
+                    out.push(format!("{tabs}\t}}"));
+                    out.push(format!("{tabs}}}"));
+                }
+                StmtKind::Trace { message, args } => {
+                    let mut fmt = c_string(message).replace('%', "%%");
+                    let mut values = Vec::new();
+                    for (text, e) in args {
+                        let spec = match c_type(e.ty) {
+                            "u64" => "%llu",
+                            "bool" => "%d",
+                            _ => "%lld",
+                        };
+                        fmt.push_str(&format!(" {}={spec}", c_string(text).replace('%', "%%")));
+                        values.push(self.expr(e));
+                    }
+                    let args = values.iter().map(|v| format!(", {v}")).collect::<String>();
+                    out.push(format!("{tabs}bpf_printk(\"{} {fmt}\"{args});", self.model.name));
+                }
+            }
+        }
+    }
+
+    fn assign(&self, target: &Place, op: AssignOp, value: &Expr) -> String {
+        let v = self.expr(value);
+        let shared = matches!(target, Place::Global(_) | Place::Stat(_));
+        let lvalue = match target {
+            Place::TaskVar(i) => format!("tctx->{}", self.model.task_vars[*i].name),
+            Place::Global(i) => self.model.globals[*i].name.clone(),
+            Place::Stat(i) => self.model.stats[*i].name.clone(),
+            Place::TaskClass => "tctx->class".to_string(),
+            Place::TaskSlice => {
+                return match op {
+                    AssignOp::Set => format!("schedc_set_slice(p, {v});"),
+                    AssignOp::Add => format!("schedc_set_slice(p, (s64)p->scx.slice + {});", self.at_least(value, 13)),
+                    AssignOp::Sub => format!("schedc_set_slice(p, (s64)p->scx.slice - {});", self.at_least(value, 13)),
+                };
+            }
+        };
+        match op {
+            AssignOp::Set => format!("{lvalue} = {v};"),
+            // Globals are shared by all CPUs: update them atomically.
+            AssignOp::Add if shared => format!("__sync_fetch_and_add(&{lvalue}, {v});"),
+            AssignOp::Sub if shared => format!("__sync_fetch_and_sub(&{lvalue}, {v});"),
+            AssignOp::Add => format!("{lvalue} += {v};"),
+            AssignOp::Sub => format!("{lvalue} -= {v};"),
+        }
+    }
+}
+
+/// A fact as C. `p`, `prev_cpu`, `wake_flags` and `runnable` are the names of
+/// the callbacks' own parameters.
+fn fact(f: Fact) -> &'static str {
+    match f {
+        Fact::TaskNvcsw => "p->nvcsw",
+        Fact::TaskWeight => "p->scx.weight",
+        Fact::TaskKthread => "!!(p->flags & SCHEDC_PF_KTHREAD)",
+        Fact::TaskNrCpusAllowed => "(u64)p->nr_cpus_allowed",
+        Fact::TaskPid => "(s64)p->pid",
+        Fact::TaskComm => "p->comm",
+        Fact::TaskVruntime => "(s64)p->scx.dsq_vtime",
+        Fact::TaskSliceLeft => "(s64)p->scx.slice",
+        Fact::TaskCpu => "(s64)scx_bpf_task_cpu(p)",
+        Fact::TaskClass => "tctx->class",
+        Fact::SystemNow => "bpf_ktime_get_ns()",
+        Fact::SystemNrCpus => "schedc_nr_cpus",
+        Fact::SystemSmt => "schedc_smt",
+        Fact::SystemVtimeNow => "(s64)schedc_vtime_now",
+        Fact::EventPrevCpu => "(s64)prev_cpu",
+        Fact::EventSync => "!!(wake_flags & SCHEDC_WAKE_SYNC)",
+        Fact::EventRunnable => "runnable",
+    }
+}
