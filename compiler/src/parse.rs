@@ -138,16 +138,27 @@ fn syntax_error(src: &str, item_start: usize, err: &pest::error::Error<Rule>) ->
             .help("end it with `\"` on the same line; a string cannot span lines");
     }
     let found_text = format!("`{}`", shorten(found));
+    if kind.is_none() && at == item_start {
+        let help = match names_suggest(found) {
+            Some(s) => format!("did you mean `{s}`?"),
+            None => format!("a policy is a list of items, each starting with one of: {}", ITEM_KEYWORDS.join(", ")),
+        };
+        return Diagnostic::error("syntax", span, format!("expected an item, found {found_text}"))
+            .label("not an item keyword")
+            .help(help);
+    }
+    if expected == "the next item" {
+        let kind = kind.unwrap_or("previous");
+        return Diagnostic::error("syntax", span, format!("expected the next item, found {found_text}"))
+            .label(format!("the `{kind}` item is complete before this"))
+            .help(item_shape(Some(kind)));
+    }
     let help = match found {
         "&&" => "write `and` instead of `&&`".to_string(),
         "||" => "write `or` instead of `||`".to_string(),
         "!" => "write `not` instead of `!`".to_string(),
         ";" => "a statement ends at the end of its line; remove the `;`".to_string(),
         _ if expected == "a name" && is_keyword(found) => format!("`{found}` is a word of the language and cannot be used as a name"),
-        _ if kind.is_none() && rule_at == 0 => match names_suggest(found) {
-            Some(s) => format!("did you mean `{s}`? {}", item_shape(None)),
-            None => item_shape(None),
-        },
         _ => item_shape(kind),
     };
     Diagnostic::error("syntax", span, format!("expected {expected}, found {found_text}"))
