@@ -1,0 +1,232 @@
+//! Front-end tests: the checker's diagnostics on bad policies (snapshots in
+//! `tests/bad/` and `tests/warn/`), the good policies in `policies/`, and the
+//! `schedc check` command line.
+//!
+//! Each `NAME.policy` in `tests/bad/` must fail to check, and everything it
+//! reports, drawn by `Report::render_plain(100)`, must equal `NAME.expected`.
+//! Each policy in `tests/warn/` must check, with warnings, likewise.
+//! Run with `SCHEDC_BLESS=1` to rewrite the `.expected` files after reviewing
+//! a change to the diagnostics.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use schedc_compiler::{check_source, Report};
+
+const WIDTH: usize = 100;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The `.policy` files of a folder, sorted by name.
+fn policies_in(dir: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()))
+        .map(|entry| entry.expect("directory entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "policy"))
+        .collect();
+    files.sort();
+    files
+}
+
+/// The name a policy is reported under: its path relative to the workspace,
+/// so that snapshots do not depend on where the repository is checked out.
+fn display_name(path: &Path) -> String {
+    path.strip_prefix(root()).unwrap_or(path).display().to_string()
+}
+
+fn render(reports: &[Report]) -> String {
+    reports.iter().map(|r| r.render_plain(WIDTH)).collect::<Vec<_>>().join("\n")
+}
+
+fn blessing() -> bool {
+    std::env::var_os("SCHEDC_BLESS").is_some_and(|v| v == "1")
+}
+
+/// Compares every policy of `dir` with its snapshot. `want_ok` says whether
+/// the policies should check (with warnings) or fail.
+fn snapshots(dir: &str, want_ok: bool, min_files: usize) {
+    let dir = root().join(dir);
+    let files = policies_in(&dir);
+    assert!(files.len() >= min_files, "expected at least {min_files} policies in {}, found {}", dir.display(), files.len());
+    let bless = blessing();
+    let mut failures = Vec::new();
+    for path in &files {
+        let name = display_name(path);
+        let src = fs::read_to_string(path).expect("policy is readable");
+        let reports = match (check_source(&name, &src), want_ok) {
+            (Err(reports), false) => reports,
+            (Ok(checked), true) if !checked.warnings.is_empty() => checked.warnings,
+            (Ok(_), true) => {
+                failures.push(format!("{name}: checks without any warning"));
+                continue;
+            }
+            (Ok(checked), false) => {
+                failures.push(format!("{name}: unexpectedly checks ({} warnings)", checked.warnings.len()));
+                continue;
+            }
+            (Err(reports), true) => {
+                failures.push(format!("{name}: unexpectedly fails to check:\n{}", render(&reports)));
+                continue;
+            }
+        };
+        if !want_ok {
+            assert!(reports.iter().any(|r| r.diagnostic.is_error()), "{name}: Err without an error");
+        }
+        let got = render(&reports);
+        let expected_path = path.with_extension("expected");
+        if bless {
+            fs::write(&expected_path, &got).expect("snapshot is writable");
+            continue;
+        }
+        match fs::read_to_string(&expected_path) {
+            Ok(want) if want == got => {}
+            Ok(want) => failures.push(format!("{name}: output differs from {}\n{}", display_name(&expected_path), diff(&want, &got))),
+            Err(_) => failures.push(format!("{name}: no snapshot {}; run with SCHEDC_BLESS=1\n{got}", display_name(&expected_path))),
+        }
+    }
+    // A snapshot whose policy is gone is a leftover.
+    for entry in fs::read_dir(&dir).expect("readable") {
+        let p = entry.expect("entry").path();
+        if p.extension().is_some_and(|e| e == "expected") && !p.with_extension("policy").exists() {
+            failures.push(format!("{}: snapshot without a policy", display_name(&p)));
+        }
+    }
+    assert!(failures.is_empty(), "{} of {} policies failed:\n\n{}", failures.len(), files.len(), failures.join("\n\n"));
+}
+
+/// A line diff, good enough to see what changed in a snapshot.
+fn diff(want: &str, got: &str) -> String {
+    let (w, g): (Vec<&str>, Vec<&str>) = (want.lines().collect(), got.lines().collect());
+    let mut out = String::new();
+    for i in 0..w.len().max(g.len()) {
+        match (w.get(i), g.get(i)) {
+            (Some(a), Some(b)) if a == b => {}
+            (a, b) => {
+                if let Some(a) = a {
+                    out.push_str(&format!("  line {}: - {a}\n", i + 1));
+                }
+                if let Some(b) = b {
+                    out.push_str(&format!("  line {}: + {b}\n", i + 1));
+                }
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn bad_policies_match_their_snapshots() {
+    snapshots("tests/bad", false, 35);
+}
+
+#[test]
+fn questionable_policies_warn_as_in_their_snapshots() {
+    snapshots("tests/warn", true, 3);
+}
+
+#[test]
+fn shipped_policies_check_without_errors() {
+    let files = policies_in(&root().join("policies"));
+    assert!(files.len() >= 4, "the four shipped policies are there");
+    for path in files {
+        let name = display_name(&path);
+        let src = fs::read_to_string(&path).expect("readable");
+        match check_source(&name, &src) {
+            Ok(checked) => assert!(
+                checked.warnings.is_empty(),
+                "{name} checks but warns:\n{}",
+                render(&checked.warnings)
+            ),
+            Err(reports) => panic!("{name} fails to check:\n{}", render(&reports)),
+        }
+    }
+}
+
+// ---------------------------------------------------------------- the CLI
+
+fn schedc(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_schedc"))
+        .args(args)
+        .current_dir(root())
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("schedc runs");
+    let code = out.status.code().expect("schedc exits normally");
+    (code, String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+#[test]
+fn cli_prints_a_summary_per_good_policy() {
+    let files: Vec<String> = policies_in(&root().join("policies")).iter().map(|p| display_name(p)).collect();
+    let args: Vec<&str> = std::iter::once("check").chain(files.iter().map(String::as_str)).collect();
+    let (code, stdout, stderr) = schedc(&args);
+    assert_eq!(code, 0, "stdout:\n{stdout}\nstderr:\n{stderr}");
+    assert!(stderr.is_empty(), "good policies print no diagnostics:\n{stderr}");
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), files.len(), "one line per policy:\n{stdout}");
+    for (line, file) in lines.iter().zip(&files) {
+        assert!(line.starts_with(&format!("{file}: ok: scheduler `")), "unexpected summary: {line}");
+    }
+    assert!(stdout.contains("policies/bpfland.policy: ok: scheduler `bpfland`; queues: direct, prio, shared;"), "{stdout}");
+}
+
+#[test]
+fn cli_reports_every_error_of_a_bad_policy_with_its_location() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let bad = dir.path().join("two.policy");
+    fs::write(
+        &bad,
+        "scheduler two \"two mistakes\" timeout 5s\n\
+         queue shared shared fifo\n\
+         enqueue { else -> shraed }\n\
+         dispatch { shared }\n\
+         slice = 5ms + 1\n",
+    )
+    .expect("writable");
+    let bad = bad.display().to_string();
+    let good = "policies/fifo.policy";
+    let (code, stdout, stderr) = schedc(&["check", good, &bad]);
+    assert_eq!(code, 1, "stdout:\n{stdout}\nstderr:\n{stderr}");
+    // The good file is still checked and summarised.
+    assert!(stdout.contains("policies/fifo.policy: ok: scheduler `fifo`"), "{stdout}");
+    assert!(!stdout.contains("two.policy"), "a bad policy gets no summary line:\n{stdout}");
+    // Both errors, each with file:line:col.
+    assert!(stderr.contains("there is no queue named `shraed`"), "{stderr}");
+    assert!(stderr.contains("did you mean `shared`?"), "{stderr}");
+    assert!(stderr.contains(&format!("[{bad}:3:19]")), "location of the first error:\n{stderr}");
+    assert!(stderr.contains("cannot apply `+` to a duration and a number"), "{stderr}");
+    assert!(stderr.contains(&format!("[{bad}:5:9]")), "location of the second error:\n{stderr}");
+    assert!(stderr.contains(&format!("{bad}: 2 errors")), "error count:\n{stderr}");
+}
+
+#[test]
+fn cli_reports_syntax_errors_in_several_items() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let bad = dir.path().join("syntax.policy");
+    fs::write(
+        &bad,
+        "scheduler s \"two syntax errors\" timeout 5s\n\
+         queue q shared lifo\n\
+         enqueue { else -> q }\n\
+         dispatch { q }\n\
+         slice = 5ms +\n",
+    )
+    .expect("writable");
+    let bad = bad.display().to_string();
+    let (code, stdout, stderr) = schedc(&["check", &bad]);
+    assert_eq!(code, 1, "stdout:\n{stdout}\nstderr:\n{stderr}");
+    assert!(stdout.is_empty(), "{stdout}");
+    assert!(stderr.contains(&format!("[{bad}:2:16]")), "the bad queue order:\n{stderr}");
+    assert!(stderr.contains(&format!("[{bad}:5:")), "the unfinished slice:\n{stderr}");
+    assert!(stderr.contains(&format!("{bad}: 2 errors")), "{stderr}");
+}
+
+#[test]
+fn cli_fails_on_a_missing_file() {
+    let (code, _, stderr) = schedc(&["check", "tests/no-such-file.policy"]);
+    assert_eq!(code, 1);
+    assert!(stderr.contains("cannot read tests/no-such-file.policy"), "{stderr}");
+}
