@@ -112,3 +112,113 @@ fn safe_to_write(policy: &Path, out: &Path, emit_c: bool) -> Result<(), String> 
         Err(format!("{} exists and is not {what}; refusing to overwrite it (remove it or choose another path with -o)", out.display()))
     }
 }
+
+/// `10s`, `500ms`, `250us`, `100ns`, or a bare number of seconds.
+pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    let text = text.trim();
+    let split = text.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let value: f64 = number.parse().map_err(|_| format!("`{text}` is not a duration such as 10s or 500ms"))?;
+    let scale = match unit {
+        "" | "s" => 1.0,
+        "ms" => 1e-3,
+        "us" => 1e-6,
+        "ns" => 1e-9,
+        _ => return Err(format!("unknown unit `{unit}`: use ns, us, ms or s")),
+    };
+    Ok(std::time::Duration::from_secs_f64(value * scale))
+}
+
+/// `NAME=VALUE` for --set.
+pub fn parse_assignment(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((name, value)) if !name.trim().is_empty() => Ok((name.trim().to_string(), value.trim().to_string())),
+        _ => Err(format!("`{text}` is not NAME=VALUE, e.g. slice_max=2ms")),
+    }
+}
+
+/// The object to run: `target` itself, or a policy compiled into `dir`.
+fn object_for(target: &Path, dir: &Path) -> Result<PathBuf, ExitCode> {
+    let head = std::fs::read(target).map(|b| b.starts_with(b"\x7fELF")).unwrap_or(false);
+    if head {
+        return Ok(target.to_path_buf());
+    }
+    let (checked, src) = load_with_source(target).ok_or(ExitCode::FAILURE)?;
+    let c = schedc_compiler::generate_c(&checked, &target.display().to_string(), &src);
+    let obj = dir.join(format!("{}.bpf.o", checked.model.name));
+    schedc_compiler::build::Clang::find()
+        .and_then(|clang| schedc_compiler::build::build_object(&clang, &checked.model.name, &c, &obj))
+        .map_err(|e| {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        })?;
+    Ok(obj)
+}
+
+pub fn run(
+    target: &Path,
+    duration: Option<std::time::Duration>,
+    overrides: Vec<(String, String)>,
+    interval: std::time::Duration,
+    verifier_stats: bool,
+) -> ExitCode {
+    use schedc_runtime::{read_sched_ext_state, OpenOptions, RunOptions, StopReason};
+
+    let Ok(dir) = tempfile::Builder::new().prefix("schedc-run-").tempdir() else {
+        eprintln!("error: cannot create a temporary directory");
+        return ExitCode::FAILURE;
+    };
+    let obj = match object_for(target, dir.path()) {
+        Ok(obj) => obj,
+        Err(code) => return code,
+    };
+    let opts = RunOptions { open: OpenOptions { overrides }, duration, interval };
+    let mut ticks = 0u64;
+    let result = schedc_runtime::run(&obj, &opts, |sched, stats| {
+        if ticks == 0 {
+            let state = read_sched_ext_state();
+            let (state, ops) = state.map_or(("unknown".to_string(), "none".to_string()), |s| (s.state, s.ops.unwrap_or_else(|| "none".to_string())));
+            println!("attached: sched_ext state={state} ops={ops}");
+            for (p, v) in sched.params() {
+                println!("param {}={v}", p.name);
+            }
+            if verifier_stats {
+                for v in sched.verifier_stats() {
+                    println!("verifier {} processed={} insns={}", v.prog, v.verified_insns, v.insns);
+                }
+            }
+            if !stats.is_empty() {
+                let names: Vec<String> = stats.iter().map(|(s, _)| format!("{:>14}", s.name)).collect();
+                println!("{:>8} {}", "time", names.join(" "));
+            }
+        } else if !stats.is_empty() {
+            let values: Vec<String> = stats.iter().map(|(_, v)| format!("{:>14}", v.to_string())).collect();
+            println!("{:>7}s {}", (ticks as f64 * interval.as_secs_f64()).round(), values.join(" "));
+        }
+        ticks += 1;
+    });
+    let report = match result {
+        Ok(report) => report,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let why = match report.reason {
+        StopReason::DurationElapsed => "the duration elapsed",
+        StopReason::Signal => "interrupted",
+        StopReason::Ejected => "the kernel stopped the scheduler",
+    };
+    println!("stopped: {} after {:.1}s ({why})", report.scheduler, report.ran_for.as_secs_f64());
+    if let Some(exit) = &report.exit {
+        println!("exit: {exit}");
+    }
+    for (s, v) in &report.stats {
+        println!("final {}={v}  # {}", s.name, s.doc);
+    }
+    if report.reason == StopReason::Ejected || report.exit.as_ref().is_some_and(|e| e.is_error()) {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
+}

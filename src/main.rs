@@ -50,6 +50,29 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Emit::Obj)]
         emit: Emit,
     },
+    /// Compile, load and attach a scheduler, show its statistics, detach.
+    ///
+    /// TARGET is a policy (compiled on the fly) or an object from `schedc
+    /// compile`. Needs root and a kernel with sched_ext. Stops after
+    /// --duration, on Ctrl-C, or when the kernel ejects the scheduler, and
+    /// then prints why it stopped and the final statistics.
+    Run {
+        /// A policy file or a compiled object.
+        #[arg(value_name = "TARGET")]
+        target: PathBuf,
+        /// Run for this long (e.g. 10s, 500ms); without it, until Ctrl-C.
+        #[arg(short, long, value_parser = commands::parse_duration)]
+        duration: Option<std::time::Duration>,
+        /// Override a parameter before loading, e.g. --set slice_max=2ms.
+        #[arg(long = "set", value_name = "NAME=VALUE", value_parser = commands::parse_assignment)]
+        overrides: Vec<(String, String)>,
+        /// How often to print the statistics.
+        #[arg(short, long, default_value = "1s", value_parser = commands::parse_duration)]
+        interval: std::time::Duration,
+        /// Print how many instructions the kernel's verifier processed per program.
+        #[arg(long)]
+        verifier_stats: bool,
+    },
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -65,5 +88,8 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Check { files } => commands::check(&files),
         Command::Compile { policy, output, emit } => commands::compile(&policy, output, emit == Emit::C),
+        Command::Run { target, duration, overrides, interval, verifier_stats } => {
+            commands::run(&target, duration, overrides, interval, verifier_stats)
+        }
     }
 }
