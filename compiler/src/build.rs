@@ -124,3 +124,33 @@ fn keep_c(name: &str, source: &str) -> Result<PathBuf, BuildError> {
     let (_, path) = file.keep().map_err(|e| BuildError::Io { path: std::env::temp_dir(), source: e.error })?;
     Ok(path)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rejected_c_is_kept_and_called_a_bug() {
+        let Ok(clang) = Clang::find() else {
+            eprintln!("skipping: no clang 16 or newer");
+            return;
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("broken.bpf.o");
+        let err = build_object(&clang, "broken", "#include \"schedc.bpf.h\"\nint f( {\n", &out).unwrap_err();
+        let BuildError::CompilerBug { kept_c, clang_output } = &err else { panic!("{err}") };
+        assert!(std::fs::read_to_string(kept_c).unwrap().contains("int f( {"));
+        assert!(clang_output.contains("error"), "{clang_output}");
+        assert!(err.to_string().contains("this is a bug in schedc"), "{err}");
+        assert!(!out.exists(), "no half-written object");
+        std::fs::remove_file(kept_c).unwrap();
+    }
+
+    #[test]
+    fn missing_clang_says_how_to_install_it() {
+        let err = BuildError::NoClang { tried: vec!["clang".into()], too_old: vec![] };
+        assert!(err.to_string().contains("apt-get install clang-19"), "{err}");
+        let old = BuildError::NoClang { tried: vec!["clang".into()], too_old: vec![("clang".into(), 14)] };
+        assert!(old.to_string().contains("version 14"), "{old}");
+    }
+}

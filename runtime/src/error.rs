@@ -35,8 +35,6 @@ pub enum Error {
     Attach { log: String, source: libbpf_rs::Error },
     /// Any other BPF operation failed.
     Bpf { what: &'static str, source: libbpf_rs::Error },
-    /// clang failed on generated C.
-    Compile { src: PathBuf, stderr: String },
 }
 
 impl fmt::Display for Error {
@@ -106,9 +104,6 @@ impl fmt::Display for Error {
                 }
             }
             Error::Bpf { what, source } => write!(f, "Failed to {what}: {source}."),
-            Error::Compile { src, stderr } => {
-                write!(f, "clang could not compile {}:\n{}", src.display(), stderr.trim_end())
-            }
         }
     }
 }

@@ -8,12 +8,9 @@
 //!   values, loads the object, attaches it and reads its statistics and
 //!   exit record.
 //! * [`run`] is the attach / report / stop loop behind `schedc run`.
-//! * [`compile`] turns generated C into an object with the right flags and
-//!   include directories.
 //! * `vmtest` (feature `vmtest`) builds initramfs images and boots sched_ext
 //!   kernels in QEMU for tests.
 
-pub mod compile;
 mod error;
 mod manifest;
 mod run;

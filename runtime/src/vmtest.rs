@@ -197,7 +197,10 @@ fn shared_libs(exe: &Path) -> Result<Vec<PathBuf>, String> {
 /// serial console output, or an error with the output so far on timeout.
 pub fn boot(kernel: &Path, initrd: &Path, smp: u32, timeout: Duration) -> Result<String, String> {
     let mut child = Command::new("qemu-system-x86_64")
-        .args(["-accel", "tcg", "-cpu", "max", "-m", "1G", "-nographic", "-no-reboot"])
+        // One host thread for all vCPUs: with multi-threaded TCG the kernel's
+        // int3-based live patching (static keys flip when a scheduler attaches)
+        // races with the other vCPU and oopses at the patched site.
+        .args(["-accel", "tcg,thread=single", "-cpu", "max", "-m", "1G", "-nographic", "-no-reboot"])
         .args(["-smp", &smp.to_string()])
         .arg("-kernel")
         .arg(kernel)

@@ -1,10 +1,11 @@
 //! Checks schedc.bpf.h's division helpers by running them as BPF in the
 //! host kernel (a syscall program: no sched_ext needed, but root is).
 
+mod common;
+
 use std::path::Path;
 
 use libbpf_rs::{MapCore, MapFlags, ObjectBuilder};
-use schedc_runtime::compile;
 
 const A: [i64; 8] = [7, -7, 7, -7, i64::MIN, i64::MIN, 5, 0];
 const B: [i64; 8] = [2, 2, -2, -2, -1, 1, 0, 0];
@@ -31,7 +32,7 @@ fn division_helpers_have_defined_results_in_bpf() {
     let dir = tempfile::tempdir().unwrap();
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/bpf/helpers.bpf.c");
     let obj_path = dir.path().join("helpers.bpf.o");
-    compile::compile(&src, &obj_path).unwrap_or_else(|e| panic!("{e}"));
+    common::compile(&src, &obj_path);
 
     let obj = ObjectBuilder::default().open_file(&obj_path).unwrap().load().unwrap();
     let prog = obj.progs_mut().find(|p| p.name() == "run").unwrap();

@@ -4,9 +4,10 @@
 //!
 //!     cargo test -p schedc-runtime --features vmtest --test vm -- --nocapture
 
+mod common;
+
 use std::path::{Path, PathBuf};
 
-use schedc_runtime::compile;
 use schedc_runtime::vmtest::{available_kernels, VmTest};
 
 /// The `load` example, which cargo builds next to the test binaries.
@@ -32,9 +33,9 @@ fn sample_runs_on_every_kernel() {
     let dir = tempfile::tempdir().unwrap();
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/vm/sample.bpf.c");
     let obj = dir.path().join("sample.bpf.o");
-    compile::compile(&src, &obj).unwrap_or_else(|e| panic!("{e}"));
+    common::compile(&src, &obj);
     let eject = dir.path().join("eject.bpf.o");
-    compile::compile(&src.with_file_name("eject.bpf.c"), &eject).unwrap_or_else(|e| panic!("{e}"));
+    common::compile(&src.with_file_name("eject.bpf.c"), &eject);
 
     for kernel in &kernels {
         let report = VmTest::new(kernel, &loader())
