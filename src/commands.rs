@@ -155,24 +155,31 @@ fn object_for(target: &Path, dir: &Path) -> Result<PathBuf, ExitCode> {
     Ok(obj)
 }
 
-pub fn run(
-    target: &Path,
-    duration: Option<std::time::Duration>,
-    overrides: Vec<(String, String)>,
-    interval: std::time::Duration,
-    verifier_stats: bool,
-) -> ExitCode {
+/// The options of `schedc run`.
+pub struct RunArgs {
+    pub duration: Option<std::time::Duration>,
+    pub overrides: Vec<(String, String)>,
+    pub interval: std::time::Duration,
+    pub verifier_stats: bool,
+}
+
+fn temp_dir() -> Result<tempfile::TempDir, ExitCode> {
+    tempfile::Builder::new().prefix("schedc-run-").tempdir().map_err(|e| {
+        eprintln!("error: cannot create a temporary directory: {e}");
+        ExitCode::FAILURE
+    })
+}
+
+pub fn run(target: &Path, args: &RunArgs) -> ExitCode {
     use schedc_runtime::{read_sched_ext_state, OpenOptions, RunOptions, StopReason};
 
-    let Ok(dir) = tempfile::Builder::new().prefix("schedc-run-").tempdir() else {
-        eprintln!("error: cannot create a temporary directory");
-        return ExitCode::FAILURE;
-    };
-    let obj = match object_for(target, dir.path()) {
-        Ok(obj) => obj,
+    let (dir, obj) = match temp_dir().and_then(|dir| object_for(target, dir.path()).map(|obj| (dir, obj))) {
+        Ok(found) => found,
         Err(code) => return code,
     };
-    let opts = RunOptions { open: OpenOptions { overrides }, duration, interval };
+    let _keep = dir;
+    let (interval, verifier_stats) = (args.interval, args.verifier_stats);
+    let opts = RunOptions { open: OpenOptions { overrides: args.overrides.clone() }, duration: args.duration, interval };
     let mut ticks = 0u64;
     let result = schedc_runtime::run(&obj, &opts, |sched, stats| {
         if ticks == 0 {
@@ -220,5 +227,56 @@ pub fn run(
         ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS
+    }
+}
+
+/// `schedc run --vm`: the same run inside a QEMU guest booted from a
+/// sched_ext kernel; the guest's output is printed when it powers off.
+pub fn run_in_vm(target: &Path, kernel: Option<PathBuf>, args: &RunArgs) -> ExitCode {
+    use schedc_runtime::vmtest::{available_kernels, VmTest};
+
+    let Some(kernel) = kernel.or_else(|| available_kernels().into_iter().next()) else {
+        eprintln!("error: no sched_ext kernel found: pass one with --kernel or set $SCHEDC_KERNELS_DIR.");
+        return ExitCode::FAILURE;
+    };
+    let (dir, obj) = match temp_dir().and_then(|dir| object_for(target, dir.path()).map(|obj| (dir, obj))) {
+        Ok(found) => found,
+        Err(code) => return code,
+    };
+    let _keep = dir;
+    let Ok(me) = std::env::current_exe() else {
+        eprintln!("error: cannot find the schedc executable to copy into the guest");
+        return ExitCode::FAILURE;
+    };
+    let duration = args.duration.unwrap_or(std::time::Duration::from_secs(10));
+    let mut loader_args = vec!["run".to_string(), "{obj}".to_string(), "--duration".to_string(), format!("{}ms", duration.as_millis())];
+    loader_args.push("--interval".to_string());
+    loader_args.push(format!("{}ms", args.interval.as_millis()));
+    for (name, value) in &args.overrides {
+        loader_args.push("--set".to_string());
+        loader_args.push(format!("{name}={value}"));
+    }
+    if args.verifier_stats {
+        loader_args.push("--verifier-stats".to_string());
+    }
+    let arg_refs: Vec<&str> = loader_args.iter().map(String::as_str).collect();
+    eprintln!("booting {} under QEMU to run {} for {:?}...", kernel.display(), target.display(), duration);
+    let report = match VmTest::new(&kernel, &me).loader_args(&arg_refs).object(&obj).load("stress-ng -q --cpu 1 --switch 1 --timeout 900s").run() {
+        Ok(report) => report,
+        Err(e) => {
+            eprintln!("error: the VM run failed: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let Some(run) = report.objects.first() else {
+        eprintln!("error: the guest did not run the scheduler");
+        return ExitCode::FAILURE;
+    };
+    println!("guest kernel {}: sched_ext {} while running (ops {}), {} after", report.release, run.state_during, run.ops_during, run.state_after);
+    print!("{}", run.output);
+    if run.exit_code == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
     }
 }

@@ -72,6 +72,16 @@ enum Command {
         /// Print how many instructions the kernel's verifier processed per program.
         #[arg(long)]
         verifier_stats: bool,
+        /// Run inside a QEMU guest booted from a sched_ext kernel, beside a
+        /// stress-ng load, instead of on this machine: for trying policies
+        /// where the running kernel has no sched_ext. The guest's output is
+        /// shown when it powers off (--duration defaults to 10s here).
+        #[arg(long)]
+        vm: bool,
+        /// The kernel for --vm; by default the first in ../shared/kernels
+        /// (or $SCHEDC_KERNELS_DIR).
+        #[arg(long, value_name = "KERNEL", requires = "vm")]
+        kernel: Option<PathBuf>,
     },
 }
 
@@ -88,8 +98,13 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Check { files } => commands::check(&files),
         Command::Compile { policy, output, emit } => commands::compile(&policy, output, emit == Emit::C),
-        Command::Run { target, duration, overrides, interval, verifier_stats } => {
-            commands::run(&target, duration, overrides, interval, verifier_stats)
+        Command::Run { target, duration, overrides, interval, verifier_stats, vm, kernel } => {
+            let opts = commands::RunArgs { duration, overrides, interval, verifier_stats };
+            if vm {
+                commands::run_in_vm(&target, kernel, &opts)
+            } else {
+                commands::run(&target, &opts)
+            }
         }
     }
 }
