@@ -1,3 +1,13 @@
+{%- macro globals(title, list) %}
+{%- if !list.is_empty() %}
+
+/* {{ title }} */
+{%- for g in list %}
+{{ g.comment }}
+{{ g.decl }} {{ g.name }}{% if let Some(init) = g.init %} = {{ init }}{% endif %};
+{%- endfor %}
+{%- endif %}
+{%- endmacro -%}
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * {{ p.name }}: {{ description }}
@@ -12,22 +22,8 @@ SCHEDC_MANIFEST(
 {%- for line in p.manifest %}
 	{{ line }}
 {%- endfor %});
-{%- if !p.params.is_empty() %}
-
-/* Parameters: `schedc run --set NAME=VALUE` changes them before load. */
-{%- for g in p.params %}
-{{ g.comment }}
-{{ g.decl }} {{ g.name }}{% if let Some(init) = g.init %} = {{ init }}{% endif %};
-{%- endfor %}
-{%- endif %}
-{%- if !p.inputs.is_empty() %}
-
-/* Facts about the machine. */
-{%- for g in p.inputs %}
-{{ g.comment }}
-{{ g.decl }} {{ g.name }}{% if let Some(init) = g.init %} = {{ init }}{% endif %};
-{%- endfor %}
-{%- endif %}
+{%- call globals("Parameters: `schedc run --set NAME=VALUE` changes them before load.", p.params) %}{%- endcall %}
+{%- call globals("Facts about the machine.", p.inputs) %}{%- endcall %}
 
 /* Queues: the ids of their dispatch queues (DSQs). */
 {%- for q in p.queues %}
@@ -43,22 +39,8 @@ enum schedc_class {
 {%- endfor %}
 };
 {%- endif %}
-{%- if !p.stats.is_empty() %}
-
-/* Statistics: the runtime reads these while the scheduler runs. */
-{%- for g in p.stats %}
-{{ g.comment }}
-{{ g.decl }} {{ g.name }}{% if let Some(init) = g.init %} = {{ init }}{% endif %};
-{%- endfor %}
-{%- endif %}
-{%- if !p.globals.is_empty() %}
-
-/* Scheduler state. */
-{%- for g in p.globals %}
-{{ g.comment }}
-{{ g.decl }} {{ g.name }}{% if let Some(init) = g.init %} = {{ init }}{% endif %};
-{%- endfor %}
-{%- endif %}
+{%- call globals("Statistics: the runtime reads these while the scheduler runs.", p.stats) %}{%- endcall %}
+{%- call globals("Scheduler state.", p.globals) %}{%- endcall %}
 {%- if p.has_task_state %}
 
 /* What the scheduler keeps for each task. */
