@@ -681,29 +681,39 @@ impl<'a> Lowering<'a> {
             }
         }
         self.event_body(Event::Enqueue, &mut body);
+        // The rules form one if / else if / else chain, in policy order.
+        for (i, route) in m.routes.iter().enumerate() {
+            let mut action = vec![self.queue_call(route.queue, "cpu", "enq_flags")];
+            if route.kick {
+                action.push("scx_bpf_kick_cpu(cpu, SCHEDC_KICK_IDLE);".to_string());
+            }
+            let comment = self.comment(route.origin);
+            match (&route.condition, i) {
+                (None, 0) => {
+                    body.push(String::new());
+                    body.push(format!("\t{comment}"));
+                    body.extend(action.iter().map(|a| format!("\t{a}")));
+                    continue;
+                }
+                (None, _) => body.push("\t} else {".to_string()),
+                (Some(c), 0) => {
+                    body.push(String::new());
+                    body.push(format!("\tif ({}) {{", self.expr(c)));
+                }
+                (Some(c), _) => body.push(format!("\t}} else if ({}) {{", self.expr(c))),
+            }
+            body.push(format!("\t\t{comment}"));
+            body.extend(action.iter().map(|a| format!("\t\t{a}")));
+            if route.condition.is_none() {
+                body.push("\t}".to_string());
+            }
+        }
         if let Some(preempt) = &m.preempt {
             body.push(String::new());
             body.push(format!("\t{}", self.comment(preempt.origin)));
             body.push(format!("\tif ((enq_flags & SCHEDC_ENQ_WAKEUP) && tctx->class == {} &&", self.class_const(Some(preempt.class))));
             body.push("\t    schedc_running_below(cpu, tctx->class))".to_string());
             body.push("\t\tscx_bpf_kick_cpu(cpu, SCHEDC_KICK_PREEMPT);".to_string());
-        }
-        for route in &m.routes {
-            body.push(String::new());
-            body.push(format!("\t{}", self.comment(route.origin)));
-            let mut action = vec![self.queue_call(route.queue, "cpu", "enq_flags")];
-            if route.kick {
-                action.push("scx_bpf_kick_cpu(cpu, SCHEDC_KICK_IDLE);".to_string());
-            }
-            match &route.condition {
-                Some(c) => {
-                    body.push(format!("\tif ({}) {{", self.expr(c)));
-                    body.extend(action.iter().map(|a| format!("\t\t{a}")));
-                    body.push("\t\treturn;".to_string());
-                    body.push("\t}".to_string());
-                }
-                None => body.extend(action.iter().map(|a| format!("\t{a}"))),
-            }
         }
         let comment = "/* A task became runnable and no idle CPU took it: route it to a queue. */".to_string();
         self.callback("enqueue", "void", "struct task_struct *p, u64 enq_flags", comment, body)
