@@ -5,6 +5,8 @@
 //! first column, with an item keyword.
 
 use pest::error::{ErrorVariant, InputLocation};
+use std::cell::Cell;
+
 use pest::iterators::Pair;
 use pest::Parser;
 
@@ -34,7 +36,16 @@ pub fn parse(src: &str) -> (Policy, Vec<Diagnostic>) {
                 let item_at = pairs.next().expect("item_at always yields itself");
                 let item = item_at.into_inner().next().expect("item_at holds one item");
                 let end = offset + item.as_span().end();
-                policy.items.push(Builder { base: offset }.item(item));
+                let builder = Builder::new(offset);
+                let item = builder.item(item);
+                match builder.too_deep.get() {
+                    None => policy.items.push(item),
+                    Some(span) => errors.push(
+                        Diagnostic::error("too-deep", span, "this is nested too deeply")
+                            .label(format!("more than {MAX_DEPTH} levels of nesting"))
+                            .help("split it into smaller parts with `let`"),
+                    ),
+                }
                 offset = skip_trivia(src, end);
             }
             Err(err) => {
@@ -92,7 +103,15 @@ fn syntax_error(src: &str, item_start: usize, err: &pest::error::Error<Rule>) ->
     };
     let positives: &[Rule] = match &err.variant {
         ErrorVariant::ParsingError { positives, .. } => positives,
-        ErrorVariant::CustomError { .. } => &[],
+        // pest gives up with "call limit reached" or "stack limit reached"
+        // on input nested deeper than its stack allows.
+        ErrorVariant::CustomError { message } => {
+            let at = (item_start + rule_at).min(src.len());
+            let end = src[at..].chars().next().map_or(at, |c| at + c.len_utf8());
+            return Diagnostic::error("too-deep", Span::new(at, end), "this is nested too deeply to parse")
+                .label(format!("the parser gave up here: {message}"))
+                .help("split it into smaller parts with `let`");
+        }
     };
     let (token_at, tokens) = match err.parse_attempts() {
         Some(attempts) => {
@@ -355,13 +374,77 @@ fn item_shape(keyword: Option<&str>) -> String {
     format!("{article} `{keyword}` item looks like: {shape}")
 }
 
+/// The deepest nesting of expressions and statements the parser accepts.
+/// The parser, the checker and the code generator recurse on the syntax
+/// tree, so a machine-written policy nested thousands deep would overflow
+/// the stack; real policies stay far below this.
+const MAX_DEPTH: usize = 64;
+
 /// Turns pest pairs into syntax-tree nodes. Pair positions are relative to
 /// the item being parsed; `base` makes them absolute.
 struct Builder {
     base: usize,
+    /// An upper bound of the depth of the tree being built: one per
+    /// recursive call, plus the length of operator chains (which are built
+    /// in a loop, but nest in the tree).
+    depth: Cell<usize>,
+    /// Where the item first went deeper than [`MAX_DEPTH`]; the item is then
+    /// dropped with an error.
+    too_deep: Cell<Option<Span>>,
+}
+
+/// A stand-in for an expression too deeply nested to build.
+fn placeholder(span: Span) -> Expr {
+    Expr { kind: ExprKind::Int(0), span }
+}
+
+/// Descends through rules that wrap a single child (`expr`, and each level
+/// of precedence when it holds no operator) without recursing.
+fn collapse(mut pair: Pair<Rule>) -> Pair<Rule> {
+    loop {
+        match pair.as_rule() {
+            Rule::expr
+            | Rule::or_expr
+            | Rule::and_expr
+            | Rule::not_expr
+            | Rule::cmp_expr
+            | Rule::sum_expr
+            | Rule::prod_expr
+            | Rule::unary => {
+                let mut inner = pair.clone().into_inner();
+                match (inner.next(), inner.next()) {
+                    (Some(only), None) => pair = only,
+                    _ => return pair,
+                }
+            }
+            _ => return pair,
+        }
+    }
 }
 
 impl Builder {
+    fn new(base: usize) -> Self {
+        Builder { base, depth: Cell::new(0), too_deep: Cell::new(None) }
+    }
+
+    /// Goes `levels` deeper; false (and the item marked too deep) if that
+    /// passes the limit.
+    fn enter(&self, span: Span, levels: usize) -> bool {
+        let depth = self.depth.get() + levels;
+        if depth > MAX_DEPTH {
+            if self.too_deep.get().is_none() {
+                self.too_deep.set(Some(span));
+            }
+            return false;
+        }
+        self.depth.set(depth);
+        true
+    }
+
+    fn leave(&self, levels: usize) {
+        self.depth.set(self.depth.get() - levels);
+    }
+
     /// The span of a pair without the white space and comments pest may
     /// have consumed at its end (a rule ending in `x*` or `x?` keeps the
     /// trivia it skipped before trying `x` one more time).
@@ -569,6 +652,15 @@ impl Builder {
 
     fn stmt(&self, pair: Pair<Rule>) -> Stmt {
         let span = self.span(&pair);
+        if !self.enter(span, 1) {
+            return Stmt { kind: StmtKind::If { cond: placeholder(span), then: Vec::new(), otherwise: Vec::new() }, span };
+        }
+        let stmt = self.stmt_node(pair, span);
+        self.leave(1);
+        stmt
+    }
+
+    fn stmt_node(&self, pair: Pair<Rule>, span: Span) -> Stmt {
         let rule = pair.as_rule();
         let mut inner = pair.into_inner();
         let mut next = || inner.next().expect("grammar guarantees this child");
@@ -604,7 +696,17 @@ impl Builder {
     }
 
     fn expr(&self, pair: Pair<Rule>) -> Expr {
+        let pair = collapse(pair);
         let span = self.span(&pair);
+        if !self.enter(span, 1) {
+            return placeholder(span);
+        }
+        let e = self.expr_node(pair, span);
+        self.leave(1);
+        e
+    }
+
+    fn expr_node(&self, pair: Pair<Rule>, span: Span) -> Expr {
         match pair.as_rule() {
             // Wrapper rules with a single child collapse into it.
             Rule::expr => self.expr(pair.into_inner().next().expect("expr child")),
@@ -618,7 +720,11 @@ impl Builder {
             Rule::not_expr | Rule::unary => {
                 let children: Vec<Pair<Rule>> = pair.into_inner().collect();
                 let (ops, operand) = children.split_at(children.len() - 1);
+                if !self.enter(span, ops.len()) {
+                    return placeholder(span);
+                }
                 let mut e = self.expr(operand[0].clone());
+                self.leave(ops.len());
                 for op in ops.iter().rev() {
                     let s = Span::new(self.span(op).start, e.span.end);
                     let boxed = Box::new(e);
@@ -671,6 +777,17 @@ impl Builder {
     }
 
     fn left_assoc(&self, pair: Pair<Rule>) -> Expr {
+        let span = self.span(&pair);
+        let operators = pair.clone().into_inner().count() / 2;
+        if !self.enter(span, operators) {
+            return placeholder(span);
+        }
+        let e = self.left_assoc_chain(pair);
+        self.leave(operators);
+        e
+    }
+
+    fn left_assoc_chain(&self, pair: Pair<Rule>) -> Expr {
         let mut inner = pair.into_inner();
         let mut lhs = self.expr(inner.next().expect("first operand"));
         while let Some(op) = inner.next() {
