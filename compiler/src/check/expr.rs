@@ -140,6 +140,10 @@ const SYSTEM_FACTS: &[&str] = &["now", "nr_cpus", "smt", "vtime_now"];
 const EVENT_FACTS: &[&str] = &["prev_cpu", "sync", "runnable"];
 const FUNCTIONS: &[&str] = &["min", "max", "clamp", "ewma", "int", "uint"];
 
+/// The deepest nesting of expressions and statements the checker accepts;
+/// real policies stay far below it.
+const MAX_NESTING: usize = 64;
+
 /// How sure the checker is that a divisor is not zero.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum NonZero {
@@ -151,6 +155,34 @@ enum NonZero {
 
 impl Checker<'_> {
     pub(super) fn expr(&mut self, e: &ast::Expr, sc: &Scope) -> Option<Typed> {
+        if !self.enter(e.span) {
+            return None;
+        }
+        let t = self.expr_at_depth(e, sc);
+        self.depth -= 1;
+        t
+    }
+
+    /// Goes one level deeper into an expression or a statement, unless that
+    /// is too deep: the checker (and the code generator after it) recurse
+    /// on the nesting, and a machine-written policy could exhaust the stack.
+    fn enter(&mut self, span: Span) -> bool {
+        if self.depth >= MAX_NESTING {
+            if !self.too_deep {
+                self.too_deep = true;
+                self.error(
+                    Diagnostic::error("too-deep", span, "this is nested too deeply")
+                        .label(format!("more than {MAX_NESTING} levels of nesting"))
+                        .help("split it into smaller parts with `let`"),
+                );
+            }
+            return false;
+        }
+        self.depth += 1;
+        true
+    }
+
+    fn expr_at_depth(&mut self, e: &ast::Expr, sc: &Scope) -> Option<Typed> {
         use ast::ExprKind as A;
         match &e.kind {
             A::Int(v) => {
@@ -662,6 +694,15 @@ impl Checker<'_> {
     }
 
     fn stmt(&mut self, stmt: &ast::Stmt, sc: &mut Scope) -> Option<Stmt> {
+        if !self.enter(stmt.span) {
+            return None;
+        }
+        let s = self.stmt_at_depth(stmt, sc);
+        self.depth -= 1;
+        s
+    }
+
+    fn stmt_at_depth(&mut self, stmt: &ast::Stmt, sc: &mut Scope) -> Option<Stmt> {
         let origin = self.origin(stmt.span);
         let kind = match &stmt.kind {
             ast::StmtKind::Let { name, value } => {

@@ -73,6 +73,10 @@ struct Checker<'s> {
     routed: Vec<(usize, Span)>,
     /// Declaration spans, for warnings about unused things.
     decl_spans: HashMap<String, Span>,
+    /// How deep the expression or statement being checked is nested, and
+    /// whether "nested too deeply" was said already.
+    depth: usize,
+    too_deep: bool,
 }
 
 impl<'s> Checker<'s> {
@@ -109,6 +113,8 @@ impl<'s> Checker<'s> {
             singletons: HashMap::new(),
             routed: Vec::new(),
             decl_spans: HashMap::new(),
+            depth: 0,
+            too_deep: false,
         }
     }
 
