@@ -91,9 +91,42 @@ impl Report {
     }
 }
 
+/// miette cannot draw a label much more than 65535 columns into a line (its
+/// padding is a formatting width, and Rust refuses wider ones with a panic).
+/// A report pointing that far right is drawn without its snippet, with the
+/// location in the message instead. Tabs draw 4 columns wide, wide characters
+/// 2, so 10000 bytes stay well clear of the limit.
+const MAX_DRAWN_COLUMN: usize = 10_000;
+
+impl Report {
+    /// The byte column of `at` within its line.
+    fn column(&self, at: usize) -> usize {
+        let bytes = self.source.inner().as_bytes();
+        let at = at.min(bytes.len());
+        at - bytes[..at].iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1)
+    }
+
+    /// Whether miette can draw the snippet of this report.
+    fn drawable(&self) -> bool {
+        let d = &self.diagnostic;
+        std::iter::once(&d.span)
+            .chain(d.related.iter().map(|(s, _)| s))
+            .all(|s| self.column(s.start) <= MAX_DRAWN_COLUMN && self.column(s.end) <= MAX_DRAWN_COLUMN)
+    }
+}
+
 impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.diagnostic.message)
+        f.write_str(&self.diagnostic.message)?;
+        if !self.drawable() {
+            let src = self.source.inner();
+            let at = self.diagnostic.span.start.min(src.len());
+            let line = src.as_bytes()[..at].iter().filter(|&&b| b == b'\n').count() + 1;
+            let line_start = at - self.column(at);
+            let column = src.get(line_start..at).map_or(at - line_start, |s| s.chars().count()) + 1;
+            write!(f, " [{}:{line}:{column}] (the line is too long to show)", self.source.name())?;
+        }
+        Ok(())
     }
 }
 
@@ -120,10 +153,16 @@ impl miette::Diagnostic for Report {
     }
 
     fn source_code(&self) -> Option<&dyn SourceCode> {
+        if !self.drawable() {
+            return None;
+        }
         Some(&*self.source)
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        if !self.drawable() {
+            return None;
+        }
         let d = &self.diagnostic;
         let primary = LabeledSpan::new_primary_with_span(non_empty(&d.label), d.span);
         let others = d.related.iter().map(|(span, label)| LabeledSpan::new_with_span(non_empty(label), *span));
