@@ -42,7 +42,7 @@ pub fn parse(src: &str) -> (Policy, Vec<Diagnostic>) {
                     None => policy.items.push(item),
                     Some(span) => errors.push(
                         Diagnostic::error("too-deep", span, "this is nested too deeply")
-                            .label(format!("more than {MAX_DEPTH} levels of nesting"))
+                            .label(format!("more than {MAX_DEPTH} levels of operators, brackets and blocks"))
                             .help("split it into smaller parts with `let`"),
                     ),
                 }
