@@ -230,3 +230,16 @@ fn cli_fails_on_a_missing_file() {
     assert_eq!(code, 1);
     assert!(stderr.contains("cannot read tests/no-such-file.policy"), "{stderr}");
 }
+
+#[test]
+fn the_timeout_may_name_a_parameter_declared_below_it() {
+    let src = "scheduler s \"timeout from a parameter\" timeout watchdog\n\
+               param watchdog: duration = 5s \"watchdog timeout\" in 1s..20s\n\
+               queue q shared fifo\n\
+               enqueue { else -> q }\n\
+               dispatch { q }\n\
+               slice = 5ms\n";
+    let checked = check_source("t.policy", src).unwrap_or_else(|r| panic!("{}", render(&r)));
+    assert_eq!(checked.model.timeout_ms, 5000);
+    assert!(checked.warnings.is_empty(), "{}", render(&checked.warnings));
+}

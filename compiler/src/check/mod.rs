@@ -136,11 +136,13 @@ impl<'s> Checker<'s> {
     /// First pass: every name is declared before any expression is checked,
     /// so items may refer to each other in any order.
     fn declarations(&mut self, policy: &Policy) {
+        let mut timeout = None;
         for item in &policy.items {
             match &item.kind {
-                ItemKind::Scheduler { name, description, timeout } => {
+                ItemKind::Scheduler { name, description, timeout: t } => {
                     if self.once("scheduler", item.span) {
-                        self.scheduler(name, description, timeout.as_ref());
+                        self.scheduler(name, description);
+                        timeout = t.as_ref();
                     }
                 }
                 ItemKind::Param(p) => self.param(p, item.span),
@@ -185,6 +187,11 @@ impl<'s> Checker<'s> {
                 }
                 _ => {}
             }
+        }
+        // After the parameters, so that the timeout may name one declared
+        // below the scheduler line (parameter defaults are known by now).
+        if let Some(timeout) = timeout {
+            self.timeout(timeout);
         }
         if !self.singletons.contains_key("scheduler") {
             self.error(
@@ -244,7 +251,7 @@ impl<'s> Checker<'s> {
         }
     }
 
-    fn scheduler(&mut self, name: &ast::Ident, description: &StrLit, timeout: Option<&ast::Expr>) {
+    fn scheduler(&mut self, name: &ast::Ident, description: &StrLit) {
         if name.name.len() >= 128 {
             self.error(
                 Diagnostic::error("bad-name", name.span, "the scheduler name is too long")
@@ -254,7 +261,9 @@ impl<'s> Checker<'s> {
         }
         self.model.name = name.name.clone();
         self.model.description = description.value.clone();
-        let Some(timeout) = timeout else { return };
+    }
+
+    fn timeout(&mut self, timeout: &ast::Expr) {
         let Some(t) = self.expr(timeout, &Scope::constant("the timeout")) else { return };
         if !self.expect_type(&t, ValueType::Duration, timeout.span, "the watchdog timeout") {
             return;
