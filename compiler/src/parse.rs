@@ -50,7 +50,7 @@ pub fn parse(src: &str) -> (Policy, Vec<Diagnostic>) {
             }
             Err(err) => {
                 let diagnostic = syntax_error(src, offset, &err);
-                offset = skip_trivia(src, resync(src, diagnostic.span.start.max(offset)));
+                offset = skip_trivia(src, resync(src, diagnostic.span.start.max(offset), offset));
                 errors.push(diagnostic);
             }
         }
@@ -76,12 +76,22 @@ fn skip_trivia(src: &str, mut at: usize) -> usize {
 }
 
 /// The start of the first line after `at` that begins with an item keyword.
-fn resync(src: &str, at: usize) -> usize {
+///
+/// An error found at the start of such a line (`class c` missing its string,
+/// with `counter` on the next line) resumes on that very line, unless it is
+/// the line of the item that failed.
+fn resync(src: &str, at: usize, item_start: usize) -> usize {
+    let starts_item = |line: &str| {
+        let word: String = line.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+        ITEM_KEYWORDS.contains(&word.as_str())
+    };
+    if at > item_start && src.as_bytes()[at - 1] == b'\n' && starts_item(&src[at..]) {
+        return at;
+    }
     let mut line_start = src[at..].find('\n').map_or(src.len(), |n| at + n + 1);
     while line_start < src.len() {
         let line = &src[line_start..];
-        let word: String = line.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
-        if ITEM_KEYWORDS.contains(&word.as_str()) {
+        if starts_item(line) {
             return line_start;
         }
         line_start = line.find('\n').map_or(src.len(), |n| line_start + n + 1);
@@ -134,15 +144,20 @@ fn syntax_error(src: &str, item_start: usize, err: &pest::error::Error<Rule>) ->
     let keyword: String = src[item_start..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
     let kind = if ITEM_KEYWORDS.contains(&keyword.as_str()) { Some(keyword.as_str()) } else { None };
 
-    if at >= src.len() {
-        // Nothing to underline at the end of the file: point at the last token.
-        let last = src.trim_end().len();
-        let start = src[..last].char_indices().next_back().map_or(0, |(i, _)| i);
-        let mut d = Diagnostic::error("syntax", Span::new(start, last), format!("expected {expected}, found the end of the file"))
+    // When the mistake is on a later line than the last token of the item,
+    // or is the end of the file, the missing piece belongs after that token:
+    // point there rather than at the next line (or at nothing).
+    let before = without_trailing_trivia(&src[item_start..at.min(src.len())]);
+    let last_end = item_start + before.len();
+    let later_line = at >= src.len() || src[last_end..at].contains('\n');
+    if later_line && !before.is_empty() && expected != "the next item" {
+        let last_start = item_start + last_token_start(before);
+        let found_text = if at >= src.len() { "the end of the file".to_string() } else { format!("`{}`", shorten(found_token(src, at))) };
+        let mut d = Diagnostic::error("syntax", Span::new(last_start, last_end), format!("expected {expected}, found {found_text}"))
             .label(format!("expected {expected} after this"))
             .help(item_shape(kind));
         if let Some(kind) = kind {
-            if !src[item_start..start].is_empty() {
+            if last_start > item_start {
                 d = d.related(Span::new(item_start, item_start + kind.len()), format!("this `{kind}` item is not finished"));
             }
         }
@@ -177,6 +192,10 @@ fn syntax_error(src: &str, item_start: usize, err: &pest::error::Error<Rule>) ->
         "||" => "write `or` instead of `||`".to_string(),
         "!" => "write `not` instead of `!`".to_string(),
         ";" => "a statement ends at the end of its line; remove the `;`".to_string(),
+        "++" => "write `+= 1` instead of `++`".to_string(),
+        "--" => "write `-= 1` instead of `--`".to_string(),
+        ":=" => "assign with `=`".to_string(),
+        "=>" => "a route is written `CONDITION -> QUEUE`".to_string(),
         _ if expected == "a name" && is_keyword(found) => format!("`{found}` is a word of the language and cannot be used as a name"),
         _ => item_shape(kind),
     };
@@ -203,6 +222,23 @@ fn found_token(src: &str, at: usize) -> &str {
     };
     // A string to the end of the line may end in a carriage return.
     rest[..len].trim_end()
+}
+
+/// Where the last token of `text` starts: a word or path, a string, a run
+/// of operator characters, or one character.
+fn last_token_start(text: &str) -> usize {
+    let word = |c: char| c.is_alphanumeric() || c == '_' || c == '.';
+    let operator = |c: char| "&|!=<>+-*/%:;,".contains(c);
+    let start_of_run = |same: &dyn Fn(char) -> bool| {
+        text.char_indices().rev().find(|(_, c)| !same(*c)).map_or(0, |(i, c)| i + c.len_utf8())
+    };
+    match text.chars().next_back() {
+        None => 0,
+        Some('"') => text[..text.len() - 1].rfind('"').unwrap_or(text.len() - 1),
+        Some(c) if word(c) => start_of_run(&word),
+        Some(c) if operator(c) => start_of_run(&operator),
+        Some(c) => text.len() - c.len_utf8(),
+    }
 }
 
 /// At most 30 characters of a token, for the message line.
@@ -251,7 +287,9 @@ fn describe_tokens(tokens: &[String]) -> Vec<&'static str> {
                 operator = true;
                 continue;
             }
-            t if ITEM_KEYWORDS.contains(&t) => {
+            // `enqueue` is an event too: only the full list, which has
+            // `scheduler` in it, means "the next item".
+            "scheduler" => {
                 item = true;
                 continue;
             }
@@ -272,6 +310,9 @@ fn describe_expected(mut names: Vec<&'static str>) -> String {
     // A statement may start with a name, and an operator is spelt out below.
     if names.contains(&"a statement") {
         names.retain(|n| *n != "a name");
+    }
+    if names.contains(&"`=`, `+=` or `-=`") {
+        names.retain(|n| *n != "`=`");
     }
     if names.contains(&"`{`") && names.contains(&"`= EXPRESSION` or a `{ ... }` block") {
         names.retain(|n| *n != "`{`" && *n != "`=`");
