@@ -645,3 +645,12 @@ fn empty_and_comment_only_policies_have_no_items() {
         assert!(policy.items.is_empty() && errors.is_empty(), "{src:?}");
     }
 }
+
+#[test]
+fn an_item_missing_its_end_does_not_swallow_the_next_line() {
+    let src = "class brief\ncounter n \"tasks\"\n";
+    let (policy, errors) = parse(src);
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_eq!(text(src, errors[0].span), "brief", "the string belongs after `brief`");
+    assert!(matches!(&policy.items[..], [Item { kind: ItemKind::Counter { .. }, .. }]));
+}
