@@ -144,6 +144,20 @@ fn syntax_error(src: &str, item_start: usize, err: &pest::error::Error<Rule>) ->
     let keyword: String = src[item_start..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
     let kind = if ITEM_KEYWORDS.contains(&keyword.as_str()) { Some(keyword.as_str()) } else { None };
 
+    // A line that starts in the first column after a complete item is meant
+    // as the next item (or is a statement that strayed out of its block).
+    let line_start = at < src.len() && at > item_start && src.as_bytes()[at - 1] == b'\n';
+    if line_start && expected.contains("the next item") {
+        let found = found_token(src, at);
+        let help = match names_suggest(found) {
+            Some(s) => format!("did you mean `{s}`?"),
+            None => "a policy is a list of items, each starting with a keyword such as `param`, `queue` or `on`; statements go inside `on EVENT { ... }`".to_string(),
+        };
+        return Diagnostic::error("syntax", Span::new(at, at + found.len()), format!("expected an item, found `{}`", shorten(found)))
+            .label("not an item keyword")
+            .help(help);
+    }
+
     // When the mistake is on a later line than the last token of the item,
     // or is the end of the file, the missing piece belongs after that token:
     // point there rather than at the next line (or at nothing).

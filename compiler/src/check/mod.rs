@@ -877,14 +877,22 @@ impl<'s> Checker<'s> {
             (Type::Value(ValueType::Int), ValueType::Uint) | (Type::Value(ValueType::Uint), ValueType::Int) => {
                 format!("convert it with `{}(...)`", want.keyword())
             }
-            _ => format!("{what} must be a {}", want.keyword()),
+            _ => format!("{what} must be {}", with_article(want)),
         };
         self.error(
-            Diagnostic::error("type-mismatch", span, format!("{what} must be a {}, but this is {}", want.keyword(), t.describe()))
+            Diagnostic::error("type-mismatch", span, format!("{what} must be {}, but this is {}", with_article(want), t.describe()))
                 .label(format!("this is {}", t.describe()))
                 .help(help),
         );
         false
+    }
+}
+
+/// "a duration", "an int".
+fn with_article(ty: ValueType) -> String {
+    match ty {
+        ValueType::Int => "an int".to_string(),
+        other => format!("a {}", other.keyword()),
     }
 }
 
