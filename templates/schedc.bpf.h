@@ -99,6 +99,7 @@ struct scx_init_task_args {
 } __attribute__((preserve_access_index));
 
 struct scx_exit_task_args;
+struct scx_exit_info;	/* defined below, after the enum its kind uses */
 
 /*
  * struct_ops maps are matched to the kernel's struct sched_ext_ops member by
@@ -441,6 +442,15 @@ static __always_inline void schedc_set_slice(struct task_struct *p, s64 slice)
 /* For draining the per-CPU queues of offline CPUs. */
 const struct cpumask *scx_bpf_get_online_cpumask(void) __ksym;
 void scx_bpf_put_cpumask(const struct cpumask *mask) __ksym;
+u32 bpf_cpumask_weight(const struct cpumask *cpumask) __ksym;
+
+/* Tasks waiting in a DSQ; 0 if the kernel reports an error (no such DSQ). */
+static __always_inline u64 schedc_nr_queued(u64 dsq_id)
+{
+	s32 n = scx_bpf_dsq_nr_queued(dsq_id);
+
+	return n > 0 ? (u64)n : 0;
+}
 
 /* -------------------------------------------------------------------------
  * Task name match. The kernel stores comm truncated to 15 characters, so a

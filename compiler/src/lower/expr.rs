@@ -126,7 +126,7 @@ impl Lowering<'_> {
             ExprKind::ClassValue(c) => (self.class_const(*c), ATOM),
             ExprKind::Fact(Fact::TaskVruntime) if self.has_vtime => ("(s64)tctx->vruntime".to_string(), UNARY),
             ExprKind::Fact(f) => (fact(*f).to_string(), UNARY),
-            ExprKind::QueueLen(q) => (format!("(u64)scx_bpf_dsq_nr_queued({})", self.queue_id(*q, "bpf_get_smp_processor_id()")), UNARY),
+            ExprKind::QueueLen(q) => (format!("schedc_nr_queued({})", self.queue_id(*q, "bpf_get_smp_processor_id()")), ATOM),
             ExprKind::Neg(x) => (format!("-{}", self.at_least(x, UNARY)), UNARY),
             ExprKind::Not(x) => (format!("!{}", self.at_least(x, UNARY)), UNARY),
             ExprKind::Binary { op, lhs, rhs } => self.binary(*op, lhs, rhs, e.ty, false),

@@ -423,14 +423,15 @@ impl<'a> Lowering<'a> {
                 let queue = &self.model.queues[q];
                 let per_cpu = queue.placement == Placement::PerCpu;
                 let id = self.queue_id(q, "cpu");
-                let mut body = vec![match queue.order {
-                    Order::Fifo => format!("\tschedc_insert(p, {id}, {}, enq_flags);", self.slice_call()),
-                    Order::Vtime => format!(
-                        "\tschedc_insert_vtime(p, {id}, {}, schedc_queued_vtime({}), enq_flags);",
-                        self.slice_call(),
-                        self.task_args()
-                    ),
-                }];
+                // The slice first, then the vruntime: both may update state.
+                let mut body = vec![format!("\tu64 slice = {};", self.slice_call())];
+                match queue.order {
+                    Order::Fifo => body.push(format!("\n\tschedc_insert(p, {id}, slice, enq_flags);")),
+                    Order::Vtime => {
+                        body.push(format!("\tu64 vtime = schedc_queued_vtime({});", self.task_args()));
+                        body.push(format!("\n\tschedc_insert_vtime(p, {id}, slice, vtime, enq_flags);"));
+                    }
+                }
                 for s in &self.model.stats {
                     if matches!(s.source, StatSource::QueueInserted(i) if i == q) {
                         body.push(format!("\t__sync_fetch_and_add(&{}, 1);", s.name));
@@ -738,28 +739,28 @@ impl<'a> Lowering<'a> {
                 body.push("\t\treturn;".to_string());
             }
         }
-        for serve in &m.dispatch {
-            body.push(String::new());
+        for (i, serve) in m.dispatch.iter().enumerate() {
+            if !body.is_empty() {
+                body.push(String::new());
+            }
             body.push(format!("\t{}", self.comment(serve.origin)));
             let call = if serve.starve_after.is_some() {
                 format!("schedc_serve_{}(now)", m.queues[serve.queue].name)
             } else {
                 format!("schedc_move_to_local({})", self.queue_id(serve.queue, "cpu"))
             };
-            body.push(format!("\tif ({call})"));
-            body.push("\t\treturn;".to_string());
+            // The last queue needs no early return, unless offline CPUs'
+            // queues come after it.
+            if i + 1 == m.dispatch.len() && !self.has_per_cpu {
+                body.push(format!("\t{call};"));
+            } else {
+                body.push(format!("\tif ({call})"));
+                body.push("\t\treturn;".to_string());
+            }
         }
         if self.has_per_cpu {
             body.push(String::new());
             body.push("\tschedc_drain_offline();".to_string());
-        } else if let Some(last) = body.last_mut() {
-            // The last queue needs no early return.
-            if last == "\t\treturn;" {
-                body.pop();
-                let cond = body.pop().expect("an if precedes the return");
-                let call = cond.trim_start_matches("\tif (").trim_end_matches(')');
-                body.push(format!("\t{call};"));
-            }
         }
         let comment = "/* A CPU needs work: serve the queues in the policy's order. */".to_string();
         self.callback("dispatch", "void", "s32 cpu, struct task_struct *prev", comment, body)
@@ -835,6 +836,7 @@ impl<'a> Lowering<'a> {
         let mut body = vec!["\ts32 err;".to_string()];
         let per_cpu: Vec<usize> = (0..m.queues.len()).filter(|q| m.queues[*q].placement == Placement::PerCpu).collect();
         if !per_cpu.is_empty() {
+            body.push("\tconst struct cpumask *online;".to_string());
             body.push("\ts32 cpu;".to_string());
         }
         body.push(String::new());
@@ -847,8 +849,13 @@ impl<'a> Lowering<'a> {
             }
             body.push("\t}".to_string());
         }
-        for (q, queue) in m.queues.iter().enumerate().filter(|(_, q)| q.placement == Placement::Shared) {
-            let _ = queue;
+        if !per_cpu.is_empty() {
+            body.push("\t/* CPUs possible but offline now: their queues are drained. */".to_string());
+            body.push("\tonline = scx_bpf_get_online_cpumask();".to_string());
+            body.push("\tschedc_nr_offline = scx_bpf_nr_cpu_ids() - bpf_cpumask_weight(online);".to_string());
+            body.push("\tscx_bpf_put_cpumask(online);".to_string());
+        }
+        for q in (0..m.queues.len()).filter(|q| m.queues[*q].placement == Placement::Shared) {
             body.push(format!("\terr = scx_bpf_create_dsq({}, -1);", self.queue_id(q, "cpu")));
             body.push("\tif (err)".to_string());
             body.push("\t\treturn err;".to_string());
