@@ -129,7 +129,7 @@ static __always_inline struct schedc_task *schedc_task_ctx(struct task_struct *p
 static __always_inline u64 schedc_slice(struct task_struct *p, struct schedc_task *tctx)
 {
 	/* bpfland.policy:91  nr_waiting = (nr_waiting + queue.prio.len + queue.shared.len) / 2 */
-	nr_waiting = (nr_waiting + (u64)scx_bpf_dsq_nr_queued(DSQ_PRIO) + (u64)scx_bpf_dsq_nr_queued(DSQ_SHARED)) / 2;
+	nr_waiting = (nr_waiting + schedc_nr_queued(DSQ_PRIO) + schedc_nr_queued(DSQ_SHARED)) / 2;
 	s64 slice = schedc_max_s64(schedc_sdiv(slice_max, (s64)(nr_waiting + 1)), slice_min);
 
 	slice_eff = slice;
@@ -157,21 +157,30 @@ static __always_inline s64 schedc_vtime_charge(struct task_struct *p, struct sch
 /* bpfland.policy:25  queue direct per_cpu vtime */
 static __always_inline void schedc_queue_direct(struct task_struct *p, struct schedc_task *tctx, s32 cpu, u64 enq_flags)
 {
-	schedc_insert_vtime(p, DSQ_DIRECT(cpu), schedc_slice(p, tctx), schedc_queued_vtime(p, tctx), enq_flags);
+	u64 slice = schedc_slice(p, tctx);
+	u64 vtime = schedc_queued_vtime(p, tctx);
+
+	schedc_insert_vtime(p, DSQ_DIRECT(cpu), slice, vtime, enq_flags);
 	__sync_fetch_and_add(&nr_direct, 1);
 }
 
 /* bpfland.policy:26  queue prio   shared  vtime */
 static __always_inline void schedc_queue_prio(struct task_struct *p, struct schedc_task *tctx, u64 enq_flags)
 {
-	schedc_insert_vtime(p, DSQ_PRIO, schedc_slice(p, tctx), schedc_queued_vtime(p, tctx), enq_flags);
+	u64 slice = schedc_slice(p, tctx);
+	u64 vtime = schedc_queued_vtime(p, tctx);
+
+	schedc_insert_vtime(p, DSQ_PRIO, slice, vtime, enq_flags);
 	__sync_fetch_and_add(&nr_prio, 1);
 }
 
 /* bpfland.policy:27  queue shared shared  vtime */
 static __always_inline void schedc_queue_shared(struct task_struct *p, struct schedc_task *tctx, u64 enq_flags)
 {
-	schedc_insert_vtime(p, DSQ_SHARED, schedc_slice(p, tctx), schedc_queued_vtime(p, tctx), enq_flags);
+	u64 slice = schedc_slice(p, tctx);
+	u64 vtime = schedc_queued_vtime(p, tctx);
+
+	schedc_insert_vtime(p, DSQ_SHARED, slice, vtime, enq_flags);
 	__sync_fetch_and_add(&nr_shared, 1);
 }
 
@@ -262,7 +271,7 @@ s32 SCHEDC_OPS(bpfland_select_cpu, struct task_struct *p, s32 prev_cpu, u64 wake
 
 	/* bpfland.policy:42  on wakeup { */
 	/* bpfland.policy:43  if event.sync and queue.prio.len <= 4 * system.nr_cpus { */
-	if (!!(wake_flags & SCHEDC_WAKE_SYNC) && (u64)scx_bpf_dsq_nr_queued(DSQ_PRIO) <= 4 * schedc_nr_cpus) {
+	if (!!(wake_flags & SCHEDC_WAKE_SYNC) && schedc_nr_queued(DSQ_PRIO) <= 4 * schedc_nr_cpus) {
 		/* bpfland.policy:44  task.class = interactive */
 		tctx->class = CLASS_INTERACTIVE;
 	}
@@ -439,6 +448,7 @@ void SCHEDC_OPS(bpfland_cpu_offline, s32 cpu)
 s32 SCHEDC_OPS_SLEEPABLE(bpfland_init)
 {
 	s32 err;
+	const struct cpumask *online;
 	s32 cpu;
 
 	bpf_for(cpu, 0, scx_bpf_nr_cpu_ids()) {
@@ -446,6 +456,10 @@ s32 SCHEDC_OPS_SLEEPABLE(bpfland_init)
 		if (err)
 			return err;
 	}
+	/* CPUs possible but offline now: their queues are drained. */
+	online = scx_bpf_get_online_cpumask();
+	schedc_nr_offline = scx_bpf_nr_cpu_ids() - bpf_cpumask_weight(online);
+	scx_bpf_put_cpumask(online);
 	err = scx_bpf_create_dsq(DSQ_PRIO, -1);
 	if (err)
 		return err;

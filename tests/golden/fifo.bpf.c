@@ -52,14 +52,18 @@ static __always_inline u64 schedc_slice(struct task_struct *p)
 /* fifo.policy:9  queue direct per_cpu fifo */
 static __always_inline void schedc_queue_direct(struct task_struct *p, s32 cpu, u64 enq_flags)
 {
-	schedc_insert(p, DSQ_DIRECT(cpu), schedc_slice(p), enq_flags);
+	u64 slice = schedc_slice(p);
+
+	schedc_insert(p, DSQ_DIRECT(cpu), slice, enq_flags);
 	__sync_fetch_and_add(&nr_direct, 1);
 }
 
 /* fifo.policy:10  queue shared shared  fifo */
 static __always_inline void schedc_queue_shared(struct task_struct *p, u64 enq_flags)
 {
-	schedc_insert(p, DSQ_SHARED, schedc_slice(p), enq_flags);
+	u64 slice = schedc_slice(p);
+
+	schedc_insert(p, DSQ_SHARED, slice, enq_flags);
 	__sync_fetch_and_add(&nr_queued, 1);
 }
 
@@ -113,7 +117,6 @@ void SCHEDC_OPS(fifo_enqueue, struct task_struct *p, u64 enq_flags)
 /* A CPU needs work: serve the queues in the policy's order. */
 void SCHEDC_OPS(fifo_dispatch, s32 cpu, struct task_struct *prev)
 {
-
 	/* fifo.policy:25  direct */
 	if (schedc_move_to_local(DSQ_DIRECT(cpu)))
 		return;
@@ -140,6 +143,7 @@ void SCHEDC_OPS(fifo_cpu_offline, s32 cpu)
 s32 SCHEDC_OPS_SLEEPABLE(fifo_init)
 {
 	s32 err;
+	const struct cpumask *online;
 	s32 cpu;
 
 	bpf_for(cpu, 0, scx_bpf_nr_cpu_ids()) {
@@ -147,6 +151,10 @@ s32 SCHEDC_OPS_SLEEPABLE(fifo_init)
 		if (err)
 			return err;
 	}
+	/* CPUs possible but offline now: their queues are drained. */
+	online = scx_bpf_get_online_cpumask();
+	schedc_nr_offline = scx_bpf_nr_cpu_ids() - bpf_cpumask_weight(online);
+	scx_bpf_put_cpumask(online);
 	err = scx_bpf_create_dsq(DSQ_SHARED, -1);
 	if (err)
 		return err;

@@ -120,20 +120,27 @@ static __always_inline s64 schedc_vtime_charge(struct task_struct *p, struct sch
 /* shortfirst.policy:13  queue direct per_cpu fifo */
 static __always_inline void schedc_queue_direct(struct task_struct *p, struct schedc_task *tctx, s32 cpu, u64 enq_flags)
 {
-	schedc_insert(p, DSQ_DIRECT(cpu), schedc_slice(p, tctx), enq_flags);
+	u64 slice = schedc_slice(p, tctx);
+
+	schedc_insert(p, DSQ_DIRECT(cpu), slice, enq_flags);
 }
 
 /* shortfirst.policy:14  queue quick  shared  fifo */
 static __always_inline void schedc_queue_quick(struct task_struct *p, struct schedc_task *tctx, u64 enq_flags)
 {
-	schedc_insert(p, DSQ_QUICK, schedc_slice(p, tctx), enq_flags);
+	u64 slice = schedc_slice(p, tctx);
+
+	schedc_insert(p, DSQ_QUICK, slice, enq_flags);
 	__sync_fetch_and_add(&nr_quick, 1);
 }
 
 /* shortfirst.policy:15  queue bulk   shared  vtime */
 static __always_inline void schedc_queue_bulk(struct task_struct *p, struct schedc_task *tctx, u64 enq_flags)
 {
-	schedc_insert_vtime(p, DSQ_BULK, schedc_slice(p, tctx), schedc_queued_vtime(p, tctx), enq_flags);
+	u64 slice = schedc_slice(p, tctx);
+	u64 vtime = schedc_queued_vtime(p, tctx);
+
+	schedc_insert_vtime(p, DSQ_BULK, slice, vtime, enq_flags);
 	__sync_fetch_and_add(&nr_long, 1);
 }
 
@@ -352,6 +359,7 @@ void SCHEDC_OPS(shortfirst_cpu_offline, s32 cpu)
 s32 SCHEDC_OPS_SLEEPABLE(shortfirst_init)
 {
 	s32 err;
+	const struct cpumask *online;
 	s32 cpu;
 
 	bpf_for(cpu, 0, scx_bpf_nr_cpu_ids()) {
@@ -359,6 +367,10 @@ s32 SCHEDC_OPS_SLEEPABLE(shortfirst_init)
 		if (err)
 			return err;
 	}
+	/* CPUs possible but offline now: their queues are drained. */
+	online = scx_bpf_get_online_cpumask();
+	schedc_nr_offline = scx_bpf_nr_cpu_ids() - bpf_cpumask_weight(online);
+	scx_bpf_put_cpumask(online);
 	err = scx_bpf_create_dsq(DSQ_QUICK, -1);
 	if (err)
 		return err;

@@ -90,14 +90,19 @@ static __always_inline s64 schedc_vtime_charge(struct task_struct *p, struct sch
 /* vtime.policy:10  queue direct per_cpu fifo */
 static __always_inline void schedc_queue_direct(struct task_struct *p, struct schedc_task *tctx, s32 cpu, u64 enq_flags)
 {
-	schedc_insert(p, DSQ_DIRECT(cpu), schedc_slice(p, tctx), enq_flags);
+	u64 slice = schedc_slice(p, tctx);
+
+	schedc_insert(p, DSQ_DIRECT(cpu), slice, enq_flags);
 	__sync_fetch_and_add(&nr_direct, 1);
 }
 
 /* vtime.policy:11  queue fair   shared  vtime */
 static __always_inline void schedc_queue_fair(struct task_struct *p, struct schedc_task *tctx, u64 enq_flags)
 {
-	schedc_insert_vtime(p, DSQ_FAIR, schedc_slice(p, tctx), schedc_queued_vtime(p, tctx), enq_flags);
+	u64 slice = schedc_slice(p, tctx);
+	u64 vtime = schedc_queued_vtime(p, tctx);
+
+	schedc_insert_vtime(p, DSQ_FAIR, slice, vtime, enq_flags);
 	__sync_fetch_and_add(&nr_fair, 1);
 }
 
@@ -177,7 +182,6 @@ void SCHEDC_OPS(vtime_enqueue, struct task_struct *p, u64 enq_flags)
 /* A CPU needs work: serve the queues in the policy's order. */
 void SCHEDC_OPS(vtime_dispatch, s32 cpu, struct task_struct *prev)
 {
-
 	/* vtime.policy:27  direct */
 	if (schedc_move_to_local(DSQ_DIRECT(cpu)))
 		return;
@@ -249,6 +253,7 @@ void SCHEDC_OPS(vtime_cpu_offline, s32 cpu)
 s32 SCHEDC_OPS_SLEEPABLE(vtime_init)
 {
 	s32 err;
+	const struct cpumask *online;
 	s32 cpu;
 
 	bpf_for(cpu, 0, scx_bpf_nr_cpu_ids()) {
@@ -256,6 +261,10 @@ s32 SCHEDC_OPS_SLEEPABLE(vtime_init)
 		if (err)
 			return err;
 	}
+	/* CPUs possible but offline now: their queues are drained. */
+	online = scx_bpf_get_online_cpumask();
+	schedc_nr_offline = scx_bpf_nr_cpu_ids() - bpf_cpumask_weight(online);
+	scx_bpf_put_cpumask(online);
 	err = scx_bpf_create_dsq(DSQ_FAIR, -1);
 	if (err)
 		return err;
