@@ -243,3 +243,19 @@ fn the_timeout_may_name_a_parameter_declared_below_it() {
     assert_eq!(checked.model.timeout_ms, 5000);
     assert!(checked.warnings.is_empty(), "{}", render(&checked.warnings));
 }
+
+#[test]
+fn let_names_of_a_formula_block_are_known_in_its_result() {
+    let src = "scheduler s \"let in a formula\" timeout 5s\n\
+               param base: duration = 10ms \"base slice\" in 1ms..1s\n\
+               queue q shared fifo\n\
+               enqueue { else -> q }\n\
+               dispatch { q }\n\
+               slice {\n    let waiting = queue.q.len\n    max(base / (waiting + 1), 100us)\n}\n";
+    let checked = check_source("t.policy", src).unwrap_or_else(|r| panic!("{}", render(&r)));
+    assert!(checked.warnings.is_empty(), "{}", render(&checked.warnings));
+    // But a `let` inside an `if` of the block ends with the `if`.
+    let src = src.replace("let waiting = queue.q.len", "if true { let waiting = queue.q.len }");
+    let reports = check_source("t.policy", &src).expect_err("waiting is out of scope");
+    assert!(render(&reports).contains("unknown name `waiting`"), "{}", render(&reports));
+}

@@ -681,6 +681,12 @@ impl Checker<'_> {
 
     // ------------------------------------------------------------ statements
 
+    /// The statements of a formula block, whose `let` names stay in `sc`
+    /// for the result expression after them.
+    pub(super) fn formula_stmts(&mut self, body: &[ast::Stmt], sc: &mut Scope) -> Vec<Stmt> {
+        body.iter().filter_map(|stmt| self.stmt(stmt, sc)).collect()
+    }
+
     pub(super) fn stmts(&mut self, body: &[ast::Stmt], sc: &mut Scope) -> Vec<Stmt> {
         let outer_locals = sc.locals.len();
         let mut out = Vec::new();

@@ -581,7 +581,8 @@ impl<'s> Checker<'s> {
         self.routed.push((found_queue, select.found_queue.span));
         let origin = self.origin(span);
         let found_origin = self.origin(select.found_span);
-        self.model.select = Some(Select { preferences, found_queue, kick: select.kick, origin, found_origin });
+        let default_origin = select.default_span.map(|span| self.origin(span));
+        self.model.select = Some(Select { preferences, default_origin, found_queue, kick: select.kick, origin, found_origin });
     }
 
     fn routes(&mut self, routes: &[ast::Route]) {
@@ -685,7 +686,7 @@ impl<'s> Checker<'s> {
     }
 
     fn formula(&mut self, f: &ast::Formula, mut scope: Scope, what: &str, span: Span) -> Option<Formula> {
-        let stmts = self.stmts(&f.stmts, &mut scope);
+        let stmts = self.formula_stmts(&f.stmts, &mut scope);
         let t = self.expr(&f.result, &scope)?;
         if !self.expect_type(&t, ValueType::Duration, f.result.span, what) {
             return None;
