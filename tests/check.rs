@@ -232,16 +232,18 @@ fn cli_fails_on_a_missing_file() {
 }
 
 #[test]
-fn the_timeout_may_name_a_parameter_declared_below_it() {
+fn the_timeout_is_a_literal_not_a_parameter() {
+    // A parameter's default would be baked into the object, and `--set`
+    // could not change it: the checker says so instead.
     let src = "scheduler s \"timeout from a parameter\" timeout watchdog\n\
                param watchdog: duration = 5s \"watchdog timeout\" in 1s..20s\n\
                queue q shared fifo\n\
                enqueue { else -> q }\n\
                dispatch { q }\n\
                slice = 5ms\n";
-    let checked = check_source("t.policy", src).unwrap_or_else(|r| panic!("{}", render(&r)));
-    assert_eq!(checked.model.timeout_ms, 5000);
-    assert!(checked.warnings.is_empty(), "{}", render(&checked.warnings));
+    let reports = check_source("t.policy", src).expect_err("a parameter cannot set the timeout");
+    let text = render(&reports);
+    assert!(text.contains("the watchdog timeout must be a constant duration"), "{text}");
 }
 
 #[test]

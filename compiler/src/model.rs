@@ -109,7 +109,10 @@ pub struct EventHandler {
 
 #[derive(Debug, Clone)]
 pub struct Select {
+    /// Empty when the policy asks for the kernel's default selection.
     pub preferences: Vec<Preference>,
+    /// Where `default` stands, when it does.
+    pub default_origin: Option<Origin>,
     pub found_queue: usize,
     pub kick: bool,
     pub origin: Origin,

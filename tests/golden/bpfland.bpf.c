@@ -149,7 +149,7 @@ static __always_inline u64 schedc_queued_vtime(struct task_struct *p, struct sch
 
 /* How much vruntime a task is charged when it stops. */
 /* bpfland.policy:95  vtime charge = (slice_max - task.slice_left) * 100 / task.weight */
-static __always_inline s64 schedc_vtime_charge(struct task_struct *p, struct schedc_task *tctx)
+static __always_inline s64 schedc_vtime_charge(struct task_struct *p, struct schedc_task *tctx, bool runnable)
 {
 	return schedc_sdiv((slice_max - (s64)p->scx.slice) * 100, (s64)p->scx.weight);
 }
@@ -372,7 +372,7 @@ void SCHEDC_OPS(bpfland_stopping, struct task_struct *p, bool runnable)
 		return;
 
 	/* bpfland.policy:95  vtime charge = (slice_max - task.slice_left) * 100 / task.weight */
-	tctx->vruntime += (u64)schedc_vtime_charge(p, tctx);
+	tctx->vruntime += (u64)schedc_vtime_charge(p, tctx, runnable);
 
 	/* bpfland.policy:54  on stopping { */
 	/* bpfland.policy:55  nr_running -= 1 */

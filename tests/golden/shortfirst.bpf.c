@@ -112,7 +112,7 @@ static __always_inline u64 schedc_queued_vtime(struct task_struct *p, struct sch
 
 /* How much vruntime a task is charged when it stops. */
 /* shortfirst.policy:58  vtime charge = system.now - task.started */
-static __always_inline s64 schedc_vtime_charge(struct task_struct *p, struct schedc_task *tctx)
+static __always_inline s64 schedc_vtime_charge(struct task_struct *p, struct schedc_task *tctx, bool runnable)
 {
 	return (s64)bpf_ktime_get_ns() - (s64)tctx->started;
 }
@@ -308,7 +308,7 @@ void SCHEDC_OPS(shortfirst_stopping, struct task_struct *p, bool runnable)
 		return;
 
 	/* shortfirst.policy:58  vtime charge = system.now - task.started */
-	tctx->vruntime += (u64)schedc_vtime_charge(p, tctx);
+	tctx->vruntime += (u64)schedc_vtime_charge(p, tctx, runnable);
 	schedc_set_running_class(scx_bpf_task_cpu(p), CLASS_NONE);
 
 	/* shortfirst.policy:30  on stopping { */

@@ -246,7 +246,7 @@ impl Checker<'_> {
                 // `task is CLASS` reads as `task.class == CLASS`.
                 let t = match &value.kind {
                     A::Path(p) if p.parts.len() == 1 && p.parts[0].name == "task" => {
-                        if !self.task_here(p.span, sc) {
+                        if !self.task_here(p.span, sc) || !self.classes_declared(p.span) {
                             return None;
                         }
                         Typed::new(ExprKind::Fact(Fact::TaskClass), Type::Class)
@@ -308,6 +308,9 @@ impl Checker<'_> {
                     return None;
                 }
                 if let Some((fact, ty)) = task_fact(field) {
+                    if fact == Fact::TaskClass && !self.classes_declared(p.span) {
+                        return None;
+                    }
                     return Some(Typed::new(ExprKind::Fact(fact), ty));
                 }
                 if let Some((i, _)) = self.task_var_names.get(*field).copied() {
@@ -384,6 +387,19 @@ impl Checker<'_> {
                 None
             }
         }
+    }
+
+    /// `task.class` means something only once a class is declared.
+    fn classes_declared(&mut self, span: Span) -> bool {
+        let any = !self.model.classes.is_empty();
+        if !any {
+            self.error(
+                Diagnostic::error("unknown-name", span, "this policy declares no class")
+                    .label("every task is in no class")
+                    .help("declare one with `class NAME \"what its tasks are\"`"),
+            );
+        }
+        any
     }
 
     fn task_here(&mut self, span: Span, sc: &Scope) -> bool {
@@ -756,10 +772,12 @@ impl Checker<'_> {
                         t.e
                     }
                     Type::Value(v) => {
-                        if !self.expect_type(&t, v, value.span, &format!("the value assigned to `{}`", target.text())) {
+                        // A point in time moves by a duration.
+                        let want = if v == ValueType::Time && *op != AssignOp::Set { ValueType::Duration } else { v };
+                        if !self.expect_type(&t, want, value.span, &format!("the value assigned to `{}`", target.text())) {
                             return None;
                         }
-                        t.into_expr(v)
+                        t.into_expr(want)
                     }
                     Type::Str => unreachable!("no place holds a string"),
                 };
@@ -894,6 +912,7 @@ impl Checker<'_> {
                 }
                 match *field {
                     "slice_left" => (Place::TaskSlice, Type::Value(ValueType::Duration)),
+                    "class" if !self.classes_declared(target.span) => return None,
                     "class" => (Place::TaskClass, Type::Class),
                     f if task_fact(f).is_some() => {
                         self.error(

@@ -268,7 +268,8 @@ impl<'s> Checker<'s> {
         if !self.expect_type(&t, ValueType::Duration, timeout.span, "the watchdog timeout") {
             return;
         }
-        match const_value(&t.e, &self.model.params) {
+        // The timeout is fixed in the object: a parameter could not change it.
+        match const_value(&t.e, &[]) {
             Some(ns) if ns > 0 && ns <= MAX_TIMEOUT_NS && ns >= 1_000_000 => self.model.timeout_ms = (ns / 1_000_000) as u64,
             Some(_) => self.error(
                 Diagnostic::error("out-of-range", timeout.span, "the watchdog timeout must be between 1ms and 30s")
@@ -446,6 +447,7 @@ impl<'s> Checker<'s> {
                         ast::VtimePart::Lag => ("vtime lag", "the vruntime lag bound"),
                     };
                     if self.once(key, item.span) {
+                        // The charge is taken as the task stops, so it may ask why.
                         let mut scope = Scope::task(what);
                         scope.stopping = *part == ast::VtimePart::Charge;
                         let f = self.formula(formula, scope, what, item.span);
@@ -760,6 +762,16 @@ impl<'s> Checker<'s> {
                             .help("declare a queue with `vtime` order, or remove this formula"),
                     );
                 }
+            }
+        }
+        if !self.singletons.contains_key("slice") {
+            let bound: Vec<String> = self.model.stats.iter().filter(|s| matches!(s.source, StatSource::LastSlice)).map(|s| s.name.clone()).collect();
+            for name in bound {
+                self.diags.push(
+                    Diagnostic::warning("unused", self.decl_spans[&name], format!("`{name}` follows the slice formula, but there is none"))
+                        .label("stays 0")
+                        .help("add `slice = ...`, or remove this gauge"),
+                );
             }
         }
         self.unused_warnings();

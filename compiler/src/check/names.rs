@@ -10,7 +10,10 @@ const C_WORDS: &[&str] = &[
 ];
 
 /// Names the generated C itself uses for function parameters and locals.
-const GENERATED: &[&str] = &["p", "tctx", "cpu", "prev_cpu", "wake_flags", "enq_flags", "now", "dsq", "vtime", "ei", "prev", "runnable", "found", "slice"];
+const GENERATED: &[&str] = &[
+    "p", "tctx", "cpu", "prev_cpu", "wake_flags", "enq_flags", "now", "dsq", "vtime", "ei", "prev", "runnable", "found",
+    "slice", "floor", "err", "is_idle", "online", "moved", "running", "args", "class",
+];
 
 /// Words with a meaning in the policy language itself.
 const LANGUAGE: &[&str] = &[
@@ -22,6 +25,8 @@ const LANGUAGE: &[&str] = &[
 pub fn reserved(name: &str) -> Option<&'static str> {
     if name.starts_with("schedc_") || name.starts_with("scx_") || name.starts_with("bpf_") || name.starts_with("__") {
         Some("names starting with `schedc_`, `scx_`, `bpf_` or `__` are kept for generated and kernel symbols")
+    } else if name.chars().any(|c| c.is_ascii_uppercase()) {
+        Some("names are written in lower case; upper-case C names are kept for macros such as DSQ_NAME and CLASS_NAME")
     } else if LANGUAGE.contains(&name) {
         Some("it is a word of the policy language")
     } else if C_WORDS.contains(&name) {

@@ -123,7 +123,9 @@ impl<'a> Lowering<'a> {
         if self.has_vtime {
             helpers.push(self.queued_vtime_helper());
             if let Some(charge) = &m.vtime_charge {
-                helpers.push(self.formula_helper("schedc_vtime_charge", "s64", charge, "How much vruntime a task is charged when it stops."));
+                let mut charge_fn = self.formula_helper("schedc_vtime_charge", "s64", charge, "How much vruntime a task is charged when it stops.");
+                charge_fn.signature = charge_fn.signature.replace(')', ", bool runnable)");
+                helpers.push(charge_fn);
             }
         }
         helpers.extend(self.queue_helpers());
@@ -639,7 +641,9 @@ impl<'a> Lowering<'a> {
                 comment = self.comment(select.origin);
                 body.push("\tbool is_idle = false;".to_string());
                 body.push(String::new());
-                body.push(format!("\t{}", self.comment(Origin { line: select.origin.line + 1, span: select.origin.span })));
+                if let Some(origin) = select.default_origin {
+                    body.push(format!("\t{}", self.comment(origin)));
+                }
                 body.push("\tcpu = schedc_select_cpu_default(p, prev_cpu, wake_flags, &is_idle);".to_string());
                 body.push("\tif (!is_idle)".to_string());
                 body.push("\t\treturn cpu;".to_string());
@@ -794,7 +798,7 @@ impl<'a> Lowering<'a> {
         if let Some(charge) = &m.vtime_charge {
             body.push(String::new());
             body.push(format!("\t{}", self.comment(charge.origin)));
-            body.push(format!("\ttctx->vruntime += (u64)schedc_vtime_charge({});", self.task_args()));
+            body.push(format!("\ttctx->vruntime += (u64)schedc_vtime_charge({}, runnable);", self.task_args()));
         }
         if m.preempt.is_some() {
             body.push("\tschedc_set_running_class(scx_bpf_task_cpu(p), CLASS_NONE);".to_string());
