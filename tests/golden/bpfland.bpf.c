@@ -35,19 +35,19 @@ SCHEDC_MANIFEST(
 	"]}");
 
 /* Parameters: `schedc run --set NAME=VALUE` changes them before load. */
-/* bpfland.policy:17  param slice_max: duration = 5ms     "longest slice a task gets" in 1us..1s */
+/* bpfland.policy:16  param slice_max: duration = 5ms     "longest slice a task gets" in 1us..1s */
 const volatile s64 slice_max = 5 * NSEC_PER_MSEC;
-/* bpfland.policy:18  param slice_min: duration = 500us   "floor of the slice when many tasks wait" in 1us..1s */
+/* bpfland.policy:17  param slice_min: duration = 500us   "floor of the slice when many tasks wait" in 1us..1s */
 const volatile s64 slice_min = 500 * NSEC_PER_USEC;
-/* bpfland.policy:19  param slice_lag: duration = 0ns     "how far below vtime_now a vruntime may sit (may be negative)" */
+/* bpfland.policy:18  param slice_lag: duration = 0ns     "how far below vtime_now a vruntime may sit (may be negative)" */
 const volatile s64 slice_lag = 0;
-/* bpfland.policy:20  param local_kthreads: bool = false  "dispatch per-CPU kernel threads straight to their CPU" */
+/* bpfland.policy:19  param local_kthreads: bool = false  "dispatch per-CPU kernel threads straight to their CPU" */
 const volatile bool local_kthreads = false;
-/* bpfland.policy:21  param nvcsw_max_thresh: int = 10    "cap of the moving interactive threshold; 0 turns classification off" in 0..1000 */
+/* bpfland.policy:20  param nvcsw_max_thresh: int = 10    "cap of the moving interactive threshold; 0 turns classification off" in 0..1000 */
 const volatile s64 nvcsw_max_thresh = 10;
-/* bpfland.policy:22  param starvation_thresh: duration = 5ms "serve each lower queue at least this often; 0 turns it off" in 0ns..1s */
+/* bpfland.policy:21  param starvation_thresh: duration = 5ms "serve each lower queue at least this often; 0 turns it off" in 0ns..1s */
 const volatile s64 starvation_thresh = 5 * NSEC_PER_MSEC;
-/* bpfland.policy:23  param debug: bool = false           "trace classification decisions" */
+/* bpfland.policy:22  param debug: bool = false           "trace classification decisions" */
 const volatile bool debug = false;
 
 /* Facts about the machine. */
@@ -57,35 +57,35 @@ const volatile u64 schedc_nr_cpus = 1;
 const volatile bool schedc_smt = false;
 
 /* Queues: the ids of their dispatch queues (DSQs). */
-/* bpfland.policy:25  queue direct per_cpu vtime */
+/* bpfland.policy:24  queue direct per_cpu vtime */
 #define DSQ_DIRECT(cpu) ((u64)(cpu))
-/* bpfland.policy:26  queue prio   shared  vtime */
+/* bpfland.policy:25  queue prio   shared  vtime */
 #define DSQ_PRIO SCHEDC_SHARED_DSQ(0)
-/* bpfland.policy:27  queue shared shared  vtime */
+/* bpfland.policy:26  queue shared shared  vtime */
 #define DSQ_SHARED SCHEDC_SHARED_DSQ(1)
 
 /* Task classes, highest first. */
 enum schedc_class {
 	CLASS_NONE = 0, /* in no class: served last */
-	CLASS_INTERACTIVE = 1, /* bpfland.policy:29  class interactive "wakes up often: served before the rest" */
+	CLASS_INTERACTIVE = 1, /* bpfland.policy:28  class interactive "wakes up often: served before the rest" */
 };
 
 /* Statistics: the runtime reads these while the scheduler runs. */
-/* bpfland.policy:33  gauge nr_running: uint = 0       "tasks running" */
+/* bpfland.policy:32  gauge nr_running: uint = 0       "tasks running" */
 u64 nr_running;
-/* bpfland.policy:34  gauge nr_interactive: uint = 0   "interactive tasks running" */
+/* bpfland.policy:33  gauge nr_interactive: uint = 0   "interactive tasks running" */
 u64 nr_interactive;
-/* bpfland.policy:35  gauge nr_waiting: uint = 0       "average tasks waiting in prio and shared" */
+/* bpfland.policy:34  gauge nr_waiting: uint = 0       "average tasks waiting in prio and shared" */
 u64 nr_waiting;
-/* bpfland.policy:36  gauge nvcsw_thresh: int = 0      "moving interactive threshold" */
+/* bpfland.policy:35  gauge nvcsw_thresh: int = 0      "moving interactive threshold" */
 s64 nvcsw_thresh;
-/* bpfland.policy:37  gauge slice_eff = slice          "effective slice" */
+/* bpfland.policy:36  gauge slice_eff = slice          "effective slice" */
 s64 slice_eff;
-/* bpfland.policy:38  counter nr_direct = queue.direct.inserted     "tasks sent straight to a CPU" */
+/* bpfland.policy:37  counter nr_direct = queue.direct.inserted  "tasks sent straight to a CPU" */
 u64 nr_direct;
-/* bpfland.policy:39  counter nr_prio = queue.prio.inserted      "tasks queued as interactive" */
+/* bpfland.policy:38  counter nr_prio = queue.prio.inserted      "tasks queued as interactive" */
 u64 nr_prio;
-/* bpfland.policy:40  counter nr_shared = queue.shared.inserted  "tasks queued as regular" */
+/* bpfland.policy:39  counter nr_shared = queue.shared.inserted  "tasks queued as regular" */
 u64 nr_shared;
 
 /* Scheduler state. */
@@ -100,9 +100,9 @@ static s32 schedc_nr_offline;
 
 /* What the scheduler keeps for each task. */
 struct schedc_task {
-	/* bpfland.policy:30  task avg_nvcsw: int = 0 */
+	/* bpfland.policy:29  task avg_nvcsw: int = 0 */
 	s64 avg_nvcsw;
-	/* bpfland.policy:31  task nvcsw_snap: uint = task.nvcsw */
+	/* bpfland.policy:30  task nvcsw_snap: uint = task.nvcsw */
 	u64 nvcsw_snap;
 	/* its virtual runtime: queues of `vtime` order serve the lowest first */
 	u64 vruntime;
@@ -125,10 +125,10 @@ static __always_inline struct schedc_task *schedc_task_ctx(struct task_struct *p
 }
 
 /* The slice a task gets each time it is queued; never negative. */
-/* bpfland.policy:90  slice { */
+/* bpfland.policy:87  slice { */
 static __always_inline u64 schedc_slice(struct task_struct *p, struct schedc_task *tctx)
 {
-	/* bpfland.policy:91  nr_waiting = (nr_waiting + queue.prio.len + queue.shared.len) / 2 */
+	/* bpfland.policy:88  nr_waiting = (nr_waiting + queue.prio.len + queue.shared.len) / 2 */
 	nr_waiting = (nr_waiting + schedc_nr_queued(DSQ_PRIO) + schedc_nr_queued(DSQ_SHARED)) / 2;
 	s64 slice = schedc_max_s64(schedc_sdiv(slice_max, (s64)(nr_waiting + 1)), slice_min);
 
@@ -139,7 +139,7 @@ static __always_inline u64 schedc_slice(struct task_struct *p, struct schedc_tas
 /* A task's vruntime when queued: raised to at least vtime_now minus the lag bound. */
 static __always_inline u64 schedc_queued_vtime(struct task_struct *p, struct schedc_task *tctx)
 {
-	/* bpfland.policy:96  vtime lag = slice_lag */
+	/* bpfland.policy:92  vtime lag = slice_lag */
 	u64 floor = schedc_vtime_now - (u64)(slice_lag);
 
 	if ((s64)(tctx->vruntime - floor) < 0)
@@ -148,13 +148,13 @@ static __always_inline u64 schedc_queued_vtime(struct task_struct *p, struct sch
 }
 
 /* How much vruntime a task is charged when it stops. */
-/* bpfland.policy:95  vtime charge = (slice_max - task.slice_left) * 100 / task.weight */
+/* bpfland.policy:91  vtime charge = (slice_max - task.slice_left) * 100 / task.weight */
 static __always_inline s64 schedc_vtime_charge(struct task_struct *p, struct schedc_task *tctx, bool runnable)
 {
 	return schedc_sdiv((slice_max - (s64)p->scx.slice) * 100, (s64)p->scx.weight);
 }
 
-/* bpfland.policy:25  queue direct per_cpu vtime */
+/* bpfland.policy:24  queue direct per_cpu vtime */
 static __always_inline void schedc_queue_direct(struct task_struct *p, struct schedc_task *tctx, s32 cpu, u64 enq_flags)
 {
 	u64 slice = schedc_slice(p, tctx);
@@ -164,7 +164,7 @@ static __always_inline void schedc_queue_direct(struct task_struct *p, struct sc
 	__sync_fetch_and_add(&nr_direct, 1);
 }
 
-/* bpfland.policy:26  queue prio   shared  vtime */
+/* bpfland.policy:25  queue prio   shared  vtime */
 static __always_inline void schedc_queue_prio(struct task_struct *p, struct schedc_task *tctx, u64 enq_flags)
 {
 	u64 slice = schedc_slice(p, tctx);
@@ -174,7 +174,7 @@ static __always_inline void schedc_queue_prio(struct task_struct *p, struct sche
 	__sync_fetch_and_add(&nr_prio, 1);
 }
 
-/* bpfland.policy:27  queue shared shared  vtime */
+/* bpfland.policy:26  queue shared shared  vtime */
 static __always_inline void schedc_queue_shared(struct task_struct *p, struct schedc_task *tctx, u64 enq_flags)
 {
 	u64 slice = schedc_slice(p, tctx);
@@ -225,42 +225,42 @@ static __always_inline bool schedc_drain_offline(void)
 }
 
 /* The idle CPU a waking task should take, in the policy's order of preference; -1 if none. */
-/* bpfland.policy:69  select_cpu { */
+/* bpfland.policy:66  select_cpu { */
 static __always_inline s32 schedc_pick_idle_cpu(struct task_struct *p, s32 prev_cpu, u64 wake_flags, struct schedc_task *tctx)
 {
 	s32 cpu;
 
-	/* bpfland.policy:70  pinned */
+	/* bpfland.policy:67  pinned */
 	if (p->nr_cpus_allowed == 1)
 		return schedc_idle_pinned(p, prev_cpu);
 
-	/* bpfland.policy:71  prev_core when system.smt */
+	/* bpfland.policy:68  prev_core when system.smt */
 	if (schedc_smt) {
 		cpu = schedc_idle_prev_core(p, prev_cpu);
 		if (cpu >= 0)
 			return cpu;
 	}
 
-	/* bpfland.policy:72  idle_core when system.smt */
+	/* bpfland.policy:69  idle_core when system.smt */
 	if (schedc_smt) {
 		cpu = schedc_idle_any_core(p);
 		if (cpu >= 0)
 			return cpu;
 	}
 
-	/* bpfland.policy:73  prev */
+	/* bpfland.policy:70  prev */
 	cpu = schedc_idle_prev(p, prev_cpu);
 	if (cpu >= 0)
 		return cpu;
 
-	/* bpfland.policy:74  any */
+	/* bpfland.policy:71  any */
 	cpu = schedc_idle_any(p);
 	if (cpu >= 0)
 		return cpu;
 	return -1;
 }
 
-/* bpfland.policy:69  select_cpu { */
+/* bpfland.policy:66  select_cpu { */
 s32 SCHEDC_OPS(bpfland_select_cpu, struct task_struct *p, s32 prev_cpu, u64 wake_flags)
 {
 	struct schedc_task *tctx = schedc_task_ctx(p);
@@ -269,10 +269,9 @@ s32 SCHEDC_OPS(bpfland_select_cpu, struct task_struct *p, s32 prev_cpu, u64 wake
 	if (!tctx)
 		return prev_cpu;
 
-	/* bpfland.policy:42  on wakeup { */
-	/* bpfland.policy:43  if event.sync and queue.prio.len <= 4 * system.nr_cpus { */
+	/* bpfland.policy:41  on wakeup { */
+	/* bpfland.policy:42  if event.sync and queue.prio.len <= 4 * system.nr_cpus { task.class = interactive } */
 	if (!!(wake_flags & SCHEDC_WAKE_SYNC) && schedc_nr_queued(DSQ_PRIO) <= 4 * schedc_nr_cpus) {
-		/* bpfland.policy:44  task.class = interactive */
 		tctx->class = CLASS_INTERACTIVE;
 	}
 
@@ -280,7 +279,7 @@ s32 SCHEDC_OPS(bpfland_select_cpu, struct task_struct *p, s32 prev_cpu, u64 wake
 	if (cpu < 0)
 		return prev_cpu;
 
-	/* bpfland.policy:75  found -> direct kick */
+	/* bpfland.policy:72  found -> direct kick */
 	schedc_queue_direct(p, tctx, cpu, 0);
 	scx_bpf_kick_cpu(cpu, SCHEDC_KICK_IDLE);
 	return cpu;
@@ -298,14 +297,14 @@ void SCHEDC_OPS(bpfland_enqueue, struct task_struct *p, u64 enq_flags)
 	}
 
 	if (local_kthreads && !!(p->flags & SCHEDC_PF_KTHREAD) && (u64)p->nr_cpus_allowed == 1) {
-		/* bpfland.policy:79  local_kthreads and task.kthread and task.nr_cpus_allowed == 1 -> direct kick */
+		/* bpfland.policy:76  local_kthreads and task.kthread and task.nr_cpus_allowed == 1 -> direct kick */
 		schedc_queue_direct(p, tctx, cpu, enq_flags);
 		scx_bpf_kick_cpu(cpu, SCHEDC_KICK_IDLE);
 	} else if (tctx->class == CLASS_INTERACTIVE) {
-		/* bpfland.policy:80  task is interactive -> prio */
+		/* bpfland.policy:77  task is interactive -> prio */
 		schedc_queue_prio(p, tctx, enq_flags);
 	} else {
-		/* bpfland.policy:81  else -> shared */
+		/* bpfland.policy:78  else -> shared */
 		schedc_queue_shared(p, tctx, enq_flags);
 	}
 }
@@ -316,24 +315,24 @@ void SCHEDC_OPS(bpfland_dispatch, s32 cpu, struct task_struct *prev)
 	u64 now = bpf_ktime_get_ns();
 
 	/* Starvation limits first, lowest queue first: a limit of 0 turns one off. */
-	/* bpfland.policy:87  shared starve after starvation_thresh */
+	/* bpfland.policy:84  shared starve after starvation_thresh */
 	if (starvation_thresh > 0 && (s64)(now - schedc_shared_served_at) > starvation_thresh &&
 	    schedc_serve_shared(now))
 		return;
-	/* bpfland.policy:86  prio   starve after starvation_thresh */
+	/* bpfland.policy:83  prio   starve after starvation_thresh */
 	if (starvation_thresh > 0 && (s64)(now - schedc_prio_served_at) > starvation_thresh &&
 	    schedc_serve_prio(now))
 		return;
 
-	/* bpfland.policy:85  direct */
+	/* bpfland.policy:82  direct */
 	if (schedc_move_to_local(DSQ_DIRECT(cpu)))
 		return;
 
-	/* bpfland.policy:86  prio   starve after starvation_thresh */
+	/* bpfland.policy:83  prio   starve after starvation_thresh */
 	if (schedc_serve_prio(now))
 		return;
 
-	/* bpfland.policy:87  shared starve after starvation_thresh */
+	/* bpfland.policy:84  shared starve after starvation_thresh */
 	if (schedc_serve_shared(now))
 		return;
 
@@ -352,14 +351,14 @@ void SCHEDC_OPS(bpfland_running, struct task_struct *p)
 	if ((s64)(tctx->vruntime - schedc_vtime_now) > 0)
 		schedc_vtime_now = tctx->vruntime;
 
-	/* bpfland.policy:48  on running { */
-	/* bpfland.policy:49  nr_running += 1 */
+	/* bpfland.policy:45  on running { */
+	/* bpfland.policy:46  nr_running += 1 */
 	__sync_fetch_and_add(&nr_running, 1);
-	/* bpfland.policy:50  if task is interactive { nr_interactive += 1 } */
+	/* bpfland.policy:47  if task is interactive { nr_interactive += 1 } */
 	if (tctx->class == CLASS_INTERACTIVE) {
 		__sync_fetch_and_add(&nr_interactive, 1);
 	}
-	/* bpfland.policy:51  task.slice_left = min(task.slice_left, slice_max) */
+	/* bpfland.policy:48  task.slice_left = min(task.slice_left, slice_max) */
 	schedc_set_slice(p, schedc_min_s64((s64)p->scx.slice, slice_max));
 }
 
@@ -371,38 +370,38 @@ void SCHEDC_OPS(bpfland_stopping, struct task_struct *p, bool runnable)
 	if (!tctx)
 		return;
 
-	/* bpfland.policy:95  vtime charge = (slice_max - task.slice_left) * 100 / task.weight */
+	/* bpfland.policy:91  vtime charge = (slice_max - task.slice_left) * 100 / task.weight */
 	tctx->vruntime += (u64)schedc_vtime_charge(p, tctx, runnable);
 
-	/* bpfland.policy:54  on stopping { */
-	/* bpfland.policy:55  nr_running -= 1 */
+	/* bpfland.policy:51  on stopping { */
+	/* bpfland.policy:52  nr_running -= 1 */
 	__sync_fetch_and_sub(&nr_running, 1);
-	/* bpfland.policy:56  if task is interactive { nr_interactive -= 1 } */
+	/* bpfland.policy:53  if task is interactive { nr_interactive -= 1 } */
 	if (tctx->class == CLASS_INTERACTIVE) {
 		__sync_fetch_and_sub(&nr_interactive, 1);
 	}
-	/* bpfland.policy:57  every 1s { */
+	/* bpfland.policy:54  every 1s { */
 	{
 		u64 now = bpf_ktime_get_ns();
 		s64 elapsed = (s64)(now - tctx->sampled_at);
 
 		if (elapsed >= NSEC_PER_SEC) {
-			/* bpfland.policy:58  if nvcsw_max_thresh > 0 { */
+			/* bpfland.policy:55  if nvcsw_max_thresh > 0 { */
 			if (nvcsw_max_thresh > 0) {
-				/* bpfland.policy:59  let rate = (task.nvcsw - task.nvcsw_snap) * 1s / elapsed */
+				/* bpfland.policy:56  let rate = (task.nvcsw - task.nvcsw_snap) * 1s / elapsed */
 				s64 rate = schedc_sdiv((s64)(p->nvcsw - tctx->nvcsw_snap) * NSEC_PER_SEC, elapsed);
-				/* bpfland.policy:60  task.avg_nvcsw = clamp(ewma(task.avg_nvcsw, rate), 0, 8 * nvcsw_max_thresh) */
+				/* bpfland.policy:57  task.avg_nvcsw = clamp(ewma(task.avg_nvcsw, rate), 0, 8 * nvcsw_max_thresh) */
 				tctx->avg_nvcsw = schedc_clamp_s64(schedc_ewma_s64(tctx->avg_nvcsw, rate), 0, 8 * nvcsw_max_thresh);
-				/* bpfland.policy:61  nvcsw_thresh = clamp(ewma(nvcsw_thresh, rate), 1, nvcsw_max_thresh) */
+				/* bpfland.policy:58  nvcsw_thresh = clamp(ewma(nvcsw_thresh, rate), 1, nvcsw_max_thresh) */
 				nvcsw_thresh = schedc_clamp_s64(schedc_ewma_s64(nvcsw_thresh, rate), 1, nvcsw_max_thresh);
-				/* bpfland.policy:62  task.class = if task.avg_nvcsw >= nvcsw_thresh then interactive else none */
+				/* bpfland.policy:59  task.class = if task.avg_nvcsw >= nvcsw_thresh then interactive else none */
 				tctx->class = tctx->avg_nvcsw >= nvcsw_thresh ? CLASS_INTERACTIVE : CLASS_NONE;
-				/* bpfland.policy:63  if debug { trace "classified", task.pid, task.avg_nvcsw, nvcsw_thresh } */
+				/* bpfland.policy:60  if debug { trace "classified", task.pid, task.avg_nvcsw, nvcsw_thresh } */
 				if (debug) {
 					bpf_printk("bpfland classified task.pid=%lld task.avg_nvcsw=%lld nvcsw_thresh=%lld", (s64)p->pid, tctx->avg_nvcsw, nvcsw_thresh);
 				}
 			}
-			/* bpfland.policy:65  task.nvcsw_snap = task.nvcsw */
+			/* bpfland.policy:62  task.nvcsw_snap = task.nvcsw */
 			tctx->nvcsw_snap = p->nvcsw;
 			tctx->sampled_at = now;
 		}
@@ -419,7 +418,7 @@ void SCHEDC_OPS(bpfland_enable, struct task_struct *p)
 
 	/* A new task starts at the current vruntime. */
 	tctx->vruntime = schedc_vtime_now;
-	/* bpfland.policy:31  task nvcsw_snap: uint = task.nvcsw */
+	/* bpfland.policy:30  task nvcsw_snap: uint = task.nvcsw */
 	tctx->nvcsw_snap = p->nvcsw;
 	/* `every` blocks count from the moment the task joins. */
 	tctx->sampled_at = bpf_ktime_get_ns();
