@@ -436,6 +436,16 @@ impl Checker<'_> {
         }
         let symbol = self.symbols.get(name).map(|(s, _)| *s);
         let typed = match symbol {
+            // A parameter is in the model once its default and range are
+            // checked: until then it is the one being declared.
+            Some(Symbol::Param(i)) if i >= self.model.params.len() => {
+                self.error(
+                    Diagnostic::error("not-constant", id.span, format!("`{name}` is used in its own declaration"))
+                        .label("not known yet")
+                        .help("write a literal such as `5ms`, `10` or `true`"),
+                );
+                return None;
+            }
             Some(Symbol::Param(i)) => Typed::new(ExprKind::Param(i), Type::Value(self.model.params[i].ty)),
             Some(Symbol::Global(i)) => Typed::new(ExprKind::Global(i), Type::Value(self.model.globals[i].ty)),
             Some(Symbol::Stat(i)) => Typed::new(ExprKind::Stat(i), Type::Value(self.model.stats[i].ty)),

@@ -77,6 +77,9 @@ struct Checker<'s> {
     /// whether "nested too deeply" was said already.
     depth: usize,
     too_deep: bool,
+    /// A parameter whose default is wrong stands in as 0: checks that take
+    /// parameters at their defaults would then report made-up problems.
+    unknown_default: bool,
 }
 
 impl<'s> Checker<'s> {
@@ -115,6 +118,7 @@ impl<'s> Checker<'s> {
             decl_spans: HashMap::new(),
             depth: 0,
             too_deep: false,
+            unknown_default: false,
         }
     }
 
@@ -337,7 +341,10 @@ impl<'s> Checker<'s> {
         self.model.params.push(Param {
             name: p.name.name.clone(),
             ty: p.ty.ty,
-            default: default.unwrap_or(0),
+            default: default.unwrap_or_else(|| {
+                self.unknown_default = true;
+                0
+            }),
             min,
             max,
             doc: p.doc.value.clone(),
@@ -670,7 +677,7 @@ impl<'s> Checker<'s> {
             ExprKind::Param(i) => self.model.params.get(*i),
             _ => None,
         };
-        let value = const_value(limit, &self.model.params);
+        let value = const_value(limit, &self.model.params).filter(|_| !self.unknown_default);
         let timeout = format_ns(timeout_ns);
         if value.is_some_and(|v| v >= timeout_ns) {
             self.error(
@@ -695,7 +702,7 @@ impl<'s> Checker<'s> {
         }
         let result = t.into_expr(ValueType::Duration);
         if what == "the slice" {
-            if let Some(v) = const_value(&result, &self.model.params) {
+            if let Some(v) = const_value(&result, &self.model.params).filter(|_| !self.unknown_default) {
                 if v <= 0 {
                     self.error(
                         Diagnostic::error("bad-slice", f.result.span, "the slice is never positive")
