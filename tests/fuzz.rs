@@ -5,21 +5,38 @@
 
 use std::fs;
 use std::path::PathBuf;
+use std::sync::OnceLock;
 
 use proptest::prelude::*;
 use proptest::test_runner::Config;
 
 use schedc_compiler::{check_source, Report};
 
-fn shipped_policies() -> Vec<String> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("policies");
+fn policies_in(dir: &str) -> Vec<String> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(dir);
     let mut files: Vec<PathBuf> = fs::read_dir(&dir)
-        .expect("policies/ is readable")
+        .unwrap_or_else(|e| panic!("{} is readable: {e}", dir.display()))
         .map(|e| e.expect("entry").path())
         .filter(|p| p.extension().is_some_and(|e| e == "policy"))
         .collect();
     files.sort();
     files.iter().map(|p| fs::read_to_string(p).expect("readable")).collect()
+}
+
+/// The policies to damage: the shipped ones, and the bad and questionable
+/// ones of the snapshot tests, which reach other corners of the checker.
+fn corpus() -> &'static [String] {
+    static CORPUS: OnceLock<Vec<String>> = OnceLock::new();
+    CORPUS.get_or_init(|| [shipped().to_vec(), policies_in("tests/bad"), policies_in("tests/warn")].concat())
+}
+
+fn shipped() -> &'static [String] {
+    static SHIPPED: OnceLock<Vec<String>> = OnceLock::new();
+    SHIPPED.get_or_init(|| {
+        let shipped = policies_in("policies");
+        assert!(shipped.len() >= 4, "the shipped policies are there");
+        shipped
+    })
 }
 
 /// Checks `src` and draws every report; panics (failing the property) if
@@ -69,8 +86,12 @@ enum Mutation {
     InsertText(f64, String),
     /// Copy [a, b) to position c.
     Duplicate(f64, f64, f64),
+    /// Swap two pieces of text: [a, a+len) and [b, b+len).
+    SwapSpans(f64, f64, f64),
     /// Swap the words at two positions of the token list.
     SwapWords(f64, f64),
+    /// Repeat a word.
+    DuplicateWord(f64),
     /// Delete a word.
     DeleteWord(f64),
     /// Replace a word with a token.
@@ -84,7 +105,9 @@ fn mutation() -> impl Strategy<Value = Mutation> {
         (at.clone(), 0..TOKENS.len()).prop_map(|(a, t)| Mutation::Insert(a, t)),
         (at.clone(), "\\PC{0,8}").prop_map(|(a, s)| Mutation::InsertText(a, s)),
         (at.clone(), 0.0..0.2f64, at.clone()).prop_map(|(a, len, c)| Mutation::Duplicate(a, (a + len).min(1.0), c)),
+        (at.clone(), 0.0..0.1f64, at.clone()).prop_map(|(a, len, b)| Mutation::SwapSpans(a, len, b)),
         (at.clone(), at.clone()).prop_map(|(a, b)| Mutation::SwapWords(a, b)),
+        at.clone().prop_map(Mutation::DuplicateWord),
         at.clone().prop_map(Mutation::DeleteWord),
         (at, 0..TOKENS.len()).prop_map(|(a, t)| Mutation::ReplaceWord(a, t)),
     ]
@@ -130,6 +153,23 @@ fn apply(src: &str, m: &Mutation) -> String {
             let (a, b) = (boundary(&s, *a), boundary(&s, *b));
             let piece = s[a..b.max(a)].to_string();
             s.insert_str(boundary(&s, *c), &piece);
+        }
+        Mutation::SwapSpans(a, len, b) => {
+            // Two non-overlapping pieces, the first before the second.
+            let (a, b) = if a <= b { (*a, *b) } else { (*b, *a) };
+            let (a0, a1) = (boundary(&s, a), boundary(&s, (a + len).min(b)));
+            let (b0, b1) = (boundary(&s, b), boundary(&s, (b + len).min(1.0)));
+            if a1 <= b0 {
+                s = format!("{}{}{}{}{}", &s[..a0], &s[b0..b1], &s[a1..b0], &s[a0..a1], &s[b1..]);
+            }
+        }
+        Mutation::DuplicateWord(a) => {
+            let mut w = words(&s);
+            if !w.is_empty() {
+                let i = pick(w.len(), *a);
+                w.insert(i, w[i].clone());
+                s = w.concat();
+            }
         }
         Mutation::SwapWords(a, b) => {
             let mut w = words(&s);
@@ -179,12 +219,25 @@ proptest! {
     }
 
     #[test]
-    fn damaged_policies_never_panic(
-        which in 0usize..4,
+    fn damaged_shipped_policies_never_panic(
+        which in any::<usize>(),
         mutations in proptest::collection::vec(mutation(), 1..5),
     ) {
-        let policies = shipped_policies();
-        let mut src = policies[which % policies.len()].clone();
+        let shipped = shipped();
+        let mut src = shipped[which % shipped.len()].clone();
+        for m in &mutations {
+            src = apply(&src, m);
+        }
+        check_and_render(&src);
+    }
+
+    #[test]
+    fn damaged_test_policies_never_panic(
+        which in any::<usize>(),
+        mutations in proptest::collection::vec(mutation(), 1..5),
+    ) {
+        let corpus = corpus();
+        let mut src = corpus[which % corpus.len()].clone();
         for m in &mutations {
             src = apply(&src, m);
         }
