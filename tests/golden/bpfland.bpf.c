@@ -109,7 +109,7 @@ struct schedc_task {
 	/* its class, CLASS_NONE or one of the classes above */
 	u8 class;
 	/* when its `every` block last ran */
-	u64 sampled_at;
+	u64 schedc_sampled_at;
 };
 
 struct {
@@ -383,7 +383,7 @@ void SCHEDC_OPS(bpfland_stopping, struct task_struct *p, bool runnable)
 	/* bpfland.policy:54  every 1s { */
 	{
 		u64 now = bpf_ktime_get_ns();
-		s64 elapsed = (s64)(now - tctx->sampled_at);
+		s64 elapsed = (s64)(now - tctx->schedc_sampled_at);
 
 		if (elapsed >= NSEC_PER_SEC) {
 			/* bpfland.policy:55  if nvcsw_max_thresh > 0 { */
@@ -403,7 +403,7 @@ void SCHEDC_OPS(bpfland_stopping, struct task_struct *p, bool runnable)
 			}
 			/* bpfland.policy:62  task.nvcsw_snap = task.nvcsw */
 			tctx->nvcsw_snap = p->nvcsw;
-			tctx->sampled_at = now;
+			tctx->schedc_sampled_at = now;
 		}
 	}
 }
@@ -421,7 +421,7 @@ void SCHEDC_OPS(bpfland_enable, struct task_struct *p)
 	/* bpfland.policy:30  task nvcsw_snap: uint = task.nvcsw */
 	tctx->nvcsw_snap = p->nvcsw;
 	/* `every` blocks count from the moment the task joins. */
-	tctx->sampled_at = bpf_ktime_get_ns();
+	tctx->schedc_sampled_at = bpf_ktime_get_ns();
 }
 
 /* Every task gets its per-task state before it joins. */

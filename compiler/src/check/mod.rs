@@ -256,6 +256,15 @@ impl<'s> Checker<'s> {
     }
 
     fn scheduler(&mut self, name: &ast::Ident, description: &StrLit) {
+        // The callbacks are named NAME_enqueue and so on: they must not
+        // land among kernel or generated symbols.
+        if names::reserved_prefix(&format!("{}_", name.name)) {
+            self.error(
+                Diagnostic::error("reserved-name", name.span, format!("a scheduler cannot be named `{}`", name.name))
+                    .label("its callbacks would clash with kernel or schedc symbols")
+                    .help("names starting with `schedc`, `scx` or `bpf` are taken; pick another name"),
+            );
+        }
         if name.name.len() >= 128 {
             self.error(
                 Diagnostic::error("bad-name", name.span, "the scheduler name is too long")
@@ -781,7 +790,31 @@ impl<'s> Checker<'s> {
                 );
             }
         }
+        self.callback_clashes();
         self.unused_warnings();
+    }
+
+    /// Names that the generated callbacks (`NAME_enqueue`, ...) will take.
+    fn callback_clashes(&mut self) {
+        const MEMBERS: &[&str] = &[
+            "select_cpu", "enqueue", "dispatch", "running", "stopping", "enable", "init_task", "cpu_online", "cpu_offline",
+            "init", "exit", "ops",
+        ];
+        let sched = self.model.name.clone();
+        let mut clashes: Vec<(Span, String)> = self
+            .symbols
+            .iter()
+            .filter(|(name, _)| MEMBERS.iter().any(|m| **name == format!("{sched}_{m}")))
+            .map(|(name, (_, span))| (*span, name.clone()))
+            .collect();
+        clashes.sort_by_key(|(span, _)| span.start);
+        for (span, name) in clashes {
+            self.error(
+                Diagnostic::error("reserved-name", span, format!("`{name}` is the name of a generated callback"))
+                    .label("taken by the scheduler's own code")
+                    .help(format!("names `{sched}_` + a sched_ext callback are taken; pick another name")),
+            );
+        }
     }
 
     fn unused_warnings(&mut self) {

@@ -21,9 +21,14 @@ const LANGUAGE: &[&str] = &[
     "time", "default", "found", "starve", "after", "charge", "lag",
 ];
 
+/// Whether `name` starts like a kernel or generated symbol.
+pub fn reserved_prefix(name: &str) -> bool {
+    ["schedc_", "scx_", "bpf_", "__"].iter().any(|p| name.starts_with(p))
+}
+
 /// Why `name` cannot name something in a policy, if it cannot.
 pub fn reserved(name: &str) -> Option<&'static str> {
-    if name.starts_with("schedc_") || name.starts_with("scx_") || name.starts_with("bpf_") || name.starts_with("__") {
+    if reserved_prefix(name) {
         Some("names starting with `schedc_`, `scx_`, `bpf_` or `__` are kept for generated and kernel symbols")
     } else if name.chars().any(|c| c.is_ascii_uppercase()) {
         Some("names are written in lower case; upper-case C names are kept for macros such as DSQ_NAME and CLASS_NAME")

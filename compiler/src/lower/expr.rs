@@ -127,7 +127,12 @@ impl Lowering<'_> {
             ExprKind::Fact(Fact::TaskVruntime) if self.has_vtime => ("(s64)tctx->vruntime".to_string(), UNARY),
             ExprKind::Fact(f) => (fact(*f).to_string(), UNARY),
             ExprKind::QueueLen(q) => (format!("schedc_nr_queued({})", self.queue_id(*q, "bpf_get_smp_processor_id()")), ATOM),
-            ExprKind::Neg(x) => (format!("-{}", self.at_least(x, UNARY)), UNARY),
+            ExprKind::Neg(x) => {
+                // `- -x` must not become C's `--x`.
+                let inner = self.at_least(x, UNARY);
+                let text = if inner.starts_with('-') { format!("-({inner})") } else { format!("-{inner}") };
+                (text, UNARY)
+            }
             ExprKind::Not(x) => (format!("!{}", self.at_least(x, UNARY)), UNARY),
             ExprKind::Binary { op, lhs, rhs } => self.binary(*op, lhs, rhs, e.ty, false),
             ExprKind::GuardedDiv { op, lhs, rhs } => self.binary(*op, lhs, rhs, e.ty, true),

@@ -65,9 +65,9 @@ impl<'a> Lowering<'a> {
 
     fn sampler_field(&self, sampler: usize) -> String {
         if self.model.samplers == 1 {
-            "sampled_at".to_string()
+            "schedc_sampled_at".to_string()
         } else {
-            format!("sampled_at_{sampler}")
+            format!("schedc_sampled_at_{sampler}")
         }
     }
 
@@ -791,11 +791,11 @@ impl<'a> Lowering<'a> {
 
     fn stopping(&self) -> Option<Function> {
         let m = self.model;
-        if m.vtime_charge.is_none() && m.preempt.is_none() && self.event(Event::Stopping).is_none() {
+        if !self.has_vtime && m.preempt.is_none() && self.event(Event::Stopping).is_none() {
             return None;
         }
         let mut body = self.tctx_lookup(&["return"]);
-        if let Some(charge) = &m.vtime_charge {
+        if let Some(charge) = m.vtime_charge.as_ref().filter(|_| self.has_vtime) {
             body.push(String::new());
             body.push(format!("\t{}", self.comment(charge.origin)));
             body.push(format!("\ttctx->vruntime += (u64)schedc_vtime_charge({}, runnable);", self.task_args()));
