@@ -1,0 +1,714 @@
+//! Code generation end to end: every shipped policy (`policies/`) and every
+//! construct policy (`tests/constructs/`, which together use every construct
+//! of the language) is checked, rendered to C, built with clang, and the
+//! object is inspected: the ops map in `.struct_ops.link`, each parameter in
+//! `.rodata` with its C size, the statistics as globals, the manifest in
+//! `.schedc.manifest`, and the license.
+//!
+//! Without a clang 16 or newer these tests print one line and pass, unless
+//! `CI` is set: there a missing clang fails them.
+//!
+//! Also here: policies that check but once produced unsound C (kept as
+//! regression cases), and `schedc compile`'s refusal to overwrite files.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use object::{Object, ObjectSection, ObjectSymbol, SectionIndex};
+use serde_json::Value;
+
+use schedc_compiler::build::{build_object, Clang};
+use schedc_compiler::model::{Model, StatKind, ValueType};
+use schedc_compiler::{check_source, generate_c, Report};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn policies_in(dir: &str) -> Vec<PathBuf> {
+    let dir = root().join(dir);
+    let mut files: Vec<PathBuf> = fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()))
+        .map(|entry| entry.expect("directory entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "policy"))
+        .collect();
+    files.sort();
+    files
+}
+
+fn display_name(path: &Path) -> String {
+    path.strip_prefix(root()).unwrap_or(path).display().to_string()
+}
+
+fn render(reports: &[Report]) -> String {
+    reports.iter().map(|r| r.render_plain(100)).collect::<Vec<_>>().join("\n")
+}
+
+/// Whether we run under continuous integration, where nothing may be skipped.
+fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "0" && v != "false")
+}
+
+/// A clang that can build BPF, or `None` (after saying why) when the test
+/// should be skipped. Under CI a missing clang is a failure.
+fn clang_or_skip(test: &str) -> Option<Clang> {
+    match Clang::find() {
+        Ok(clang) => Some(clang),
+        Err(e) if in_ci() => panic!("{test}: CI is set but no usable clang was found: {e}"),
+        Err(e) => {
+            eprintln!("{test}: skipped: {e}");
+            None
+        }
+    }
+}
+
+/// Runs `f` on every item with a few threads; results keep the items' order.
+fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let threads = std::thread::available_parallelism().map_or(4, |n| n.get()).clamp(1, 8);
+    let chunk = items.len().div_ceil(threads).max(1);
+    std::thread::scope(|s| {
+        let handles: Vec<_> = items.chunks(chunk).map(|part| s.spawn(|| part.iter().map(&f).collect::<Vec<R>>())).collect();
+        handles.into_iter().flat_map(|h| h.join().expect("worker thread")).collect()
+    })
+}
+
+// ---------------------------------------------------------------- the object
+
+/// The C size of a value of this type.
+fn c_size(ty: ValueType) -> u64 {
+    match ty {
+        ValueType::Bool => 1,
+        _ => 8,
+    }
+}
+
+fn section_named<'a>(file: &'a object::File<'a>, name: &str) -> Option<object::Section<'a, 'a>> {
+    file.sections().find(|s| s.name() == Ok(name))
+}
+
+/// Symbol name → (section name, size) for every named symbol of the object.
+fn symbols(file: &object::File) -> BTreeMap<String, (String, u64)> {
+    let section_name = |index: SectionIndex| file.section_by_index(index).ok().and_then(|s| s.name().ok().map(str::to_string));
+    file.symbols()
+        .filter_map(|sym| {
+            let name = sym.name().ok().filter(|n| !n.is_empty())?.to_string();
+            let section = sym.section_index().and_then(section_name)?;
+            Some((name, (section, sym.size())))
+        })
+        .collect()
+}
+
+/// Everything wrong with the object built from `model`.
+fn object_problems(model: &Model, bytes: &[u8]) -> Vec<String> {
+    let mut problems = Vec::new();
+    let file = match object::File::parse(bytes) {
+        Ok(file) => file,
+        Err(e) => return vec![format!("the object is not a readable ELF file: {e}")],
+    };
+    if file.architecture() != object::Architecture::Bpf {
+        problems.push(format!("the object is for {:?}, not BPF", file.architecture()));
+    }
+    let syms = symbols(&file);
+
+    // The ops map, and a program for each of its callbacks.
+    let ops = format!("{}_ops", model.name);
+    match section_named(&file, ".struct_ops.link") {
+        None => problems.push("no .struct_ops.link section".to_string()),
+        Some(_) => match syms.get(&ops) {
+            Some((section, size)) if section == ".struct_ops.link" && *size > 0 => {}
+            other => problems.push(format!("`{ops}` should be a non-empty symbol in .struct_ops.link, found {other:?}")),
+        },
+    }
+    for member in ["enqueue", "dispatch", "init", "exit"] {
+        let program = format!("{}_{member}", model.name);
+        match syms.get(&program) {
+            Some((section, _)) if section.starts_with("struct_ops") => {}
+            other => problems.push(format!("callback `{program}` should be a program in a struct_ops section, found {other:?}")),
+        }
+    }
+
+    // Parameters: read-only data, sized as their C type.
+    if !model.params.is_empty() && section_named(&file, ".rodata").is_none() {
+        problems.push("the policy has parameters but the object has no .rodata section".to_string());
+    }
+    for p in &model.params {
+        match syms.get(&p.name) {
+            Some((section, size)) if section == ".rodata" && *size == c_size(p.ty) => {}
+            other => problems.push(format!(
+                "parameter `{}` ({}) should be a {}-byte symbol in .rodata, found {other:?}",
+                p.name,
+                p.ty.keyword(),
+                c_size(p.ty)
+            )),
+        }
+    }
+    // Statistics: writable globals the runtime reads.
+    for s in &model.stats {
+        match syms.get(&s.name) {
+            Some((section, size)) if (section == ".bss" || section == ".data") && *size == c_size(s.ty) => {}
+            other => problems.push(format!("statistic `{}` should be a {}-byte symbol in .bss or .data, found {other:?}", s.name, c_size(s.ty))),
+        }
+    }
+
+    // The manifest, as the runtime reads it.
+    match section_named(&file, ".schedc.manifest").map(|s| s.data().map(<[u8]>::to_vec)) {
+        None => problems.push("no .schedc.manifest section".to_string()),
+        Some(Err(e)) => problems.push(format!("cannot read .schedc.manifest: {e}")),
+        Some(Ok(data)) => problems.extend(manifest_problems(model, &data)),
+    }
+
+    match section_named(&file, "license").map(|s| s.data().map(<[u8]>::to_vec)) {
+        Some(Ok(data)) if data == b"GPL\0" => {}
+        other => problems.push(format!("the license section should hold \"GPL\\0\", found {other:?}")),
+    }
+    problems
+}
+
+fn manifest_problems(model: &Model, data: &[u8]) -> Vec<String> {
+    let text = String::from_utf8_lossy(data);
+    let text = text.trim_end_matches('\0');
+    let json: Value = match serde_json::from_str(text) {
+        Ok(json) => json,
+        Err(e) => return vec![format!("the manifest is not JSON ({e}): {text}")],
+    };
+    let mut problems = Vec::new();
+    let mut expect = |what: &str, got: &Value, want: Value| {
+        if *got != want {
+            problems.push(format!("manifest {what}: expected {want}, found {got}"));
+        }
+    };
+    expect("schedc", &json["schedc"], Value::from(1));
+    expect("scheduler", &json["scheduler"], Value::from(model.name.clone()));
+    expect("description", &json["description"], Value::from(model.description.clone()));
+    expect("timeout_ms", &json["timeout_ms"], Value::from(model.timeout_ms));
+    let params = json["params"].as_array().cloned().unwrap_or_default();
+    let names: Vec<&str> = params.iter().filter_map(|p| p["name"].as_str()).collect();
+    let want: Vec<&str> = model.params.iter().map(|p| p.name.as_str()).collect();
+    expect("params", &Value::from(names.clone()), Value::from(want));
+    for (p, entry) in model.params.iter().zip(&params) {
+        let what = format!("param `{}`", p.name);
+        expect(&format!("{what} symbol"), &entry["symbol"], Value::from(p.name.clone()));
+        expect(&format!("{what} type"), &entry["type"], Value::from(p.ty.keyword()));
+        let default = match p.ty {
+            ValueType::Bool => Value::from(p.default != 0),
+            ValueType::Uint => Value::from(p.default as u64),
+            _ => Value::from(p.default as i64),
+        };
+        expect(&format!("{what} default"), &entry["default"], default);
+        expect(&format!("{what} doc"), &entry["doc"], Value::from(p.doc.clone()));
+    }
+    let stats = json["stats"].as_array().cloned().unwrap_or_default();
+    let names: Vec<&str> = stats.iter().filter_map(|s| s["name"].as_str()).collect();
+    let want: Vec<&str> = model.stats.iter().map(|s| s.name.as_str()).collect();
+    expect("stats", &Value::from(names), Value::from(want));
+    for (s, entry) in model.stats.iter().zip(&stats) {
+        let kind = match s.kind {
+            StatKind::Counter => "counter",
+            StatKind::Gauge => "gauge",
+        };
+        expect(&format!("stat `{}` kind", s.name), &entry["kind"], Value::from(kind));
+        expect(&format!("stat `{}` type", s.name), &entry["type"], Value::from(s.ty.keyword()));
+    }
+    problems
+}
+
+// ---------------------------------------------------------------- names in the C
+
+/// Names the generated C defines at file scope (macros, enumerators,
+/// variables, functions) and the locals its functions declare.
+struct CNames {
+    file_scope: Vec<String>,
+    locals: BTreeSet<String>,
+}
+
+fn is_ident(s: &str) -> bool {
+    !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') && !s.starts_with(|c: char| c.is_ascii_digit())
+}
+
+fn c_names(c: &str) -> CNames {
+    const TYPES: &[&str] = &["s64", "u64", "bool", "s32", "u32", "u8"];
+    let mut file_scope = Vec::new();
+    let mut locals = BTreeSet::new();
+    let mut in_enum = false;
+    let mut in_struct = false;
+    for line in c.lines() {
+        if let Some(rest) = line.strip_prefix("#define ") {
+            let name: String = rest.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+            file_scope.push(name);
+            continue;
+        }
+        if line.starts_with("enum ") && line.ends_with('{') {
+            in_enum = true;
+            continue;
+        }
+        if in_enum {
+            if line.starts_with('}') {
+                in_enum = false;
+            } else if let Some((name, _)) = line.trim().split_once(" = ") {
+                file_scope.push(name.to_string());
+            }
+            continue;
+        }
+        // Struct members live in their own namespace.
+        if line.starts_with("struct ") && line.ends_with('{') && !line.contains(" = ") {
+            in_struct = true;
+            continue;
+        }
+        if in_struct {
+            in_struct = !line.starts_with('}');
+            continue;
+        }
+        if let Some(head) = line.strip_suffix(" = {") {
+            // The ops map: `struct sched_ext_ops NAME_ops = {`.
+            file_scope.push(head.rsplit(' ').next().unwrap_or("").to_string());
+            continue;
+        }
+        if line.starts_with(['\t', ' ', '/', '*', '#', '}', '{']) || line.is_empty() {
+            // A local: `\tTYPE NAME = ...;` or `\tTYPE NAME;` at any depth.
+            let t = line.trim_start_matches('\t');
+            if line.starts_with('\t') {
+                if let Some((ty, rest)) = t.split_once(' ') {
+                    let name = rest.split([' ', ';']).next().unwrap_or("");
+                    if TYPES.contains(&ty) && is_ident(name) && (rest.contains(" = ") || rest.ends_with(';')) {
+                        locals.insert(name.to_string());
+                    }
+                }
+            }
+            continue;
+        }
+        if let Some(open) = line.find('(') {
+            // A function: `... NAME(` or `... SCHEDC_OPS(NAME, ...`.
+            let head = &line[..open];
+            let name = if head.ends_with("SCHEDC_OPS") || head.ends_with("SCHEDC_OPS_SLEEPABLE") {
+                line[open + 1..].split([',', ')']).next().unwrap_or("").to_string()
+            } else {
+                head.rsplit([' ', '*']).next().unwrap_or("").to_string()
+            };
+            if is_ident(&name) && !line.starts_with("SEC") && !line.starts_with("SCHEDC_MANIFEST") {
+                file_scope.push(name);
+            }
+            continue;
+        }
+        if let Some(decl) = line.strip_suffix(';') {
+            // A variable: `[const volatile|static] TYPE NAME[ = INIT]` or `... NAME[N]`.
+            let decl = decl.split(" = ").next().unwrap_or(decl);
+            let decl = decl.split('[').next().unwrap_or(decl);
+            let name = decl.rsplit(' ').next().unwrap_or("");
+            if is_ident(name) {
+                file_scope.push(name.to_string());
+            }
+        }
+    }
+    CNames { file_scope, locals }
+}
+
+/// Every name the generated C defines must be defined once: a policy name
+/// that also names a generated macro, enumerator, function or variable
+/// either breaks the build or, worse, silently changes what the C means.
+fn name_clashes(c: &str) -> Vec<String> {
+    let names = c_names(c);
+    let mut seen = BTreeSet::new();
+    let mut problems = Vec::new();
+    for name in &names.file_scope {
+        if !seen.insert(name.as_str()) {
+            problems.push(format!("`{name}` is defined twice at file scope"));
+        }
+    }
+    for name in &names.locals {
+        if seen.contains(name.as_str()) {
+            problems.push(format!("the local `{name}` hides the file-scope `{name}`"));
+        }
+    }
+    problems
+}
+
+/// The C without its comments and string literals.
+fn code_only(c: &str) -> String {
+    let mut out = String::with_capacity(c.len());
+    let mut chars = c.chars().peekable();
+    while let Some(ch) = chars.next() {
+        match ch {
+            '/' if chars.peek() == Some(&'*') => {
+                chars.next();
+                let mut last = ' ';
+                for c in chars.by_ref() {
+                    if last == '*' && c == '/' {
+                        break;
+                    }
+                    last = c;
+                }
+                out.push(' ');
+            }
+            '"' => {
+                while let Some(c) = chars.next() {
+                    match c {
+                        '\\' => {
+                            chars.next();
+                        }
+                        '"' => break,
+                        _ => {}
+                    }
+                }
+                out.push_str("\"\"");
+            }
+            _ => out.push(ch),
+        }
+    }
+    out
+}
+
+/// Generated code never increments or decrements: a `--` or `++` in it is
+/// two of the policy's signs run together, which C reads as a decrement.
+fn operator_problems(c: &str) -> Vec<String> {
+    code_only(c)
+        .lines()
+        .enumerate()
+        .filter(|(_, line)| line.contains("--") || line.contains("++"))
+        .map(|(i, line)| format!("C line {}: `--` or `++` in generated code: {}", i + 1, line.trim()))
+        .collect()
+}
+
+// ---------------------------------------------------------------- building
+
+/// Checks, renders and builds one policy; returns its problems.
+fn build_and_inspect(clang: &Clang, name: &str, src: &str, dir: &Path) -> Vec<String> {
+    let checked = match check_source(name, src) {
+        Ok(checked) => checked,
+        Err(reports) => return vec![format!("fails to check:\n{}", render(&reports))],
+    };
+    let c = generate_c(&checked, name, src);
+    let mut problems = name_clashes(&c);
+    problems.extend(operator_problems(&c));
+    let stem = Path::new(name).file_stem().map_or("policy".into(), |s| s.to_string_lossy().into_owned());
+    let out = dir.join(format!("{stem}.bpf.o"));
+    if let Err(e) = build_object(clang, &checked.model.name, &c, &out) {
+        problems.push(format!("does not build: {}", clang_errors(&e.to_string())));
+        return problems;
+    }
+    let bytes = fs::read(&out).expect("the object was written");
+    problems.extend(object_problems(&checked.model, &bytes));
+    problems
+}
+
+/// The error lines of clang's output, as `FILE:LINE:COL: error: ...` without
+/// the temporary directories (the rest is noise in a test report).
+fn clang_errors(output: &str) -> String {
+    let errors: Vec<&str> = output
+        .lines()
+        .filter_map(|line| {
+            let at = line.find("error:")?;
+            let start = line[..at].rfind(" /").map_or(0, |i| i + 1);
+            let message = &line[start..];
+            Some(match message.find(".bpf.c:") {
+                Some(i) => &message[message[..i].rfind('/').map_or(0, |j| j + 1)..],
+                None => message,
+            })
+        })
+        .collect();
+    if errors.is_empty() {
+        output.to_string()
+    } else {
+        format!("clang says:\n    {}", errors.join("\n    "))
+    }
+}
+
+fn build_folder(dir: &str, min_files: usize, test: &str) {
+    let Some(clang) = clang_or_skip(test) else { return };
+    let files = policies_in(dir);
+    assert!(files.len() >= min_files, "expected at least {min_files} policies in {dir}, found {}", files.len());
+    let out = tempfile::tempdir().expect("temporary directory");
+    let results = parallel_map(&files, |path| {
+        let name = display_name(path);
+        let src = fs::read_to_string(path).expect("readable");
+        (name.clone(), build_and_inspect(&clang, &name, &src, out.path()))
+    });
+    let failures: Vec<String> = results
+        .into_iter()
+        .filter(|(_, problems)| !problems.is_empty())
+        .map(|(name, problems)| format!("{name}:\n  {}", problems.join("\n  ")))
+        .collect();
+    assert!(failures.is_empty(), "{} of {} policies failed:\n\n{}", failures.len(), files.len(), failures.join("\n\n"));
+}
+
+#[test]
+fn shipped_policies_build_into_complete_objects() {
+    build_folder("policies", 4, "shipped_policies_build_into_complete_objects");
+}
+
+#[test]
+fn construct_policies_build_into_complete_objects() {
+    build_folder("tests/constructs", 10, "construct_policies_build_into_complete_objects");
+}
+
+/// The construct policies together use every construct of the language.
+#[test]
+fn construct_policies_cover_the_language() {
+    let all: String = policies_in("tests/constructs").iter().map(|p| fs::read_to_string(p).expect("readable")).collect();
+    let words = |text: &str| -> BTreeSet<String> {
+        text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '.')).map(str::to_string).collect()
+    };
+    let used = words(&all);
+    let required = [
+        // events, CPU preferences, queues
+        "on join", "on wakeup", "on enqueue", "on running", "on stopping",
+        "pinned", "prev_core", "idle_core", "prev", "any", "default", "found", "kick",
+        "per_cpu", "shared", "fifo", "vtime",
+        // items and statements
+        "starve after", "slice", "vtime charge", "vtime lag", "preempt", "class", "none", "is",
+        "let", "every", "elapsed", "trace", "if", "else", "then", "and", "or", "not",
+        "param", "global", "task", "counter", "gauge", "timeout", "in",
+        // functions and conversions
+        "min", "max", "clamp", "ewma", "int", "uint",
+        // facts
+        "task.nvcsw", "task.weight", "task.kthread", "task.nr_cpus_allowed", "task.pid", "task.comm",
+        "task.vruntime", "task.slice_left", "task.cpu", "task.class",
+        "system.now", "system.nr_cpus", "system.smt", "system.vtime_now",
+        "event.prev_cpu", "event.sync", "event.runnable",
+    ];
+    let mut missing = Vec::new();
+    for construct in required {
+        let present = if construct.contains(' ') { all.contains(construct) } else { used.contains(construct) };
+        if !present {
+            missing.push(construct);
+        }
+    }
+    for needle in [".len", ".inserted", "= slice ", "+=", "-=", "when ", "else if", "\"", "% ", "/ ", ": bool", ": int", ": uint", ": duration", ": time", "in -"] {
+        if !all.contains(needle) {
+            missing.push(needle);
+        }
+    }
+    assert!(missing.is_empty(), "no construct policy uses: {missing:?}");
+}
+
+// ---------------------------------------------------------------- regressions
+
+/// Policies that pass the checker but once gave C that clang rejects or that
+/// means something else than the policy says. Each must now be either
+/// rejected by the checker or built into a sound object.
+const SOUNDNESS_CASES: &[(&str, &str)] = &[
+    (
+        "only shared queues: the last dispatch call lost its closing parenthesis",
+        "scheduler only_shared \"x\"\nqueue q shared fifo\nenqueue {\n    else -> q\n}\ndispatch {\n    q\n}\n",
+    ),
+    (
+        "only shared queues, the last one with a starvation limit",
+        "scheduler only_shared_starve \"x\"\nqueue a shared fifo\nqueue b shared fifo\nenqueue {\n    task.kthread -> a\n    else -> b\n}\ndispatch {\n    a\n    b starve after 10ms\n}\n",
+    ),
+    (
+        "vtime charge reads event.runnable (allowed by the language)",
+        "scheduler charge_runnable \"x\"\nqueue direct per_cpu fifo\nqueue fair shared vtime\nselect_cpu {\n    prev\n    found -> direct\n}\nenqueue {\n    else -> fair\n}\ndispatch {\n    direct\n    fair\n}\nvtime charge = if event.runnable then 1ms else 2ms\n",
+    ),
+    (
+        "vtime charge without any vtime queue (only a warning)",
+        "scheduler charge_unused \"x\"\nqueue direct per_cpu fifo\nqueue q shared fifo\nselect_cpu {\n    prev\n    found -> direct\n}\nenqueue {\n    else -> q\n}\ndispatch {\n    direct\n    q\n}\nvtime charge = 1ms\n",
+    ),
+    (
+        "a per-task variable named sampled_at next to an every block",
+        "scheduler sampled \"x\"\nqueue direct per_cpu fifo\nqueue q shared fifo\ntask sampled_at: int = 0\nselect_cpu {\n    prev\n    found -> direct\n}\nenqueue {\n    else -> q\n}\ndispatch {\n    direct\n    q\n}\non stopping {\n    every 1s { task.sampled_at += 1 }\n}\nslice = if task.sampled_at > 0 then 1ms else 2ms\n",
+    ),
+    (
+        "a global named like a generated callback",
+        "scheduler cb \"x\"\nqueue direct per_cpu fifo\nqueue q shared fifo\nglobal cb_enqueue: int = 0\nselect_cpu {\n    prev\n    found -> direct\n}\nenqueue {\n    else -> q\n}\ndispatch {\n    direct\n    q\n}\non running { cb_enqueue += 1 }\nslice = if cb_enqueue > 0 then 1ms else 2ms\n",
+    ),
+    (
+        "a scheduler named schedc: its exit callback is the header's schedc_exit",
+        "scheduler schedc \"x\"\nqueue direct per_cpu fifo\nqueue q shared fifo\nselect_cpu {\n    prev\n    found -> direct\n}\nenqueue {\n    else -> q\n}\ndispatch {\n    direct\n    q\n}\n",
+    ),
+    (
+        "a scheduler named scx_bpf: its dispatch callback is the scx_bpf_dispatch kfunc",
+        "scheduler scx_bpf \"x\"\nqueue direct per_cpu fifo\nqueue q shared fifo\nselect_cpu {\n    prev\n    found -> direct\n}\nenqueue {\n    else -> q\n}\ndispatch {\n    direct\n    q\n}\n",
+    ),
+    (
+        "two queues whose names differ only in case share one DSQ macro",
+        "scheduler case_q \"x\"\nqueue direct per_cpu fifo\nqueue fast shared fifo\nqueue FAST shared fifo\nselect_cpu {\n    prev\n    found -> direct\n}\nenqueue {\n    task.kthread -> fast\n    else -> FAST\n}\ndispatch {\n    direct\n    fast\n    FAST\n}\n",
+    ),
+    (
+        "a class named NONE is the built-in CLASS_NONE",
+        "scheduler class_none \"x\"\nqueue direct per_cpu fifo\nqueue q shared fifo\nclass NONE \"upper case none\"\nselect_cpu {\n    prev\n    found -> direct\n}\nenqueue {\n    else -> q\n}\ndispatch {\n    direct\n    q\n}\non running { task.class = NONE }\nslice = if task is NONE then 1ms else 2ms\n",
+    ),
+    (
+        "a parameter named like a queue's DSQ macro reads the DSQ id instead",
+        "scheduler dsq_param \"x\"\nqueue direct per_cpu fifo\nqueue shared shared fifo\nparam DSQ_SHARED: int = 1 \"x\"\nselect_cpu {\n    prev\n    found -> direct\n}\nenqueue {\n    else -> shared\n}\ndispatch {\n    direct\n    shared\n}\nslice = if DSQ_SHARED > 0 then 1ms else 2ms\n",
+    ),
+    (
+        "a parameter named like a header macro",
+        "scheduler macro_param \"x\"\nqueue direct per_cpu fifo\nqueue q shared fifo\nparam NSEC_PER_MSEC: duration = 5ms \"x\"\nselect_cpu {\n    prev\n    found -> direct\n}\nenqueue {\n    else -> q\n}\ndispatch {\n    direct\n    q\n}\nslice = NSEC_PER_MSEC\n",
+    ),
+    (
+        "a parameter named like a kernel enumerator",
+        "scheduler enum_param \"x\"\nqueue direct per_cpu fifo\nqueue q shared fifo\nparam SCX_SLICE_DFL: duration = 5ms \"x\"\nselect_cpu {\n    prev\n    found -> direct\n}\nenqueue {\n    else -> q\n}\ndispatch {\n    direct\n    q\n}\nslice = SCX_SLICE_DFL\n",
+    ),
+    (
+        "a let named like a class constant changes what `task.class = busy` stores",
+        "scheduler let_class \"x\"\nqueue direct per_cpu fifo\nqueue q shared fifo\nclass busy \"b\"\nselect_cpu {\n    prev\n    found -> direct\n}\nenqueue {\n    else -> q\n}\ndispatch {\n    direct\n    q\n}\non stopping {\n    let CLASS_BUSY = 0\n    task.class = busy\n    if CLASS_BUSY > 0 { task.slice_left = 1ms }\n}\nslice = if task is busy then 1ms else 2ms\n",
+    ),
+    (
+        "a let named floor in vtime lag",
+        "scheduler let_floor \"x\"\nqueue direct per_cpu fifo\nqueue fair shared vtime\nselect_cpu {\n    prev\n    found -> direct\n}\nenqueue {\n    else -> fair\n}\ndispatch {\n    direct\n    fair\n}\nvtime charge = 1ms\nvtime lag {\n    let floor = 1ms\n    task.slice_left = floor\n    2ms\n}\n",
+    ),
+    (
+        "a double negation became C's decrement operator: `- -task.b` decremented task.b",
+        "scheduler negneg \"x\"\nqueue direct per_cpu fifo\nqueue q shared fifo\ntask a: int = 0\ntask b: int = 5\nselect_cpu {\n    prev\n    found -> direct\n}\nenqueue {\n    else -> q\n}\ndispatch {\n    direct\n    q\n}\non running {\n    task.a = - -task.b\n}\nslice = if task.a > 0 then 1ms else 2ms\n",
+    ),
+    (
+        "a double negation of a duration literal: `--(18 * NSEC_PER_MSEC)` is not assignable",
+        "scheduler negneg2 \"x\"\nqueue direct per_cpu fifo\nqueue q shared fifo\nselect_cpu {\n    prev\n    found -> direct\n}\nenqueue {\n    else -> q\n}\ndispatch {\n    direct\n    q\n}\non running {\n    task.slice_left += --18ms\n}\n",
+    ),
+    (
+        "class facts in a policy without classes",
+        "scheduler noclass \"x\"\nqueue direct per_cpu fifo\nqueue q shared fifo\nselect_cpu {\n    prev\n    found -> direct\n}\nenqueue {\n    task is none -> q\n    else -> q\n}\ndispatch {\n    direct\n    q\n}\non running {\n    task.class = none\n}\n",
+    ),
+    (
+        "a global named ctx: inside a callback `ctx` is BPF_PROG's context pointer",
+        "scheduler ctx_global \"x\"\nqueue direct per_cpu fifo\nqueue q shared fifo\nglobal ctx: int = 5\nglobal g: int = 0\nselect_cpu {\n    prev\n    found -> direct\n}\nenqueue {\n    else -> q\n}\ndispatch {\n    direct\n    q\n}\non running { g = ctx + 1 }\nslice = if g > 0 then 1ms else 2ms\n",
+    ),
+    (
+        "a let named ctx",
+        "scheduler ctx_let \"x\"\nqueue direct per_cpu fifo\nqueue q shared fifo\nglobal g: int = 0\nselect_cpu {\n    prev\n    found -> direct\n}\nenqueue {\n    else -> q\n}\ndispatch {\n    direct\n    q\n}\non running {\n    let ctx = 5\n    g = ctx\n}\nslice = if g > 0 then 1ms else 2ms\n",
+    ),
+    (
+        "a parameter named _license, the header's license string",
+        "scheduler license_param \"x\"\nqueue direct per_cpu fifo\nqueue q shared fifo\nparam _license: int = 5 \"x\"\nselect_cpu {\n    prev\n    found -> direct\n}\nenqueue {\n    else -> q\n}\ndispatch {\n    direct\n    q\n}\nslice = if _license > 0 then 1ms else 2ms\n",
+    ),
+    (
+        "a let named is_idle in on wakeup with the default CPU selection",
+        "scheduler let_idle \"x\"\nqueue direct per_cpu fifo\nqueue q shared fifo\nselect_cpu {\n    default\n    found -> direct\n}\nenqueue {\n    else -> q\n}\ndispatch {\n    direct\n    q\n}\non wakeup {\n    let is_idle = 1\n    if is_idle > 0 { task.slice_left = 1ms }\n}\n",
+    ),
+];
+
+#[test]
+fn policies_that_check_build_into_sound_objects() {
+    let Some(clang) = clang_or_skip("policies_that_check_build_into_sound_objects") else { return };
+    let out = tempfile::tempdir().expect("temporary directory");
+    let results = parallel_map(SOUNDNESS_CASES, |(what, src)| {
+        let name = format!("case{}.policy", SOUNDNESS_CASES.iter().position(|(w, _)| w == what).expect("listed"));
+        match check_source(&name, src) {
+            Err(_) => Vec::new(), // rejected: fine
+            Ok(_) => build_and_inspect(&clang, &name, src, out.path()),
+        }
+    });
+    let failures: Vec<String> = SOUNDNESS_CASES
+        .iter()
+        .zip(results)
+        .filter(|(_, problems)| !problems.is_empty())
+        .map(|((what, src), problems)| format!("{what}:\n  {}\n  policy:\n    {}", problems.join("\n  "), src.trim_end().replace('\n', "\n    ")))
+        .collect();
+    assert!(
+        failures.is_empty(),
+        "{} of {} policies check but do not build into sound objects:\n\n{}",
+        failures.len(),
+        SOUNDNESS_CASES.len(),
+        failures.join("\n\n")
+    );
+}
+
+#[test]
+fn name_clash_detection_works() {
+    let c = "#define DSQ_A SCHEDC_SHARED_DSQ(0)\n#define DSQ_A SCHEDC_SHARED_DSQ(1)\nconst volatile s64 k = 1;\nenum schedc_class {\n\tCLASS_NONE = 0, /* x */\n\tCLASS_B = 1,\n};\nstatic u8 schedc_running_class[SCHEDC_MAX_CPUS];\ns32 SCHEDC_OPS(x_init)\n{\n\ts64 CLASS_B = 0;\n\tu64 now = 1;\n}\n";
+    let names = c_names(c);
+    assert_eq!(names.file_scope, ["DSQ_A", "DSQ_A", "k", "CLASS_NONE", "CLASS_B", "schedc_running_class", "x_init"]);
+    assert_eq!(names.locals.iter().collect::<Vec<_>>(), ["CLASS_B", "now"]);
+    assert_eq!(name_clashes(c).len(), 2, "{:?}", name_clashes(c));
+}
+
+#[test]
+fn operator_check_ignores_comments_and_strings() {
+    let c = "\t/* a -- b ++ */\n\tbpf_printk(\"x--y \\\" ++\");\n\tx = -(-y);\n";
+    assert!(operator_problems(c).is_empty(), "{:?}", operator_problems(c));
+    assert_eq!(operator_problems("\tx = --y;\n").len(), 1);
+}
+
+// ---------------------------------------------------------------- schedc compile
+
+fn schedc(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_schedc")).args(args).current_dir(root()).env("NO_COLOR", "1").output().expect("schedc runs");
+    let code = out.status.code().expect("schedc exits normally");
+    (code, String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+fn copy_fifo(dir: &Path) -> PathBuf {
+    let policy = dir.join("fifo.policy");
+    fs::copy(root().join("policies/fifo.policy"), &policy).expect("copy the policy");
+    policy
+}
+
+#[test]
+fn compile_refuses_to_write_over_the_policy() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let policy = copy_fifo(dir.path());
+    let before = fs::read(&policy).expect("readable");
+    let p = policy.display().to_string();
+    for emit in ["c", "obj"] {
+        let (code, stdout, stderr) = schedc(&["compile", &p, "-o", &p, "--emit", emit]);
+        assert_eq!(code, 1, "--emit {emit}: stdout:\n{stdout}\nstderr:\n{stderr}");
+        assert!(stderr.contains("refusing to write the output over the policy"), "--emit {emit}: {stderr}");
+        assert_eq!(fs::read(&policy).expect("readable"), before, "--emit {emit}: the policy was changed");
+    }
+    // The same file by another path is still the policy.
+    let other = dir.path().join(".").join("fifo.policy").display().to_string();
+    let (code, _, stderr) = schedc(&["compile", &p, "-o", &other, "--emit", "c"]);
+    assert_eq!(code, 1, "{stderr}");
+    assert_eq!(fs::read(&policy).expect("readable"), before);
+}
+
+#[test]
+fn compile_refuses_to_write_over_a_file_it_did_not_make() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let policy = copy_fifo(dir.path()).display().to_string();
+    let notes = dir.path().join("notes.o");
+    fs::write(&notes, "precious notes, not an object\n").expect("writable");
+    let n = notes.display().to_string();
+    let (code, stdout, stderr) = schedc(&["compile", &policy, "-o", &n]);
+    assert_eq!(code, 1, "stdout:\n{stdout}\nstderr:\n{stderr}");
+    assert!(stderr.contains("is not an ELF object; refusing to overwrite it"), "{stderr}");
+    assert_eq!(fs::read_to_string(&notes).expect("readable"), "precious notes, not an object\n");
+
+    // Hand-written C is not overwritten with generated C either.
+    let c_file = dir.path().join("mine.bpf.c");
+    fs::write(&c_file, "/* my own scheduler */\n").expect("writable");
+    let c = c_file.display().to_string();
+    let (code, _, stderr) = schedc(&["compile", &policy, "-o", &c, "--emit", "c"]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("is not C generated by schedc; refusing to overwrite it"), "{stderr}");
+    assert_eq!(fs::read_to_string(&c_file).expect("readable"), "/* my own scheduler */\n");
+}
+
+#[test]
+fn compile_emits_the_generated_c() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let policy = copy_fifo(dir.path()).display().to_string();
+    let out = dir.path().join("out.bpf.c");
+    let o = out.display().to_string();
+    let (code, stdout, stderr) = schedc(&["compile", &policy, "-o", &o, "--emit", "c"]);
+    assert_eq!(code, 0, "stdout:\n{stdout}\nstderr:\n{stderr}");
+    assert!(stdout.contains(&format!("wrote {o}")), "{stdout}");
+    let written = fs::read_to_string(&out).expect("the C was written");
+    let src = fs::read_to_string(root().join("policies/fifo.policy")).expect("readable");
+    let checked = check_source("policies/fifo.policy", &src).expect("fifo checks");
+    assert_eq!(written, generate_c(&checked, "policies/fifo.policy", &src), "the CLI writes exactly the generated C");
+    // Its own output may be overwritten.
+    let (code, _, stderr) = schedc(&["compile", &policy, "-o", &o, "--emit", "c"]);
+    assert_eq!(code, 0, "{stderr}");
+    // Without -o the C lands beside the policy.
+    let (code, _, stderr) = schedc(&["compile", &policy, "--emit", "c"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(fs::read_to_string(dir.path().join("fifo.bpf.c")).expect("written beside the policy"), written);
+}
+
+#[test]
+fn compile_writes_an_object_and_may_replace_one() {
+    let Some(_) = clang_or_skip("compile_writes_an_object_and_may_replace_one") else { return };
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let policy = copy_fifo(dir.path()).display().to_string();
+    let out = dir.path().join("fifo.bpf.o");
+    let o = out.display().to_string();
+    for round in 0..2 {
+        let (code, stdout, stderr) = schedc(&["compile", &policy, "-o", &o]);
+        assert_eq!(code, 0, "round {round}: stdout:\n{stdout}\nstderr:\n{stderr}");
+        let bytes = fs::read(&out).expect("the object was written");
+        assert!(bytes.starts_with(b"\x7fELF"), "round {round}: not an ELF file");
+    }
+    assert!(!dir.path().join("fifo.bpf.o.partial").exists(), "no staging file is left behind");
+}
