@@ -12,7 +12,7 @@ const C_WORDS: &[&str] = &[
 /// Names the generated C itself uses for function parameters and locals.
 const GENERATED: &[&str] = &[
     "p", "tctx", "cpu", "prev_cpu", "wake_flags", "enq_flags", "now", "dsq", "vtime", "ei", "prev", "runnable", "found",
-    "slice", "floor", "err", "is_idle", "online", "moved", "running", "args", "class",
+    "slice", "floor", "err", "is_idle", "online", "moved", "running", "args", "class", "ctx",
 ];
 
 /// Words with a meaning in the policy language itself.
@@ -23,13 +23,13 @@ const LANGUAGE: &[&str] = &[
 
 /// Whether `name` starts like a kernel or generated symbol.
 pub fn reserved_prefix(name: &str) -> bool {
-    ["schedc_", "scx_", "bpf_", "__"].iter().any(|p| name.starts_with(p))
+    ["schedc_", "scx_", "bpf_", "_"].iter().any(|p| name.starts_with(p))
 }
 
 /// Why `name` cannot name something in a policy, if it cannot.
 pub fn reserved(name: &str) -> Option<&'static str> {
     if reserved_prefix(name) {
-        Some("names starting with `schedc_`, `scx_`, `bpf_` or `__` are kept for generated and kernel symbols")
+        Some("names starting with `schedc_`, `scx_`, `bpf_` or `_` are kept for generated and kernel symbols")
     } else if name.chars().any(|c| c.is_ascii_uppercase()) {
         Some("names are written in lower case; upper-case C names are kept for macros such as DSQ_NAME and CLASS_NAME")
     } else if LANGUAGE.contains(&name) {
