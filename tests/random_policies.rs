@@ -317,6 +317,8 @@ struct Render<'a> {
     queues: Vec<(String, bool, bool)>,
     classes: Vec<String>,
     has_vtime: bool,
+    /// Whether facts (`task.*`, `system.*`, `queue.*`, …) may be read.
+    facts: bool,
     timeout_ns: i128,
     next_local: usize,
     out: String,
@@ -359,6 +361,7 @@ impl<'a> Render<'a> {
             queues,
             classes: (0..spec.classes).map(|i| format!("k{i}")).collect(),
             has_vtime,
+            facts: true,
             timeout_ns: spec.timeout.map_or(30_000_000_000, |t| TIMEOUTS[t as usize % TIMEOUTS.len()].1),
             next_local: 0,
             out: String::new(),
@@ -407,6 +410,9 @@ impl<'a> Render<'a> {
     /// The built-in facts of type `ty` known in `ctx`.
     fn facts(&self, ty: Ty, ctx: &Ctx) -> Vec<String> {
         let mut out: Vec<String> = Vec::new();
+        if !self.facts {
+            return out;
+        }
         match ty {
             Ty::Int => {
                 if ctx.task {
@@ -468,6 +474,7 @@ impl<'a> Render<'a> {
             }
             Ty::Dur => Out::literal(duration_literal(v).0),
             Ty::Bool => Out::literal(if v % 2 == 0 { "true" } else { "false" }.to_string()),
+            Ty::Time if !self.facts => self.names(Ty::Time, &Ctx::constant()).into_iter().next().expect("a time name"),
             Ty::Time => Out::fact("system.now"),
         }
     }
@@ -489,7 +496,7 @@ impl<'a> Render<'a> {
         }
     }
 
-    fn arg<'e>(args: &'e [E], i: usize) -> &'e E {
+    fn arg(args: &[E], i: usize) -> &E {
         const DEFAULT: E = E::Leaf { kind: 0, pick: 0, lit: 1 };
         args.get(i).unwrap_or(&DEFAULT)
     }
@@ -517,7 +524,7 @@ impl<'a> Render<'a> {
                     Out::combine(format!("(-{})", x.text), &[&x])
                 }
                 3 if ty == Ty::Int => self.division(Ty::Int, "/", a, Ty::Dur, b, Ty::Dur, ctx),
-                2 | 3 | 4 => {
+                2..=4 => {
                     let from = [[Ty::Uint, Ty::Dur, Ty::Time], [Ty::Int, Ty::Dur, Ty::Time]][usize::from(ty == Ty::Uint)][sub % 3];
                     let x = self.expr(a, from, ctx);
                     Out::combine(format!("{}({})", ty.keyword(), x.text), &[&x])
@@ -529,7 +536,7 @@ impl<'a> Render<'a> {
                 0 => self.arith(ty, ["+", "-"][sub % 2], a, Ty::Dur, b, Ty::Dur, ctx),
                 1 => {
                     let count = [Ty::Int, Ty::Uint][sub % 2];
-                    if sub / 2 % 2 == 0 {
+                    if (sub / 2).is_multiple_of(2) {
                         self.arith(ty, "*", a, Ty::Dur, b, count, ctx)
                     } else {
                         self.arith(ty, "*", a, count, b, Ty::Dur, ctx)
@@ -585,7 +592,7 @@ impl<'a> Render<'a> {
                 }
                 5 if ctx.task => {
                     let comm = COMMS[sub % COMMS.len()];
-                    Out::opaque(if sub / 8 % 2 == 0 { format!("(task.comm == \"{comm}\")") } else { format!("(\"{comm}\" != task.comm)") })
+                    Out::opaque(if (sub / 8).is_multiple_of(2) { format!("(task.comm == \"{comm}\")") } else { format!("(\"{comm}\" != task.comm)") })
                 }
                 _ => self.cond(ty, a, b, c, ctx),
             },
@@ -1101,4 +1108,472 @@ fn generated_policies_are_valid() {
             panic!("{why}\n\npolicy:\n{a}");
         }
     }
+}
+
+// ---------------------------------------------------------------- what the C computes
+
+/// A value of the reference evaluator: 64 bits and a type, or a bare
+/// number literal whose type is still open.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum V {
+    Typed(u64, Ty),
+    Number(i128),
+}
+
+impl V {
+    fn settle(self, ty: Ty) -> (u64, Ty) {
+        match self {
+            V::Typed(bits, t) => (bits, t),
+            V::Number(n) => (n as u64, ty),
+        }
+    }
+
+    fn ty(self) -> Option<Ty> {
+        match self {
+            V::Typed(_, t) => Some(t),
+            V::Number(_) => None,
+        }
+    }
+
+    fn bool(self) -> bool {
+        matches!(self, V::Typed(b, Ty::Bool) if b != 0)
+    }
+}
+
+fn signed(ty: Ty) -> bool {
+    matches!(ty, Ty::Int | Ty::Dur)
+}
+
+/// `a < b` in the C type of `ty`.
+fn less(a: u64, b: u64, ty: Ty) -> bool {
+    if signed(ty) {
+        (a as i64) < (b as i64)
+    } else {
+        a < b
+    }
+}
+
+/// The language's division: 0 for a zero divisor, truncating, wrapping.
+fn divide(op: &str, a: u64, b: u64, signed: bool) -> u64 {
+    match (op, signed) {
+        (_, _) if b == 0 => 0,
+        ("/", true) => (a as i64).wrapping_div(b as i64) as u64,
+        ("%", true) => (a as i64).wrapping_rem(b as i64) as u64,
+        ("/", false) => a / b,
+        _ => a % b,
+    }
+}
+
+/// The type of `a OP b` (the unit table of the language).
+fn arith_result(op: &str, a: Ty, b: Ty) -> Ty {
+    use Ty::*;
+    match (a, op, b) {
+        (Dur, "/", Dur) => Int,
+        (Time, "-", Time) => Dur,
+        (Time, _, _) | (_, _, Time) => Time,
+        (Dur, _, _) | (_, _, Dur) => Dur,
+        _ => a,
+    }
+}
+
+/// Evaluates the fully parenthesised expressions `Render` writes.
+struct Eval<'a> {
+    tokens: Vec<String>,
+    at: usize,
+    names: &'a [(String, V)],
+}
+
+fn tokenize(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let chars: Vec<char> = text.chars().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        if c.is_whitespace() {
+            i += 1;
+        } else if c.is_ascii_alphanumeric() || c == '_' || c == '.' {
+            let start = i;
+            while i < chars.len() && (chars[i].is_ascii_alphanumeric() || chars[i] == '_' || chars[i] == '.') {
+                i += 1;
+            }
+            out.push(chars[start..i].iter().collect());
+        } else if i + 1 < chars.len() && ["==", "!=", "<=", ">="].contains(&format!("{c}{}", chars[i + 1]).as_str()) {
+            out.push(format!("{c}{}", chars[i + 1]));
+            i += 2;
+        } else {
+            out.push(c.to_string());
+            i += 1;
+        }
+    }
+    out
+}
+
+impl Eval<'_> {
+    fn next(&mut self) -> String {
+        self.at += 1;
+        self.tokens[self.at - 1].clone()
+    }
+
+    fn peek(&self) -> &str {
+        self.tokens.get(self.at).map_or("", String::as_str)
+    }
+
+    fn expect(&mut self, t: &str) {
+        let got = self.next();
+        assert_eq!(got, t, "evaluator: expected `{t}` at token {}", self.at);
+    }
+
+    /// An operand: a unary minus, an atom.
+    fn operand(&mut self) -> V {
+        if self.peek() == "-" {
+            self.next();
+            return match self.operand() {
+                V::Number(n) => V::Number(-n),
+                V::Typed(bits, ty) => V::Typed(bits.wrapping_neg(), ty),
+            };
+        }
+        let t = self.next();
+        match t.as_str() {
+            "(" => {
+                let v = self.inner();
+                self.expect(")");
+                v
+            }
+            "true" => V::Typed(1, Ty::Bool),
+            "false" => V::Typed(0, Ty::Bool),
+            "int" | "uint" | "min" | "max" | "clamp" | "ewma" => self.call(&t),
+            _ if t.starts_with(|c: char| c.is_ascii_digit()) => {
+                let digits: String = t.chars().take_while(char::is_ascii_digit).collect();
+                let n: i128 = digits.parse().expect("a number");
+                match &t[digits.len()..] {
+                    "" => V::Number(n),
+                    unit => {
+                        let scale = match unit {
+                            "ns" => 1,
+                            "us" => 1_000,
+                            "ms" => 1_000_000,
+                            "s" => 1_000_000_000,
+                            other => panic!("evaluator: unit {other}"),
+                        };
+                        V::Typed((n * scale) as u64, Ty::Dur)
+                    }
+                }
+            }
+            name => self.names.iter().find(|(n, _)| n == name).unwrap_or_else(|| panic!("evaluator: unknown name {name}")).1,
+        }
+    }
+
+    /// Inside parentheses: a conditional, `not`, or `a OP b`, or one operand.
+    fn inner(&mut self) -> V {
+        match self.peek() {
+            "if" => {
+                self.next();
+                let c = self.operand();
+                self.expect("then");
+                let a = self.operand();
+                self.expect("else");
+                let b = self.operand();
+                let ty = a.ty().or(b.ty());
+                let chosen = if c.bool() { a } else { b };
+                match ty {
+                    Some(ty) => {
+                        let (bits, t) = chosen.settle(ty);
+                        V::Typed(bits, t)
+                    }
+                    None => chosen,
+                }
+            }
+            "not" => {
+                self.next();
+                V::Typed(u64::from(!self.operand().bool()), Ty::Bool)
+            }
+            _ => {
+                let a = self.operand();
+                if self.peek() == ")" {
+                    return a;
+                }
+                let op = self.next();
+                let b = self.operand();
+                self.binary(&op, a, b)
+            }
+        }
+    }
+
+    fn binary(&mut self, op: &str, a: V, b: V) -> V {
+        match op {
+            "and" => return V::Typed(u64::from(a.bool() && b.bool()), Ty::Bool),
+            "or" => return V::Typed(u64::from(a.bool() || b.bool()), Ty::Bool),
+            _ => {}
+        }
+        if let (V::Number(x), V::Number(y)) = (a, b) {
+            // Both literal: arithmetic on numbers (comparisons never are).
+            return V::Number(match op {
+                "+" => x + y,
+                "-" => x - y,
+                "*" => x * y,
+                "/" => x.checked_div(y).unwrap_or(0),
+                "%" => x.checked_rem(y).unwrap_or(0),
+                _ => panic!("evaluator: {op} of two numbers"),
+            });
+        }
+        let (x, ta) = a.settle(b.ty().unwrap_or(Ty::Int));
+        let (y, tb) = b.settle(ta);
+        let comparison = |r: bool| V::Typed(u64::from(r), Ty::Bool);
+        match op {
+            "==" => comparison(x == y),
+            "!=" => comparison(x != y),
+            "<" => comparison(less(x, y, ta)),
+            "<=" => comparison(!less(y, x, ta)),
+            ">" => comparison(less(y, x, ta)),
+            ">=" => comparison(!less(x, y, ta)),
+            _ => {
+                let ty = arith_result(op, ta, tb);
+                let bits = match op {
+                    "+" => x.wrapping_add(y),
+                    "-" => x.wrapping_sub(y),
+                    "*" => x.wrapping_mul(y),
+                    _ => divide(op, x, y, signed(ty)),
+                };
+                V::Typed(bits, ty)
+            }
+        }
+    }
+
+    fn call(&mut self, f: &str) -> V {
+        self.expect("(");
+        let mut args = vec![self.inner_arg()];
+        while self.peek() == "," {
+            self.next();
+            args.push(self.inner_arg());
+        }
+        self.expect(")");
+        if f == "int" || f == "uint" {
+            let to = if f == "int" { Ty::Int } else { Ty::Uint };
+            let (bits, _) = args[0].settle(to);
+            return V::Typed(bits, to);
+        }
+        let Some(ty) = args.iter().find_map(|a| a.ty()) else {
+            // Only numbers: computed as numbers.
+            let n: Vec<i128> = args.iter().map(|a| if let V::Number(n) = a { *n } else { unreachable!() }).collect();
+            return V::Number(match f {
+                "min" => n[0].min(n[1]),
+                "max" => n[0].max(n[1]),
+                "clamp" => n[0].max(n[1]).min(n[2]),
+                _ => n[0] - n[0] / 4 + n[1] / 4,
+            });
+        };
+        let v: Vec<u64> = args.iter().map(|a| a.settle(ty).0).collect();
+        let min = |a: u64, b: u64| if less(a, b, ty) { a } else { b };
+        let max = |a: u64, b: u64| if less(b, a, ty) { a } else { b };
+        let bits = match f {
+            "min" => min(v[0], v[1]),
+            "max" => max(v[0], v[1]),
+            "clamp" => min(max(v[0], v[1]), v[2]),
+            _ => v[0].wrapping_sub(divide("/", v[0], 4, signed(ty))).wrapping_add(divide("/", v[1], 4, signed(ty))),
+        };
+        V::Typed(bits, ty)
+    }
+
+    /// A call argument: a whole expression (an operand, as `Render` writes them).
+    fn inner_arg(&mut self) -> V {
+        self.operand()
+    }
+}
+
+fn evaluate(text: &str, names: &[(String, V)]) -> V {
+    let mut e = Eval { tokens: tokenize(text), at: 0, names };
+    let v = e.operand();
+    assert_eq!(e.at, e.tokens.len(), "evaluator: trailing tokens in {text}");
+    v
+}
+
+#[test]
+fn the_evaluator_follows_the_language() {
+    let names = vec![("a".to_string(), V::Typed(-7i64 as u64, Ty::Int)), ("u".to_string(), V::Typed(7, Ty::Uint)), ("z".to_string(), V::Typed(0, Ty::Int))];
+    let int = |v: i64| V::Typed(v as u64, Ty::Int);
+    assert_eq!(evaluate("(a / int(2))", &names), int(-3));
+    assert_eq!(evaluate("(a % 2)", &names), int(-1));
+    assert_eq!(evaluate("(a / z)", &names), int(0));
+    assert_eq!(evaluate("(u - 8)", &names), V::Typed(u64::MAX, Ty::Uint));
+    assert_eq!(evaluate("((u - 8) > u)", &names), V::Typed(1, Ty::Bool));
+    assert_eq!(evaluate("(-(int(-9223372036854775808) / -1))", &names), int(i64::MIN));
+    assert_eq!(evaluate("ewma(a, int(9))", &names), int(-7 + 1 + 2));
+    assert_eq!(evaluate("(3ms / 2ms)", &names), int(1));
+    assert_eq!(evaluate("(if (a < 0) then 5ms else 1s)", &names), V::Typed(5_000_000, Ty::Dur));
+    assert_eq!(evaluate("clamp(u, uint(9), 3)", &names), V::Typed(3, Ty::Uint));
+}
+
+/// The arithmetic helpers of the header, for a host program.
+fn host_helpers() -> String {
+    let header = schedc_compiler::build::SCHEDC_BPF_H;
+    let start = header.find("static __always_inline u64 schedc_udiv").expect("the division helpers");
+    let ewma = header.find("static __always_inline u64 schedc_ewma_u64").expect("ewma");
+    let end = ewma + header[ewma..].find("\n}\n").expect("the end of ewma") + 3;
+    format!(
+        "#include <stdio.h>\n#include <stdbool.h>\ntypedef unsigned long long u64;\ntypedef long long s64;\n\
+         typedef unsigned int u32;\ntypedef int s32;\ntypedef unsigned char u8;\n\
+         #define __always_inline inline __attribute__((always_inline))\n{}\n",
+        &header[start..end]
+    )
+}
+
+fn value_type(ty: schedc_compiler::model::ValueType) -> Ty {
+    use schedc_compiler::model::ValueType;
+    match ty {
+        ValueType::Int => Ty::Int,
+        ValueType::Uint => Ty::Uint,
+        ValueType::Duration => Ty::Dur,
+        ValueType::Time => Ty::Time,
+        ValueType::Bool => Ty::Bool,
+    }
+}
+
+/// Checks `src`, whose gauges `wanted` (name, expression text) are
+/// computed from parameters (and the time global `tm0`) in ops.init; runs
+/// the generated declarations and initial values as a host program and
+/// compares each gauge with what the language defines.
+fn compare_with_c(src: &str, wanted: &[(String, String)], clang: &Clang) -> Result<(), String> {
+    let checked = check(src).map_err(|e| format!("{e}\n\npolicy:\n{src}"))?;
+    let c = generate_c(&checked, "exprs.policy", src);
+    let mut names: Vec<(String, V)> = vec![("tm0".to_string(), V::Typed(0, Ty::Time))];
+    names.extend(checked.model.params.iter().map(|p| (p.name.clone(), V::Typed(p.default as u64, value_type(p.ty)))));
+    // The generated declarations, the initial values computed in ops.init,
+    // then each result's 64 bits.
+    let decl = |l: &&str| ["const volatile ", "static u64 tm0", "s64 r", "u64 r", "bool r"].iter().any(|p| l.starts_with(p));
+    let mut program = host_helpers();
+    for l in c.lines().filter(decl) {
+        program.push_str(l);
+        program.push('\n');
+    }
+    program.push_str("int main(void)\n{\n");
+    for (name, _) in wanted {
+        // A gauge without such a line is a constant set by its declaration.
+        if let Some(line) = c.lines().find(|l| l.starts_with(&format!("\t{name} = "))) {
+            program.push_str(&format!("{line}\n"));
+        }
+    }
+    for (name, _) in wanted {
+        program.push_str(&format!("\tprintf(\"%llu\\n\", (u64){name});\n"));
+    }
+    program.push_str("\treturn 0;\n}\n");
+    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let (src_path, exe) = (dir.path().join("exprs.c"), dir.path().join("exprs"));
+    std::fs::write(&src_path, &program).map_err(|e| e.to_string())?;
+    let out = std::process::Command::new(&clang.path).args(["-fwrapv", "-O1", "-w", "-o"]).arg(&exe).arg(&src_path).output().map_err(|e| e.to_string())?;
+    if !out.status.success() {
+        return Err(format!("the host build failed:\n{}\n\nprogram:\n{program}", String::from_utf8_lossy(&out.stderr)));
+    }
+    let run = std::process::Command::new(&exe).output().map_err(|e| e.to_string())?;
+    let got: Vec<u64> = String::from_utf8_lossy(&run.stdout).lines().map(|l| l.parse().expect("a number")).collect();
+    for (i, (name, text)) in wanted.iter().enumerate() {
+        let (bits, _) = evaluate(text, &names).settle(Ty::Int);
+        if got.get(i) != Some(&bits) {
+            let line = c.lines().find(|l| l.contains(&format!("{name} = "))).unwrap_or("").trim().to_string();
+            return Err(format!(
+                "{name} = {text}\n  the language says {bits} ({}), the C computes {:?}\n  C: {line}\n\npolicy:\n{src}",
+                bits as i64,
+                got.get(i).map(|g| (*g, *g as i64))
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn host_clang(test: &str) -> Option<Clang> {
+    match Clang::find() {
+        Ok(clang) => Some(clang),
+        Err(e) if in_ci() => panic!("CI is set but no usable clang was found: {e}"),
+        Err(e) => {
+            eprintln!("{test}: skipped: {e}");
+            None
+        }
+    }
+}
+
+/// Random expressions over parameters: the value the generated C computes
+/// (built for the host, with the header's own arithmetic helpers) must be
+/// the value the language defines (`Eval`): 64-bit wrapping, typed
+/// signedness, division by zero yielding 0, `ewma`, `clamp`, conversions.
+/// 100 cases under CI, 20 otherwise.
+#[test]
+fn random_expressions_compute_what_the_language_defines() {
+    let Some(clang) = host_clang("random_expressions_compute_what_the_language_defines") else { return };
+    let cases: u32 = std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(if in_ci() { 100 } else { 20 });
+    let config = Config { cases, failure_persistence: None, max_shrink_iters: 500, ..Config::default() };
+    let strategy = (prop::collection::vec((any::<u8>(), literal()), 1..=4), prop::collection::vec((any::<u8>(), expr()), 1..=12));
+    let mut runner = TestRunner::new(config);
+    let result = runner.run(&strategy, |(params, exprs)| {
+        let spec = Spec {
+            timeout: None,
+            params: params.iter().map(|(ty, default)| Param { ty: *ty, default: *default, bounds: 0, below: 0, above: 0 }).collect(),
+            queues: vec![(false, false)],
+            classes: 0,
+            globals: Vec::new(),
+            gauges: Vec::new(),
+            counters: Vec::new(),
+            task_vars: Vec::new(),
+            events: Vec::new(),
+            select: None,
+            routes: Vec::new(),
+            catch_all: (0, false),
+            extra_served: Vec::new(),
+            order_keys: Vec::new(),
+            starve: Vec::new(),
+            slice: None,
+            charge: None,
+            lag: None,
+            preempt: None,
+        };
+        // Parameters and a time global only: no facts, nothing else to read.
+        let mut r = Render::new(&spec);
+        r.facts = false;
+        r.globals = vec![("tm0".to_string(), Ty::Time)];
+        r.line(0, "scheduler exprs \"random expressions\"");
+        for (i, p) in spec.params.iter().enumerate() {
+            r.param(i, p);
+        }
+        r.line(0, "queue q0 shared fifo\nglobal tm0: time = 0");
+        let mut wanted = Vec::new();
+        for (i, (ty, e)) in exprs.iter().enumerate() {
+            let ty = VALUE_TYPES[*ty as usize % 5];
+            let text = r.expr(e, ty, &Ctx::constant()).text;
+            r.line(0, &format!("gauge r{i}: {} = {text} \"r\"", ty.keyword()));
+            wanted.push((format!("r{i}"), text));
+        }
+        r.line(0, "on running {\n    tm0 = tm0\n}\nenqueue {\n    else -> q0\n}\ndispatch {\n    q0\n}");
+        compare_with_c(&r.out, &wanted, &clang).map_err(TestCaseError::fail)
+    });
+    if let Err(e) = result {
+        panic!("{e}");
+    }
+}
+
+/// Cases the random expressions found, kept so that they are always run.
+#[test]
+fn known_expressions_compute_what_the_language_defines() {
+    let Some(clang) = host_clang("known_expressions_compute_what_the_language_defines") else { return };
+    let cases: &[(&str, &str)] = &[
+        // INT64_MIN written as `-9223372036854775808LL` is an unsigned
+        // long long in C, so the comparison was made unsigned.
+        ("bool", "(p0 < -9223372036854775808)"),
+        ("bool", "(-9223372036854775808 >= p0)"),
+        ("int", "(if (p0 > -9223372036854775808) then int(1) else int(2))"),
+        ("int", "min(p0, -9223372036854775808)"),
+        ("int", "((p0 - 1) / -1)"),
+        ("int", "(p0 % -9223372036854775808)"),
+    ];
+    let mut src = "scheduler known \"known expressions\"\nparam p0: int = 0 \"p\"\nqueue q0 shared fifo\nglobal tm0: time = 0\n".to_string();
+    let mut wanted = Vec::new();
+    for (i, (ty, text)) in cases.iter().enumerate() {
+        src.push_str(&format!("gauge r{i}: {ty} = {text} \"r\"\n"));
+        wanted.push((format!("r{i}"), text.to_string()));
+    }
+    src.push_str("on running {\n    tm0 = tm0\n}\nenqueue {\n    else -> q0\n}\ndispatch {\n    q0\n}\n");
+    // Each case alone, so that every wrong one is reported.
+    let failures: Vec<String> = wanted
+        .iter()
+        .filter_map(|w| compare_with_c(&src, std::slice::from_ref(w), &clang).err())
+        .map(|e| e.split("\n\npolicy:").next().unwrap_or("").to_string())
+        .collect();
+    assert!(failures.is_empty(), "{} of {} expressions compute something else in C:\n{}\n\npolicy:\n{src}", failures.len(), cases.len(), failures.join("\n"));
 }
