@@ -36,8 +36,8 @@ enum Command {
     },
     /// Compile a policy into BPF C (for review) or a BPF object.
     ///
-    /// The object is built with clang 16 or newer ($CLANG, else the newest
-    /// clang on PATH). Without -o the output lands beside the policy, as
+    /// The object is built with clang 16 or newer: $CLANG, else `clang`,
+    /// else the newest `clang-N` on PATH. Without -o the output lands beside the policy, as
     /// NAME.bpf.o or NAME.bpf.c.
     Compile {
         /// The policy to compile.

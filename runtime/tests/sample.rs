@@ -1,5 +1,5 @@
-//! Host-side checks of the sample scheduler object: it compiles with the
-//! runtime's flags and headers, libbpf opens it despite the manifest
+//! Host-side checks of the sample scheduler object: it builds through the
+//! compiler's build step, libbpf opens it despite the manifest
 //! section, and the manifest matches the object's globals.
 
 mod common;

@@ -29,7 +29,12 @@ fn stat(output: &str, name: &str) -> u64 {
 #[test]
 fn sample_runs_on_every_kernel() {
     let kernels = available_kernels();
-    assert!(!kernels.is_empty(), "no kernels found; set SCHEDC_KERNELS_DIR");
+    if kernels.is_empty() {
+        // Under CI a missing kernel is a failure; elsewhere say why we skip.
+        assert!(std::env::var_os("CI").is_none(), "no kernels found; set SCHEDC_KERNELS_DIR");
+        eprintln!("skipping the VM test: no sched_ext kernels found (../shared/kernels or $SCHEDC_KERNELS_DIR)");
+        return;
+    }
     let dir = tempfile::tempdir().unwrap();
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/vm/sample.bpf.c");
     let obj = dir.path().join("sample.bpf.o");

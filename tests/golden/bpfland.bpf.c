@@ -92,9 +92,9 @@ u64 nr_shared;
 /* The vruntime of the most advanced running task: new and waking tasks start near it. */
 static u64 schedc_vtime_now;
 /* When `prio` was last served, for its starvation limit. */
-static u64 schedc_prio_served_at;
+static u64 schedc_served_at_prio;
 /* When `shared` was last served, for its starvation limit. */
-static u64 schedc_shared_served_at;
+static u64 schedc_served_at_shared;
 /* CPUs that went offline: their per-CPU queues are drained by the others. */
 static s32 schedc_nr_offline;
 
@@ -189,7 +189,7 @@ static __always_inline bool schedc_serve_prio(u64 now)
 {
 	if (!schedc_move_to_local(DSQ_PRIO))
 		return false;
-	schedc_prio_served_at = now;
+	schedc_served_at_prio = now;
 	return true;
 }
 
@@ -198,7 +198,7 @@ static __always_inline bool schedc_serve_shared(u64 now)
 {
 	if (!schedc_move_to_local(DSQ_SHARED))
 		return false;
-	schedc_shared_served_at = now;
+	schedc_served_at_shared = now;
 	return true;
 }
 
@@ -316,11 +316,11 @@ void SCHEDC_OPS(bpfland_dispatch, s32 cpu, struct task_struct *prev)
 
 	/* Starvation limits first, lowest queue first: a limit of 0 turns one off. */
 	/* bpfland.policy:84  shared starve after starvation_thresh */
-	if (starvation_thresh > 0 && (s64)(now - schedc_shared_served_at) > starvation_thresh &&
+	if (starvation_thresh > 0 && (s64)(now - schedc_served_at_shared) > starvation_thresh &&
 	    schedc_serve_shared(now))
 		return;
 	/* bpfland.policy:83  prio   starve after starvation_thresh */
-	if (starvation_thresh > 0 && (s64)(now - schedc_prio_served_at) > starvation_thresh &&
+	if (starvation_thresh > 0 && (s64)(now - schedc_served_at_prio) > starvation_thresh &&
 	    schedc_serve_prio(now))
 		return;
 
@@ -465,8 +465,8 @@ s32 SCHEDC_OPS_SLEEPABLE(bpfland_init)
 	err = scx_bpf_create_dsq(DSQ_SHARED, -1);
 	if (err)
 		return err;
-	schedc_prio_served_at = bpf_ktime_get_ns();
-	schedc_shared_served_at = bpf_ktime_get_ns();
+	schedc_served_at_prio = bpf_ktime_get_ns();
+	schedc_served_at_shared = bpf_ktime_get_ns();
 	return 0;
 }
 

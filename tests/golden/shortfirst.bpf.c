@@ -60,7 +60,7 @@ s64 last_burst;
 /* The vruntime of the most advanced running task: new and waking tasks start near it. */
 static u64 schedc_vtime_now;
 /* When `bulk` was last served, for its starvation limit. */
-static u64 schedc_bulk_served_at;
+static u64 schedc_served_at_bulk;
 /* CPUs that went offline: their per-CPU queues are drained by the others. */
 static s32 schedc_nr_offline;
 /* The class of the task running on each CPU, for preemption. */
@@ -149,7 +149,7 @@ static __always_inline bool schedc_serve_bulk(u64 now)
 {
 	if (!schedc_move_to_local(DSQ_BULK))
 		return false;
-	schedc_bulk_served_at = now;
+	schedc_served_at_bulk = now;
 	return true;
 }
 
@@ -262,7 +262,7 @@ void SCHEDC_OPS(shortfirst_dispatch, s32 cpu, struct task_struct *prev)
 
 	/* Starvation limits first, lowest queue first: a limit of 0 turns one off. */
 	/* shortfirst.policy:53  bulk starve after starve_limit */
-	if (starve_limit > 0 && (s64)(now - schedc_bulk_served_at) > starve_limit &&
+	if (starve_limit > 0 && (s64)(now - schedc_served_at_bulk) > starve_limit &&
 	    schedc_serve_bulk(now))
 		return;
 
@@ -377,7 +377,7 @@ s32 SCHEDC_OPS_SLEEPABLE(shortfirst_init)
 	err = scx_bpf_create_dsq(DSQ_BULK, -1);
 	if (err)
 		return err;
-	schedc_bulk_served_at = bpf_ktime_get_ns();
+	schedc_served_at_bulk = bpf_ktime_get_ns();
 	return 0;
 }
 

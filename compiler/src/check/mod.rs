@@ -192,8 +192,8 @@ impl<'s> Checker<'s> {
                 _ => {}
             }
         }
-        // After the parameters, so that the timeout may name one declared
-        // below the scheduler line (parameter defaults are known by now).
+        // After the declarations, so that a parameter named as the timeout
+        // is reported as not constant rather than unknown.
         if let Some(timeout) = timeout {
             self.timeout(timeout);
         }
@@ -262,7 +262,7 @@ impl<'s> Checker<'s> {
             self.error(
                 Diagnostic::error("reserved-name", name.span, format!("a scheduler cannot be named `{}`", name.name))
                     .label("its callbacks would clash with kernel or schedc symbols")
-                    .help("names starting with `schedc`, `scx` or `bpf` are taken; pick another name"),
+                    .help("the callbacks' prefix `NAME_` must not start with `schedc_`, `scx_`, `bpf_` or `_`; pick another name"),
             );
         }
         if name.name.len() >= 128 {

@@ -317,7 +317,7 @@ impl<'a> Lowering<'a> {
     }
 
     fn served_at(&self, q: usize) -> String {
-        format!("schedc_{}_served_at", self.model.queues[q].name)
+        format!("schedc_served_at_{}", self.model.queues[q].name)
     }
 
     fn task_fields(&self) -> Vec<Field> {
