@@ -29,6 +29,8 @@ pub(super) fn constant(v: i128, ty: ValueType) -> String {
         ValueType::Bool => if v != 0 { "true" } else { "false" }.to_string(),
         ValueType::Duration => duration(v),
         ValueType::Uint | ValueType::Time if v > i128::from(i64::MAX) => format!("{v}ULL"),
+        // `-9223372036854775808LL` would negate an unsigned literal in C.
+        _ if v == i128::from(i64::MIN) => "S64_MIN".to_string(),
         _ if v > i128::from(i32::MAX) || v < i128::from(i32::MIN) => format!("{v}LL"),
         _ => v.to_string(),
     }
