@@ -47,7 +47,7 @@ pub struct Item {
 #[derive(Debug, Clone)]
 pub enum ItemKind {
     Scheduler { name: Ident, description: StrLit, timeout: Option<Expr> },
-    Param(ParamDecl),
+    Param(Box<ParamDecl>),
     Queue { name: Ident, placement: Placement, order: Order },
     Class { name: Ident, doc: StrLit },
     /// `task` (per-task) and `global` state.

@@ -567,7 +567,7 @@ impl Builder {
                         }
                     }
                 }
-                ItemKind::Param(ParamDecl { name, ty, default, doc, min, max })
+                ItemKind::Param(Box::new(ParamDecl { name, ty, default, doc, min, max }))
             }
             Rule::queue_decl => {
                 let name = self.ident(next());

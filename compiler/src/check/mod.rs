@@ -139,6 +139,8 @@ impl<'s> Checker<'s> {
 
     /// First pass: every name is declared before any expression is checked,
     /// so items may refer to each other in any order.
+    // `once` records the item as a side effect, so it stays out of match guards.
+    #[allow(clippy::collapsible_match)]
     fn declarations(&mut self, policy: &Policy) {
         let mut timeout = None;
         for item in &policy.items {
@@ -283,7 +285,7 @@ impl<'s> Checker<'s> {
         }
         // The timeout is fixed in the object: a parameter could not change it.
         match const_value(&t.e, &[]) {
-            Some(ns) if ns > 0 && ns <= MAX_TIMEOUT_NS && ns >= 1_000_000 => self.model.timeout_ms = (ns / 1_000_000) as u64,
+            Some(ns) if (1_000_000..=MAX_TIMEOUT_NS).contains(&ns) => self.model.timeout_ms = (ns / 1_000_000) as u64,
             Some(_) => self.error(
                 Diagnostic::error("out-of-range", timeout.span, "the watchdog timeout must be between 1ms and 30s")
                     .label("out of range")
@@ -430,6 +432,8 @@ impl<'s> Checker<'s> {
     // ------------------------------------------------------------ behaviour
 
     /// Second pass: initial values, events, rules and formulas.
+    // `once` records the item as a side effect, so it stays out of match guards.
+    #[allow(clippy::collapsible_match)]
     fn behaviour(&mut self, policy: &Policy) {
         for item in &policy.items {
             match &item.kind {
