@@ -712,3 +712,179 @@ fn compile_writes_an_object_and_may_replace_one() {
     }
     assert!(!dir.path().join("fifo.bpf.o.partial").exists(), "no staging file is left behind");
 }
+
+// ---------------------------------------------------------------- names
+
+/// Every lower-case identifier of the C around a policy: the header, the
+/// libbpf headers it includes, and the C generated for the construct
+/// policies. Each is a name a policy might pick.
+fn c_identifiers() -> BTreeSet<String> {
+    // The header and the libbpf headers it includes, directly or not.
+    let mut texts: Vec<String> = vec![schedc_compiler::build::SCHEDC_BPF_H.to_string()];
+    let mut seen: BTreeSet<&str> = BTreeSet::new();
+    let mut i = 0;
+    while i < texts.len() {
+        let includes: Vec<String> = texts[i]
+            .lines()
+            .filter_map(|l| l.trim_start().strip_prefix("#include"))
+            .map(|l| l.trim().trim_matches(|c| c == '<' || c == '>' || c == '"').rsplit('/').next().unwrap_or("").to_string())
+            .collect();
+        for file in includes {
+            if let Some((name, text)) = libbpf_rs::libbpf_sys::API_HEADERS.iter().find(|(n, _)| *n == file) {
+                if seen.insert(name) {
+                    texts.push(text.to_string());
+                }
+            }
+        }
+        i += 1;
+    }
+    for path in policies_in("tests/constructs").iter().chain(&policies_in("policies")) {
+        let src = fs::read_to_string(path).expect("readable");
+        if let Ok(checked) = check_source("x.policy", &src) {
+            texts.push(generate_c(&checked, "x.policy", &src));
+        }
+    }
+    // Functions clang knows without a declaration (C library builtins):
+    // a file-scope variable of that name is a redefinition.
+    texts.push(
+        "abort abs acos asin atan atan2 atexit atof atoi atol calloc ceil cos cosh div exit exp exp2 fabs floor fmax fmin fmod \
+         fprintf free frexp hypot index isalnum isalpha isdigit islower isprint isspace isupper labs ldexp llabs log log10 log2 \
+         longjmp malloc memchr memcmp memcpy memmove memset modf nan pow printf putchar puts qsort rand realloc rindex round \
+         setjmp sin sinh snprintf sprintf sqrt strcat strchr strcmp strcpy strdup strlen strncmp strncpy strrchr strstr strtol \
+         tan tanh tolower toupper trunc vprintf alloca bzero bcopy signal raise"
+            .to_string(),
+    );
+    // ELF section names clang gives symbols of their own.
+    texts.push("license maps version rodata bss data text".to_string());
+    let mut out = BTreeSet::new();
+    for text in &texts {
+        // Words in comments are not names of anything.
+        let text = code_only(text);
+        for word in text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')) {
+            if is_ident(word) && word.len() <= 64 && !word.chars().any(|c| c.is_ascii_uppercase()) {
+                out.insert(word.to_string());
+            }
+        }
+    }
+    out
+}
+
+/// A policy that uses each of `names` in one role, in every callback and
+/// helper the generated C has.
+fn names_policy(role: &str, names: &[&str]) -> String {
+    let (mut decls, mut body, mut cond) = (String::new(), String::new(), "true".to_string());
+    let mut scheduler = "names".to_string();
+    let mut extra_queues = String::new();
+    let mut extra_routes = String::new();
+    let mut extra_serves = String::new();
+    for name in names {
+        match role {
+            "global" => {
+                decls.push_str(&format!("global {name}: int = int(system.nr_cpus)\n"));
+                body.push_str(&format!("    {name} += 1\n"));
+                cond = format!("{name} > 0");
+            }
+            "param" => {
+                decls.push_str(&format!("param {name}: int = 1 \"p\"\n"));
+                body.push_str(&format!("    task.tv0 += {name}\n"));
+                cond = format!("{name} > 0");
+            }
+            "gauge" => {
+                decls.push_str(&format!("gauge {name}: int = int(system.nr_cpus) \"g\"\n"));
+                body.push_str(&format!("    {name} -= 1\n"));
+            }
+            "let" => body.push_str(&format!("    let {name} = task.tv0\n    task.tv0 += {name}\n")),
+            "task" => {
+                decls.push_str(&format!("task {name}: int = task.pid\n"));
+                body.push_str(&format!("    task.{name} += 1\n"));
+            }
+            "queue" => {
+                extra_queues.push_str(&format!("queue {name} shared vtime\n"));
+                extra_routes.push_str(&format!("    task.tv0 == 7 and queue.{name}.len > 0 -> {name} kick\n"));
+                extra_serves.push_str(&format!("    {name} starve after 20ms\n"));
+                decls.push_str(&format!("counter inserted{} = queue.{name}.inserted \"n\"\n", decls.len()));
+            }
+            "class" => {
+                decls.push_str(&format!("class {name} \"c\"\n"));
+                body.push_str(&format!("    if task is {name} {{ task.class = {name} }}\n"));
+            }
+            "scheduler" => scheduler = name.to_string(),
+            _ => unreachable!("roles are listed below"),
+        }
+    }
+    format!(
+        "scheduler {scheduler} \"names\" timeout 5s\n\
+         queue direct per_cpu vtime\nqueue shared shared vtime\n{extra_queues}\
+         class k0 \"k\"\ntask tv0: int = 0\n{decls}\
+         on join {{\n{body}}}\non wakeup {{\n{body}}}\non enqueue {{\n{body}}}\n\
+         on running {{\n{body}    every 1s {{ task.tv0 += 1 }}\n}}\n\
+         on stopping {{\n{body}    task.class = k0\n    every 2s {{ task.tv0 -= 1 }}\n}}\n\
+         select_cpu {{\n    prev when {cond}\n    any\n    found -> direct kick\n}}\n\
+         enqueue {{\n{extra_routes}    task is k0 -> shared kick\n    else -> shared\n}}\n\
+         dispatch {{\n    direct\n    shared starve after 10ms\n{extra_serves}}}\n\
+         slice {{\n{body}    5ms\n}}\nvtime charge {{\n{body}    1ms\n}}\nvtime lag {{\n{body}    1ms\n}}\npreempt k0\n"
+    )
+}
+
+/// Any name the checker accepts, in any role, must give sound C: the
+/// names of the header, of libbpf's headers and of the generated code are
+/// each tried as a global, a parameter, a gauge, a `let`, a per-task
+/// variable, a queue and a class; each one the checker accepts goes into
+/// one policy per role, which must build and define every name once. A
+/// scheduler whose name makes a callback (`NAME_enqueue`, …) equal to one
+/// of those identifiers is tried on its own.
+#[test]
+fn names_the_checker_accepts_give_sound_c() {
+    let Some(clang) = clang_or_skip("names_the_checker_accepts_give_sound_c") else { return };
+    let identifiers = c_identifiers();
+    let members = [
+        "select_cpu", "enqueue", "dispatch", "running", "stopping", "enable", "init_task", "cpu_online", "cpu_offline", "init", "exit", "ops",
+    ];
+    let mut schedulers: BTreeSet<String> = BTreeSet::new();
+    for id in &identifiers {
+        for m in members {
+            if let Some(prefix) = id.strip_suffix(&format!("_{m}")) {
+                if is_ident(prefix) {
+                    schedulers.insert(prefix.to_string());
+                }
+            }
+        }
+    }
+    let mut jobs: Vec<(String, String)> = Vec::new();
+    for role in ["global", "param", "gauge", "let", "task", "queue", "class"] {
+        let accepted: Vec<&str> = identifiers.iter().map(String::as_str).filter(|n| check_source("n.policy", &names_policy(role, &[n])).is_ok()).collect();
+        assert!(!accepted.is_empty(), "the checker accepts no name as a {role}");
+        // A few policies per role, so that a failure names few candidates.
+        for (i, chunk) in accepted.chunks(40).enumerate() {
+            jobs.push((format!("{role} names, part {}: {}", i + 1, chunk.join(" ")), names_policy(role, chunk)));
+        }
+    }
+    for name in &schedulers {
+        let src = names_policy("scheduler", &[name.as_str()]);
+        if check_source("n.policy", &src).is_ok() {
+            jobs.push((format!("scheduler name {name}"), src));
+        }
+    }
+    let out = tempfile::tempdir().expect("temporary directory");
+    let results = parallel_map(&jobs, |(_, src)| {
+        let checked = match check_source("n.policy", src) {
+            Ok(checked) => checked,
+            Err(reports) => return vec![format!("a batch fails to check though each name passed alone:\n{}", render(&reports))],
+        };
+        let c = generate_c(&checked, "n.policy", src);
+        let mut problems = name_clashes(&c);
+        problems.extend(operator_problems(&c));
+        let dir = tempfile::tempdir_in(out.path()).expect("temporary directory");
+        if let Err(e) = build_object(&clang, &checked.model.name, &c, &dir.path().join("n.bpf.o")) {
+            problems.push(format!("does not build: {}", clang_errors(&e.to_string())));
+        }
+        problems
+    });
+    let failures: Vec<String> = jobs
+        .iter()
+        .zip(results)
+        .filter(|(_, problems)| !problems.is_empty())
+        .map(|((what, _), problems)| format!("{what}:\n  {}", problems.join("\n  ")))
+        .collect();
+    assert!(failures.is_empty(), "{} of {} name policies are unsound:\n\n{}", failures.len(), jobs.len(), failures.join("\n\n"));
+}
