@@ -1409,10 +1409,12 @@ fn host_helpers() -> String {
     let start = header.find("static __always_inline u64 schedc_udiv").expect("the division helpers");
     let ewma = header.find("static __always_inline u64 schedc_ewma_u64").expect("ewma");
     let end = ewma + header[ewma..].find("\n}\n").expect("the end of ewma") + 3;
+    // Limits such as S64_MIN, which generated constants may use.
+    let limits: String = header.lines().filter(|l| l.starts_with("#define S64_") || l.starts_with("#define U64_")).map(|l| format!("{l}\n")).collect();
     format!(
         "#include <stdio.h>\n#include <stdbool.h>\ntypedef unsigned long long u64;\ntypedef long long s64;\n\
          typedef unsigned int u32;\ntypedef int s32;\ntypedef unsigned char u8;\n\
-         #define __always_inline inline __attribute__((always_inline))\n{}\n",
+         #define __always_inline inline __attribute__((always_inline))\n{limits}{}\n",
         &header[start..end]
     )
 }
