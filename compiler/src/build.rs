@@ -12,9 +12,10 @@ use std::process::Command;
 pub const SCHEDC_BPF_H: &str = include_str!("../../templates/schedc.bpf.h");
 
 /// Beyond libbpf-cargo's `-g -O2 -target bpf`: the v3 instruction set loads
-/// on every sched_ext kernel, and `-fwrapv` gives signed overflow the
-/// wrapping meaning the policy language defines.
-pub const CLANG_ARGS: &[&str] = &["-mcpu=v3", "-fwrapv", "-Wall", "-Werror=implicit-function-declaration"];
+/// on every sched_ext kernel, `-fwrapv` gives signed overflow the wrapping
+/// meaning the policy language defines, and `-ffreestanding` frees names
+/// such as `exit` or `index` from their C library meaning.
+pub const CLANG_ARGS: &[&str] = &["-mcpu=v3", "-fwrapv", "-ffreestanding", "-Wall", "-Werror=implicit-function-declaration"];
 
 /// Older clang truncates 64-bit enum values, which sched_ext's DSQ ids need.
 const MIN_CLANG_MAJOR: u32 = 16;

@@ -12,7 +12,7 @@ const C_WORDS: &[&str] = &[
 /// Names the generated C itself uses for function parameters and locals.
 const GENERATED: &[&str] = &[
     "p", "tctx", "cpu", "prev_cpu", "wake_flags", "enq_flags", "now", "dsq", "vtime", "ei", "prev", "runnable", "found",
-    "slice", "floor", "err", "is_idle", "online", "moved", "running", "args", "class", "ctx",
+    "slice", "floor", "err", "is_idle", "online", "moved", "running", "args", "class", "ctx", "license",
 ];
 
 /// Words with a meaning in the policy language itself.
