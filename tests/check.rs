@@ -8,42 +8,14 @@
 //! Run with `SCHEDC_BLESS=1` to rewrite the `.expected` files after reviewing
 //! a change to the diagnostics.
 
+mod common;
+
+use common::{blessing, display_name, policies_in, render, root};
+
 use std::fs;
-use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use schedc_compiler::{check_source, Report};
-
-const WIDTH: usize = 100;
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// The `.policy` files of a folder, sorted by name.
-fn policies_in(dir: &Path) -> Vec<PathBuf> {
-    let mut files: Vec<PathBuf> = fs::read_dir(dir)
-        .unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()))
-        .map(|entry| entry.expect("directory entry").path())
-        .filter(|p| p.extension().is_some_and(|e| e == "policy"))
-        .collect();
-    files.sort();
-    files
-}
-
-/// The name a policy is reported under: its path relative to the workspace,
-/// so that snapshots do not depend on where the repository is checked out.
-fn display_name(path: &Path) -> String {
-    path.strip_prefix(root()).unwrap_or(path).display().to_string()
-}
-
-fn render(reports: &[Report]) -> String {
-    reports.iter().map(|r| r.render_plain(WIDTH)).collect::<Vec<_>>().join("\n")
-}
-
-fn blessing() -> bool {
-    std::env::var_os("SCHEDC_BLESS").is_some_and(|v| v == "1")
-}
+use schedc_compiler::check_source;
 
 /// Compares every policy of `dir` with its snapshot. `want_ok` says whether
 /// the policies should check (with warnings) or fail.

@@ -11,6 +11,10 @@
 //! Also here: policies that check but once produced unsound C (kept as
 //! regression cases), and `schedc compile`'s refusal to overwrite files.
 
+mod common;
+
+use common::{display_name, policies_in, render, root};
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -21,30 +25,7 @@ use serde_json::Value;
 
 use schedc_compiler::build::{build_object, Clang};
 use schedc_compiler::model::{Model, StatKind, ValueType};
-use schedc_compiler::{check_source, generate_c, Report};
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn policies_in(dir: &str) -> Vec<PathBuf> {
-    let dir = root().join(dir);
-    let mut files: Vec<PathBuf> = fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()))
-        .map(|entry| entry.expect("directory entry").path())
-        .filter(|p| p.extension().is_some_and(|e| e == "policy"))
-        .collect();
-    files.sort();
-    files
-}
-
-fn display_name(path: &Path) -> String {
-    path.strip_prefix(root()).unwrap_or(path).display().to_string()
-}
-
-fn render(reports: &[Report]) -> String {
-    reports.iter().map(|r| r.render_plain(100)).collect::<Vec<_>>().join("\n")
-}
+use schedc_compiler::{check_source, generate_c};
 
 /// Whether we run under continuous integration, where nothing may be skipped.
 fn in_ci() -> bool {

@@ -8,38 +8,17 @@
 //! indentation, no trailing white space), and every `/* FILE:LINE  text */`
 //! comment must quote the policy line it names.
 
+mod common;
+
+use common::{blessing, display_name, policies_in, render, root};
+
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use schedc_compiler::{check_source, generate_c, Report};
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// The `.policy` files of a folder of the workspace, sorted by name.
-fn policies_in(dir: &str) -> Vec<PathBuf> {
-    let dir = root().join(dir);
-    let mut files: Vec<PathBuf> = fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()))
-        .map(|entry| entry.expect("directory entry").path())
-        .filter(|p| p.extension().is_some_and(|e| e == "policy"))
-        .collect();
-    files.sort();
-    files
-}
-
-/// A path relative to the workspace, as the tests name files.
-fn display_name(path: &Path) -> String {
-    path.strip_prefix(root()).unwrap_or(path).display().to_string()
-}
+use schedc_compiler::{check_source, generate_c};
 
 fn stem(path: &Path) -> String {
     path.file_stem().expect("a file name").to_string_lossy().into_owned()
-}
-
-fn render(reports: &[Report]) -> String {
-    reports.iter().map(|r| r.render_plain(100)).collect::<Vec<_>>().join("\n")
 }
 
 /// The policy's text and the C generated from it, or why there is none.
@@ -49,10 +28,6 @@ fn generate(path: &Path) -> Result<(String, String), String> {
     let checked = check_source(&name, &src).map_err(|reports| format!("{name} fails to check:\n{}", render(&reports)))?;
     let c = generate_c(&checked, &name, &src);
     Ok((src, c))
-}
-
-fn blessing() -> bool {
-    std::env::var_os("SCHEDC_BLESS").is_some_and(|v| v == "1")
 }
 
 /// A unified-style diff of the first place where `want` and `got` differ:
