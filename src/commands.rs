@@ -199,7 +199,7 @@ pub fn run(target: &Path, args: &RunArgs) -> ExitCode {
                 println!("{:>8} {}", "time", names.join(" "));
             }
         } else if !stats.is_empty() {
-            let values: Vec<String> = stats.iter().map(|(_, v)| format!("{:>14}", v.to_string())).collect();
+            let values: Vec<String> = stats.iter().map(|(_, v)| format!("{:>14}", readable(v))).collect();
             println!("{:>7}s {}", (ticks as f64 * interval.as_secs_f64()).round(), values.join(" "));
         }
         ticks += 1;
@@ -278,5 +278,18 @@ pub fn run_in_vm(target: &Path, kernel: Option<PathBuf>, args: &RunArgs) -> Exit
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
+    }
+}
+
+/// A statistic as a person reads it: durations rounded to a sensible unit
+/// (the final report keeps exact values).
+fn readable(value: &schedc_runtime::Value) -> String {
+    let schedc_runtime::Value::Duration(ns) = *value else { return value.to_string() };
+    let x = ns as f64;
+    match ns.unsigned_abs() {
+        0..=999 => format!("{ns}ns"),
+        1_000..=999_999 => format!("{:.1}us", x / 1e3),
+        1_000_000..=999_999_999 => format!("{:.2}ms", x / 1e6),
+        _ => format!("{:.2}s", x / 1e9),
     }
 }
