@@ -91,6 +91,14 @@ fn every_policy_runs_on_every_kernel() {
         for obj in &objects {
             vm.object(obj);
         }
+        // A second scheduler while one is attached gets one plain sentence.
+        vm.script(
+            "/bin/loader run /objs/fifo.bpf.o --duration 6s >/tmp/first 2>&1 &
+             while [ \"$(cat /sys/kernel/sched_ext/state)\" != enabled ]; do sleep 0.1; done
+             /bin/loader run /objs/vtime.bpf.o --duration 1s
+             echo second-rc=$?
+             wait",
+        );
         let report = vm.run().unwrap_or_else(|e| panic!("{}: {e}", kernel.display()));
         assert_eq!(report.state_before, "disabled", "{}", report.serial);
         for policy in POLICIES {
@@ -112,5 +120,8 @@ fn every_policy_runs_on_every_kernel() {
                 }
             }
         }
+        let second = &report.script_output;
+        assert!(second.contains("Scheduler fifo is already attached; stop it before running another."), "{second}");
+        assert!(second.contains("second-rc=1"), "{second}");
     }
 }

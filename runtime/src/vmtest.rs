@@ -278,6 +278,8 @@ pub struct VmReport {
     pub objects: Vec<ObjectRun>,
     /// The guest's kernel log lines mentioning sched_ext.
     pub dmesg: String,
+    /// What the extra script (see [`VmTest::script`]) printed.
+    pub script_output: String,
     /// Whether /init reached its end.
     pub finished: bool,
     /// The whole serial console log, for failure messages.
@@ -304,6 +306,9 @@ impl VmReport {
                 } else if block == "dmesg" {
                     r.dmesg.push_str(line);
                     r.dmesg.push('\n');
+                } else if block == "script" {
+                    r.script_output.push_str(line);
+                    r.script_output.push('\n');
                 } else if let Some(run) = runs.get_mut(obj) {
                     run.output.push_str(line);
                     run.output.push('\n');
@@ -341,6 +346,7 @@ impl VmReport {
                 }
                 "output-begin" => capture = Some(("output".into(), arg.into())),
                 "dmesg-begin" => capture = Some(("dmesg".into(), String::new())),
+                "script-begin" => capture = Some(("script".into(), String::new())),
                 "done" => r.finished = true,
                 _ => {}
             }
@@ -358,6 +364,7 @@ pub struct VmTest {
     loader_args: Vec<String>,
     objects: Vec<PathBuf>,
     load: String,
+    script: Option<String>,
     smp: u32,
     timeout: Duration,
 }
@@ -372,6 +379,7 @@ impl VmTest {
             loader_args: vec!["{obj}".into(), "3".into()],
             objects: Vec::new(),
             load: "stress-ng -q --cpu 2 --switch 1 --timeout 900s".into(),
+            script: None,
             smp: 2,
             timeout: Duration::from_secs(300),
         }
@@ -394,6 +402,14 @@ impl VmTest {
     /// in the image). Its output is discarded.
     pub fn load(&mut self, cmd: &str) -> &mut Self {
         self.load = cmd.into();
+        self
+    }
+
+    /// A shell snippet run after the objects, beside the same load; it may
+    /// use `/bin/loader` and `/objs/NAME`. Its output lands in
+    /// [`VmReport::script_output`].
+    pub fn script(&mut self, cmd: &str) -> &mut Self {
+        self.script = Some(cmd.into());
         self
     }
 
@@ -456,6 +472,9 @@ echo "$M state-before $(cat /sys/kernel/sched_ext/state 2>/dev/null || echo miss
                 .map(|a| quote(&a.replace("{obj}", &format!("/objs/{name}"))))
                 .collect();
             s.push_str(&format!("run_one {} /bin/loader {}\n", quote(name), args.join(" ")));
+        }
+        if let Some(script) = &self.script {
+            s.push_str(&format!("echo \"$M script-begin\"\n( {script} ) 2>&1\necho \"$M script-end\"\n"));
         }
         s.push_str(
             r#"kill $LOAD 2>/dev/null
