@@ -1,0 +1,324 @@
+//! The sched_ext callbacks: where each policy event and rule runs.
+
+use crate::ir::Function;
+use crate::model::*;
+
+use super::Lowering;
+
+impl Lowering<'_> {
+
+    pub(super) fn event(&self, event: Event) -> Option<&EventHandler> {
+        self.model.events.iter().find(|h| h.event == event)
+    }
+
+    pub(super) fn event_body(&self, event: Event, out: &mut Vec<String>) {
+        if let Some(h) = self.event(event) {
+            out.push(String::new());
+            out.push(format!("\t{}", self.comment(h.origin)));
+            self.stmts(&h.body, 1, h.origin.line, out);
+        }
+    }
+
+    pub(super) fn callbacks(&self) -> Vec<Function> {
+        let mut out = Vec::new();
+        out.extend(self.select_cpu());
+        out.push(self.enqueue());
+        out.push(self.dispatch());
+        out.extend(self.running());
+        out.extend(self.stopping());
+        out.extend(self.enable());
+        if self.has_task_state {
+            out.push(self.callback(
+                "init_task",
+                "s32",
+                "struct task_struct *p, struct scx_init_task_args *args",
+                "/* Every task gets its per-task state before it joins. */".to_string(),
+                vec![
+                    "\tif (!bpf_task_storage_get(&schedc_tasks, p, 0, BPF_LOCAL_STORAGE_GET_F_CREATE))".to_string(),
+                    "\t\treturn -12; /* -ENOMEM */".to_string(),
+                    "\treturn 0;".to_string(),
+                ],
+            ));
+        }
+        if self.has_per_cpu {
+            out.push(self.callback("cpu_online", "void", "s32 cpu", "/* Hotplug: counted so dispatch knows when to drain offline CPUs' queues. */".to_string(), vec!["\t__sync_fetch_and_sub(&schedc_nr_offline, 1);".to_string()]));
+            out.push(self.callback("cpu_offline", "void", "s32 cpu", String::new(), vec!["\t__sync_fetch_and_add(&schedc_nr_offline, 1);".to_string()]));
+        }
+        out.push(self.init());
+        out.push(self.callback("exit", "void", "struct scx_exit_info *ei", "/* Keep the kernel's reason for stopping us, for the runtime to print. */".to_string(), vec!["\tschedc_record_exit(ei);".to_string()]));
+        out
+    }
+
+    pub(super) fn select_cpu(&self) -> Option<Function> {
+        let m = self.model;
+        if m.select.is_none() && self.event(Event::Wakeup).is_none() {
+            return None;
+        }
+        let mut body = self.tctx_lookup(&["return prev_cpu"]);
+        if self.has_task_state {
+            body.insert(1, "\ts32 cpu;".to_string());
+        } else {
+            body.push("\ts32 cpu;".to_string());
+        }
+        self.event_body(Event::Wakeup, &mut body);
+        body.push(String::new());
+        let comment;
+        match &m.select {
+            Some(select) if !select.preferences.is_empty() => {
+                comment = self.comment(select.origin);
+                let task = if self.has_task_state { ", tctx" } else { "" };
+                body.push(format!("\tcpu = schedc_pick_idle_cpu(p, prev_cpu, wake_flags{task});"));
+                body.push("\tif (cpu < 0)".to_string());
+                body.push("\t\treturn prev_cpu;".to_string());
+                self.found(select, &mut body);
+            }
+            Some(select) => {
+                comment = self.comment(select.origin);
+                body.push("\tbool is_idle = false;".to_string());
+                body.push(String::new());
+                if let Some(origin) = select.default_origin {
+                    body.push(format!("\t{}", self.comment(origin)));
+                }
+                body.push("\tcpu = schedc_select_cpu_default(p, prev_cpu, wake_flags, &is_idle);".to_string());
+                body.push("\tif (!is_idle)".to_string());
+                body.push("\t\treturn cpu;".to_string());
+                self.found(select, &mut body);
+            }
+            None => {
+                comment = "/* No select_cpu in the policy: the kernel's default choice, run at once if idle. */".to_string();
+                body.push("\tbool is_idle = false;".to_string());
+                body.push(String::new());
+                body.push("\tcpu = schedc_select_cpu_default(p, prev_cpu, wake_flags, &is_idle);".to_string());
+                body.push("\tif (is_idle)".to_string());
+                body.push(format!("\t\tschedc_insert(p, SCHEDC_DSQ_LOCAL, {}, 0);", self.slice_call()));
+            }
+        }
+        body.push("\treturn cpu;".to_string());
+        Some(self.callback("select_cpu", "s32", "struct task_struct *p, s32 prev_cpu, u64 wake_flags", comment, body))
+    }
+
+    pub(super) fn found(&self, select: &Select, body: &mut Vec<String>) {
+        body.push(String::new());
+        body.push(format!("\t{}", self.comment(select.found_origin)));
+        body.push(format!("\t{}", self.queue_call(select.found_queue, "cpu", "0")));
+        if select.kick {
+            body.push("\tscx_bpf_kick_cpu(cpu, SCHEDC_KICK_IDLE);".to_string());
+        }
+    }
+
+    pub(super) fn enqueue(&self) -> Function {
+        let m = self.model;
+        // A task without state (its creation failed) still runs, from the
+        // kernel's global queue.
+        let mut body = self.tctx_lookup(&["schedc_insert(p, SCHEDC_DSQ_GLOBAL, SCHEDC_SLICE_DFL, enq_flags)", "return"]);
+        let needs_cpu = m.routes.iter().any(|r| r.kick || m.queues[r.queue].placement == Placement::PerCpu) || m.preempt.is_some();
+        if needs_cpu {
+            let decl = "\ts32 cpu = scx_bpf_task_cpu(p);".to_string();
+            if self.has_task_state {
+                body.insert(1, decl);
+            } else {
+                body.push(decl);
+            }
+        }
+        self.event_body(Event::Enqueue, &mut body);
+        // The rules form one if / else if / else chain, in policy order.
+        for (i, route) in m.routes.iter().enumerate() {
+            let mut action = vec![self.queue_call(route.queue, "cpu", "enq_flags")];
+            if route.kick {
+                action.push("scx_bpf_kick_cpu(cpu, SCHEDC_KICK_IDLE);".to_string());
+            }
+            let comment = self.comment(route.origin);
+            match (&route.condition, i) {
+                (None, 0) => {
+                    body.push(String::new());
+                    body.push(format!("\t{comment}"));
+                    body.extend(action.iter().map(|a| format!("\t{a}")));
+                    continue;
+                }
+                (None, _) => body.push("\t} else {".to_string()),
+                (Some(c), 0) => {
+                    body.push(String::new());
+                    body.push(format!("\tif ({}) {{", self.expr(c)));
+                }
+                (Some(c), _) => body.push(format!("\t}} else if ({}) {{", self.expr(c))),
+            }
+            body.push(format!("\t\t{comment}"));
+            body.extend(action.iter().map(|a| format!("\t\t{a}")));
+            if route.condition.is_none() {
+                body.push("\t}".to_string());
+            }
+        }
+        if let Some(preempt) = &m.preempt {
+            body.push(String::new());
+            body.push(format!("\t{}", self.comment(preempt.origin)));
+            body.push(format!("\tif ((enq_flags & SCHEDC_ENQ_WAKEUP) && tctx->class == {} &&", self.class_const(Some(preempt.class))));
+            body.push("\t    schedc_running_below(cpu, tctx->class))".to_string());
+            body.push("\t\tscx_bpf_kick_cpu(cpu, SCHEDC_KICK_PREEMPT);".to_string());
+        }
+        let comment = "/* A task became runnable and no idle CPU took it: route it to a queue. */".to_string();
+        self.callback("enqueue", "void", "struct task_struct *p, u64 enq_flags", comment, body)
+    }
+
+    pub(super) fn dispatch(&self) -> Function {
+        let m = self.model;
+        let mut body = Vec::new();
+        let starving: Vec<&Serve> = m.dispatch.iter().filter(|s| s.starve_after.is_some()).collect();
+        if !starving.is_empty() {
+            body.push("\tu64 now = bpf_ktime_get_ns();".to_string());
+            body.push(String::new());
+            body.push("\t/* Starvation limits first, lowest queue first: a limit of 0 turns one off. */".to_string());
+            for serve in starving.iter().rev() {
+                let limit = self.expr(serve.starve_after.as_ref().expect("filtered"));
+                body.push(format!("\t{}", self.comment(serve.origin)));
+                body.push(format!(
+                    "\tif ({limit} > 0 && (s64)(now - {}) > {limit} &&",
+                    self.served_at(serve.queue)
+                ));
+                body.push(format!("\t    schedc_serve_{}(now))", m.queues[serve.queue].name));
+                body.push("\t\treturn;".to_string());
+            }
+        }
+        for (i, serve) in m.dispatch.iter().enumerate() {
+            if !body.is_empty() {
+                body.push(String::new());
+            }
+            body.push(format!("\t{}", self.comment(serve.origin)));
+            let call = if serve.starve_after.is_some() {
+                format!("schedc_serve_{}(now)", m.queues[serve.queue].name)
+            } else {
+                format!("schedc_move_to_local({})", self.queue_id(serve.queue, "cpu"))
+            };
+            // The last queue needs no early return, unless offline CPUs'
+            // queues come after it.
+            if i + 1 == m.dispatch.len() && !self.has_per_cpu {
+                body.push(format!("\t{call};"));
+            } else {
+                body.push(format!("\tif ({call})"));
+                body.push("\t\treturn;".to_string());
+            }
+        }
+        if self.has_per_cpu {
+            body.push(String::new());
+            body.push("\tschedc_drain_offline();".to_string());
+        }
+        let comment = "/* A CPU needs work: serve the queues in the policy's order. */".to_string();
+        self.callback("dispatch", "void", "s32 cpu, struct task_struct *prev", comment, body)
+    }
+
+    pub(super) fn running(&self) -> Option<Function> {
+        let m = self.model;
+        if !self.has_vtime && m.preempt.is_none() && self.event(Event::Running).is_none() {
+            return None;
+        }
+        let mut body = self.tctx_lookup(&["return"]);
+        if self.has_vtime {
+            body.push(String::new());
+            body.push("\t/* vtime_now follows the most advanced running task. */".to_string());
+            body.push("\tif ((s64)(tctx->vruntime - schedc_vtime_now) > 0)".to_string());
+            body.push("\t\tschedc_vtime_now = tctx->vruntime;".to_string());
+        }
+        if m.preempt.is_some() {
+            body.push("\tschedc_set_running_class(scx_bpf_task_cpu(p), tctx->class);".to_string());
+        }
+        self.event_body(Event::Running, &mut body);
+        Some(self.callback("running", "void", "struct task_struct *p", "/* A task got a CPU. */".to_string(), body))
+    }
+
+    pub(super) fn stopping(&self) -> Option<Function> {
+        let m = self.model;
+        if !self.has_vtime && m.preempt.is_none() && self.event(Event::Stopping).is_none() {
+            return None;
+        }
+        let mut body = self.tctx_lookup(&["return"]);
+        if let Some(charge) = m.vtime_charge.as_ref().filter(|_| self.has_vtime) {
+            body.push(String::new());
+            body.push(format!("\t{}", self.comment(charge.origin)));
+            body.push(format!("\ttctx->vruntime += (u64)schedc_vtime_charge({}, runnable);", self.task_args()));
+        }
+        if m.preempt.is_some() {
+            body.push("\tschedc_set_running_class(scx_bpf_task_cpu(p), CLASS_NONE);".to_string());
+        }
+        self.event_body(Event::Stopping, &mut body);
+        Some(self.callback("stopping", "void", "struct task_struct *p, bool runnable", "/* A task gives up its CPU. */".to_string(), body))
+    }
+
+    pub(super) fn enable(&self) -> Option<Function> {
+        let m = self.model;
+        if !self.has_task_state && !self.has_vtime && self.event(Event::Join).is_none() {
+            return None;
+        }
+        let mut body = self.tctx_lookup(&["return"]);
+        if self.has_vtime {
+            body.push(String::new());
+            body.push("\t/* A new task starts at the current vruntime. */".to_string());
+            body.push("\ttctx->vruntime = schedc_vtime_now;".to_string());
+        }
+        for v in &m.task_vars {
+            if matches!(v.init.kind, ExprKind::Const(0)) {
+                continue; // task storage starts zeroed
+            }
+            body.push(format!("\t{}", self.comment(v.origin)));
+            body.push(format!("\ttctx->{} = {};", v.name, self.expr(&v.init)));
+        }
+        if m.samplers > 0 {
+            body.push("\t/* `every` blocks count from the moment the task joins. */".to_string());
+            for s in 0..m.samplers {
+                body.push(format!("\ttctx->{} = bpf_ktime_get_ns();", self.sampler_field(s)));
+            }
+        }
+        self.event_body(Event::Join, &mut body);
+        Some(self.callback("enable", "void", "struct task_struct *p", "/* A task joins the scheduler. */".to_string(), body))
+    }
+
+    pub(super) fn init(&self) -> Function {
+        let m = self.model;
+        let mut body = vec!["\ts32 err;".to_string()];
+        let per_cpu: Vec<usize> = (0..m.queues.len()).filter(|q| m.queues[*q].placement == Placement::PerCpu).collect();
+        if !per_cpu.is_empty() {
+            body.push("\tconst struct cpumask *online;".to_string());
+            body.push("\ts32 cpu;".to_string());
+        }
+        body.push(String::new());
+        if !per_cpu.is_empty() {
+            body.push("\tbpf_for(cpu, 0, scx_bpf_nr_cpu_ids()) {".to_string());
+            for q in &per_cpu {
+                body.push(format!("\t\terr = scx_bpf_create_dsq({}, -1);", self.queue_id(*q, "cpu")));
+                body.push("\t\tif (err)".to_string());
+                body.push("\t\t\treturn err;".to_string());
+            }
+            body.push("\t}".to_string());
+        }
+        if !per_cpu.is_empty() {
+            body.push("\t/* CPUs possible but offline now: their queues are drained. */".to_string());
+            body.push("\tonline = scx_bpf_get_online_cpumask();".to_string());
+            body.push("\tschedc_nr_offline = scx_bpf_nr_cpu_ids() - bpf_cpumask_weight(online);".to_string());
+            body.push("\tscx_bpf_put_cpumask(online);".to_string());
+        }
+        for q in (0..m.queues.len()).filter(|q| m.queues[*q].placement == Placement::Shared) {
+            body.push(format!("\terr = scx_bpf_create_dsq({}, -1);", self.queue_id(q, "cpu")));
+            body.push("\tif (err)".to_string());
+            body.push("\t\treturn err;".to_string());
+        }
+        // Initial values that depend on parameters are computed at load.
+        for g in &m.globals {
+            if !matches!(g.init.kind, ExprKind::Const(_)) {
+                body.push(format!("\t{}", self.comment(g.origin)));
+                body.push(format!("\t{} = {};", g.name, self.expr(&g.init)));
+            }
+        }
+        for s in &m.stats {
+            if let StatSource::Variable(e) = &s.source {
+                if !matches!(e.kind, ExprKind::Const(_)) {
+                    body.push(format!("\t{}", self.comment(s.origin)));
+                    body.push(format!("\t{} = {};", s.name, self.expr(e)));
+                }
+            }
+        }
+        let starving: Vec<usize> = m.dispatch.iter().filter(|s| s.starve_after.is_some()).map(|s| s.queue).collect();
+        for q in starving {
+            body.push(format!("\t{} = bpf_ktime_get_ns();", self.served_at(q)));
+        }
+        body.push("\treturn 0;".to_string());
+        self.callback("init", "s32", "", "/* Load time: create the queues. */".to_string(), body)
+    }
+}

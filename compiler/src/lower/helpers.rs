@@ -1,0 +1,235 @@
+//! Helper functions of the generated C: formulas, queue inserts, idle-CPU
+//! preferences, starvation bookkeeping and preemption.
+
+use crate::ir::Function;
+use crate::model::*;
+
+use super::Lowering;
+
+impl Lowering<'_> {
+
+    /// A helper computing a formula: its statements, then its value.
+    pub(super) fn formula_helper(&self, name: &str, ret: &str, f: &Formula, why: &str) -> Function {
+        let mut body = Vec::new();
+        self.stmts(&f.stmts, 1, f.origin.line, &mut body);
+        body.push(format!("\treturn {};", self.expr(&f.result)));
+        Function {
+            comment: format!("/* {why} */\n{}", self.comment(f.origin)),
+            signature: format!("static __always_inline {ret} {name}({})", self.task_params()),
+            body,
+            member: None,
+        }
+    }
+
+    pub(super) fn slice_helper(&self) -> Option<Function> {
+        let f = self.model.slice.as_ref()?;
+        let mut body = Vec::new();
+        self.stmts(&f.stmts, 1, f.origin.line, &mut body);
+        body.push(format!("\ts64 slice = {};", self.expr(&f.result)));
+        body.push(String::new());
+        for s in &self.model.stats {
+            if matches!(s.source, StatSource::LastSlice) {
+                body.push(format!("\t{} = slice;", s.name));
+            }
+        }
+        body.push("\treturn slice > 0 ? (u64)slice : 0;".to_string());
+        Some(Function {
+            comment: format!("/* The slice a task gets each time it is queued; never negative. */\n{}", self.comment(f.origin)),
+            signature: format!("static __always_inline u64 schedc_slice({})", self.task_params()),
+            body,
+            member: None,
+        })
+    }
+
+    pub(super) fn slice_call(&self) -> String {
+        if self.model.slice.is_some() {
+            format!("schedc_slice({})", self.task_args())
+        } else {
+            "SCHEDC_SLICE_DFL".to_string()
+        }
+    }
+
+    pub(super) fn queued_vtime_helper(&self) -> Function {
+        let mut body = Vec::new();
+        let lag = match &self.model.vtime_lag {
+            Some(f) => {
+                body.push(format!("\t{}", self.comment(f.origin)));
+                self.stmts(&f.stmts, 1, f.origin.line, &mut body);
+                self.expr(&f.result)
+            }
+            None => "0".to_string(),
+        };
+        body.push(format!("\tu64 floor = schedc_vtime_now - (u64)({lag});"));
+        body.push(String::new());
+        body.push("\tif ((s64)(tctx->vruntime - floor) < 0)".to_string());
+        body.push("\t\ttctx->vruntime = floor;".to_string());
+        body.push("\treturn tctx->vruntime;".to_string());
+        Function {
+            comment: "/* A task's vruntime when queued: raised to at least vtime_now minus the lag bound. */".to_string(),
+            signature: format!("static __always_inline u64 schedc_queued_vtime({})", self.task_params()),
+            body,
+            member: None,
+        }
+    }
+
+    /// Queues that receive tasks, each with its insert helper.
+    pub(super) fn receiving_queues(&self) -> Vec<usize> {
+        let m = self.model;
+        let mut out: Vec<usize> = m.routes.iter().map(|r| r.queue).chain(m.select.iter().map(|s| s.found_queue)).collect();
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
+    pub(super) fn queue_helpers(&self) -> Vec<Function> {
+        self.receiving_queues()
+            .into_iter()
+            .map(|q| {
+                let queue = &self.model.queues[q];
+                let per_cpu = queue.placement == Placement::PerCpu;
+                let id = self.queue_id(q, "cpu");
+                // The slice first, then the vruntime: both may update state.
+                let mut body = vec![format!("\tu64 slice = {};", self.slice_call())];
+                match queue.order {
+                    Order::Fifo => body.push(format!("\n\tschedc_insert(p, {id}, slice, enq_flags);")),
+                    Order::Vtime => {
+                        body.push(format!("\tu64 vtime = schedc_queued_vtime({});", self.task_args()));
+                        body.push(format!("\n\tschedc_insert_vtime(p, {id}, slice, vtime, enq_flags);"));
+                    }
+                }
+                for s in &self.model.stats {
+                    if matches!(s.source, StatSource::QueueInserted(i) if i == q) {
+                        body.push(format!("\t__sync_fetch_and_add(&{}, 1);", s.name));
+                    }
+                }
+                let cpu_param = if per_cpu { ", s32 cpu" } else { "" };
+                Function {
+                    comment: self.comment(queue.origin),
+                    signature: format!("static __always_inline void schedc_queue_{}({}{cpu_param}, u64 enq_flags)", queue.name, self.task_params()),
+                    body,
+                    member: None,
+                }
+            })
+            .collect()
+    }
+
+    pub(super) fn queue_call(&self, q: usize, cpu: &str, flags: &str) -> String {
+        let cpu_arg = if self.model.queues[q].placement == Placement::PerCpu { format!(", {cpu}") } else { String::new() };
+        format!("schedc_queue_{}({}{cpu_arg}, {flags});", self.model.queues[q].name, self.task_args())
+    }
+
+    /// A helper per queue with a starvation limit: serve it and record when.
+    pub(super) fn serve_helpers(&self) -> Vec<Function> {
+        self.model
+            .dispatch
+            .iter()
+            .filter(|s| s.starve_after.is_some())
+            .map(|s| Function {
+                comment: format!("/* Serves `{}` and records when. */", self.model.queues[s.queue].name),
+                signature: format!("static __always_inline bool schedc_serve_{}(u64 now)", self.model.queues[s.queue].name),
+                body: vec![
+                    format!("\tif (!schedc_move_to_local({}))", self.queue_id(s.queue, "cpu")),
+                    "\t\treturn false;".to_string(),
+                    format!("\t{} = now;", self.served_at(s.queue)),
+                    "\treturn true;".to_string(),
+                ],
+                member: None,
+            })
+            .collect()
+    }
+
+    pub(super) fn drain_offline_helper(&self) -> Function {
+        let mut body = vec![
+            "\tconst struct cpumask *online;".to_string(),
+            "\tbool moved = false;".to_string(),
+            "\ts32 cpu;".to_string(),
+            String::new(),
+            "\tif (!schedc_nr_offline)".to_string(),
+            "\t\treturn false;".to_string(),
+            "\tonline = scx_bpf_get_online_cpumask();".to_string(),
+            "\tbpf_for(cpu, 0, scx_bpf_nr_cpu_ids()) {".to_string(),
+            "\t\tif (bpf_cpumask_test_cpu(cpu, online))".to_string(),
+            "\t\t\tcontinue;".to_string(),
+        ];
+        let per_cpu: Vec<usize> = (0..self.model.queues.len()).filter(|q| self.model.queues[*q].placement == Placement::PerCpu).collect();
+        let moves: Vec<String> = per_cpu.iter().map(|q| format!("schedc_move_to_local({})", self.queue_id(*q, "cpu"))).collect();
+        body.push(format!("\t\tif ({}) {{", moves.join(" ||\n\t\t    ")));
+        body.extend(["\t\t\tmoved = true;", "\t\t\tbreak;", "\t\t}", "\t}", "\tscx_bpf_put_cpumask(online);", "\treturn moved;"].map(String::from));
+        Function {
+            comment: "/* Runs a task left on the per-CPU queue of a CPU that went offline. */".to_string(),
+            signature: "static __always_inline bool schedc_drain_offline(void)".to_string(),
+            body,
+            member: None,
+        }
+    }
+
+    pub(super) fn preempt_helpers(&self) -> [Function; 2] {
+        [
+            Function {
+                comment: "/* Records the class of the task now running on @cpu. */".to_string(),
+                signature: "static __always_inline void schedc_set_running_class(s32 cpu, u8 class)".to_string(),
+                body: vec!["\tif (cpu >= 0 && cpu < SCHEDC_MAX_CPUS)".to_string(), "\t\tschedc_running_class[cpu] = class;".to_string()],
+                member: None,
+            },
+            Function {
+                comment: "/* Whether @cpu runs a task of a class below @class; CLASS_NONE is the lowest. */".to_string(),
+                signature: "static __always_inline bool schedc_running_below(s32 cpu, u8 class)".to_string(),
+                body: vec![
+                    "\tu8 running;".to_string(),
+                    String::new(),
+                    "\tif (cpu < 0 || cpu >= SCHEDC_MAX_CPUS)".to_string(),
+                    "\t\treturn false;".to_string(),
+                    "\trunning = schedc_running_class[cpu];".to_string(),
+                    "\treturn running == CLASS_NONE || running > class;".to_string(),
+                ],
+                member: None,
+            },
+        ]
+    }
+
+    pub(super) fn pick_idle_helper(&self, select: &Select) -> Function {
+        let mut body = vec!["\ts32 cpu;".to_string()];
+        for pref in &select.preferences {
+            body.push(String::new());
+            body.push(format!("\t{}", self.comment(pref.origin)));
+            let cond = pref.when.as_ref().map(|w| self.expr(w));
+            if pref.kind == PreferenceKind::Pinned {
+                // A pinned task can only run on its one CPU: stop looking here.
+                let test = match &cond {
+                    Some(c) => format!("p->nr_cpus_allowed == 1 && ({c})"),
+                    None => "p->nr_cpus_allowed == 1".to_string(),
+                };
+                body.push(format!("\tif ({test})"));
+                body.push("\t\treturn schedc_idle_pinned(p, prev_cpu);".to_string());
+                continue;
+            }
+            let call = match pref.kind {
+                PreferenceKind::PrevCore => "schedc_idle_prev_core(p, prev_cpu)",
+                PreferenceKind::IdleCore => "schedc_idle_any_core(p)",
+                PreferenceKind::Prev => "schedc_idle_prev(p, prev_cpu)",
+                PreferenceKind::Any | PreferenceKind::Pinned => "schedc_idle_any(p)",
+            };
+            let (tabs, open) = match &cond {
+                Some(c) => {
+                    body.push(format!("\tif ({c}) {{"));
+                    ("\t\t", true)
+                }
+                None => ("\t", false),
+            };
+            body.push(format!("{tabs}cpu = {call};"));
+            body.push(format!("{tabs}if (cpu >= 0)"));
+            body.push(format!("{tabs}\treturn cpu;"));
+            if open {
+                body.push("\t}".to_string());
+            }
+        }
+        body.push("\treturn -1;".to_string());
+        let task = if self.has_task_state { ", struct schedc_task *tctx" } else { "" };
+        Function {
+            comment: format!("/* The idle CPU a waking task should take, in the policy's order of preference; -1 if none. */\n{}", self.comment(select.origin)),
+            signature: format!("static __always_inline s32 schedc_pick_idle_cpu(struct task_struct *p, s32 prev_cpu, u64 wake_flags{task})"),
+            body,
+            member: None,
+        }
+    }
+}
