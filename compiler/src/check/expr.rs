@@ -166,7 +166,7 @@ impl Checker<'_> {
     /// Goes one level deeper into an expression or a statement, unless that
     /// is too deep: the checker (and the code generator after it) recurse
     /// on the nesting, and a machine-written policy could exhaust the stack.
-    fn enter(&mut self, span: Span) -> bool {
+    pub(super) fn enter(&mut self, span: Span) -> bool {
         if self.depth >= MAX_NESTING {
             if !self.too_deep {
                 self.too_deep = true;
@@ -390,7 +390,7 @@ impl Checker<'_> {
     }
 
     /// `task.class` means something only once a class is declared.
-    fn classes_declared(&mut self, span: Span) -> bool {
+    pub(super) fn classes_declared(&mut self, span: Span) -> bool {
         let any = !self.model.classes.is_empty();
         if !any {
             self.error(
@@ -402,7 +402,7 @@ impl Checker<'_> {
         any
     }
 
-    fn task_here(&mut self, span: Span, sc: &Scope) -> bool {
+    pub(super) fn task_here(&mut self, span: Span, sc: &Scope) -> bool {
         if !sc.task {
             self.error(
                 Diagnostic::error("wrong-context", span, format!("there is no task in {}", sc.what))
@@ -476,7 +476,7 @@ impl Checker<'_> {
         Some(typed)
     }
 
-    fn unknown<'c>(&mut self, id: &ast::Ident, what: &str, candidates: impl IntoIterator<Item = &'c str>, fallback: &str) {
+    pub(super) fn unknown<'c>(&mut self, id: &ast::Ident, what: &str, candidates: impl IntoIterator<Item = &'c str>, fallback: &str) {
         let help = match names::suggest(&id.name, candidates) {
             Some(s) => format!("did you mean `{s}`?"),
             None => fallback.to_string(),
@@ -702,307 +702,6 @@ impl Checker<'_> {
                 }
             }
             _ => NonZero::Maybe,
-        }
-    }
-
-    // ------------------------------------------------------------ statements
-
-    /// The statements of a formula block, whose `let` names stay in `sc`
-    /// for the result expression after them.
-    pub(super) fn formula_stmts(&mut self, body: &[ast::Stmt], sc: &mut Scope) -> Vec<Stmt> {
-        body.iter().filter_map(|stmt| self.stmt(stmt, sc)).collect()
-    }
-
-    pub(super) fn stmts(&mut self, body: &[ast::Stmt], sc: &mut Scope) -> Vec<Stmt> {
-        let outer_locals = sc.locals.len();
-        let mut out = Vec::new();
-        for stmt in body {
-            if let Some(s) = self.stmt(stmt, sc) {
-                out.push(s);
-            }
-        }
-        sc.locals.truncate(outer_locals);
-        out
-    }
-
-    fn stmt(&mut self, stmt: &ast::Stmt, sc: &mut Scope) -> Option<Stmt> {
-        if !self.enter(stmt.span) {
-            return None;
-        }
-        let s = self.stmt_at_depth(stmt, sc);
-        self.depth -= 1;
-        s
-    }
-
-    fn stmt_at_depth(&mut self, stmt: &ast::Stmt, sc: &mut Scope) -> Option<Stmt> {
-        let origin = self.origin(stmt.span);
-        let kind = match &stmt.kind {
-            ast::StmtKind::Let { name, value } => {
-                let taken = self.symbols.contains_key(&name.name) || sc.locals.iter().any(|(n, _)| *n == name.name);
-                if names::reserved(&name.name).is_some() || name.name == "elapsed" {
-                    self.valid_name(name);
-                    return None;
-                }
-                if taken {
-                    self.error(
-                        Diagnostic::error("duplicate-name", name.span, format!("`{}` already has a meaning here", name.name))
-                            .label("shadows an earlier name")
-                            .help("give the local its own name"),
-                    );
-                    return None;
-                }
-                let t = self.expr(value, sc)?;
-                let ty = if t.literal { Type::Value(ValueType::Int) } else { t.ty };
-                let value = match ty {
-                    Type::Value(v) => t.into_expr(v),
-                    _ => t.e,
-                };
-                sc.locals.push((name.name.clone(), ty));
-                StmtKind::Let { name: name.name.clone(), value }
-            }
-            ast::StmtKind::Assign { target, op, value } => {
-                let (place, ty) = self.place(target, *op, sc)?;
-                if place == Place::TaskClass {
-                    // Before the value is checked: a class assigned in a
-                    // wrong expression is still not "never assigned".
-                    self.mark_class_names_written(value);
-                }
-                let t = self.expr(value, sc)?;
-                let value = match ty {
-                    Type::Class => {
-                        if t.ty != Type::Class {
-                            self.error(
-                                Diagnostic::error("type-mismatch", value.span, format!("`task.class` takes a class, not {}", t.describe()))
-                                    .label("not a class")
-                                    .help("write `task.class = CLASS` or `task.class = none`"),
-                            );
-                            return None;
-                        }
-                        self.mark_classes_written(&t.e);
-                        t.e
-                    }
-                    Type::Value(v) => {
-                        // A point in time moves by a duration.
-                        let want = if v == ValueType::Time && *op != AssignOp::Set { ValueType::Duration } else { v };
-                        if !self.expect_type(&t, want, value.span, &format!("the value assigned to `{}`", target.text())) {
-                            return None;
-                        }
-                        t.into_expr(want)
-                    }
-                    Type::Str => unreachable!("no place holds a string"),
-                };
-                StmtKind::Assign { target: place, op: *op, value }
-            }
-            ast::StmtKind::If { cond, then, otherwise } => {
-                let cond = self.condition(cond, sc);
-                let then = self.stmts(then, sc);
-                let otherwise = self.stmts(otherwise, sc);
-                StmtKind::If { cond: cond?, then, otherwise }
-            }
-            ast::StmtKind::Every { period, body } => {
-                if !sc.sampling || sc.every.is_some() {
-                    let help = if sc.every.is_some() { "`every` blocks cannot be nested" } else { "`every` is allowed in `on` events only" };
-                    self.error(
-                        Diagnostic::error("wrong-context", stmt.span, format!("`every` cannot be used in {}", if sc.every.is_some() { "another `every`" } else { sc.what }))
-                            .label("not allowed here")
-                            .help(help),
-                    );
-                    return None;
-                }
-                let t = self.expr(period, sc)?;
-                if !self.expect_type(&t, ValueType::Duration, period.span, "the period of `every`") {
-                    return None;
-                }
-                let proven = match &t.e.kind {
-                    ExprKind::Const(v) => *v > 0,
-                    ExprKind::Param(i) => self.model.params[*i].min.is_some_and(|m| m > 0),
-                    _ => false,
-                };
-                if !proven {
-                    self.error(
-                        Diagnostic::error("bad-period", period.span, "the period of `every` must be a positive constant")
-                            .label("not known to be positive")
-                            .help("write a literal such as `1s`, or a duration parameter whose range starts above zero (`in 1ms..`)"),
-                    );
-                    return None;
-                }
-                let sampler = self.model.samplers;
-                self.model.samplers += 1;
-                let mut inner = sc.clone();
-                inner.every = Some(sampler);
-                let body = self.stmts(body, &mut inner);
-                StmtKind::Every { sampler, period: t.e, body }
-            }
-            ast::StmtKind::Trace { message, args } => {
-                if message.value.contains('%') {
-                    self.error(
-                        Diagnostic::error("bad-trace", message.span, "a trace message cannot contain `%`")
-                            .label("`%` would be read as a format directive")
-                            .help("the values are appended to the message automatically; remove the `%`"),
-                    );
-                    return None;
-                }
-                if args.len() > 3 {
-                    self.error(
-                        Diagnostic::error("bad-trace", args[3].span, "a trace prints at most three values")
-                            .label("one too many")
-                            .help("split it into two `trace` statements"),
-                    );
-                    return None;
-                }
-                let mut out = Vec::new();
-                for a in args {
-                    let t = self.expr(a, sc)?;
-                    let Type::Value(v) = t.ty else {
-                        self.error(
-                            Diagnostic::error("type-mismatch", a.span, format!("cannot trace {}", t.describe()))
-                                .label("not a number")
-                                .help("trace numbers, durations, times or bools"),
-                        );
-                        return None;
-                    };
-                    out.push((self.text(a.span).to_string(), t.into_expr(v)));
-                }
-                StmtKind::Trace { message: message.value.clone(), args: out }
-            }
-        };
-        Some(Stmt { kind, origin })
-    }
-
-    /// The place an assignment writes, and its type.
-    fn place(&mut self, target: &ast::Path, op: AssignOp, sc: &Scope) -> Option<(Place, Type)> {
-        let parts: Vec<&str> = target.parts.iter().map(|i| i.name.as_str()).collect();
-        let numeric_op = op != AssignOp::Set;
-        let (place, ty) = match parts.as_slice() {
-            [name] => {
-                let symbol = self.symbols.get(*name).map(|(s, _)| *s);
-                let refuse = |this: &mut Self, why: String, help: &str| {
-                    this.error(
-                        Diagnostic::error("not-assignable", target.span, format!("`{name}` cannot be assigned"))
-                            .label(why)
-                            .help(help.to_string()),
-                    );
-                };
-                match symbol {
-                    Some(Symbol::Global(i)) => (Place::Global(i), Type::Value(self.model.globals[i].ty)),
-                    Some(Symbol::Stat(i)) => {
-                        let stat = &self.model.stats[i];
-                        if !matches!(stat.source, StatSource::Variable(_)) {
-                            refuse(self, "bound to something the scheduler tracks".to_string(), "only counters and gauges declared without `=` are updated by rules");
-                            return None;
-                        }
-                        if stat.kind == StatKind::Counter && op != AssignOp::Add {
-                            refuse(self, "a counter only grows".to_string(), "add to it with `+=`; use a `gauge` for values that go down");
-                            return None;
-                        }
-                        (Place::Stat(i), Type::Value(stat.ty))
-                    }
-                    Some(Symbol::Param(_)) => {
-                        refuse(self, "a parameter is fixed once the scheduler is loaded".to_string(), "keep changing state in a `global`");
-                        return None;
-                    }
-                    Some(other) => {
-                        refuse(self, format!("it is {}", other.what()), "assign globals, gauges, counters and per-task state");
-                        return None;
-                    }
-                    None if sc.locals.iter().any(|(n, _)| n == name) => {
-                        refuse(self, "`let` names are fixed".to_string(), "declare a `global` or a `task` variable for state that changes");
-                        return None;
-                    }
-                    None => {
-                        let candidates: Vec<String> = self.symbols.keys().cloned().collect();
-                        self.unknown(&target.parts[0], "name", candidates.iter().map(String::as_str), "declare it as a `global`, `gauge` or `counter`");
-                        return None;
-                    }
-                }
-            }
-            ["task", field] => {
-                if !self.task_here(target.span, sc) {
-                    return None;
-                }
-                match *field {
-                    "slice_left" => (Place::TaskSlice, Type::Value(ValueType::Duration)),
-                    "class" if !self.classes_declared(target.span) => return None,
-                    "class" => (Place::TaskClass, Type::Class),
-                    f if task_fact(f).is_some() => {
-                        self.error(
-                            Diagnostic::error("not-assignable", target.span, format!("`task.{f}` is read-only"))
-                                .label("the kernel keeps this")
-                                .help("of the task facts only `task.slice_left` and `task.class` can be assigned; keep your own state in a `task` variable"),
-                        );
-                        return None;
-                    }
-                    f => match self.task_var_names.get(f).copied() {
-                        Some((i, _)) => (Place::TaskVar(i), Type::Value(self.model.task_vars[i].ty)),
-                        None => {
-                            let vars: Vec<String> = self.task_var_names.keys().cloned().collect();
-                            self.unknown(&target.parts[1], "per-task variable", vars.iter().map(String::as_str), "declare it with `task NAME: TYPE = INITIAL`");
-                            return None;
-                        }
-                    },
-                }
-            }
-            _ => {
-                self.error(
-                    Diagnostic::error("not-assignable", target.span, format!("`{}` cannot be assigned", target.text()))
-                        .label("not a variable")
-                        .help("assign globals, gauges, counters, `task.NAME` variables, `task.slice_left` or `task.class`"),
-                );
-                return None;
-            }
-        };
-        if numeric_op && !matches!(ty, Type::Value(ValueType::Int | ValueType::Uint | ValueType::Duration | ValueType::Time)) {
-            self.error(
-                Diagnostic::error("type-mismatch", target.span, format!("`{}` needs a number or a duration", op.symbol()))
-                    .label("not a number")
-                    .help("use `=` to assign it"),
-            );
-            return None;
-        }
-        let key = match &place {
-            Place::TaskVar(i) => format!("task.{}", self.model.task_vars[*i].name),
-            _ => parts.join("."),
-        };
-        self.usage.entry(key).or_default().written = true;
-        Some((place, ty))
-    }
-
-    pub(super) fn place_type(&self, place: &Place) -> ValueType {
-        match place {
-            Place::TaskVar(i) => self.model.task_vars[*i].ty,
-            Place::Global(i) => self.model.globals[*i].ty,
-            Place::Stat(i) => self.model.stats[*i].ty,
-            Place::TaskSlice => ValueType::Duration,
-            Place::TaskClass => unreachable!("classes are not value types"),
-        }
-    }
-
-    fn mark_class_names_written(&mut self, e: &ast::Expr) {
-        match &e.kind {
-            ast::ExprKind::Path(p) if p.parts.len() == 1 => {
-                if let Some((Symbol::Class(_), _)) = self.symbols.get(&p.parts[0].name) {
-                    self.usage.entry(p.parts[0].name.clone()).or_default().written = true;
-                }
-            }
-            ast::ExprKind::Cond { then, otherwise, .. } => {
-                self.mark_class_names_written(then);
-                self.mark_class_names_written(otherwise);
-            }
-            _ => {}
-        }
-    }
-
-    fn mark_classes_written(&mut self, e: &Expr) {
-        match &e.kind {
-            ExprKind::ClassValue(Some(i)) => {
-                let name = self.model.classes[*i].name.clone();
-                self.usage.entry(name).or_default().written = true;
-            }
-            ExprKind::Cond { then, otherwise, .. } => {
-                self.mark_classes_written(then);
-                self.mark_classes_written(otherwise);
-            }
-            _ => {}
         }
     }
 }

@@ -4,6 +4,7 @@
 
 mod expr;
 mod names;
+mod stmt;
 
 pub(crate) use names::suggest;
 
