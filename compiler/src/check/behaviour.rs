@@ -1,0 +1,312 @@
+//! The second pass: initial values, events, CPU selection, routing,
+//! dispatch, formulas and preemption.
+
+use std::collections::HashMap;
+
+use crate::ast::{self, GaugeSource, ItemKind, Policy, Span};
+use crate::diag::Diagnostic;
+use crate::model::*;
+
+use super::expr::Scope;
+use super::{const_value, format_ns, Checker, Symbol, MAX_TIMEOUT_NS};
+
+impl Checker<'_> {
+
+    /// Second pass: initial values, events, rules and formulas.
+    // `once` records the item as a side effect, so it stays out of match guards.
+    #[allow(clippy::collapsible_match)]
+    pub(super) fn behaviour(&mut self, policy: &Policy) {
+        for item in &policy.items {
+            match &item.kind {
+                ItemKind::State { scope, name, init, .. } => self.state_init(*scope, name, init),
+                ItemKind::Counter { name, bound, .. } => self.counter_source(name, bound.as_ref()),
+                ItemKind::Gauge { name, source, .. } => self.gauge_source(name, source),
+                ItemKind::On { event, event_span, body } => self.event(*event, *event_span, body, item.span),
+                ItemKind::SelectCpu(select) => {
+                    if self.once("select_cpu", item.span) {
+                        self.select(select, item.span);
+                    }
+                }
+                ItemKind::Enqueue { routes } => {
+                    if self.once("enqueue", item.span) {
+                        self.routes(routes);
+                    }
+                }
+                ItemKind::Dispatch { serves } => {
+                    if self.once("dispatch", item.span) {
+                        self.dispatch(serves);
+                    }
+                }
+                ItemKind::Slice(formula) => {
+                    if self.once("slice", item.span) {
+                        self.model.slice = self.formula(formula, Scope::task("the slice formula"), "the slice", item.span);
+                    }
+                }
+                ItemKind::Vtime { part, formula } => {
+                    let (key, what) = match part {
+                        ast::VtimePart::Charge => ("vtime charge", "the vruntime charge"),
+                        ast::VtimePart::Lag => ("vtime lag", "the vruntime lag bound"),
+                    };
+                    if self.once(key, item.span) {
+                        // The charge is taken as the task stops, so it may ask why.
+                        let mut scope = Scope::task(what);
+                        scope.stopping = *part == ast::VtimePart::Charge;
+                        let f = self.formula(formula, scope, what, item.span);
+                        match part {
+                            ast::VtimePart::Charge => self.model.vtime_charge = f,
+                            ast::VtimePart::Lag => self.model.vtime_lag = f,
+                        }
+                    }
+                }
+                ItemKind::Preempt { class } => {
+                    if self.once("preempt", item.span) {
+                        if let Some(index) = self.class_ref(class) {
+                            let origin = self.origin(item.span);
+                            self.model.preempt = Some(Preempt { class: index, origin });
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    pub(super) fn state_init(&mut self, scope: ast::Scope, name: &ast::Ident, init: &ast::Expr) {
+        let (sc, target) = match scope {
+            ast::Scope::Global => match self.symbols.get(&name.name) {
+                Some((Symbol::Global(i), span)) if *span == name.span => (Scope::constant("a global's initial value"), Place::Global(*i)),
+                _ => return,
+            },
+            ast::Scope::Task => match self.task_var_names.get(&name.name) {
+                Some((i, span)) if *span == name.span => (Scope::task("a per-task initial value"), Place::TaskVar(*i)),
+                _ => return,
+            },
+        };
+        let ty = self.place_type(&target);
+        let Some(t) = self.expr(init, &sc) else { return };
+        if !self.expect_type(&t, ty, init.span, "the initial value") {
+            return;
+        }
+        let e = t.into_expr(ty);
+        match target {
+            Place::Global(i) => self.model.globals[i].init = e,
+            Place::TaskVar(i) => self.model.task_vars[i].init = e,
+            _ => unreachable!("only state has initial values"),
+        }
+    }
+
+    pub(super) fn counter_source(&mut self, name: &ast::Ident, bound: Option<&ast::Path>) {
+        let Some(index) = self.own_stat(name) else { return };
+        let Some(path) = bound else { return };
+        let parts: Vec<&str> = path.parts.iter().map(|p| p.name.as_str()).collect();
+        if let ["queue", q, "inserted"] = parts.as_slice() {
+            if let Some(qi) = self.queue_index(&path.parts[1]) {
+                self.model.queues[qi].counted = true;
+                self.model.stats[index].source = StatSource::QueueInserted(qi);
+                let _ = q;
+            }
+        } else {
+            self.error(
+                Diagnostic::error("bad-binding", path.span, format!("a counter cannot be bound to `{}`", path.text()))
+                    .label("not a counter the scheduler keeps")
+                    .help("bind it to `queue.NAME.inserted`, or declare it alone and add to it with `+=`"),
+            );
+        }
+    }
+
+    pub(super) fn gauge_source(&mut self, name: &ast::Ident, source: &GaugeSource) {
+        let Some(index) = self.own_stat(name) else { return };
+        match source {
+            GaugeSource::Variable { ty, init } => {
+                let Some(t) = self.expr(init, &Scope::constant("a gauge's initial value")) else { return };
+                if self.expect_type(&t, ty.ty, init.span, "the initial value") {
+                    self.model.stats[index].source = StatSource::Variable(t.into_expr(ty.ty));
+                }
+            }
+            GaugeSource::Bound(path) if path.text() == "slice" => {
+                if self.model.stats[index].ty == ValueType::Duration {
+                    self.model.stats[index].source = StatSource::LastSlice;
+                }
+            }
+            GaugeSource::Bound(path) => self.error(
+                Diagnostic::error("bad-binding", path.span, format!("a gauge cannot be bound to `{}`", path.text()))
+                    .label("not something the scheduler tracks")
+                    .help("bind it to `slice` (the slice last computed), or declare it `gauge NAME: TYPE = INITIAL` and assign it in rules"),
+            ),
+        }
+    }
+
+    pub(super) fn own_stat(&self, name: &ast::Ident) -> Option<usize> {
+        match self.symbols.get(&name.name) {
+            Some((Symbol::Stat(i), span)) if *span == name.span => Some(*i),
+            _ => None,
+        }
+    }
+
+    pub(super) fn event(&mut self, event: Event, event_span: Span, body: &[ast::Stmt], span: Span) {
+        let keyword = event.keyword();
+        let (key, what): (&'static str, &'static str) = match event {
+            Event::Join => ("on join", "`on join`"),
+            Event::Wakeup => ("on wakeup", "`on wakeup`"),
+            Event::Enqueue => ("on enqueue", "`on enqueue`"),
+            Event::Running => ("on running", "`on running`"),
+            Event::Stopping => ("on stopping", "`on stopping`"),
+        };
+        if !self.once(key, event_span) {
+            return;
+        }
+        let mut scope = Scope::task(what);
+        scope.wakeup = event == Event::Wakeup;
+        scope.stopping = event == Event::Stopping;
+        scope.sampling = true;
+        let body = self.stmts(body, &mut scope);
+        let origin = self.origin(span);
+        let _ = keyword;
+        self.model.events.push(EventHandler { event, body, origin });
+    }
+
+    pub(super) fn select(&mut self, select: &ast::SelectCpu, span: Span) {
+        let mut preferences = Vec::new();
+        let mut scope = Scope::task("a CPU preference");
+        scope.wakeup = true;
+        for pref in &select.preferences {
+            let when = match &pref.when {
+                Some(w) => match self.condition(w, &scope) {
+                    Some(e) => Some(e),
+                    None => continue,
+                },
+                None => None,
+            };
+            let origin = self.origin(pref.span);
+            preferences.push(Preference { kind: pref.kind, when, origin });
+        }
+        let Some(found_queue) = self.queue_index(&select.found_queue) else { return };
+        self.routed.push((found_queue, select.found_queue.span));
+        let origin = self.origin(span);
+        let found_origin = self.origin(select.found_span);
+        let default_origin = select.default_span.map(|span| self.origin(span));
+        self.model.select = Some(Select { preferences, default_origin, found_queue, kick: select.kick, origin, found_origin });
+    }
+
+    pub(super) fn routes(&mut self, routes: &[ast::Route]) {
+        let scope = Scope::task("a routing rule");
+        let mut catch_all: Option<Span> = None;
+        for route in routes {
+            if let Some(prev) = catch_all {
+                self.error(
+                    Diagnostic::error("unreachable-route", route.span, "this rule comes after the catch-all and can never match")
+                        .label("unreachable")
+                        .related(prev, "every task is routed here first")
+                        .help("move the `else -> QUEUE` rule to the end"),
+                );
+                continue;
+            }
+            let condition = match &route.condition {
+                None => {
+                    catch_all = Some(route.span);
+                    Ok(None)
+                }
+                Some(c) => self.condition(c, &scope).map(Some).ok_or(()),
+            };
+            // The queue counts as routed to even if the condition is wrong,
+            // so one mistake does not also make the queue look unused.
+            let Some(queue) = self.queue_index(&route.queue) else { continue };
+            self.routed.push((queue, route.queue.span));
+            let Ok(condition) = condition else { continue };
+            let origin = self.origin(route.span);
+            self.model.routes.push(Route { condition, queue, kick: route.kick, origin });
+        }
+        if catch_all.is_none() {
+            let span = routes.last().map_or(Span::default(), |r| r.span);
+            self.error(
+                Diagnostic::error("missing-catch-all", span, "the routing rules have no catch-all")
+                    .label("a task matching none of the rules would have nowhere to go")
+                    .help("end the `enqueue` block with `else -> QUEUE`"),
+            );
+        }
+    }
+
+    pub(super) fn dispatch(&mut self, serves: &[ast::Serve]) {
+        let scope = Scope::constant("a starvation limit");
+        let mut seen: HashMap<usize, Span> = HashMap::new();
+        for serve in serves {
+            let Some(queue) = self.queue_index(&serve.queue) else { continue };
+            if let Some(prev) = seen.insert(queue, serve.queue.span) {
+                self.error(
+                    Diagnostic::error("duplicate-name", serve.queue.span, format!("`{}` is served twice", serve.queue.name))
+                        .label("served again here")
+                        .related(prev, "first served here")
+                        .help("list each queue once, in the order it should be served"),
+                );
+                continue;
+            }
+            // A queue whose limit is wrong is still served, so that it is not
+            // also reported as a queue nobody serves.
+            let starve_after = serve.starve_after.as_ref().and_then(|limit| self.starvation_limit(queue, limit, &scope));
+            let origin = self.origin(serve.span);
+            self.model.dispatch.push(Serve { queue, starve_after, origin });
+        }
+    }
+
+    pub(super) fn starvation_limit(&mut self, queue: usize, limit: &ast::Expr, scope: &Scope) -> Option<Expr> {
+        if self.model.queues[queue].placement == Placement::PerCpu {
+            self.error(
+                Diagnostic::error("bad-starvation", limit.span, "starvation limits apply to shared queues only")
+                    .label("a per-CPU queue is always served by its own CPU")
+                    .help("remove `starve after` here, or put it on a shared queue"),
+            );
+            return None;
+        }
+        let t = self.expr(limit, scope)?;
+        if !self.expect_type(&t, ValueType::Duration, limit.span, "a starvation limit") {
+            return None;
+        }
+        self.starvation_below_timeout(&t.e, limit.span);
+        Some(t.into_expr(ValueType::Duration))
+    }
+
+    pub(super) fn starvation_below_timeout(&mut self, limit: &Expr, span: Span) {
+        let timeout_ns = if self.model.timeout_ms == 0 { MAX_TIMEOUT_NS } else { i128::from(self.model.timeout_ms) * 1_000_000 };
+        let param = match &limit.kind {
+            ExprKind::Param(i) => self.model.params.get(*i),
+            _ => None,
+        };
+        let value = const_value(limit, &self.model.params).filter(|_| !self.unknown_default);
+        let timeout = format_ns(timeout_ns);
+        if value.is_some_and(|v| v >= timeout_ns) {
+            self.error(
+                Diagnostic::error("starvation-too-long", span, "this starvation limit is not below the watchdog timeout")
+                    .label(format!("{} here, and the watchdog gives up after {timeout}", format_ns(value.unwrap_or(0))))
+                    .help("a task starved this long would trip the watchdog first; use a limit well below the timeout"),
+            );
+        } else if let Some((p, max)) = param.and_then(|p| p.max.filter(|m| *m >= timeout_ns).map(|m| (p, m))) {
+            self.error(
+                Diagnostic::error("starvation-too-long", span, "this starvation limit may be set above the watchdog timeout")
+                    .label(format!("`{}` may be set up to {}, and the watchdog gives up after {timeout}", p.name, format_ns(max)))
+                    .help(format!("a task starved this long would trip the watchdog first; give `{}` an upper bound below {timeout}", p.name)),
+            );
+        }
+    }
+
+    pub(super) fn formula(&mut self, f: &ast::Formula, mut scope: Scope, what: &str, span: Span) -> Option<Formula> {
+        let stmts = self.formula_stmts(&f.stmts, &mut scope);
+        let t = self.expr(&f.result, &scope)?;
+        if !self.expect_type(&t, ValueType::Duration, f.result.span, what) {
+            return None;
+        }
+        let result = t.into_expr(ValueType::Duration);
+        if what == "the slice" {
+            if let Some(v) = const_value(&result, &self.model.params).filter(|_| !self.unknown_default) {
+                if v <= 0 {
+                    self.error(
+                        Diagnostic::error("bad-slice", f.result.span, "the slice is never positive")
+                            .label(format!("this is {} with the default parameters", format_ns(v)))
+                            .help("a task needs a positive slice to run; use e.g. `slice = 5ms`"),
+                    );
+                }
+            }
+        }
+        let origin = self.origin(span);
+        Some(Formula { stmts, result, origin })
+    }
+}
