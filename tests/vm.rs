@@ -69,6 +69,33 @@ fn queue_counters(policy: &str) -> &'static [&'static str] {
     }
 }
 
+/// Instructions the verifier processed for each program of the hand-written
+/// scx_bpfland of August 2024; the generated one must need no more.
+const BPFLAND_AUG_2024: &[(&str, u64)] = &[
+    ("enqueue", 1602),
+    ("select_cpu", 1467),
+    ("dispatch", 905),
+    ("init", 478),
+    ("running", 71),
+    ("enable", 46),
+    ("init_task", 45),
+];
+
+fn check_verifier_budget(output: &str, release: &str) {
+    let processed = |prog: &str| -> u64 {
+        output
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!("verifier bpfland_{prog} processed=")))
+            .and_then(|rest| rest.split_whitespace().next()?.parse().ok())
+            .unwrap_or_else(|| panic!("no verifier count for {prog} in:\n{output}"))
+    };
+    for (prog, budget) in BPFLAND_AUG_2024 {
+        let n = processed(prog);
+        println!("bpfland on {release}: {prog} verified in {n} instructions (hand-written: {budget})");
+        assert!(n <= *budget, "bpfland_{prog} needs {n} verifier instructions on {release}, more than the hand-written {budget}");
+    }
+}
+
 #[test]
 fn every_policy_runs_on_every_kernel() {
     if let Some(why) = missing_prerequisite() {
@@ -115,9 +142,7 @@ fn every_policy_runs_on_every_kernel() {
             assert!(queued > 0, "{policy} queued no task: {ctx}");
             println!("{policy} on {}: {queued} tasks queued", report.release);
             if *policy == "bpfland" {
-                for line in run.output.lines().filter(|l| l.starts_with("verifier ")) {
-                    println!("bpfland on {}: {line}", report.release);
-                }
+                check_verifier_budget(&run.output, &report.release);
             }
         }
         let second = &report.script_output;
