@@ -67,7 +67,7 @@ enum Command {
         #[arg(long = "set", value_name = "NAME=VALUE", value_parser = commands::parse_assignment)]
         overrides: Vec<(String, String)>,
         /// How often to print the statistics.
-        #[arg(short, long, default_value = "1s", value_parser = commands::parse_duration)]
+        #[arg(short, long, default_value = "1s", value_parser = commands::parse_interval)]
         interval: std::time::Duration,
         /// Print how many instructions the kernel's verifier processed per program.
         #[arg(long)]

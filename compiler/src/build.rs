@@ -108,10 +108,13 @@ pub fn build_object(clang: &Clang, name: &str, source: &str, out: &Path) -> Resu
         return Err(BuildError::CompilerBug { kept_c: kept, clang_output: format!("{err:#}") });
     }
     // Write beside the destination, then rename: a failed build never
-    // leaves half an object at `out`.
-    let staging = out.with_extension("o.partial");
-    std::fs::copy(&obj, &staging).map_err(io(&staging))?;
-    std::fs::rename(&staging, out).map_err(io(out))
+    // leaves half an object at `out`, and no other file is touched.
+    let parent = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let mut staging = tempfile::Builder::new().prefix(".schedc-").tempfile_in(parent).map_err(io(parent))?;
+    let bytes = std::fs::read(&obj).map_err(io(&obj))?;
+    std::io::Write::write_all(&mut staging, &bytes).map_err(io(staging.path()))?;
+    staging.persist(out).map_err(|e| BuildError::Io { path: out.to_path_buf(), source: e.error })?;
+    Ok(())
 }
 
 /// Keeps a copy of generated C that clang rejected, for a bug report.

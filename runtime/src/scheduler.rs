@@ -253,7 +253,9 @@ impl Scheduler {
 
     /// Whether the scheduler is attached and the kernel has not ejected it.
     pub fn is_attached(&self) -> bool {
-        self.link.is_some() && matches!(self.exit_info(), Ok(None))
+        // A failed read of the exit record is not an ejection: only a
+        // record the kernel filled in says the scheduler stopped.
+        self.link.is_some() && !matches!(self.exit_info(), Ok(Some(_)))
     }
 
     /// Current value of every statistic in the manifest, in manifest order.

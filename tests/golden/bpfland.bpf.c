@@ -21,6 +21,7 @@ SCHEDC_MANIFEST(
 	"],"
 	"\"stats\":["
 	"{\"name\":\"nr_running\",\"symbol\":\"nr_running\",\"kind\":\"gauge\",\"type\":\"uint\",\"doc\":\"tasks running\"},"
+	"{\"name\":\"nr_online\",\"symbol\":\"nr_online\",\"kind\":\"gauge\",\"type\":\"uint\",\"doc\":\"online CPUs\"},"
 	"{\"name\":\"nr_interactive\",\"symbol\":\"nr_interactive\",\"kind\":\"gauge\",\"type\":\"uint\",\"doc\":\"interactive tasks running\"},"
 	"{\"name\":\"nr_waiting\",\"symbol\":\"nr_waiting\",\"kind\":\"gauge\",\"type\":\"uint\",\"doc\":\"average tasks waiting in prio and shared\"},"
 	"{\"name\":\"nvcsw_thresh\",\"symbol\":\"nvcsw_thresh\",\"kind\":\"gauge\",\"type\":\"int\",\"doc\":\"moving interactive threshold\"},"
@@ -73,19 +74,21 @@ enum schedc_class {
 /* Statistics: the runtime reads these while the scheduler runs. */
 /* bpfland.policy:32  gauge nr_running: uint = 0       "tasks running" */
 u64 nr_running;
-/* bpfland.policy:33  gauge nr_interactive: uint = 0   "interactive tasks running" */
+/* bpfland.policy:33  gauge nr_online: uint = system.nr_cpus "online CPUs" */
+u64 nr_online;
+/* bpfland.policy:34  gauge nr_interactive: uint = 0   "interactive tasks running" */
 u64 nr_interactive;
-/* bpfland.policy:34  gauge nr_waiting: uint = 0       "average tasks waiting in prio and shared" */
+/* bpfland.policy:35  gauge nr_waiting: uint = 0       "average tasks waiting in prio and shared" */
 u64 nr_waiting;
-/* bpfland.policy:35  gauge nvcsw_thresh: int = 0      "moving interactive threshold" */
+/* bpfland.policy:36  gauge nvcsw_thresh: int = 0      "moving interactive threshold" */
 s64 nvcsw_thresh;
-/* bpfland.policy:36  gauge slice_eff = slice          "effective slice" */
+/* bpfland.policy:37  gauge slice_eff = slice          "effective slice" */
 s64 slice_eff;
-/* bpfland.policy:37  counter nr_direct = queue.direct.inserted  "tasks sent straight to a CPU" */
+/* bpfland.policy:38  counter nr_direct = queue.direct.inserted  "tasks sent straight to a CPU" */
 u64 nr_direct;
-/* bpfland.policy:38  counter nr_prio = queue.prio.inserted      "tasks queued as interactive" */
+/* bpfland.policy:39  counter nr_prio = queue.prio.inserted      "tasks queued as interactive" */
 u64 nr_prio;
-/* bpfland.policy:39  counter nr_shared = queue.shared.inserted  "tasks queued as regular" */
+/* bpfland.policy:40  counter nr_shared = queue.shared.inserted  "tasks queued as regular" */
 u64 nr_shared;
 
 /* Scheduler state. */
@@ -125,10 +128,10 @@ static __always_inline struct schedc_task *schedc_task_ctx(struct task_struct *p
 }
 
 /* The slice a task gets each time it is queued; never negative. */
-/* bpfland.policy:87  slice { */
+/* bpfland.policy:88  slice { */
 static __always_inline u64 schedc_slice(struct task_struct *p, struct schedc_task *tctx)
 {
-	/* bpfland.policy:88  nr_waiting = (nr_waiting + queue.prio.len + queue.shared.len) / 2 */
+	/* bpfland.policy:89  nr_waiting = (nr_waiting + queue.prio.len + queue.shared.len) / 2 */
 	nr_waiting = (nr_waiting + schedc_nr_queued(DSQ_PRIO) + schedc_nr_queued(DSQ_SHARED)) / 2;
 	s64 slice = schedc_max_s64(schedc_sdiv(slice_max, (s64)(nr_waiting + 1)), slice_min);
 
@@ -139,7 +142,7 @@ static __always_inline u64 schedc_slice(struct task_struct *p, struct schedc_tas
 /* A task's vruntime when queued: raised to at least vtime_now minus the lag bound. */
 static __always_inline u64 schedc_queued_vtime(struct task_struct *p, struct schedc_task *tctx)
 {
-	/* bpfland.policy:92  vtime lag = slice_lag */
+	/* bpfland.policy:93  vtime lag = slice_lag */
 	u64 floor = schedc_vtime_now - (u64)(slice_lag);
 
 	if ((s64)(tctx->vruntime - floor) < 0)
@@ -148,7 +151,7 @@ static __always_inline u64 schedc_queued_vtime(struct task_struct *p, struct sch
 }
 
 /* How much vruntime a task is charged when it stops. */
-/* bpfland.policy:91  vtime charge = (slice_max - task.slice_left) * 100 / task.weight */
+/* bpfland.policy:92  vtime charge = (slice_max - task.slice_left) * 100 / task.weight */
 static __always_inline s64 schedc_vtime_charge(struct task_struct *p, struct schedc_task *tctx, bool runnable)
 {
 	return schedc_sdiv((slice_max - (s64)p->scx.slice) * 100, (s64)p->scx.weight);
@@ -225,42 +228,42 @@ static __always_inline bool schedc_drain_offline(void)
 }
 
 /* The idle CPU a waking task should take, in the policy's order of preference; -1 if none. */
-/* bpfland.policy:66  select_cpu { */
+/* bpfland.policy:67  select_cpu { */
 static __always_inline s32 schedc_pick_idle_cpu(struct task_struct *p, s32 prev_cpu, u64 wake_flags, struct schedc_task *tctx)
 {
 	s32 cpu;
 
-	/* bpfland.policy:67  pinned */
+	/* bpfland.policy:68  pinned */
 	if (p->nr_cpus_allowed == 1)
 		return schedc_idle_pinned(p, prev_cpu);
 
-	/* bpfland.policy:68  prev_core when system.smt */
+	/* bpfland.policy:69  prev_core when system.smt */
 	if (schedc_smt) {
 		cpu = schedc_idle_prev_core(p, prev_cpu);
 		if (cpu >= 0)
 			return cpu;
 	}
 
-	/* bpfland.policy:69  idle_core when system.smt */
+	/* bpfland.policy:70  idle_core when system.smt */
 	if (schedc_smt) {
 		cpu = schedc_idle_any_core(p);
 		if (cpu >= 0)
 			return cpu;
 	}
 
-	/* bpfland.policy:70  prev */
+	/* bpfland.policy:71  prev */
 	cpu = schedc_idle_prev(p, prev_cpu);
 	if (cpu >= 0)
 		return cpu;
 
-	/* bpfland.policy:71  any */
+	/* bpfland.policy:72  any */
 	cpu = schedc_idle_any(p);
 	if (cpu >= 0)
 		return cpu;
 	return -1;
 }
 
-/* bpfland.policy:66  select_cpu { */
+/* bpfland.policy:67  select_cpu { */
 s32 SCHEDC_OPS(bpfland_select_cpu, struct task_struct *p, s32 prev_cpu, u64 wake_flags)
 {
 	struct schedc_task *tctx = schedc_task_ctx(p);
@@ -269,8 +272,8 @@ s32 SCHEDC_OPS(bpfland_select_cpu, struct task_struct *p, s32 prev_cpu, u64 wake
 	if (!tctx)
 		return prev_cpu;
 
-	/* bpfland.policy:41  on wakeup { */
-	/* bpfland.policy:42  if event.sync and queue.prio.len <= 4 * system.nr_cpus { task.class = interactive } */
+	/* bpfland.policy:42  on wakeup { */
+	/* bpfland.policy:43  if event.sync and queue.prio.len <= 4 * system.nr_cpus { task.class = interactive } */
 	if (!!(wake_flags & SCHEDC_WAKE_SYNC) && schedc_nr_queued(DSQ_PRIO) <= 4 * schedc_nr_cpus) {
 		tctx->class = CLASS_INTERACTIVE;
 	}
@@ -279,7 +282,7 @@ s32 SCHEDC_OPS(bpfland_select_cpu, struct task_struct *p, s32 prev_cpu, u64 wake
 	if (cpu < 0)
 		return prev_cpu;
 
-	/* bpfland.policy:72  found -> direct kick */
+	/* bpfland.policy:73  found -> direct kick */
 	schedc_queue_direct(p, tctx, cpu, 0);
 	scx_bpf_kick_cpu(cpu, SCHEDC_KICK_IDLE);
 	return cpu;
@@ -297,14 +300,14 @@ void SCHEDC_OPS(bpfland_enqueue, struct task_struct *p, u64 enq_flags)
 	}
 
 	if (local_kthreads && !!(p->flags & SCHEDC_PF_KTHREAD) && (u64)p->nr_cpus_allowed == 1) {
-		/* bpfland.policy:76  local_kthreads and task.kthread and task.nr_cpus_allowed == 1 -> direct kick */
+		/* bpfland.policy:77  local_kthreads and task.kthread and task.nr_cpus_allowed == 1 -> direct kick */
 		schedc_queue_direct(p, tctx, cpu, enq_flags);
 		scx_bpf_kick_cpu(cpu, SCHEDC_KICK_IDLE);
 	} else if (tctx->class == CLASS_INTERACTIVE) {
-		/* bpfland.policy:77  task is interactive -> prio */
+		/* bpfland.policy:78  task is interactive -> prio */
 		schedc_queue_prio(p, tctx, enq_flags);
 	} else {
-		/* bpfland.policy:78  else -> shared */
+		/* bpfland.policy:79  else -> shared */
 		schedc_queue_shared(p, tctx, enq_flags);
 	}
 }
@@ -315,24 +318,24 @@ void SCHEDC_OPS(bpfland_dispatch, s32 cpu, struct task_struct *prev)
 	u64 now = bpf_ktime_get_ns();
 
 	/* Starvation limits first, lowest queue first: a limit of 0 turns one off. */
-	/* bpfland.policy:84  shared starve after starvation_thresh */
+	/* bpfland.policy:85  shared starve after starvation_thresh */
 	if (starvation_thresh > 0 && (s64)(now - schedc_served_at_shared) > starvation_thresh &&
 	    schedc_serve_shared(now))
 		return;
-	/* bpfland.policy:83  prio   starve after starvation_thresh */
+	/* bpfland.policy:84  prio   starve after starvation_thresh */
 	if (starvation_thresh > 0 && (s64)(now - schedc_served_at_prio) > starvation_thresh &&
 	    schedc_serve_prio(now))
 		return;
 
-	/* bpfland.policy:82  direct */
+	/* bpfland.policy:83  direct */
 	if (schedc_move_to_local(DSQ_DIRECT(cpu)))
 		return;
 
-	/* bpfland.policy:83  prio   starve after starvation_thresh */
+	/* bpfland.policy:84  prio   starve after starvation_thresh */
 	if (schedc_serve_prio(now))
 		return;
 
-	/* bpfland.policy:84  shared starve after starvation_thresh */
+	/* bpfland.policy:85  shared starve after starvation_thresh */
 	if (schedc_serve_shared(now))
 		return;
 
@@ -351,14 +354,14 @@ void SCHEDC_OPS(bpfland_running, struct task_struct *p)
 	if ((s64)(tctx->vruntime - schedc_vtime_now) > 0)
 		schedc_vtime_now = tctx->vruntime;
 
-	/* bpfland.policy:45  on running { */
-	/* bpfland.policy:46  nr_running += 1 */
+	/* bpfland.policy:46  on running { */
+	/* bpfland.policy:47  nr_running += 1 */
 	__sync_fetch_and_add(&nr_running, 1);
-	/* bpfland.policy:47  if task is interactive { nr_interactive += 1 } */
+	/* bpfland.policy:48  if task is interactive { nr_interactive += 1 } */
 	if (tctx->class == CLASS_INTERACTIVE) {
 		__sync_fetch_and_add(&nr_interactive, 1);
 	}
-	/* bpfland.policy:48  task.slice_left = min(task.slice_left, slice_max) */
+	/* bpfland.policy:49  task.slice_left = min(task.slice_left, slice_max) */
 	schedc_set_slice(p, schedc_min_s64((s64)p->scx.slice, slice_max));
 }
 
@@ -370,38 +373,38 @@ void SCHEDC_OPS(bpfland_stopping, struct task_struct *p, bool runnable)
 	if (!tctx)
 		return;
 
-	/* bpfland.policy:91  vtime charge = (slice_max - task.slice_left) * 100 / task.weight */
+	/* bpfland.policy:92  vtime charge = (slice_max - task.slice_left) * 100 / task.weight */
 	tctx->vruntime += (u64)schedc_vtime_charge(p, tctx, runnable);
 
-	/* bpfland.policy:51  on stopping { */
-	/* bpfland.policy:52  nr_running -= 1 */
+	/* bpfland.policy:52  on stopping { */
+	/* bpfland.policy:53  nr_running -= 1 */
 	__sync_fetch_and_sub(&nr_running, 1);
-	/* bpfland.policy:53  if task is interactive { nr_interactive -= 1 } */
+	/* bpfland.policy:54  if task is interactive { nr_interactive -= 1 } */
 	if (tctx->class == CLASS_INTERACTIVE) {
 		__sync_fetch_and_sub(&nr_interactive, 1);
 	}
-	/* bpfland.policy:54  every 1s { */
+	/* bpfland.policy:55  every 1s { */
 	{
 		u64 now = bpf_ktime_get_ns();
 		s64 elapsed = (s64)(now - tctx->schedc_sampled_at);
 
 		if (elapsed >= NSEC_PER_SEC) {
-			/* bpfland.policy:55  if nvcsw_max_thresh > 0 { */
+			/* bpfland.policy:56  if nvcsw_max_thresh > 0 { */
 			if (nvcsw_max_thresh > 0) {
-				/* bpfland.policy:56  let rate = (task.nvcsw - task.nvcsw_snap) * 1s / elapsed */
+				/* bpfland.policy:57  let rate = (task.nvcsw - task.nvcsw_snap) * 1s / elapsed */
 				s64 rate = schedc_sdiv((s64)(p->nvcsw - tctx->nvcsw_snap) * NSEC_PER_SEC, elapsed);
-				/* bpfland.policy:57  task.avg_nvcsw = clamp(ewma(task.avg_nvcsw, rate), 0, 8 * nvcsw_max_thresh) */
+				/* bpfland.policy:58  task.avg_nvcsw = clamp(ewma(task.avg_nvcsw, rate), 0, 8 * nvcsw_max_thresh) */
 				tctx->avg_nvcsw = schedc_clamp_s64(schedc_ewma_s64(tctx->avg_nvcsw, rate), 0, 8 * nvcsw_max_thresh);
-				/* bpfland.policy:58  nvcsw_thresh = clamp(ewma(nvcsw_thresh, rate), 1, nvcsw_max_thresh) */
+				/* bpfland.policy:59  nvcsw_thresh = clamp(ewma(nvcsw_thresh, rate), 1, nvcsw_max_thresh) */
 				nvcsw_thresh = schedc_clamp_s64(schedc_ewma_s64(nvcsw_thresh, rate), 1, nvcsw_max_thresh);
-				/* bpfland.policy:59  task.class = if task.avg_nvcsw >= nvcsw_thresh then interactive else none */
+				/* bpfland.policy:60  task.class = if task.avg_nvcsw >= nvcsw_thresh then interactive else none */
 				tctx->class = tctx->avg_nvcsw >= nvcsw_thresh ? CLASS_INTERACTIVE : CLASS_NONE;
-				/* bpfland.policy:60  if debug { trace "classified", task.pid, task.avg_nvcsw, nvcsw_thresh } */
+				/* bpfland.policy:61  if debug { trace "classified", task.pid, task.avg_nvcsw, nvcsw_thresh } */
 				if (debug) {
 					bpf_printk("bpfland classified task.pid=%lld task.avg_nvcsw=%lld nvcsw_thresh=%lld", (s64)p->pid, tctx->avg_nvcsw, nvcsw_thresh);
 				}
 			}
-			/* bpfland.policy:62  task.nvcsw_snap = task.nvcsw */
+			/* bpfland.policy:63  task.nvcsw_snap = task.nvcsw */
 			tctx->nvcsw_snap = p->nvcsw;
 			tctx->schedc_sampled_at = now;
 		}
@@ -435,7 +438,8 @@ s32 SCHEDC_OPS(bpfland_init_task, struct task_struct *p, struct scx_init_task_ar
 /* Hotplug: counted so dispatch knows when to drain offline CPUs' queues. */
 void SCHEDC_OPS(bpfland_cpu_online, s32 cpu)
 {
-	__sync_fetch_and_sub(&schedc_nr_offline, 1);
+	if (schedc_nr_offline > 0)
+		__sync_fetch_and_sub(&schedc_nr_offline, 1);
 }
 
 void SCHEDC_OPS(bpfland_cpu_offline, s32 cpu)
@@ -465,6 +469,8 @@ s32 SCHEDC_OPS_SLEEPABLE(bpfland_init)
 	err = scx_bpf_create_dsq(DSQ_SHARED, -1);
 	if (err)
 		return err;
+	/* bpfland.policy:33  gauge nr_online: uint = system.nr_cpus "online CPUs" */
+	nr_online = schedc_nr_cpus;
 	schedc_served_at_prio = bpf_ktime_get_ns();
 	schedc_served_at_shared = bpf_ktime_get_ns();
 	return 0;

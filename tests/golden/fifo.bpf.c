@@ -131,7 +131,8 @@ void SCHEDC_OPS(fifo_dispatch, s32 cpu, struct task_struct *prev)
 /* Hotplug: counted so dispatch knows when to drain offline CPUs' queues. */
 void SCHEDC_OPS(fifo_cpu_online, s32 cpu)
 {
-	__sync_fetch_and_sub(&schedc_nr_offline, 1);
+	if (schedc_nr_offline > 0)
+		__sync_fetch_and_sub(&schedc_nr_offline, 1);
 }
 
 void SCHEDC_OPS(fifo_cpu_offline, s32 cpu)

@@ -347,7 +347,8 @@ s32 SCHEDC_OPS(shortfirst_init_task, struct task_struct *p, struct scx_init_task
 /* Hotplug: counted so dispatch knows when to drain offline CPUs' queues. */
 void SCHEDC_OPS(shortfirst_cpu_online, s32 cpu)
 {
-	__sync_fetch_and_sub(&schedc_nr_offline, 1);
+	if (schedc_nr_offline > 0)
+		__sync_fetch_and_sub(&schedc_nr_offline, 1);
 }
 
 void SCHEDC_OPS(shortfirst_cpu_offline, s32 cpu)

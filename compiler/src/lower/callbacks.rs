@@ -41,7 +41,7 @@ impl Lowering<'_> {
             ));
         }
         if self.has_per_cpu {
-            out.push(self.callback("cpu_online", "void", "s32 cpu", "/* Hotplug: counted so dispatch knows when to drain offline CPUs' queues. */".to_string(), vec!["\t__sync_fetch_and_sub(&schedc_nr_offline, 1);".to_string()]));
+            out.push(self.callback("cpu_online", "void", "s32 cpu", "/* Hotplug: counted so dispatch knows when to drain offline CPUs' queues. */".to_string(), vec!["\tif (schedc_nr_offline > 0)".to_string(), "\t\t__sync_fetch_and_sub(&schedc_nr_offline, 1);".to_string()]));
             out.push(self.callback("cpu_offline", "void", "s32 cpu", String::new(), vec!["\t__sync_fetch_and_add(&schedc_nr_offline, 1);".to_string()]));
         }
         out.push(self.init());
@@ -168,7 +168,8 @@ impl Lowering<'_> {
             body.push(String::new());
             body.push("\t/* Starvation limits first, lowest queue first: a limit of 0 turns one off. */".to_string());
             for serve in starving.iter().rev() {
-                let limit = self.expr(serve.starve_after.as_ref().expect("filtered"));
+                // Operand of `>`: parenthesised if it binds looser (e.g. `?:`).
+                let limit = self.at_least(serve.starve_after.as_ref().expect("filtered"), 11);
                 body.push(format!("\t{}", self.comment(serve.origin)));
                 body.push(format!(
                     "\tif ({limit} > 0 && (s64)(now - {}) > {limit} &&",

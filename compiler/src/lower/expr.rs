@@ -72,9 +72,20 @@ pub(super) fn c_string(text: &str) -> String {
     out
 }
 
-/// Makes text safe inside a C block comment.
+/// Makes text safe inside a C block comment: no comment delimiters, and no
+/// control or bidirectional-override characters that could make the C read
+/// differently from what it is.
 pub(super) fn comment_text(text: &str) -> String {
-    text.replace("*/", "* /").replace("/*", "/ *")
+    let bidi = |c: char| matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c.is_control() || bidi(c) {
+            out.push_str(&format!("\\u{{{:x}}}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    out.replace("*/", "* /").replace("/*", "/ *")
 }
 
 /// C precedence levels, higher binds tighter.
@@ -165,7 +176,7 @@ impl Lowering<'_> {
     }
 
     /// `e` as C, parenthesised if it binds looser than `min`.
-    fn at_least(&self, e: &Expr, min: u8) -> String {
+    pub(super) fn at_least(&self, e: &Expr, min: u8) -> String {
         let (text, prec) = self.expr_prec(e);
         wrap(text, prec, min)
     }
