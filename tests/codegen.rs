@@ -643,8 +643,17 @@ fn compile_refuses_to_write_over_a_file_it_did_not_make() {
     let n = notes.display().to_string();
     let (code, stdout, stderr) = schedc(&["compile", &policy, "-o", &n]);
     assert_eq!(code, 1, "stdout:\n{stdout}\nstderr:\n{stderr}");
-    assert!(stderr.contains("is not an ELF object; refusing to overwrite it"), "{stderr}");
+    assert!(stderr.contains("is not a BPF object; refusing to overwrite it"), "{stderr}");
     assert_eq!(fs::read_to_string(&notes).expect("readable"), "precious notes, not an object\n");
+
+    // Nor is an ELF file for another machine, such as a program.
+    let program = dir.path().join("true");
+    fs::copy("/bin/true", &program).expect("a program to protect");
+    let before = fs::read(&program).expect("readable");
+    let (code, _, stderr) = schedc(&["compile", &policy, "-o", &program.display().to_string()]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("is not a BPF object"), "{stderr}");
+    assert_eq!(fs::read(&program).expect("readable"), before);
 
     // Hand-written C is not overwritten with generated C either.
     let c_file = dir.path().join("mine.bpf.c");
