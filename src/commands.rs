@@ -185,7 +185,17 @@ fn temp_dir() -> Result<tempfile::TempDir, ExitCode> {
     })
 }
 
+/// Refuses `--set x=1 --set x=2`: which one was meant is a guess.
+fn repeated_override(args: &RunArgs) -> Option<&str> {
+    let names: Vec<&str> = args.overrides.iter().map(|(n, _)| n.as_str()).collect();
+    names.iter().enumerate().find(|(i, n)| names[..*i].contains(n)).map(|(_, n)| *n)
+}
+
 pub fn run(target: &Path, args: &RunArgs) -> ExitCode {
+    if let Some(name) = repeated_override(args) {
+        eprintln!("error: --set {name}=... is given twice; keep the one you mean.");
+        return ExitCode::FAILURE;
+    }
     use schedc_runtime::{read_sched_ext_state, OpenOptions, RunOptions, StopReason};
 
     let (dir, obj) = match temp_dir().and_then(|dir| object_for(target, dir.path()).map(|obj| (dir, obj))) {
@@ -248,6 +258,10 @@ pub fn run(target: &Path, args: &RunArgs) -> ExitCode {
 /// `schedc run --vm`: the same run inside a QEMU guest booted from a
 /// sched_ext kernel; the guest's output is printed when it powers off.
 pub fn run_in_vm(target: &Path, kernel: Option<PathBuf>, args: &RunArgs) -> ExitCode {
+    if let Some(name) = repeated_override(args) {
+        eprintln!("error: --set {name}=... is given twice; keep the one you mean.");
+        return ExitCode::FAILURE;
+    }
     use schedc_runtime::vmtest::{available_kernels, VmTest};
 
     let Some(kernel) = kernel.or_else(|| available_kernels().into_iter().next()) else {

@@ -31,6 +31,8 @@ pub enum Error {
     Symbol { symbol: String, reason: String },
     /// libbpf could not open or load the object (verifier rejection included).
     Load { path: PathBuf, log: String, source: libbpf_rs::Error },
+    /// libbpf could not open the file as a BPF object.
+    Open { path: PathBuf, log: String, source: libbpf_rs::Error },
     /// The kernel refused to attach the scheduler.
     Attach { log: String, source: libbpf_rs::Error },
     /// Any other BPF operation failed.
@@ -87,6 +89,14 @@ impl fmt::Display for Error {
                 f,
                 "The object's global {symbol} does not match its manifest ({reason}); rebuild it with this version of schedc."
             ),
+            Error::Open { path, log, source } => {
+                write!(f, "libbpf cannot open {} as a BPF object ({source}); rebuild it with `schedc compile`", path.display())?;
+                if log.trim().is_empty() {
+                    write!(f, ".")
+                } else {
+                    write!(f, "; libbpf said:\n{}", log.trim_end())
+                }
+            }
             Error::Load { path, log, source } => {
                 write!(f, "The kernel rejected {} ({source})", path.display())?;
                 if log.trim().is_empty() {
@@ -112,7 +122,7 @@ impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             Error::Io { source, .. } => Some(source),
-            Error::Load { source, .. } | Error::Attach { source, .. } | Error::Bpf { source, .. } => {
+            Error::Load { source, .. } | Error::Open { source, .. } | Error::Attach { source, .. } | Error::Bpf { source, .. } => {
                 Some(source)
             }
             _ => None,

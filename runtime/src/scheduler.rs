@@ -151,7 +151,9 @@ impl Scheduler {
 
         start_libbpf_log();
         let load_err = |source| Error::Load { path: path.clone(), log: take_libbpf_log(), source };
-        let mut open = ObjectBuilder::default().open_file(&path).map_err(load_err)?;
+        let mut open = ObjectBuilder::default()
+            .open_file(&path)
+            .map_err(|source| Error::Open { path: path.clone(), log: take_libbpf_log(), source })?;
         let vars = data_section_vars(&open)?;
         let rodata = rodata_values(&manifest, &params, &vars)?;
         let mut map = open
@@ -185,7 +187,7 @@ impl Scheduler {
         start_libbpf_log();
         let open = ObjectBuilder::default()
             .open_file(path)
-            .map_err(|source| Error::Load { path: path.into(), log: take_libbpf_log(), source })?;
+            .map_err(|source| Error::Open { path: path.into(), log: take_libbpf_log(), source })?;
         take_libbpf_log();
         let vars = data_section_vars(&open)?;
         rodata_values(&manifest, &params, &vars)?;

@@ -145,7 +145,8 @@ pub fn parse_override(param: &ParamInfo, text: &str) -> Result<Value, Error> {
         value: text.to_string(),
         expected: expected.to_string(),
     };
-    let t = text.trim().replace('_', "");
+    // `_` groups digits (1_000); it means nothing in `true` or `false`.
+    let t = if param.ty == ValueType::Bool { text.trim().to_string() } else { text.trim().replace('_', "") };
     let value = match param.ty {
         ValueType::Duration => {
             let ns = parse_duration_ns(&t)

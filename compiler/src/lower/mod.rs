@@ -49,7 +49,7 @@ impl<'a> Lowering<'a> {
     /// `/* bpfland.policy:41  slice = max(...) */`: the policy line, trimmed.
     fn comment(&self, origin: Origin) -> String {
         let text = self.lines.get(origin.line.saturating_sub(1)).map_or("", |l| l.trim());
-        let text = text.split(" #").next().unwrap_or(text).trim_end();
+        let text = without_comment(text).trim_end();
         format!("/* {}:{}  {} */", self.file_name, origin.line, comment_text(text))
     }
 
@@ -402,5 +402,30 @@ impl<'a> Lowering<'a> {
             stmts(&formula.stmts, f);
             walk(&formula.result, f);
         }
+    }
+}
+
+/// A policy line without its trailing `# comment`; a `#` inside a string is text.
+fn without_comment(line: &str) -> &str {
+    let mut in_string = false;
+    for (i, c) in line.char_indices() {
+        match c {
+            '"' => in_string = !in_string,
+            '#' if !in_string => return &line[..i],
+            _ => {}
+        }
+    }
+    line
+}
+
+#[cfg(test)]
+mod tests {
+    use super::without_comment;
+
+    #[test]
+    fn comments_end_lines_but_not_strings() {
+        assert_eq!(without_comment("queue q shared fifo # arrival order"), "queue q shared fifo ");
+        assert_eq!(without_comment("trace \"queue #1\", x # why"), "trace \"queue #1\", x ");
+        assert_eq!(without_comment("no comment"), "no comment");
     }
 }
