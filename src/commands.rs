@@ -72,13 +72,11 @@ pub fn compile(policy: &Path, output: Option<PathBuf>, emit_c: bool) -> ExitCode
         eprintln!("error: {why}");
         return ExitCode::FAILURE;
     }
-    let c = schedc_compiler::generate_c(&checked, &policy.display().to_string(), &src);
     let result = if emit_c {
+        let c = schedc_compiler::generate_c(&checked, &policy.display().to_string(), &src);
         std::fs::write(&out, c).map_err(|e| format!("cannot write {}: {e}", out.display()))
     } else {
-        schedc_compiler::build::Clang::find()
-            .and_then(|clang| schedc_compiler::build::build_object(&clang, &checked.model.name, &c, &out))
-            .map_err(|e| e.to_string())
+        build(&checked, policy, &src, &out)
     };
     match result {
         Ok(()) => {
@@ -90,6 +88,14 @@ pub fn compile(policy: &Path, output: Option<PathBuf>, emit_c: bool) -> ExitCode
             ExitCode::FAILURE
         }
     }
+}
+
+/// Generates the C of a checked policy and builds it into the object `out`.
+fn build(checked: &Checked, policy: &Path, src: &str, out: &Path) -> Result<(), String> {
+    let c = schedc_compiler::generate_c(checked, &policy.display().to_string(), src);
+    schedc_compiler::build::Clang::find()
+        .and_then(|clang| schedc_compiler::build::build_object(&clang, &checked.model.name, &c, out))
+        .map_err(|e| e.to_string())
 }
 
 /// Refuses to overwrite the policy itself, or a file that is not what we
@@ -154,19 +160,15 @@ pub fn parse_assignment(text: &str) -> Result<(String, String), String> {
 
 /// The object to run: `target` itself, or a policy compiled into `dir`.
 fn object_for(target: &Path, dir: &Path) -> Result<PathBuf, ExitCode> {
-    let head = std::fs::read(target).map(|b| b.starts_with(b"\x7fELF")).unwrap_or(false);
-    if head {
+    if std::fs::read(target).is_ok_and(|bytes| is_bpf_object(&bytes)) {
         return Ok(target.to_path_buf());
     }
     let (checked, src) = load_with_source(target).ok_or(ExitCode::FAILURE)?;
-    let c = schedc_compiler::generate_c(&checked, &target.display().to_string(), &src);
     let obj = dir.join(format!("{}.bpf.o", checked.model.name));
-    schedc_compiler::build::Clang::find()
-        .and_then(|clang| schedc_compiler::build::build_object(&clang, &checked.model.name, &c, &obj))
-        .map_err(|e| {
-            eprintln!("error: {e}");
-            ExitCode::FAILURE
-        })?;
+    build(&checked, target, &src, &obj).map_err(|why| {
+        eprintln!("error: {why}");
+        ExitCode::FAILURE
+    })?;
     Ok(obj)
 }
 
@@ -178,31 +180,30 @@ pub struct RunArgs {
     pub verifier_stats: bool,
 }
 
-fn temp_dir() -> Result<tempfile::TempDir, ExitCode> {
-    tempfile::Builder::new().prefix("schedc-run-").tempdir().map_err(|e| {
+/// What `run` and `run --vm` share: one `--set` per name (which of two was
+/// meant is a guess), then the object to run, in a directory that lives as
+/// long as the returned handle.
+fn prepare(target: &Path, args: &RunArgs) -> Result<(tempfile::TempDir, PathBuf), ExitCode> {
+    let names: Vec<&str> = args.overrides.iter().map(|(n, _)| n.as_str()).collect();
+    if let Some(name) = names.iter().enumerate().find(|(i, n)| names[..*i].contains(n)).map(|(_, n)| *n) {
+        eprintln!("error: --set {name}=... is given twice; keep the one you mean.");
+        return Err(ExitCode::FAILURE);
+    }
+    let dir = tempfile::Builder::new().prefix("schedc-run-").tempdir().map_err(|e| {
         eprintln!("error: cannot create a temporary directory: {e}");
         ExitCode::FAILURE
-    })
-}
-
-/// Refuses `--set x=1 --set x=2`: which one was meant is a guess.
-fn repeated_override(args: &RunArgs) -> Option<&str> {
-    let names: Vec<&str> = args.overrides.iter().map(|(n, _)| n.as_str()).collect();
-    names.iter().enumerate().find(|(i, n)| names[..*i].contains(n)).map(|(_, n)| *n)
+    })?;
+    let obj = object_for(target, dir.path())?;
+    Ok((dir, obj))
 }
 
 pub fn run(target: &Path, args: &RunArgs) -> ExitCode {
-    if let Some(name) = repeated_override(args) {
-        eprintln!("error: --set {name}=... is given twice; keep the one you mean.");
-        return ExitCode::FAILURE;
-    }
     use schedc_runtime::{read_sched_ext_state, OpenOptions, RunOptions, StopReason};
 
-    let (dir, obj) = match temp_dir().and_then(|dir| object_for(target, dir.path()).map(|obj| (dir, obj))) {
-        Ok(found) => found,
+    let (_dir, obj) = match prepare(target, args) {
+        Ok(prepared) => prepared,
         Err(code) => return code,
     };
-    let _keep = dir;
     let (interval, verifier_stats) = (args.interval, args.verifier_stats);
     let opts = RunOptions { open: OpenOptions { overrides: args.overrides.clone() }, duration: args.duration, interval };
     let mut ticks = 0u64;
@@ -258,21 +259,16 @@ pub fn run(target: &Path, args: &RunArgs) -> ExitCode {
 /// `schedc run --vm`: the same run inside a QEMU guest booted from a
 /// sched_ext kernel; the guest's output is printed when it powers off.
 pub fn run_in_vm(target: &Path, kernel: Option<PathBuf>, args: &RunArgs) -> ExitCode {
-    if let Some(name) = repeated_override(args) {
-        eprintln!("error: --set {name}=... is given twice; keep the one you mean.");
-        return ExitCode::FAILURE;
-    }
     use schedc_runtime::vmtest::{available_kernels, VmTest};
 
     let Some(kernel) = kernel.or_else(|| available_kernels().into_iter().next()) else {
         eprintln!("error: no sched_ext kernel found: pass one with --kernel or set $SCHEDC_KERNELS_DIR.");
         return ExitCode::FAILURE;
     };
-    let (dir, obj) = match temp_dir().and_then(|dir| object_for(target, dir.path()).map(|obj| (dir, obj))) {
-        Ok(found) => found,
+    let (_dir, obj) = match prepare(target, args) {
+        Ok(prepared) => prepared,
         Err(code) => return code,
     };
-    let _keep = dir;
     let Ok(me) = std::env::current_exe() else {
         eprintln!("error: cannot find the schedc executable to copy into the guest");
         return ExitCode::FAILURE;

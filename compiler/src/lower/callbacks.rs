@@ -54,12 +54,7 @@ impl Lowering<'_> {
         if m.select.is_none() && self.event(Event::Wakeup).is_none() {
             return None;
         }
-        let mut body = self.tctx_lookup(&["return prev_cpu"]);
-        if self.has_task_state {
-            body.insert(1, "\ts32 cpu;".to_string());
-        } else {
-            body.push("\ts32 cpu;".to_string());
-        }
+        let mut body = self.prologue(&["s32 cpu;"], &["return prev_cpu"]);
         self.event_body(Event::Wakeup, &mut body);
         body.push(String::new());
         let comment;
@@ -108,18 +103,11 @@ impl Lowering<'_> {
 
     pub(super) fn enqueue(&self) -> Function {
         let m = self.model;
+        let needs_cpu = m.routes.iter().any(|r| r.kick || m.queues[r.queue].placement == Placement::PerCpu) || m.preempt.is_some();
+        let locals: &[&str] = if needs_cpu { &["s32 cpu = scx_bpf_task_cpu(p);"] } else { &[] };
         // A task without state (its creation failed) still runs, from the
         // kernel's global queue.
-        let mut body = self.tctx_lookup(&["schedc_insert(p, SCHEDC_DSQ_GLOBAL, SCHEDC_SLICE_DFL, enq_flags)", "return"]);
-        let needs_cpu = m.routes.iter().any(|r| r.kick || m.queues[r.queue].placement == Placement::PerCpu) || m.preempt.is_some();
-        if needs_cpu {
-            let decl = "\ts32 cpu = scx_bpf_task_cpu(p);".to_string();
-            if self.has_task_state {
-                body.insert(1, decl);
-            } else {
-                body.push(decl);
-            }
-        }
+        let mut body = self.prologue(locals, &["schedc_insert(p, SCHEDC_DSQ_GLOBAL, SCHEDC_SLICE_DFL, enq_flags)", "return"]);
         self.event_body(Event::Enqueue, &mut body);
         // The rules form one if / else if / else chain, in policy order.
         for (i, route) in m.routes.iter().enumerate() {
@@ -211,7 +199,7 @@ impl Lowering<'_> {
         if !self.has_vtime && m.preempt.is_none() && self.event(Event::Running).is_none() {
             return None;
         }
-        let mut body = self.tctx_lookup(&["return"]);
+        let mut body = self.prologue(&[], &["return"]);
         if self.has_vtime {
             body.push(String::new());
             body.push("\t/* vtime_now follows the most advanced running task. */".to_string());
@@ -230,7 +218,7 @@ impl Lowering<'_> {
         if !self.has_vtime && m.preempt.is_none() && self.event(Event::Stopping).is_none() {
             return None;
         }
-        let mut body = self.tctx_lookup(&["return"]);
+        let mut body = self.prologue(&[], &["return"]);
         if let Some(charge) = m.vtime_charge.as_ref().filter(|_| self.has_vtime) {
             body.push(String::new());
             body.push(format!("\t{}", self.comment(charge.origin)));
@@ -248,7 +236,7 @@ impl Lowering<'_> {
         if !self.has_task_state && !self.has_vtime && self.event(Event::Join).is_none() {
             return None;
         }
-        let mut body = self.tctx_lookup(&["return"]);
+        let mut body = self.prologue(&[], &["return"]);
         if self.has_vtime {
             body.push(String::new());
             body.push("\t/* A new task starts at the current vruntime. */".to_string());

@@ -90,13 +90,18 @@ impl<'a> Lowering<'a> {
         }
     }
 
-    /// The lines that fetch the task's state at the top of a callback, and
-    /// what to do without it.
-    fn tctx_lookup(&self, on_missing: &[&str]) -> Vec<String> {
-        if !self.has_task_state {
-            return Vec::new();
+    /// The top of a callback: its local declarations (`locals`, each a full
+    /// declaration), then the task's state and what to do without it.
+    fn prologue(&self, locals: &[&str], on_missing: &[&str]) -> Vec<String> {
+        let mut lines = Vec::new();
+        if self.has_task_state {
+            lines.push("\tstruct schedc_task *tctx = schedc_task_ctx(p);".to_string());
         }
-        let mut lines = vec!["\tstruct schedc_task *tctx = schedc_task_ctx(p);".to_string(), String::new()];
+        lines.extend(locals.iter().map(|l| format!("\t{l}")));
+        if !self.has_task_state {
+            return lines;
+        }
+        lines.push(String::new());
         if let [one] = on_missing {
             lines.push("\tif (!tctx)".to_string());
             lines.push(format!("\t\t{one};"));
