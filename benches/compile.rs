@@ -110,7 +110,13 @@ impl ClangAlone {
     }
 
     fn run(&self, clang: &Path) {
-        let out = Command::new(clang).args(&self.args).arg(&self.c_path).arg("-o").arg(&self.obj).output().expect("clang runs");
+        let out = Command::new(clang)
+            .args(&self.args)
+            .arg(&self.c_path)
+            .arg("-o")
+            .arg(&self.obj)
+            .output()
+            .expect("clang runs");
         assert!(out.status.success(), "clang alone failed:\n{}", String::from_utf8_lossy(&out.stderr));
     }
 }

@@ -22,7 +22,12 @@ use schedc_compiler::check_source;
 fn snapshots(dir: &str, want_ok: bool, min_files: usize) {
     let dir = root().join(dir);
     let files = policies_in(&dir);
-    assert!(files.len() >= min_files, "expected at least {min_files} policies in {}, found {}", dir.display(), files.len());
+    assert!(
+        files.len() >= min_files,
+        "expected at least {min_files} policies in {}, found {}",
+        dir.display(),
+        files.len()
+    );
     let bless = blessing();
     let mut failures = Vec::new();
     for path in &files {
@@ -55,8 +60,13 @@ fn snapshots(dir: &str, want_ok: bool, min_files: usize) {
         }
         match fs::read_to_string(&expected_path) {
             Ok(want) if want == got => {}
-            Ok(want) => failures.push(format!("{name}: output differs from {}\n{}", display_name(&expected_path), diff(&want, &got))),
-            Err(_) => failures.push(format!("{name}: no snapshot {}; run with SCHEDC_BLESS=1\n{got}", display_name(&expected_path))),
+            Ok(want) => failures.push(format!(
+                "{name}: output differs from {}\n{}",
+                display_name(&expected_path),
+                diff(&want, &got)
+            )),
+            Err(_) => failures
+                .push(format!("{name}: no snapshot {}; run with SCHEDC_BLESS=1\n{got}", display_name(&expected_path))),
         }
     }
     // A snapshot whose policy is gone is a leftover.
@@ -107,11 +117,9 @@ fn shipped_policies_check_without_errors() {
         let name = display_name(&path);
         let src = fs::read_to_string(&path).expect("readable");
         match check_source(&name, &src) {
-            Ok(checked) => assert!(
-                checked.warnings.is_empty(),
-                "{name} checks but warns:\n{}",
-                render(&checked.warnings)
-            ),
+            Ok(checked) => {
+                assert!(checked.warnings.is_empty(), "{name} checks but warns:\n{}", render(&checked.warnings))
+            }
             Err(reports) => panic!("{name} fails to check:\n{}", render(&reports)),
         }
     }
@@ -142,7 +150,10 @@ fn cli_prints_a_summary_per_good_policy() {
     for (line, file) in lines.iter().zip(&files) {
         assert!(line.starts_with(&format!("{file}: ok: scheduler `")), "unexpected summary: {line}");
     }
-    assert!(stdout.contains("policies/bpfland.policy: ok: scheduler `bpfland`; queues: direct, prio, shared;"), "{stdout}");
+    assert!(
+        stdout.contains("policies/bpfland.policy: ok: scheduler `bpfland`; queues: direct, prio, shared;"),
+        "{stdout}"
+    );
 }
 
 #[test]

@@ -50,7 +50,8 @@ fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Ve
     let threads = std::thread::available_parallelism().map_or(4, |n| n.get()).clamp(1, 8);
     let chunk = items.len().div_ceil(threads).max(1);
     std::thread::scope(|s| {
-        let handles: Vec<_> = items.chunks(chunk).map(|part| s.spawn(|| part.iter().map(&f).collect::<Vec<R>>())).collect();
+        let handles: Vec<_> =
+            items.chunks(chunk).map(|part| s.spawn(|| part.iter().map(&f).collect::<Vec<R>>())).collect();
         handles.into_iter().flat_map(|h| h.join().expect("worker thread")).collect()
     })
 }
@@ -71,7 +72,8 @@ fn section_named<'a>(file: &'a object::File<'a>, name: &str) -> Option<object::S
 
 /// Symbol name → (section name, size) for every named symbol of the object.
 fn symbols(file: &object::File) -> BTreeMap<String, (String, u64)> {
-    let section_name = |index: SectionIndex| file.section_by_index(index).ok().and_then(|s| s.name().ok().map(str::to_string));
+    let section_name =
+        |index: SectionIndex| file.section_by_index(index).ok().and_then(|s| s.name().ok().map(str::to_string));
     file.symbols()
         .filter_map(|sym| {
             let name = sym.name().ok().filter(|n| !n.is_empty())?.to_string();
@@ -99,14 +101,17 @@ fn object_problems(model: &Model, bytes: &[u8]) -> Vec<String> {
         None => problems.push("no .struct_ops.link section".to_string()),
         Some(_) => match syms.get(&ops) {
             Some((section, size)) if section == ".struct_ops.link" && *size > 0 => {}
-            other => problems.push(format!("`{ops}` should be a non-empty symbol in .struct_ops.link, found {other:?}")),
+            other => {
+                problems.push(format!("`{ops}` should be a non-empty symbol in .struct_ops.link, found {other:?}"))
+            }
         },
     }
     for member in ["enqueue", "dispatch", "init", "exit"] {
         let program = format!("{}_{member}", model.name);
         match syms.get(&program) {
             Some((section, _)) if section.starts_with("struct_ops") => {}
-            other => problems.push(format!("callback `{program}` should be a program in a struct_ops section, found {other:?}")),
+            other => problems
+                .push(format!("callback `{program}` should be a program in a struct_ops section, found {other:?}")),
         }
     }
 
@@ -129,7 +134,11 @@ fn object_problems(model: &Model, bytes: &[u8]) -> Vec<String> {
     for s in &model.stats {
         match syms.get(&s.name) {
             Some((section, size)) if (section == ".bss" || section == ".data") && *size == c_size(s.ty) => {}
-            other => problems.push(format!("statistic `{}` should be a {}-byte symbol in .bss or .data, found {other:?}", s.name, c_size(s.ty))),
+            other => problems.push(format!(
+                "statistic `{}` should be a {}-byte symbol in .bss or .data, found {other:?}",
+                s.name,
+                c_size(s.ty)
+            )),
         }
     }
 
@@ -205,7 +214,9 @@ struct CNames {
 }
 
 fn is_ident(s: &str) -> bool {
-    !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') && !s.starts_with(|c: char| c.is_ascii_digit())
+    !s.is_empty()
+        && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && !s.starts_with(|c: char| c.is_ascii_digit())
 }
 
 fn c_names(c: &str) -> CNames {
@@ -426,27 +437,82 @@ fn construct_policies_build_into_complete_objects() {
 /// The construct policies together use every construct of the language.
 #[test]
 fn construct_policies_cover_the_language() {
-    let all: String = policies_in("tests/constructs").iter().map(|p| fs::read_to_string(p).expect("readable")).collect();
+    let all: String =
+        policies_in("tests/constructs").iter().map(|p| fs::read_to_string(p).expect("readable")).collect();
     let words = |text: &str| -> BTreeSet<String> {
         text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '.')).map(str::to_string).collect()
     };
     let used = words(&all);
     let required = [
         // events, CPU preferences, queues
-        "on join", "on wakeup", "on enqueue", "on running", "on stopping",
-        "pinned", "prev_core", "idle_core", "prev", "any", "default", "found", "kick",
-        "per_cpu", "shared", "fifo", "vtime",
+        "on join",
+        "on wakeup",
+        "on enqueue",
+        "on running",
+        "on stopping",
+        "pinned",
+        "prev_core",
+        "idle_core",
+        "prev",
+        "any",
+        "default",
+        "found",
+        "kick",
+        "per_cpu",
+        "shared",
+        "fifo",
+        "vtime",
         // items and statements
-        "starve after", "slice", "vtime charge", "vtime lag", "preempt", "class", "none", "is",
-        "let", "every", "elapsed", "trace", "if", "else", "then", "and", "or", "not",
-        "param", "global", "task", "counter", "gauge", "timeout", "in",
+        "starve after",
+        "slice",
+        "vtime charge",
+        "vtime lag",
+        "preempt",
+        "class",
+        "none",
+        "is",
+        "let",
+        "every",
+        "elapsed",
+        "trace",
+        "if",
+        "else",
+        "then",
+        "and",
+        "or",
+        "not",
+        "param",
+        "global",
+        "task",
+        "counter",
+        "gauge",
+        "timeout",
+        "in",
         // functions and conversions
-        "min", "max", "clamp", "ewma", "int", "uint",
+        "min",
+        "max",
+        "clamp",
+        "ewma",
+        "int",
+        "uint",
         // facts
-        "task.nvcsw", "task.weight", "task.kthread", "task.nr_cpus_allowed", "task.pid", "task.comm",
-        "task.vruntime", "task.slice_left", "task.cpu", "task.class",
-        "system.now", "system.nr_cpus", "system.smt", "system.vtime_now",
-        "event.prev_cpu", "event.sync", "event.runnable",
+        "task.nvcsw",
+        "task.weight",
+        "task.kthread",
+        "task.nr_cpus_allowed",
+        "task.pid",
+        "task.comm",
+        "task.vruntime",
+        "task.slice_left",
+        "task.cpu",
+        "task.class",
+        "system.now",
+        "system.nr_cpus",
+        "system.smt",
+        "system.vtime_now",
+        "event.prev_cpu",
+        "event.sync",
+        "event.runnable",
     ];
     let mut missing = Vec::new();
     for construct in required {
@@ -455,7 +521,24 @@ fn construct_policies_cover_the_language() {
             missing.push(construct);
         }
     }
-    for needle in [".len", ".inserted", "= slice ", "+=", "-=", "when ", "else if", "\"", "% ", "/ ", ": bool", ": int", ": uint", ": duration", ": time", "in -"] {
+    for needle in [
+        ".len",
+        ".inserted",
+        "= slice ",
+        "+=",
+        "-=",
+        "when ",
+        "else if",
+        "\"",
+        "% ",
+        "/ ",
+        ": bool",
+        ": int",
+        ": uint",
+        ": duration",
+        ": time",
+        "in -",
+    ] {
         if !all.contains(needle) {
             missing.push(needle);
         }
@@ -574,7 +657,9 @@ fn policies_that_check_build_into_sound_objects() {
         .iter()
         .zip(results)
         .filter(|(_, problems)| !problems.is_empty())
-        .map(|((what, src), problems)| format!("{what}:\n  {}\n  policy:\n    {}", problems.join("\n  "), src.trim_end().replace('\n', "\n    ")))
+        .map(|((what, src), problems)| {
+            format!("{what}:\n  {}\n  policy:\n    {}", problems.join("\n  "), src.trim_end().replace('\n', "\n    "))
+        })
         .collect();
     assert!(
         failures.is_empty(),
@@ -604,7 +689,12 @@ fn operator_check_ignores_comments_and_strings() {
 // ---------------------------------------------------------------- schedc compile
 
 fn schedc(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_schedc")).args(args).current_dir(root()).env("NO_COLOR", "1").output().expect("schedc runs");
+    let out = Command::new(env!("CARGO_BIN_EXE_schedc"))
+        .args(args)
+        .current_dir(root())
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("schedc runs");
     let code = out.status.code().expect("schedc exits normally");
     (code, String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
 }
@@ -717,7 +807,9 @@ fn c_identifiers() -> BTreeSet<String> {
         let includes: Vec<String> = texts[i]
             .lines()
             .filter_map(|l| l.trim_start().strip_prefix("#include"))
-            .map(|l| l.trim().trim_matches(|c| c == '<' || c == '>' || c == '"').rsplit('/').next().unwrap_or("").to_string())
+            .map(|l| {
+                l.trim().trim_matches(|c| c == '<' || c == '>' || c == '"').rsplit('/').next().unwrap_or("").to_string()
+            })
             .collect();
         for file in includes {
             if let Some((name, text)) = libbpf_rs::libbpf_sys::API_HEADERS.iter().find(|(n, _)| *n == file) {
@@ -828,7 +920,18 @@ fn names_the_checker_accepts_give_sound_c() {
     let Some(clang) = clang_or_skip("names_the_checker_accepts_give_sound_c") else { return };
     let identifiers = c_identifiers();
     let members = [
-        "select_cpu", "enqueue", "dispatch", "running", "stopping", "enable", "init_task", "cpu_online", "cpu_offline", "init", "exit", "ops",
+        "select_cpu",
+        "enqueue",
+        "dispatch",
+        "running",
+        "stopping",
+        "enable",
+        "init_task",
+        "cpu_online",
+        "cpu_offline",
+        "init",
+        "exit",
+        "ops",
     ];
     let mut schedulers: BTreeSet<String> = BTreeSet::new();
     for id in &identifiers {
@@ -842,7 +945,11 @@ fn names_the_checker_accepts_give_sound_c() {
     }
     let mut jobs: Vec<(String, String)> = Vec::new();
     for role in ["global", "param", "gauge", "let", "task", "queue", "class"] {
-        let accepted: Vec<&str> = identifiers.iter().map(String::as_str).filter(|n| check_source("n.policy", &names_policy(role, &[n])).is_ok()).collect();
+        let accepted: Vec<&str> = identifiers
+            .iter()
+            .map(String::as_str)
+            .filter(|n| check_source("n.policy", &names_policy(role, &[n])).is_ok())
+            .collect();
         assert!(!accepted.is_empty(), "the checker accepts no name as a {role}");
         // A few policies per role, so that a failure names few candidates.
         for (i, chunk) in accepted.chunks(40).enumerate() {
@@ -859,7 +966,9 @@ fn names_the_checker_accepts_give_sound_c() {
     let results = parallel_map(&jobs, |(_, src)| {
         let checked = match check_source("n.policy", src) {
             Ok(checked) => checked,
-            Err(reports) => return vec![format!("a batch fails to check though each name passed alone:\n{}", render(&reports))],
+            Err(reports) => {
+                return vec![format!("a batch fails to check though each name passed alone:\n{}", render(&reports))]
+            }
         };
         let c = generate_c(&checked, "n.policy", src);
         let mut problems = name_clashes(&c);
@@ -876,5 +985,11 @@ fn names_the_checker_accepts_give_sound_c() {
         .filter(|(_, problems)| !problems.is_empty())
         .map(|((what, _), problems)| format!("{what}:\n  {}", problems.join("\n  ")))
         .collect();
-    assert!(failures.is_empty(), "{} of {} name policies are unsound:\n\n{}", failures.len(), jobs.len(), failures.join("\n\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} name policies are unsound:\n\n{}",
+        failures.len(),
+        jobs.len(),
+        failures.join("\n\n")
+    );
 }

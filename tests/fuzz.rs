@@ -53,8 +53,15 @@ fn check_and_render(src: &str) {
         let d = &report.diagnostic;
         let spans = std::iter::once(&d.span).chain(d.related.iter().map(|(s, _)| s));
         for span in spans {
-            assert!(span.start <= span.end && span.end <= src.len(), "span {span:?} outside a {}-byte source: {d:?}", src.len());
-            assert!(src.is_char_boundary(span.start) && src.is_char_boundary(span.end), "span {span:?} splits a character: {d:?}");
+            assert!(
+                span.start <= span.end && span.end <= src.len(),
+                "span {span:?} outside a {}-byte source: {d:?}",
+                src.len()
+            );
+            assert!(
+                src.is_char_boundary(span.start) && src.is_char_boundary(span.end),
+                "span {span:?} splits a character: {d:?}"
+            );
         }
         assert!(!d.message.is_empty(), "a diagnostic without a message: {d:?}");
         let drawn = report.render_plain(100);
@@ -65,15 +72,117 @@ fn check_and_render(src: &str) {
 /// Pieces of policy text, so that insertions make near-miss policies rather
 /// than only noise.
 const TOKENS: &[&str] = &[
-    "scheduler", "param", "queue", "class", "task", "global", "counter", "gauge", "on", "select_cpu", "enqueue",
-    "dispatch", "slice", "vtime", "preempt", "charge", "lag", "per_cpu", "shared", "fifo", "vtime", "join", "wakeup",
-    "running", "stopping", "default", "pinned", "prev_core", "idle_core", "prev", "any", "found", "kick", "else",
-    "starve", "after", "let", "if", "then", "every", "trace", "and", "or", "not", "is", "in", "true", "false", "none",
-    "task.weight", "task.class", "task.slice_left", "task.comm", "system.now", "system.vtime_now", "event.sync",
-    "queue.shared.len", "queue.x.inserted", "elapsed", "min(", "max(", "clamp(", "ewma(", "int(", "uint(", "0", "1",
-    "-1", "0ns", "5ms", "1_000us", "99999999999999999999999999", "31s", "{", "}", "(", ")", ",", ":", "=", "+=", "-=",
-    "->", "..", "+", "-", "*", "/", "%", "==", "!=", "<", "<=", ">", ">=", "\"", "\"text\"", "#", "\n", " ", "\t",
-    "duration", "time", "uint", "int", "bool", "é", "\u{1F600}", "\r\n", "\\", "%d",
+    "scheduler",
+    "param",
+    "queue",
+    "class",
+    "task",
+    "global",
+    "counter",
+    "gauge",
+    "on",
+    "select_cpu",
+    "enqueue",
+    "dispatch",
+    "slice",
+    "vtime",
+    "preempt",
+    "charge",
+    "lag",
+    "per_cpu",
+    "shared",
+    "fifo",
+    "vtime",
+    "join",
+    "wakeup",
+    "running",
+    "stopping",
+    "default",
+    "pinned",
+    "prev_core",
+    "idle_core",
+    "prev",
+    "any",
+    "found",
+    "kick",
+    "else",
+    "starve",
+    "after",
+    "let",
+    "if",
+    "then",
+    "every",
+    "trace",
+    "and",
+    "or",
+    "not",
+    "is",
+    "in",
+    "true",
+    "false",
+    "none",
+    "task.weight",
+    "task.class",
+    "task.slice_left",
+    "task.comm",
+    "system.now",
+    "system.vtime_now",
+    "event.sync",
+    "queue.shared.len",
+    "queue.x.inserted",
+    "elapsed",
+    "min(",
+    "max(",
+    "clamp(",
+    "ewma(",
+    "int(",
+    "uint(",
+    "0",
+    "1",
+    "-1",
+    "0ns",
+    "5ms",
+    "1_000us",
+    "99999999999999999999999999",
+    "31s",
+    "{",
+    "}",
+    "(",
+    ")",
+    ",",
+    ":",
+    "=",
+    "+=",
+    "-=",
+    "->",
+    "..",
+    "+",
+    "-",
+    "*",
+    "/",
+    "%",
+    "==",
+    "!=",
+    "<",
+    "<=",
+    ">",
+    ">=",
+    "\"",
+    "\"text\"",
+    "#",
+    "\n",
+    " ",
+    "\t",
+    "duration",
+    "time",
+    "uint",
+    "int",
+    "bool",
+    "é",
+    "\u{1F600}",
+    "\r\n",
+    "\\",
+    "%d",
 ];
 
 #[derive(Debug, Clone)]
@@ -126,7 +235,15 @@ fn boundary(s: &str, fraction: f64) -> usize {
 /// Splits text into words, runs of white space and single other characters.
 fn words(s: &str) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
-    let kind = |c: char| if c.is_alphanumeric() || c == '_' || c == '.' { 0 } else if c.is_whitespace() { 1 } else { 2 };
+    let kind = |c: char| {
+        if c.is_alphanumeric() || c == '_' || c == '.' {
+            0
+        } else if c.is_whitespace() {
+            1
+        } else {
+            2
+        }
+    };
     for c in s.chars() {
         match out.last_mut() {
             Some(last) if kind(c) != 2 && last.chars().next().map(kind) == Some(kind(c)) => last.push(c),
@@ -249,7 +366,8 @@ proptest! {
 /// recursive, so the parser refuses nesting beyond a limit with a diagnostic.
 #[test]
 fn deep_nesting_is_refused_not_a_crash() {
-    let head = "scheduler deep \"deep nesting\" timeout 5s\nqueue q shared fifo\nenqueue { else -> q }\ndispatch { q }\n";
+    let head =
+        "scheduler deep \"deep nesting\" timeout 5s\nqueue q shared fifo\nenqueue { else -> q }\ndispatch { q }\n";
     for n in [10, 100, 1_000, 10_000, 50_000] {
         let cases = [
             format!("slice = {}5ms{}\n", "(".repeat(n), ")".repeat(n)),
@@ -259,7 +377,11 @@ fn deep_nesting_is_refused_not_a_crash() {
             format!("slice = 1ms{}\n", " + 1ms".repeat(n)),
             format!("slice = {}1ms{}\n", "min(1ms, ".repeat(n), ")".repeat(n)),
             format!("slice = {}5ms{}\n", "if true then ".repeat(n), " else 1ms".repeat(n)),
-            format!("on running {{ {} task.slice_left = 1ms {} }}\nslice = 5ms\n", "if true { ".repeat(n), "}".repeat(n)),
+            format!(
+                "on running {{ {} task.slice_left = 1ms {} }}\nslice = 5ms\n",
+                "if true { ".repeat(n),
+                "}".repeat(n)
+            ),
             format!("on running {{ {} }}\nslice = 5ms\n", "if true { } else ".repeat(n) + "{ }"),
         ];
         for case in cases {
@@ -280,7 +402,8 @@ fn deep_nesting_is_refused_not_a_crash() {
 /// report is drawn without its snippet and says where the mistake is.
 #[test]
 fn mistakes_far_into_a_long_line_are_reported_without_a_snippet() {
-    let head = "scheduler wide \"a very long line\" timeout 5s\nqueue q shared fifo\nenqueue { else -> q }\ndispatch { q }\n";
+    let head =
+        "scheduler wide \"a very long line\" timeout 5s\nqueue q shared fifo\nenqueue { else -> q }\ndispatch { q }\n";
     for (pad, tail) in [(" ", "+ 1"), ("\t", "+ 1"), ("é", ""), (" ", "+ nope")] {
         let src = format!("{head}slice = 5ms {}{tail}\n", pad.repeat(70_000));
         let result = check_source("wide.policy", &src);

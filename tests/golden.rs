@@ -25,7 +25,8 @@ fn stem(path: &Path) -> String {
 fn generate(path: &Path) -> Result<(String, String), String> {
     let name = display_name(path);
     let src = fs::read_to_string(path).map_err(|e| format!("cannot read {name}: {e}"))?;
-    let checked = check_source(&name, &src).map_err(|reports| format!("{name} fails to check:\n{}", render(&reports)))?;
+    let checked =
+        check_source(&name, &src).map_err(|reports| format!("{name} fails to check:\n{}", render(&reports)))?;
     let c = generate_c(&checked, &name, &src);
     Ok((src, c))
 }
@@ -47,7 +48,8 @@ fn first_difference(want: &str, got: &str) -> String {
     // both have ended.
     let agree = |a: usize, b: usize| {
         let n = CONTEXT.min(w.len() - a).min(g.len() - b);
-        (a == w.len() && b == g.len()) || (n > 0 && w[a..a + n] == g[b..b + n] && (n == CONTEXT || (a + n == w.len() && b + n == g.len())))
+        (a == w.len() && b == g.len())
+            || (n > 0 && w[a..a + n] == g[b..b + n] && (n == CONTEXT || (a + n == w.len() && b + n == g.len())))
     };
     let (mut w_end, mut g_end) = (w.len(), g.len());
     'search: for total in 1..=2 * WINDOW {
@@ -113,7 +115,9 @@ fn generated_c_matches_the_golden_files() {
                 display_name(path),
                 first_difference(&want, &c)
             )),
-            Err(_) => failures.push(format!("{}: no golden file {golden_name}; run with SCHEDC_BLESS=1", display_name(path))),
+            Err(_) => {
+                failures.push(format!("{}: no golden file {golden_name}; run with SCHEDC_BLESS=1", display_name(path)))
+            }
         }
     }
     // A golden file whose policy is gone is a leftover.
@@ -230,7 +234,8 @@ fn origin_problems(name: &str, file_name: &str, src: &str, c: &str) -> Vec<Strin
         if policy_text.is_empty() || policy_text.starts_with('#') {
             problems.push(format!("{at}: comment names {file}:{number}, which holds no policy text: {policy_text:?}"));
         } else if !matches {
-            problems.push(format!("{at}: comment quotes {file}:{number} as {quoted:?}, but that line is {policy_text:?}"));
+            problems
+                .push(format!("{at}: comment quotes {file}:{number} as {quoted:?}, but that line is {policy_text:?}"));
         }
     }
     problems

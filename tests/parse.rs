@@ -168,7 +168,9 @@ fn queues_of_each_placement_and_order() {
 #[test]
 fn class_task_and_global() {
     match item("class interactive \"wakes up often\"") {
-        ItemKind::Class { name, doc } => assert_eq!((name.name.as_str(), doc.value.as_str()), ("interactive", "wakes up often")),
+        ItemKind::Class { name, doc } => {
+            assert_eq!((name.name.as_str(), doc.value.as_str()), ("interactive", "wakes up often"))
+        }
         other => panic!("{other:?}"),
     }
     match item("task nvcsw_snap: uint = task.nvcsw") {
@@ -291,8 +293,12 @@ fn dispatch_with_starvation_limits() {
     let src = "dispatch {\n    direct\n    prio starve after starvation_thresh\n    shared starve after 5ms\n}";
     match item(src) {
         ItemKind::Dispatch { serves } => {
-            let shape: Vec<(&str, Option<String>)> = serves.iter().map(|s| (s.queue.name.as_str(), s.starve_after.as_ref().map(sexp))).collect();
-            assert_eq!(shape, [("direct", None), ("prio", Some("starvation_thresh".into())), ("shared", Some("5000000ns".into()))]);
+            let shape: Vec<(&str, Option<String>)> =
+                serves.iter().map(|s| (s.queue.name.as_str(), s.starve_after.as_ref().map(sexp))).collect();
+            assert_eq!(
+                shape,
+                [("direct", None), ("prio", Some("starvation_thresh".into())), ("shared", Some("5000000ns".into()))]
+            );
             assert_eq!(text(src, serves[2].span), "shared starve after 5ms");
         }
         other => panic!("{other:?}"),
@@ -354,7 +360,9 @@ fn let_and_assignments() {
         }
         other => panic!("{other:?}"),
     }
-    for (src, want) in [("nr_running += 1", AssignOp::Add), ("nr_running -= 1", AssignOp::Sub), ("task.class = none", AssignOp::Set)] {
+    for (src, want) in
+        [("nr_running += 1", AssignOp::Add), ("nr_running -= 1", AssignOp::Sub), ("task.class = none", AssignOp::Set)]
+    {
         match stmt(src) {
             StmtKind::Assign { target, op, value } => {
                 assert_eq!(op, want, "{src}");
@@ -405,7 +413,12 @@ fn every_block() {
 
 #[test]
 fn trace_with_zero_to_many_values() {
-    for (src, n) in [("trace \"hello\"", 0), ("trace \"one\", task.pid", 1), ("trace \"three\", task.pid, 1 + 2, x", 3), ("trace \"four\", a, b, c, d", 4)] {
+    for (src, n) in [
+        ("trace \"hello\"", 0),
+        ("trace \"one\", task.pid", 1),
+        ("trace \"three\", task.pid, 1 + 2, x", 3),
+        ("trace \"four\", a, b, c, d", 4),
+    ] {
         match stmt(src) {
             StmtKind::Trace { message, args } => {
                 assert_eq!(args.len(), n, "{src}");

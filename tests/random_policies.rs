@@ -142,13 +142,8 @@ fn formula() -> impl Strategy<Value = Formula> {
 
 fn spec() -> impl Strategy<Value = Spec> {
     let params = prop::collection::vec(
-        (any::<u8>(), literal(), any::<u8>(), any::<u16>(), any::<u16>()).prop_map(|(ty, default, bounds, below, above)| Param {
-            ty,
-            default,
-            bounds,
-            below,
-            above,
-        }),
+        (any::<u8>(), literal(), any::<u8>(), any::<u16>(), any::<u16>())
+            .prop_map(|(ty, default, bounds, below, above)| Param { ty, default, bounds, below, above }),
         0..=4,
     );
     let gauges = prop::collection::vec(
@@ -180,7 +175,12 @@ fn spec() -> impl Strategy<Value = Spec> {
         prop::collection::vec(any::<u16>(), 5),
         prop::collection::vec(prop::option::weighted(0.4, (any::<u8>(), expr())), 5),
     );
-    let formulas = (prop::option::of(formula()), prop::option::weighted(0.6, formula()), prop::option::of(formula()), prop::option::of(any::<u8>()));
+    let formulas = (
+        prop::option::of(formula()),
+        prop::option::weighted(0.6, formula()),
+        prop::option::of(formula()),
+        prop::option::of(any::<u8>()),
+    );
     (declarations, behaviour, formulas).prop_map(
         |(
             (timeout, params, queues, classes, globals, gauges, counters, task_vars),
@@ -326,12 +326,19 @@ struct Render<'a> {
 
 const COMMS: &[&str] = &["", "bash", "kworker/0:1", "sshd", "abcdefghijklmno", "x y"];
 const PERIODS: &[&str] = &["1ms", "10ms", "100ms", "1s", "250us"];
-const TIMEOUTS: &[(&str, i128)] = &[("1s", 1_000_000_000), ("5s", 5_000_000_000), ("10s", 10_000_000_000), ("30s", 30_000_000_000), ("2500ms", 2_500_000_000)];
+const TIMEOUTS: &[(&str, i128)] = &[
+    ("1s", 1_000_000_000),
+    ("5s", 5_000_000_000),
+    ("10s", 10_000_000_000),
+    ("30s", 30_000_000_000),
+    ("2500ms", 2_500_000_000),
+];
 
 /// A duration literal from a number, its unit picked by the number: its
 /// text, its value in ns, and the unit with its scale.
 fn duration_literal(v: i64) -> (String, i128, &'static str, i128) {
-    let (unit, scale) = [("ns", 1i128), ("us", 1_000), ("ms", 1_000_000), ("s", 1_000_000_000)][v.unsigned_abs() as usize % 4];
+    let (unit, scale) =
+        [("ns", 1i128), ("us", 1_000), ("ms", 1_000_000), ("s", 1_000_000_000)][v.unsigned_abs() as usize % 4];
     let magnitude = match unit {
         "ns" => i128::from(v.unsigned_abs().min(i64::MAX as u64)),
         "s" => i128::from(v.unsigned_abs() % 1000),
@@ -347,17 +354,28 @@ fn duration_literal(v: i64) -> (String, i128, &'static str, i128) {
 
 impl<'a> Render<'a> {
     fn new(spec: &'a Spec) -> Self {
-        let queues: Vec<(String, bool, bool)> = spec.queues.iter().enumerate().map(|(i, (per_cpu, vtime))| (format!("q{i}"), *per_cpu, *vtime)).collect();
+        let queues: Vec<(String, bool, bool)> =
+            spec.queues.iter().enumerate().map(|(i, (per_cpu, vtime))| (format!("q{i}"), *per_cpu, *vtime)).collect();
         let has_vtime = queues.iter().any(|q| q.2);
         let mut r = Render {
             spec,
             params: Vec::new(),
-            globals: spec.globals.iter().enumerate().map(|(i, (ty, _))| (format!("g{i}"), VALUE_TYPES[*ty as usize % 5])).collect(),
+            globals: spec
+                .globals
+                .iter()
+                .enumerate()
+                .map(|(i, (ty, _))| (format!("g{i}"), VALUE_TYPES[*ty as usize % 5]))
+                .collect(),
             gauges: Vec::new(),
             slice_gauges: Vec::new(),
             counters: Vec::new(),
             bound_counters: Vec::new(),
-            task_vars: spec.task_vars.iter().enumerate().map(|(i, (ty, _))| (format!("t{i}"), VALUE_TYPES[*ty as usize % 5])).collect(),
+            task_vars: spec
+                .task_vars
+                .iter()
+                .enumerate()
+                .map(|(i, (ty, _))| (format!("t{i}"), VALUE_TYPES[*ty as usize % 5]))
+                .collect(),
             queues,
             classes: (0..spec.classes).map(|i| format!("k{i}")).collect(),
             has_vtime,
@@ -401,7 +419,9 @@ impl<'a> Render<'a> {
             out.extend(self.counters.iter().chain(&self.bound_counters).map(|n| Out::name(n.clone(), false)));
         }
         if ctx.task {
-            out.extend(self.task_vars.iter().filter(|(_, t)| *t == ty).map(|(n, _)| Out::name(format!("task.{n}"), false)));
+            out.extend(
+                self.task_vars.iter().filter(|(_, t)| *t == ty).map(|(n, _)| Out::name(format!("task.{n}"), false)),
+            );
         }
         out.extend(ctx.locals.iter().filter(|(_, t)| *t == ty).map(|(n, _)| Out::name(n.clone(), false)));
         out
@@ -525,7 +545,8 @@ impl<'a> Render<'a> {
                 }
                 3 if ty == Ty::Int => self.division(Ty::Int, "/", a, Ty::Dur, b, Ty::Dur, ctx),
                 2..=4 => {
-                    let from = [[Ty::Uint, Ty::Dur, Ty::Time], [Ty::Int, Ty::Dur, Ty::Time]][usize::from(ty == Ty::Uint)][sub % 3];
+                    let from = [[Ty::Uint, Ty::Dur, Ty::Time], [Ty::Int, Ty::Dur, Ty::Time]]
+                        [usize::from(ty == Ty::Uint)][sub % 3];
                     let x = self.expr(a, from, ctx);
                     Out::combine(format!("{}({})", ty.keyword(), x.text), &[&x])
                 }
@@ -577,7 +598,8 @@ impl<'a> Render<'a> {
                 }
                 2 | 3 => {
                     let operand = VALUE_TYPES[sub % 5];
-                    let ops: &[&str] = if operand == Ty::Bool { &["==", "!="] } else { &["==", "!=", "<", "<=", ">", ">="] };
+                    let ops: &[&str] =
+                        if operand == Ty::Bool { &["==", "!="] } else { &["==", "!=", "<", "<=", ">", ">="] };
                     let op = ops[sub / 5 % ops.len()];
                     self.arith(Ty::Bool, op, a, operand, b, operand, ctx)
                 }
@@ -592,7 +614,11 @@ impl<'a> Render<'a> {
                 }
                 5 if ctx.task => {
                     let comm = COMMS[sub % COMMS.len()];
-                    Out::opaque(if (sub / 8).is_multiple_of(2) { format!("(task.comm == \"{comm}\")") } else { format!("(\"{comm}\" != task.comm)") })
+                    Out::opaque(if (sub / 8).is_multiple_of(2) {
+                        format!("(task.comm == \"{comm}\")")
+                    } else {
+                        format!("(\"{comm}\" != task.comm)")
+                    })
                 }
                 _ => self.cond(ty, a, b, c, ctx),
             },
@@ -650,7 +676,9 @@ impl<'a> Render<'a> {
                 let y = self.class_expr(Self::arg(args, 2), ctx);
                 Out::opaque(format!("(if {} then {} else {})", k.text, x.text, y.text))
             }
-            E::Leaf { kind, .. } if kind % 3 == 0 && ctx.task && !self.classes.is_empty() => Out::opaque("task.class".into()),
+            E::Leaf { kind, .. } if kind % 3 == 0 && ctx.task && !self.classes.is_empty() => {
+                Out::opaque("task.class".into())
+            }
             E::Leaf { pick, .. } => Out::opaque(self.class_name(*pick as usize)),
             E::Node { form, .. } => Out::opaque(self.class_name(*form as usize >> 2)),
         }
@@ -744,7 +772,8 @@ impl<'a> Render<'a> {
                     self.line(indent, "}");
                     return;
                 }
-                let positive_params: Vec<&ParamInfo> = self.params.iter().filter(|p| p.ty == Ty::Dur && p.min.is_some_and(|m| m > 0)).collect();
+                let positive_params: Vec<&ParamInfo> =
+                    self.params.iter().filter(|p| p.ty == Ty::Dur && p.min.is_some_and(|m| m > 0)).collect();
                 let period = match positive_params.as_slice() {
                     [] => PERIODS[*period as usize % PERIODS.len()].to_string(),
                     ps if *period % 3 == 0 => ps[*period as usize / 3 % ps.len()].name.clone(),
@@ -862,7 +891,8 @@ impl<'a> Render<'a> {
     }
 
     fn starvation_limit(&self, pick: u8, e: &E) -> String {
-        let below_timeout: Vec<&ParamInfo> = self.params.iter().filter(|p| p.ty == Ty::Dur && p.max.is_some_and(|m| m < self.timeout_ns)).collect();
+        let below_timeout: Vec<&ParamInfo> =
+            self.params.iter().filter(|p| p.ty == Ty::Dur && p.max.is_some_and(|m| m < self.timeout_ns)).collect();
         match pick % 3 {
             0 => format!("{}ms", 1 + pick as u32 % 500),
             1 if !below_timeout.is_empty() => below_timeout[pick as usize / 3 % below_timeout.len()].name.clone(),
@@ -873,14 +903,24 @@ impl<'a> Render<'a> {
     fn render(mut self) -> String {
         let spec = self.spec;
         match spec.timeout {
-            Some(t) => self.line(0, &format!("scheduler rnd \"a random policy\" timeout {}", TIMEOUTS[t as usize % TIMEOUTS.len()].0)),
+            Some(t) => self.line(
+                0,
+                &format!("scheduler rnd \"a random policy\" timeout {}", TIMEOUTS[t as usize % TIMEOUTS.len()].0),
+            ),
             None => self.line(0, "scheduler rnd \"a random policy\""),
         }
         for (i, p) in spec.params.iter().enumerate() {
             self.param(i, p);
         }
         for (name, per_cpu, vtime) in self.queues.clone() {
-            self.line(0, &format!("queue {name} {} {}", if per_cpu { "per_cpu" } else { "shared" }, if vtime { "vtime" } else { "fifo" }));
+            self.line(
+                0,
+                &format!(
+                    "queue {name} {} {}",
+                    if per_cpu { "per_cpu" } else { "shared" },
+                    if vtime { "vtime" } else { "fifo" }
+                ),
+            );
         }
         for k in self.classes.clone() {
             self.line(0, &format!("class {k} \"a class\""));
@@ -918,7 +958,13 @@ impl<'a> Render<'a> {
 
         for (event, body) in ["join", "wakeup", "enqueue", "running", "stopping"].iter().zip(&spec.events) {
             let Some(body) = body else { continue };
-            let ctx = Ctx { task: true, wakeup: *event == "wakeup", runnable: *event == "stopping", can_every: true, ..Ctx::default() };
+            let ctx = Ctx {
+                task: true,
+                wakeup: *event == "wakeup",
+                runnable: *event == "stopping",
+                can_every: true,
+                ..Ctx::default()
+            };
             self.line(0, &format!("on {event} {{"));
             self.stmts(body, 1, &ctx);
             self.line(0, "}");
@@ -986,7 +1032,13 @@ impl<'a> Render<'a> {
             self.formula("slice", f, &Ctx::task(), true);
         }
         // A vtime queue needs a charge; without one it is allowed (with a warning).
-        let charge = spec.charge.clone().or_else(|| self.has_vtime.then(|| Formula { block: false, stmts: Vec::new(), value: E::Leaf { kind: 0, pick: 0, lit: 5 } }));
+        let charge = spec.charge.clone().or_else(|| {
+            self.has_vtime.then(|| Formula {
+                block: false,
+                stmts: Vec::new(),
+                value: E::Leaf { kind: 0, pick: 0, lit: 5 },
+            })
+        });
         if let Some(f) = &charge {
             self.formula("vtime charge", f, &Ctx { task: true, runnable: true, ..Ctx::default() }, false);
         }
@@ -1022,7 +1074,8 @@ fn check(src: &str) -> Result<schedc_compiler::Checked, String> {
 /// Checks one policy and builds its C; `Err` says what went wrong.
 fn check_and_build(src: &str, clang: Option<&Clang>) -> Result<(), String> {
     let checked = check(src)?;
-    let c = std::panic::catch_unwind(|| generate_c(&checked, "random.policy", src)).map_err(|_| "generate_c panicked".to_string())?;
+    let c = std::panic::catch_unwind(|| generate_c(&checked, "random.policy", src))
+        .map_err(|_| "generate_c panicked".to_string())?;
     // Generated code never increments or decrements: a `--`/`++` outside
     // comments and strings is two signs run together (C's decrement).
     for line in c.lines() {
@@ -1036,7 +1089,8 @@ fn check_and_build(src: &str, clang: Option<&Clang>) -> Result<(), String> {
     let dir = tempfile::tempdir().map_err(|e| format!("temporary directory: {e}"))?;
     build_object(clang, &checked.model.name, &c, &dir.path().join("rnd.bpf.o")).map_err(|e| {
         let text = e.to_string();
-        let errors: Vec<&str> = text.lines().filter(|l| l.contains("error:")).map(|l| &l[l.rfind("rnd.bpf.c:").unwrap_or(0)..]).collect();
+        let errors: Vec<&str> =
+            text.lines().filter(|l| l.contains("error:")).map(|l| &l[l.rfind("rnd.bpf.c:").unwrap_or(0)..]).collect();
         format!("clang rejects the generated C:\n    {}", errors.join("\n    "))
     })
 }
@@ -1051,11 +1105,11 @@ fn random_valid_policies_check_and_build() {
             None
         }
     };
-    let cases: u32 = std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(if in_ci() { 300 } else { 40 });
-    let seed: u64 = std::env::var("SCHEDC_RANDOM_SEED")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or_else(|| std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(1, |d| d.as_nanos() as u64));
+    let cases: u32 =
+        std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(if in_ci() { 300 } else { 40 });
+    let seed: u64 = std::env::var("SCHEDC_RANDOM_SEED").ok().and_then(|v| v.parse().ok()).unwrap_or_else(|| {
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(1, |d| d.as_nanos() as u64)
+    });
     let threads = std::thread::available_parallelism().map_or(4, |n| n.get()).clamp(1, 8) as u32;
     let per_thread = cases.div_ceil(threads);
     let failures: Vec<String> = std::thread::scope(|s| {
@@ -1075,10 +1129,15 @@ fn random_valid_policies_check_and_build() {
                     let mut seed_bytes = [0u8; 32];
                     seed_bytes[..8].copy_from_slice(&seed.to_le_bytes());
                     seed_bytes[8..12].copy_from_slice(&t.to_le_bytes());
-                    let mut runner = TestRunner::new_with_rng(config, TestRng::from_seed(RngAlgorithm::ChaCha, &seed_bytes));
-                    match runner.run(&strategy, |spec| check_and_build(&render(&spec), clang).map_err(TestCaseError::fail)) {
+                    let mut runner =
+                        TestRunner::new_with_rng(config, TestRng::from_seed(RngAlgorithm::ChaCha, &seed_bytes));
+                    match runner
+                        .run(&strategy, |spec| check_and_build(&render(&spec), clang).map_err(TestCaseError::fail))
+                    {
                         Ok(()) => None,
-                        Err(TestError::Fail(why, spec)) => Some(format!("{why}\n\nthe smallest failing policy found:\n\n{}", render(&spec))),
+                        Err(TestError::Fail(why, spec)) => {
+                            Some(format!("{why}\n\nthe smallest failing policy found:\n\n{}", render(&spec)))
+                        }
                         Err(TestError::Abort(why)) => Some(format!("aborted: {why}")),
                     }
                 })
@@ -1259,7 +1318,9 @@ impl Eval<'_> {
                     }
                 }
             }
-            name => self.names.iter().find(|(n, _)| n == name).unwrap_or_else(|| panic!("evaluator: unknown name {name}")).1,
+            name => {
+                self.names.iter().find(|(n, _)| n == name).unwrap_or_else(|| panic!("evaluator: unknown name {name}")).1
+            }
         }
     }
 
@@ -1389,7 +1450,11 @@ fn evaluate(text: &str, names: &[(String, V)]) -> V {
 
 #[test]
 fn the_evaluator_follows_the_language() {
-    let names = vec![("a".to_string(), V::Typed(-7i64 as u64, Ty::Int)), ("u".to_string(), V::Typed(7, Ty::Uint)), ("z".to_string(), V::Typed(0, Ty::Int))];
+    let names = vec![
+        ("a".to_string(), V::Typed(-7i64 as u64, Ty::Int)),
+        ("u".to_string(), V::Typed(7, Ty::Uint)),
+        ("z".to_string(), V::Typed(0, Ty::Int)),
+    ];
     let int = |v: i64| V::Typed(v as u64, Ty::Int);
     assert_eq!(evaluate("(a / int(2))", &names), int(-3));
     assert_eq!(evaluate("(a % 2)", &names), int(-1));
@@ -1410,7 +1475,11 @@ fn host_helpers() -> String {
     let ewma = header.find("static __always_inline u64 schedc_ewma_u64").expect("ewma");
     let end = ewma + header[ewma..].find("\n}\n").expect("the end of ewma") + 3;
     // Limits such as S64_MIN, which generated constants may use.
-    let limits: String = header.lines().filter(|l| l.starts_with("#define S64_") || l.starts_with("#define U64_")).map(|l| format!("{l}\n")).collect();
+    let limits: String = header
+        .lines()
+        .filter(|l| l.starts_with("#define S64_") || l.starts_with("#define U64_"))
+        .map(|l| format!("{l}\n"))
+        .collect();
     format!(
         "#include <stdio.h>\n#include <stdbool.h>\ntypedef unsigned long long u64;\ntypedef long long s64;\n\
          typedef unsigned int u32;\ntypedef int s32;\ntypedef unsigned char u8;\n\
@@ -1441,7 +1510,8 @@ fn compare_with_c(src: &str, wanted: &[(String, String)], clang: &Clang) -> Resu
     names.extend(checked.model.params.iter().map(|p| (p.name.clone(), V::Typed(p.default as u64, value_type(p.ty)))));
     // The generated declarations, the initial values computed in ops.init,
     // then each result's 64 bits.
-    let decl = |l: &&str| ["const volatile ", "static u64 tm0", "s64 r", "u64 r", "bool r"].iter().any(|p| l.starts_with(p));
+    let decl =
+        |l: &&str| ["const volatile ", "static u64 tm0", "s64 r", "u64 r", "bool r"].iter().any(|p| l.starts_with(p));
     let mut program = host_helpers();
     for l in c.lines().filter(decl) {
         program.push_str(l);
@@ -1461,7 +1531,12 @@ fn compare_with_c(src: &str, wanted: &[(String, String)], clang: &Clang) -> Resu
     let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
     let (src_path, exe) = (dir.path().join("exprs.c"), dir.path().join("exprs"));
     std::fs::write(&src_path, &program).map_err(|e| e.to_string())?;
-    let out = std::process::Command::new(&clang.path).args(["-fwrapv", "-O1", "-w", "-o"]).arg(&exe).arg(&src_path).output().map_err(|e| e.to_string())?;
+    let out = std::process::Command::new(&clang.path)
+        .args(["-fwrapv", "-O1", "-w", "-o"])
+        .arg(&exe)
+        .arg(&src_path)
+        .output()
+        .map_err(|e| e.to_string())?;
     if !out.status.success() {
         return Err(format!("the host build failed:\n{}\n\nprogram:\n{program}", String::from_utf8_lossy(&out.stderr)));
     }
@@ -1500,14 +1575,19 @@ fn host_clang(test: &str) -> Option<Clang> {
 #[test]
 fn random_expressions_compute_what_the_language_defines() {
     let Some(clang) = host_clang("random_expressions_compute_what_the_language_defines") else { return };
-    let cases: u32 = std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(if in_ci() { 100 } else { 20 });
+    let cases: u32 =
+        std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(if in_ci() { 100 } else { 20 });
     let config = Config { cases, failure_persistence: None, max_shrink_iters: 500, ..Config::default() };
-    let strategy = (prop::collection::vec((any::<u8>(), literal()), 1..=4), prop::collection::vec((any::<u8>(), expr()), 1..=12));
+    let strategy =
+        (prop::collection::vec((any::<u8>(), literal()), 1..=4), prop::collection::vec((any::<u8>(), expr()), 1..=12));
     let mut runner = TestRunner::new(config);
     let result = runner.run(&strategy, |(params, exprs)| {
         let spec = Spec {
             timeout: None,
-            params: params.iter().map(|(ty, default)| Param { ty: *ty, default: *default, bounds: 0, below: 0, above: 0 }).collect(),
+            params: params
+                .iter()
+                .map(|(ty, default)| Param { ty: *ty, default: *default, bounds: 0, below: 0, above: 0 })
+                .collect(),
             queues: vec![(false, false)],
             classes: 0,
             globals: Vec::new(),
@@ -1564,7 +1644,9 @@ fn known_expressions_compute_what_the_language_defines() {
         ("int", "((p0 - 1) / -1)"),
         ("int", "(p0 % -9223372036854775808)"),
     ];
-    let mut src = "scheduler known \"known expressions\"\nparam p0: int = 0 \"p\"\nqueue q0 shared fifo\nglobal tm0: time = 0\n".to_string();
+    let mut src =
+        "scheduler known \"known expressions\"\nparam p0: int = 0 \"p\"\nqueue q0 shared fifo\nglobal tm0: time = 0\n"
+            .to_string();
     let mut wanted = Vec::new();
     for (i, (ty, text)) in cases.iter().enumerate() {
         src.push_str(&format!("gauge r{i}: {ty} = {text} \"r\"\n"));
@@ -1577,5 +1659,11 @@ fn known_expressions_compute_what_the_language_defines() {
         .filter_map(|w| compare_with_c(&src, std::slice::from_ref(w), &clang).err())
         .map(|e| e.split("\n\npolicy:").next().unwrap_or("").to_string())
         .collect();
-    assert!(failures.is_empty(), "{} of {} expressions compute something else in C:\n{}\n\npolicy:\n{src}", failures.len(), cases.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} expressions compute something else in C:\n{}\n\npolicy:\n{src}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n")
+    );
 }

@@ -92,7 +92,10 @@ fn check_verifier_budget(output: &str, release: &str) {
     for (prog, budget) in BPFLAND_AUG_2024 {
         let n = processed(prog);
         println!("bpfland on {release}: {prog} verified in {n} instructions (hand-written: {budget})");
-        assert!(n <= *budget, "bpfland_{prog} needs {n} verifier instructions on {release}, more than the hand-written {budget}");
+        assert!(
+            n <= *budget,
+            "bpfland_{prog} needs {n} verifier instructions on {release}, more than the hand-written {budget}"
+        );
     }
 }
 
@@ -129,7 +132,9 @@ fn every_policy_runs_on_every_kernel() {
         let report = vm.run().unwrap_or_else(|e| panic!("{}: {e}", kernel.display()));
         assert_eq!(report.state_before, "disabled", "{}", report.serial);
         for policy in POLICIES {
-            let run = report.object(&format!("{policy}.bpf.o")).unwrap_or_else(|| panic!("{policy} did not run:\n{}", report.serial));
+            let run = report
+                .object(&format!("{policy}.bpf.o"))
+                .unwrap_or_else(|| panic!("{policy} did not run:\n{}", report.serial));
             let ctx = format!("{policy} on {}:\n{}", report.release, run.output);
             assert_eq!(run.state_during, "enabled", "{ctx}");
             assert_eq!(run.ops_during, *policy, "{ctx}");

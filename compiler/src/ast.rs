@@ -46,21 +46,58 @@ pub struct Item {
 
 #[derive(Debug, Clone)]
 pub enum ItemKind {
-    Scheduler { name: Ident, description: StrLit, timeout: Option<Expr> },
+    Scheduler {
+        name: Ident,
+        description: StrLit,
+        timeout: Option<Expr>,
+    },
     Param(Box<ParamDecl>),
-    Queue { name: Ident, placement: Placement, order: Order },
-    Class { name: Ident, doc: StrLit },
+    Queue {
+        name: Ident,
+        placement: Placement,
+        order: Order,
+    },
+    Class {
+        name: Ident,
+        doc: StrLit,
+    },
     /// `task` (per-task) and `global` state.
-    State { scope: Scope, name: Ident, ty: TypeName, init: Expr },
-    Counter { name: Ident, bound: Option<Path>, doc: StrLit },
-    Gauge { name: Ident, source: GaugeSource, doc: StrLit },
-    On { event: Event, event_span: Span, body: Vec<Stmt> },
+    State {
+        scope: Scope,
+        name: Ident,
+        ty: TypeName,
+        init: Expr,
+    },
+    Counter {
+        name: Ident,
+        bound: Option<Path>,
+        doc: StrLit,
+    },
+    Gauge {
+        name: Ident,
+        source: GaugeSource,
+        doc: StrLit,
+    },
+    On {
+        event: Event,
+        event_span: Span,
+        body: Vec<Stmt>,
+    },
     SelectCpu(SelectCpu),
-    Enqueue { routes: Vec<Route> },
-    Dispatch { serves: Vec<Serve> },
+    Enqueue {
+        routes: Vec<Route>,
+    },
+    Dispatch {
+        serves: Vec<Serve>,
+    },
     Slice(Formula),
-    Vtime { part: VtimePart, formula: Formula },
-    Preempt { class: Ident },
+    Vtime {
+        part: VtimePart,
+        formula: Formula,
+    },
+    Preempt {
+        class: Ident,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -298,12 +335,26 @@ pub enum ExprKind {
     Bool(bool),
     Str(String),
     Path(Path),
-    Call { func: Ident, args: Vec<Expr> },
+    Call {
+        func: Ident,
+        args: Vec<Expr>,
+    },
     Neg(Box<Expr>),
     Not(Box<Expr>),
-    Binary { op: BinOp, lhs: Box<Expr>, rhs: Box<Expr> },
-    Is { value: Box<Expr>, class: Ident },
-    Cond { cond: Box<Expr>, then: Box<Expr>, otherwise: Box<Expr> },
+    Binary {
+        op: BinOp,
+        lhs: Box<Expr>,
+        rhs: Box<Expr>,
+    },
+    Is {
+        value: Box<Expr>,
+        class: Ident,
+    },
+    Cond {
+        cond: Box<Expr>,
+        then: Box<Expr>,
+        otherwise: Box<Expr>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -15,7 +15,8 @@ pub const SCHEDC_BPF_H: &str = include_str!("../../templates/schedc.bpf.h");
 /// on every sched_ext kernel, `-fwrapv` gives signed overflow the wrapping
 /// meaning the policy language defines, and `-ffreestanding` frees names
 /// such as `exit` or `index` from their C library meaning.
-pub const CLANG_ARGS: &[&str] = &["-mcpu=v3", "-fwrapv", "-ffreestanding", "-Wall", "-Werror=implicit-function-declaration"];
+pub const CLANG_ARGS: &[&str] =
+    &["-mcpu=v3", "-fwrapv", "-ffreestanding", "-Wall", "-Werror=implicit-function-declaration"];
 
 /// Older clang truncates 64-bit enum values, which sched_ext's DSQ ids need.
 const MIN_CLANG_MAJOR: u32 = 16;
@@ -23,10 +24,19 @@ const MIN_CLANG_MAJOR: u32 = 16;
 #[derive(Debug)]
 pub enum BuildError {
     /// No usable clang was found.
-    NoClang { tried: Vec<String>, too_old: Vec<(String, u32)> },
+    NoClang {
+        tried: Vec<String>,
+        too_old: Vec<(String, u32)>,
+    },
     /// Clang rejected C that schedc generated from a checked policy.
-    CompilerBug { kept_c: PathBuf, clang_output: String },
-    Io { path: PathBuf, source: std::io::Error },
+    CompilerBug {
+        kept_c: PathBuf,
+        clang_output: String,
+    },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
 }
 
 impl fmt::Display for BuildError {
@@ -65,7 +75,9 @@ impl Clang {
     pub fn find() -> Result<Clang, BuildError> {
         let candidates: Vec<String> = match std::env::var("CLANG") {
             Ok(c) if !c.is_empty() => vec![c],
-            _ => std::iter::once("clang".to_string()).chain((MIN_CLANG_MAJOR..=30).rev().map(|v| format!("clang-{v}"))).collect(),
+            _ => std::iter::once("clang".to_string())
+                .chain((MIN_CLANG_MAJOR..=30).rev().map(|v| format!("clang-{v}")))
+                .collect(),
         };
         let mut too_old = Vec::new();
         for name in &candidates {
@@ -102,7 +114,8 @@ pub fn build_object(clang: &Clang, name: &str, source: &str, out: &Path) -> Resu
 
     let mut args: Vec<String> = CLANG_ARGS.iter().map(|s| s.to_string()).collect();
     args.push(format!("-I{}", dir.path().display()));
-    let built = libbpf_cargo::SkeletonBuilder::new().source(&c_path).obj(&obj).clang(&clang.path).clang_args(&args).build();
+    let built =
+        libbpf_cargo::SkeletonBuilder::new().source(&c_path).obj(&obj).clang(&clang.path).clang_args(&args).build();
     if let Err(err) = built {
         let kept = keep_c(name, source)?;
         return Err(BuildError::CompilerBug { kept_c: kept, clang_output: format!("{err:#}") });

@@ -163,13 +163,31 @@ pub struct Stmt {
 
 #[derive(Debug, Clone)]
 pub enum StmtKind {
-    Let { name: String, value: Expr },
-    Assign { target: Place, op: AssignOp, value: Expr },
-    If { cond: Expr, then: Vec<Stmt>, otherwise: Vec<Stmt> },
+    Let {
+        name: String,
+        value: Expr,
+    },
+    Assign {
+        target: Place,
+        op: AssignOp,
+        value: Expr,
+    },
+    If {
+        cond: Expr,
+        then: Vec<Stmt>,
+        otherwise: Vec<Stmt>,
+    },
     /// `every PERIOD { ... }`: runs at most once per period per task;
     /// `sampler` indexes the task's timestamp for it.
-    Every { sampler: usize, period: Expr, body: Vec<Stmt> },
-    Trace { message: String, args: Vec<(String, Expr)> },
+    Every {
+        sampler: usize,
+        period: Expr,
+        body: Vec<Stmt>,
+    },
+    Trace {
+        message: String,
+        args: Vec<(String, Expr)>,
+    },
 }
 
 /// Something a statement may assign.
@@ -217,14 +235,35 @@ pub enum ExprKind {
     QueueLen(usize),
     Neg(Box<Expr>),
     Not(Box<Expr>),
-    Binary { op: BinOp, lhs: Box<Expr>, rhs: Box<Expr> },
+    Binary {
+        op: BinOp,
+        lhs: Box<Expr>,
+        rhs: Box<Expr>,
+    },
     /// A division or remainder whose divisor might be zero; yields 0 then.
-    GuardedDiv { op: BinOp, lhs: Box<Expr>, rhs: Box<Expr> },
-    Cond { cond: Box<Expr>, then: Box<Expr>, otherwise: Box<Expr> },
-    Call { func: Builtin, args: Vec<Expr> },
+    GuardedDiv {
+        op: BinOp,
+        lhs: Box<Expr>,
+        rhs: Box<Expr>,
+    },
+    Cond {
+        cond: Box<Expr>,
+        then: Box<Expr>,
+        otherwise: Box<Expr>,
+    },
+    Call {
+        func: Builtin,
+        args: Vec<Expr>,
+    },
     /// `task.comm == "name"` (or `!=` when `equal` is false).
-    CommIs { name: String, equal: bool },
-    Convert { to: ValueType, value: Box<Expr> },
+    CommIs {
+        name: String,
+        equal: bool,
+    },
+    Convert {
+        to: ValueType,
+        value: Box<Expr>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

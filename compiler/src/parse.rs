@@ -18,8 +18,21 @@ use crate::diag::Diagnostic;
 struct PolicyParser;
 
 const ITEM_KEYWORDS: &[&str] = &[
-    "scheduler", "param", "queue", "class", "task", "global", "counter", "gauge", "on", "select_cpu",
-    "enqueue", "dispatch", "slice", "vtime", "preempt",
+    "scheduler",
+    "param",
+    "queue",
+    "class",
+    "task",
+    "global",
+    "counter",
+    "gauge",
+    "on",
+    "select_cpu",
+    "enqueue",
+    "dispatch",
+    "slice",
+    "vtime",
+    "preempt",
 ];
 
 /// Parses a whole policy. Returns every item that parsed and a diagnostic for
@@ -153,9 +166,13 @@ fn syntax_error(src: &str, item_start: usize, err: &pest::error::Error<Rule>) ->
             Some(s) => format!("did you mean `{s}`?"),
             None => "a policy is a list of items, each starting with a keyword such as `param`, `queue` or `on`; statements go inside `on EVENT { ... }`".to_string(),
         };
-        return Diagnostic::error("syntax", Span::new(at, at + found.len()), format!("expected an item, found `{}`", shorten(found)))
-            .label("not an item keyword")
-            .help(help);
+        return Diagnostic::error(
+            "syntax",
+            Span::new(at, at + found.len()),
+            format!("expected an item, found `{}`", shorten(found)),
+        )
+        .label("not an item keyword")
+        .help(help);
     }
 
     // When the mistake is on a later line than the last token of the item,
@@ -166,13 +183,24 @@ fn syntax_error(src: &str, item_start: usize, err: &pest::error::Error<Rule>) ->
     let later_line = at >= src.len() || src[last_end..at].contains('\n');
     if later_line && !before.is_empty() && expected != "the next item" {
         let last_start = item_start + last_token_start(before);
-        let found_text = if at >= src.len() { "the end of the file".to_string() } else { format!("`{}`", shorten(found_token(src, at))) };
-        let mut d = Diagnostic::error("syntax", Span::new(last_start, last_end), format!("expected {expected}, found {found_text}"))
-            .label(format!("expected {expected} after this"))
-            .help(item_shape(kind));
+        let found_text = if at >= src.len() {
+            "the end of the file".to_string()
+        } else {
+            format!("`{}`", shorten(found_token(src, at)))
+        };
+        let mut d = Diagnostic::error(
+            "syntax",
+            Span::new(last_start, last_end),
+            format!("expected {expected}, found {found_text}"),
+        )
+        .label(format!("expected {expected} after this"))
+        .help(item_shape(kind));
         if let Some(kind) = kind {
             if last_start > item_start {
-                d = d.related(Span::new(item_start, item_start + kind.len()), format!("this `{kind}` item is not finished"));
+                d = d.related(
+                    Span::new(item_start, item_start + kind.len()),
+                    format!("this `{kind}` item is not finished"),
+                );
             }
         }
         return d;
@@ -210,7 +238,9 @@ fn syntax_error(src: &str, item_start: usize, err: &pest::error::Error<Rule>) ->
         "--" => "write `-= 1` instead of `--`".to_string(),
         ":=" => "assign with `=`".to_string(),
         "=>" => "a route is written `CONDITION -> QUEUE`".to_string(),
-        _ if expected == "a name" && is_keyword(found) => format!("`{found}` is a word of the language and cannot be used as a name"),
+        _ if expected == "a name" && is_keyword(found) => {
+            format!("`{found}` is a word of the language and cannot be used as a name")
+        }
         _ => item_shape(kind),
     };
     Diagnostic::error("syntax", span, format!("expected {expected}, found {found_text}"))
@@ -264,7 +294,8 @@ fn shorten(token: &str) -> String {
 }
 
 fn is_keyword(word: &str) -> bool {
-    ["and", "or", "not", "is", "if", "then", "else", "let", "every", "trace", "true", "false", "on", "in"].contains(&word)
+    ["and", "or", "not", "is", "if", "then", "else", "let", "every", "trace", "true", "false", "on", "in"]
+        .contains(&word)
 }
 
 fn names_suggest(word: &str) -> Option<&'static str> {
@@ -294,7 +325,9 @@ fn describe_tokens(tokens: &[String]) -> Vec<&'static str> {
             "kick" => "`kick`",
             "after" => "`after`",
             "when" => "`when`",
-            "fifo" | "vtime" if tokens.iter().any(|t| t == "fifo") && tokens.iter().any(|t| t == "vtime") => "`fifo` or `vtime`",
+            "fifo" | "vtime" if tokens.iter().any(|t| t == "fifo") && tokens.iter().any(|t| t == "vtime") => {
+                "`fifo` or `vtime`"
+            }
             "per_cpu" | "shared" => "`per_cpu` or `shared`",
             "charge" | "lag" => "`charge` or `lag`",
             "+" | "*" | "/" | "%" | "==" | "!=" | "<" | "<=" | ">" | ">=" | "and" | "or" | "is" => {
@@ -393,7 +426,9 @@ fn rule_name(rule: Rule) -> Option<&'static str> {
         Rule::let_stmt | Rule::if_stmt | Rule::every_stmt | Rule::trace_stmt | Rule::assign_stmt => "a statement",
         Rule::item_at | Rule::item => ITEM_LIST,
         Rule::EOI | Rule::next_item => "the next item",
-        Rule::unary | Rule::not_expr | Rule::cmp_expr | Rule::sum_expr | Rule::prod_expr | Rule::cond_expr => "an expression",
+        Rule::unary | Rule::not_expr | Rule::cmp_expr | Rule::sum_expr | Rule::prod_expr | Rule::cond_expr => {
+            "an expression"
+        }
         Rule::call | Rule::path | Rule::not_op | Rule::neg_op => "an expression",
         _ => return None,
     })
@@ -708,7 +743,10 @@ impl Builder {
     fn stmt(&self, pair: Pair<Rule>) -> Stmt {
         let span = self.span(&pair);
         if !self.enter(span, 1) {
-            return Stmt { kind: StmtKind::If { cond: placeholder(span), then: Vec::new(), otherwise: Vec::new() }, span };
+            return Stmt {
+                kind: StmtKind::If { cond: placeholder(span), then: Vec::new(), otherwise: Vec::new() },
+                span,
+            };
         }
         let stmt = self.stmt_node(pair, span);
         self.leave(1);
@@ -848,7 +886,10 @@ impl Builder {
         while let Some(op) = inner.next() {
             let rhs = self.expr(inner.next().expect("operand after operator"));
             let span = Span::new(lhs.span.start, rhs.span.end);
-            lhs = Expr { kind: ExprKind::Binary { op: binop(op.as_str()), lhs: Box::new(lhs), rhs: Box::new(rhs) }, span };
+            lhs = Expr {
+                kind: ExprKind::Binary { op: binop(op.as_str()), lhs: Box::new(lhs), rhs: Box::new(rhs) },
+                span,
+            };
         }
         lhs
     }

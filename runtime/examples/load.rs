@@ -15,10 +15,8 @@ fn main() -> ExitCode {
         eprintln!("usage: load OBJECT SECONDS [name=value ...]");
         return ExitCode::from(2);
     };
-    let overrides = args[2..]
-        .iter()
-        .filter_map(|a| a.split_once('=').map(|(n, v)| (n.to_string(), v.to_string())))
-        .collect();
+    let overrides =
+        args[2..].iter().filter_map(|a| a.split_once('=').map(|(n, v)| (n.to_string(), v.to_string()))).collect();
     let opts = RunOptions {
         open: OpenOptions { overrides },
         duration: Some(Duration::from_secs(secs)),

@@ -122,9 +122,10 @@ impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             Error::Io { source, .. } => Some(source),
-            Error::Load { source, .. } | Error::Open { source, .. } | Error::Attach { source, .. } | Error::Bpf { source, .. } => {
-                Some(source)
-            }
+            Error::Load { source, .. }
+            | Error::Open { source, .. }
+            | Error::Attach { source, .. }
+            | Error::Bpf { source, .. } => Some(source),
             _ => None,
         }
     }

@@ -104,8 +104,7 @@ pub struct Manifest {
 }
 
 /// The facts the runtime knows how to fill in.
-pub(crate) const KNOWN_FACTS: &[(&str, ValueType)] =
-    &[("nr_cpus", ValueType::Uint), ("smt", ValueType::Bool)];
+pub(crate) const KNOWN_FACTS: &[(&str, ValueType)] = &[("nr_cpus", ValueType::Uint), ("smt", ValueType::Bool)];
 
 #[derive(Deserialize)]
 struct RawParam {
@@ -155,10 +154,8 @@ impl Manifest {
         let bytes = section.data().map_err(|_| not_ours())?;
         // The C string's terminating NUL (and any padding) is not JSON.
         let end = bytes.iter().position(|&b| b == 0).unwrap_or(bytes.len());
-        let json = std::str::from_utf8(&bytes[..end]).map_err(|_| Error::BadManifest {
-            path: path.into(),
-            reason: "it is not UTF-8".into(),
-        })?;
+        let json = std::str::from_utf8(&bytes[..end])
+            .map_err(|_| Error::BadManifest { path: path.into(), reason: "it is not UTF-8".into() })?;
         Manifest::from_json(json).map_err(|reason| Error::BadManifest { path: path.into(), reason })
     }
 
@@ -166,10 +163,7 @@ impl Manifest {
     pub fn from_json(json: &str) -> Result<Manifest, String> {
         let raw: RawManifest = serde_json::from_str(json).map_err(|e| e.to_string())?;
         if raw.schedc != MANIFEST_VERSION {
-            return Err(format!(
-                "manifest version {} where this runtime reads version {MANIFEST_VERSION}",
-                raw.schedc
-            ));
+            return Err(format!("manifest version {} where this runtime reads version {MANIFEST_VERSION}", raw.schedc));
         }
         let mut params = Vec::with_capacity(raw.params.len());
         for p in raw.params {
@@ -181,20 +175,11 @@ impl Manifest {
                     .map(Some)
                     .ok_or_else(|| format!("{what} of parameter {} is not a {}", p.name, p.ty.name()))
             };
-            let default = Value::from_json(p.ty, &p.default).ok_or_else(|| {
-                format!("default of parameter {} is not a {}", p.name, p.ty.name())
-            })?;
+            let default = Value::from_json(p.ty, &p.default)
+                .ok_or_else(|| format!("default of parameter {} is not a {}", p.name, p.ty.name()))?;
             let min = bound(&p.min, "min")?;
             let max = bound(&p.max, "max")?;
-            params.push(ParamInfo {
-                name: p.name,
-                symbol: p.symbol,
-                ty: p.ty,
-                default,
-                min,
-                max,
-                doc: p.doc,
-            });
+            params.push(ParamInfo { name: p.name, symbol: p.symbol, ty: p.ty, default, min, max, doc: p.doc });
         }
         for input in &raw.inputs {
             if !KNOWN_FACTS.iter().any(|(f, _)| *f == input.fact) {

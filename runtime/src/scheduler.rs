@@ -151,15 +151,15 @@ impl Scheduler {
 
         start_libbpf_log();
         let load_err = |source| Error::Load { path: path.clone(), log: take_libbpf_log(), source };
-        let mut open = ObjectBuilder::default()
-            .open_file(&path)
-            .map_err(|source| Error::Open { path: path.clone(), log: take_libbpf_log(), source })?;
+        let mut open = ObjectBuilder::default().open_file(&path).map_err(|source| Error::Open {
+            path: path.clone(),
+            log: take_libbpf_log(),
+            source,
+        })?;
         let vars = data_section_vars(&open)?;
         let rodata = rodata_values(&manifest, &params, &vars)?;
-        let mut map = open
-            .maps_mut()
-            .find(|m| m.name().to_string_lossy().ends_with(".rodata"))
-            .filter(|_| !rodata.is_empty());
+        let mut map =
+            open.maps_mut().find(|m| m.name().to_string_lossy().ends_with(".rodata")).filter(|_| !rodata.is_empty());
         if let Some(map) = map.as_mut() {
             let data = map.initial_value_mut().ok_or_else(|| Error::Symbol {
                 symbol: ".rodata".into(),
@@ -185,9 +185,11 @@ impl Scheduler {
         let manifest = Manifest::from_object(path)?;
         let params = resolve_params(&manifest, &[])?;
         start_libbpf_log();
-        let open = ObjectBuilder::default()
-            .open_file(path)
-            .map_err(|source| Error::Open { path: path.into(), log: take_libbpf_log(), source })?;
+        let open = ObjectBuilder::default().open_file(path).map_err(|source| Error::Open {
+            path: path.into(),
+            log: take_libbpf_log(),
+            source,
+        })?;
         take_libbpf_log();
         let vars = data_section_vars(&open)?;
         rodata_values(&manifest, &params, &vars)?;
@@ -218,11 +220,8 @@ impl Scheduler {
             return Ok(());
         }
         start_libbpf_log();
-        let mut map = self
-            .object
-            .maps_mut()
-            .find(|m| m.map_type() == MapType::StructOps)
-            .ok_or_else(|| Error::Symbol {
+        let mut map =
+            self.object.maps_mut().find(|m| m.map_type() == MapType::StructOps).ok_or_else(|| Error::Symbol {
                 symbol: "struct sched_ext_ops".into(),
                 reason: "the object defines no struct_ops map".into(),
             })?;
@@ -279,8 +278,7 @@ impl Scheduler {
     /// detach, or by ejecting it); `None` while it runs or if the object
     /// keeps no `schedc_exit` record.
     pub fn exit_info(&self) -> Result<Option<ExitInfo>, Error> {
-        let Some(loc) = self.vars.get(EXIT_SYMBOL).filter(|l| l.section == ".bss" && l.size == EXIT_SIZE)
-        else {
+        let Some(loc) = self.vars.get(EXIT_SYMBOL).filter(|l| l.section == ".bss" && l.size == EXIT_SIZE) else {
             return Ok(None);
         };
         let data = self.read_section(".bss")?;
@@ -336,9 +334,10 @@ fn data_section_vars(open: &OpenObject) -> Result<HashMap<String, VarLoc>, Error
     // SAFETY: the object pointer is valid while `open` is borrowed, and the
     // Btf borrows it no longer than this function.
     let obj = unsafe { open.as_libbpf_object().as_ref() };
-    let btf = Btf::from_bpf_object(obj)
-        .map_err(|source| Error::Bpf { what: "read the object's BTF", source })?
-        .ok_or_else(|| Error::Symbol { symbol: "BTF".into(), reason: "the object has no BTF; compile with -g".into() })?;
+    let btf =
+        Btf::from_bpf_object(obj).map_err(|source| Error::Bpf { what: "read the object's BTF", source })?.ok_or_else(
+            || Error::Symbol { symbol: "BTF".into(), reason: "the object has no BTF; compile with -g".into() },
+        )?;
     let mut vars = HashMap::new();
     for sec in btf.type_by_kind::<DataSec<'_>>() {
         let Some(sec_name) = sec.name().map(|n| n.to_string_lossy().into_owned()) else { continue };
@@ -384,7 +383,12 @@ fn rodata_values(
     Ok(rodata)
 }
 
-fn lookup_var<'a>(vars: &'a HashMap<String, VarLoc>, symbol: &str, section: &str, ty: ValueType) -> Result<&'a VarLoc, Error> {
+fn lookup_var<'a>(
+    vars: &'a HashMap<String, VarLoc>,
+    symbol: &str,
+    section: &str,
+    ty: ValueType,
+) -> Result<&'a VarLoc, Error> {
     let err = |reason: String| Error::Symbol { symbol: symbol.into(), reason };
     let loc = vars.get(symbol).ok_or_else(|| err(format!("there is no global {symbol}")))?;
     if loc.section != section {
@@ -404,11 +408,7 @@ fn verifier_stats(object: &Object) -> Vec<ProgStats> {
             let mut len = size_of::<libbpf_rs::libbpf_sys::bpf_prog_info>() as u32;
             // SAFETY: info is a valid, writable bpf_prog_info of `len` bytes.
             let ret = unsafe {
-                libbpf_rs::libbpf_sys::bpf_prog_get_info_by_fd(
-                    prog.as_fd().as_raw_fd(),
-                    &mut info,
-                    &mut len,
-                )
+                libbpf_rs::libbpf_sys::bpf_prog_get_info_by_fd(prog.as_fd().as_raw_fd(), &mut info, &mut len)
             };
             ProgStats {
                 prog: prog.name().to_string_lossy().into_owned(),

@@ -20,10 +20,7 @@ pub struct SchedExtState {
 pub fn read_sched_ext_state() -> Option<SchedExtState> {
     let dir = Path::new(SCHED_EXT_DIR);
     let state = fs::read_to_string(dir.join("state")).ok()?.trim().to_string();
-    let ops = fs::read_to_string(dir.join("root/ops"))
-        .ok()
-        .map(|s| s.trim().to_string())
-        .filter(|s| !s.is_empty());
+    let ops = fs::read_to_string(dir.join("root/ops")).ok().map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
     Some(SchedExtState { state, ops })
 }
 
@@ -35,9 +32,7 @@ pub(crate) fn preflight() -> Result<(), Error> {
     }
     let st = read_sched_ext_state().ok_or(Error::NoSchedExt)?;
     if st.state != "disabled" {
-        return Err(Error::AlreadyAttached {
-            name: st.ops.unwrap_or_else(|| format!("(state {})", st.state)),
-        });
+        return Err(Error::AlreadyAttached { name: st.ops.unwrap_or_else(|| format!("(state {})", st.state)) });
     }
     Ok(())
 }

@@ -74,9 +74,7 @@ impl Value {
 
     fn cmp_same_type(self, other: Value) -> Option<Ordering> {
         match (self, other) {
-            (Value::Duration(a), Value::Duration(b)) | (Value::Int(a), Value::Int(b)) => {
-                Some(a.cmp(&b))
-            }
+            (Value::Duration(a), Value::Duration(b)) | (Value::Int(a), Value::Int(b)) => Some(a.cmp(&b)),
             (Value::Uint(a), Value::Uint(b)) | (Value::Time(a), Value::Time(b)) => Some(a.cmp(&b)),
             (Value::Bool(a), Value::Bool(b)) => Some(a.cmp(&b)),
             _ => None,
@@ -159,9 +157,7 @@ pub fn parse_override(param: &ParamInfo, text: &str) -> Result<Value, Error> {
             Value::Time(u64::try_from(ns).map_err(|_| bad("a time cannot be negative or that long"))?)
         }
         ValueType::Int => Value::Int(t.parse().map_err(|_| bad("it is a whole number, e.g. 42 or -3"))?),
-        ValueType::Uint => {
-            Value::Uint(t.parse().map_err(|_| bad("it is a whole number of zero or more, e.g. 42"))?)
-        }
+        ValueType::Uint => Value::Uint(t.parse().map_err(|_| bad("it is a whole number of zero or more, e.g. 42"))?),
         ValueType::Bool => match t.as_str() {
             "true" => Value::Bool(true),
             "false" => Value::Bool(false),

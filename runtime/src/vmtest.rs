@@ -37,10 +37,7 @@ pub fn kernels_dir() -> Option<PathBuf> {
     if let Some(dir) = std::env::var_os("SCHEDC_KERNELS_DIR") {
         return Some(dir.into());
     }
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .ancestors()
-        .map(|a| a.join("shared/kernels"))
-        .find(|d| d.is_dir())
+    Path::new(env!("CARGO_MANIFEST_DIR")).ancestors().map(|a| a.join("shared/kernels")).find(|d| d.is_dir())
 }
 
 /// Every bootable kernel image in [`kernels_dir`] (`bzImage-*`, `vmlinuz-*`),
@@ -466,11 +463,8 @@ echo "$M state-before $(cat /sys/kernel/sched_ext/state 2>/dev/null || echo miss
 "#,
         );
         for name in names {
-            let args: Vec<String> = self
-                .loader_args
-                .iter()
-                .map(|a| quote(&a.replace("{obj}", &format!("/objs/{name}"))))
-                .collect();
+            let args: Vec<String> =
+                self.loader_args.iter().map(|a| quote(&a.replace("{obj}", &format!("/objs/{name}")))).collect();
             s.push_str(&format!("run_one {} /bin/loader {}\n", quote(name), args.join(" ")));
         }
         if let Some(script) = &self.script {
@@ -492,11 +486,8 @@ poweroff -f
     /// printed. Errors (with the serial log) only if the VM could not be run
     /// to the end; check the report for what happened to each object.
     pub fn run(&self) -> Result<VmReport, String> {
-        let names: Vec<String> = self
-            .objects
-            .iter()
-            .map(|o| o.file_name().unwrap_or_default().to_string_lossy().into_owned())
-            .collect();
+        let names: Vec<String> =
+            self.objects.iter().map(|o| o.file_name().unwrap_or_default().to_string_lossy().into_owned()).collect();
         let mut img = Initramfs::new();
         img.dir("/proc").dir("/sys").dir("/dev").dir("/tmp").dir("/objs");
         img.file("/bin/busybox", Path::new("/bin/busybox"), 0o755)?;
@@ -523,11 +514,7 @@ poweroff -f
 }
 
 fn which(cmd: &str) -> Option<PathBuf> {
-    std::env::var_os("PATH")?
-        .to_string_lossy()
-        .split(':')
-        .map(|d| Path::new(d).join(cmd))
-        .find(|p| p.is_file())
+    std::env::var_os("PATH")?.to_string_lossy().split(':').map(|d| Path::new(d).join(cmd)).find(|p| p.is_file())
 }
 
 #[cfg(test)]
@@ -571,7 +558,10 @@ sched_ext: BPF scheduler \"bpfland\" enabled
         assert_eq!(r.release, "6.12.117");
         assert_eq!(r.state_before, "disabled");
         let o = r.object("s.bpf.o").unwrap();
-        assert_eq!((o.state_during.as_str(), o.ops_during.as_str(), o.exit_code, o.state_after.as_str()), ("enabled", "bpfland", 0, "disabled"));
+        assert_eq!(
+            (o.state_during.as_str(), o.ops_during.as_str(), o.exit_code, o.state_after.as_str()),
+            ("enabled", "bpfland", 0, "disabled")
+        );
         assert_eq!(o.output, "schedc-load: stat nr_direct=5\n");
         assert!(r.dmesg.contains("enabled"));
     }

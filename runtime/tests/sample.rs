@@ -23,7 +23,10 @@ fn sample_manifest_round_trips_through_the_object() {
     assert_eq!(m.scheduler, "bpfland");
     assert_eq!(m.timeout_ms, 5000);
     let slice = m.param("slice_max").unwrap();
-    assert_eq!((slice.ty, slice.default, slice.min, slice.max), (ValueType::Duration, Value::Duration(5_000_000), Some(Value::Duration(100_000)), None));
+    assert_eq!(
+        (slice.ty, slice.default, slice.min, slice.max),
+        (ValueType::Duration, Value::Duration(5_000_000), Some(Value::Duration(100_000)), None)
+    );
     assert_eq!(m.param("local_kthreads").unwrap().default, Value::Bool(true));
     assert!(m.stats.iter().all(|s| s.kind == StatKind::Counter));
     assert_eq!(m.inputs.len(), 2);

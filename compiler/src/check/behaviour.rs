@@ -11,7 +11,6 @@ use super::expr::Scope;
 use super::{const_value, format_ns, Checker, Symbol, MAX_TIMEOUT_NS};
 
 impl Checker<'_> {
-
     /// Second pass: initial values, events, rules and formulas.
     // `once` records the item as a side effect, so it stays out of match guards.
     #[allow(clippy::collapsible_match)]
@@ -39,7 +38,8 @@ impl Checker<'_> {
                 }
                 ItemKind::Slice(formula) => {
                     if self.once("slice", item.span) {
-                        self.model.slice = self.formula(formula, Scope::task("the slice formula"), "the slice", item.span);
+                        self.model.slice =
+                            self.formula(formula, Scope::task("the slice formula"), "the slice", item.span);
                     }
                 }
                 ItemKind::Vtime { part, formula } => {
@@ -74,7 +74,9 @@ impl Checker<'_> {
     pub(super) fn state_init(&mut self, scope: ast::Scope, name: &ast::Ident, init: &ast::Expr) {
         let (sc, target) = match scope {
             ast::Scope::Global => match self.symbols.get(&name.name) {
-                Some((Symbol::Global(i), span)) if *span == name.span => (Scope::constant("a global's initial value"), Place::Global(*i)),
+                Some((Symbol::Global(i), span)) if *span == name.span => {
+                    (Scope::constant("a global's initial value"), Place::Global(*i))
+                }
                 _ => return,
             },
             ast::Scope::Task => match self.task_var_names.get(&name.name) {
@@ -185,7 +187,8 @@ impl Checker<'_> {
         let origin = self.origin(span);
         let found_origin = self.origin(select.found_span);
         let default_origin = select.default_span.map(|span| self.origin(span));
-        self.model.select = Some(Select { preferences, default_origin, found_queue, kick: select.kick, origin, found_origin });
+        self.model.select =
+            Some(Select { preferences, default_origin, found_queue, kick: select.kick, origin, found_origin });
     }
 
     pub(super) fn routes(&mut self, routes: &[ast::Route]) {
@@ -194,10 +197,14 @@ impl Checker<'_> {
         for route in routes {
             if let Some(prev) = catch_all {
                 self.error(
-                    Diagnostic::error("unreachable-route", route.span, "this rule comes after the catch-all and can never match")
-                        .label("unreachable")
-                        .related(prev, "every task is routed here first")
-                        .help("move the `else -> QUEUE` rule to the end"),
+                    Diagnostic::error(
+                        "unreachable-route",
+                        route.span,
+                        "this rule comes after the catch-all and can never match",
+                    )
+                    .label("unreachable")
+                    .related(prev, "every task is routed here first")
+                    .help("move the `else -> QUEUE` rule to the end"),
                 );
                 continue;
             }
@@ -233,16 +240,21 @@ impl Checker<'_> {
             let Some(queue) = self.queue_index(&serve.queue) else { continue };
             if let Some(prev) = seen.insert(queue, serve.queue.span) {
                 self.error(
-                    Diagnostic::error("duplicate-name", serve.queue.span, format!("`{}` is served twice", serve.queue.name))
-                        .label("served again here")
-                        .related(prev, "first served here")
-                        .help("list each queue once, in the order it should be served"),
+                    Diagnostic::error(
+                        "duplicate-name",
+                        serve.queue.span,
+                        format!("`{}` is served twice", serve.queue.name),
+                    )
+                    .label("served again here")
+                    .related(prev, "first served here")
+                    .help("list each queue once, in the order it should be served"),
                 );
                 continue;
             }
             // A queue whose limit is wrong is still served, so that it is not
             // also reported as a queue nobody serves.
-            let starve_after = serve.starve_after.as_ref().and_then(|limit| self.starvation_limit(queue, limit, &scope));
+            let starve_after =
+                serve.starve_after.as_ref().and_then(|limit| self.starvation_limit(queue, limit, &scope));
             let origin = self.origin(serve.span);
             self.model.dispatch.push(Serve { queue, starve_after, origin });
         }
@@ -266,7 +278,8 @@ impl Checker<'_> {
     }
 
     pub(super) fn starvation_below_timeout(&mut self, limit: &Expr, span: Span) {
-        let timeout_ns = if self.model.timeout_ms == 0 { MAX_TIMEOUT_NS } else { i128::from(self.model.timeout_ms) * 1_000_000 };
+        let timeout_ns =
+            if self.model.timeout_ms == 0 { MAX_TIMEOUT_NS } else { i128::from(self.model.timeout_ms) * 1_000_000 };
         let param = match &limit.kind {
             ExprKind::Param(i) => self.model.params.get(*i),
             _ => None,
@@ -275,15 +288,30 @@ impl Checker<'_> {
         let timeout = format_ns(timeout_ns);
         if value.is_some_and(|v| v >= timeout_ns) {
             self.error(
-                Diagnostic::error("starvation-too-long", span, "this starvation limit is not below the watchdog timeout")
-                    .label(format!("{} here, and the watchdog gives up after {timeout}", format_ns(value.unwrap_or(0))))
-                    .help("a task starved this long would trip the watchdog first; use a limit well below the timeout"),
+                Diagnostic::error(
+                    "starvation-too-long",
+                    span,
+                    "this starvation limit is not below the watchdog timeout",
+                )
+                .label(format!("{} here, and the watchdog gives up after {timeout}", format_ns(value.unwrap_or(0))))
+                .help("a task starved this long would trip the watchdog first; use a limit well below the timeout"),
             );
         } else if let Some((p, max)) = param.and_then(|p| p.max.filter(|m| *m >= timeout_ns).map(|m| (p, m))) {
             self.error(
-                Diagnostic::error("starvation-too-long", span, "this starvation limit may be set above the watchdog timeout")
-                    .label(format!("`{}` may be set up to {}, and the watchdog gives up after {timeout}", p.name, format_ns(max)))
-                    .help(format!("a task starved this long would trip the watchdog first; give `{}` an upper bound below {timeout}", p.name)),
+                Diagnostic::error(
+                    "starvation-too-long",
+                    span,
+                    "this starvation limit may be set above the watchdog timeout",
+                )
+                .label(format!(
+                    "`{}` may be set up to {}, and the watchdog gives up after {timeout}",
+                    p.name,
+                    format_ns(max)
+                ))
+                .help(format!(
+                    "a task starved this long would trip the watchdog first; give `{}` an upper bound below {timeout}",
+                    p.name
+                )),
             );
         }
     }

@@ -135,7 +135,8 @@ pub(super) fn task_fact(name: &str) -> Option<(Fact, Type)> {
     })
 }
 
-const TASK_FACTS: &[&str] = &["nvcsw", "weight", "kthread", "nr_cpus_allowed", "pid", "comm", "vruntime", "slice_left", "cpu", "class"];
+const TASK_FACTS: &[&str] =
+    &["nvcsw", "weight", "kthread", "nr_cpus_allowed", "pid", "comm", "vruntime", "slice_left", "cpu", "class"];
 const SYSTEM_FACTS: &[&str] = &["now", "nr_cpus", "smt", "vtime_now"];
 const EVENT_FACTS: &[&str] = &["prev_cpu", "sync", "runnable"];
 const FUNCTIONS: &[&str] = &["min", "max", "clamp", "ewma", "int", "uint"];
@@ -224,7 +225,11 @@ impl Checker<'_> {
                         Some(Typed { literal: t.literal, ..Typed::new(ExprKind::Neg(Box::new(t.e)), ty) })
                     }
                     _ => {
-                        let help = if t.value() == Some(ValueType::Uint) { "a `uint` cannot be negative; convert it with `int(...)` first" } else { "only ints and durations can be negated" };
+                        let help = if t.value() == Some(ValueType::Uint) {
+                            "a `uint` cannot be negative; convert it with `int(...)` first"
+                        } else {
+                            "only ints and durations can be negated"
+                        };
                         self.error(
                             Diagnostic::error("type-mismatch", e.span, format!("cannot negate {}", t.describe()))
                                 .label(format!("this is {}", t.describe()))
@@ -272,13 +277,21 @@ impl Checker<'_> {
                 let (c, a, b) = (c?, a?, b?);
                 let Some((ty, literal)) = unify(&a, &b) else {
                     self.error(
-                        Diagnostic::error("type-mismatch", e.span, format!("the two branches differ: {} and {}", a.describe(), b.describe()))
-                            .label("both branches must have the same type")
-                            .help("make both branches durations, or both counts, or both classes"),
+                        Diagnostic::error(
+                            "type-mismatch",
+                            e.span,
+                            format!("the two branches differ: {} and {}", a.describe(), b.describe()),
+                        )
+                        .label("both branches must have the same type")
+                        .help("make both branches durations, or both counts, or both classes"),
                     );
                     return None;
                 };
-                let kind = ExprKind::Cond { cond: Box::new(c), then: Box::new(settle(a, ty)), otherwise: Box::new(settle(b, ty)) };
+                let kind = ExprKind::Cond {
+                    cond: Box::new(c),
+                    then: Box::new(settle(a, ty)),
+                    otherwise: Box::new(settle(b, ty)),
+                };
                 Some(Typed { literal, ..Typed::new(kind, ty) })
             }
         }
@@ -291,9 +304,13 @@ impl Checker<'_> {
             Some(t.e)
         } else {
             self.error(
-                Diagnostic::error("type-mismatch", e.span, format!("a condition must be a bool, but this is {}", t.describe()))
-                    .label("not a bool")
-                    .help("compare it with something, e.g. `x > 0`"),
+                Diagnostic::error(
+                    "type-mismatch",
+                    e.span,
+                    format!("a condition must be a bool, but this is {}", t.describe()),
+                )
+                .label("not a bool")
+                .help("compare it with something, e.g. `x > 0`"),
             );
             None
         }
@@ -320,7 +337,12 @@ impl Checker<'_> {
                 }
                 let vars: Vec<String> = self.task_var_names.keys().cloned().collect();
                 let candidates = TASK_FACTS.iter().copied().chain(vars.iter().map(String::as_str));
-                self.unknown(&p.parts[1], "task fact or per-task variable", candidates, "declare per-task state with `task NAME: TYPE = INITIAL`");
+                self.unknown(
+                    &p.parts[1],
+                    "task fact or per-task variable",
+                    candidates,
+                    "declare per-task state with `task NAME: TYPE = INITIAL`",
+                );
                 None
             }
             ["system", field] => {
@@ -331,16 +353,25 @@ impl Checker<'_> {
                     "vtime_now" => {
                         if !self.model.queues.iter().any(|q| q.order == Order::Vtime) {
                             self.error(
-                                Diagnostic::error("unknown-name", p.span, "`system.vtime_now` needs a vruntime-ordered queue")
-                                    .label("no queue is ordered by vruntime")
-                                    .help("declare a queue with `vtime` order"),
+                                Diagnostic::error(
+                                    "unknown-name",
+                                    p.span,
+                                    "`system.vtime_now` needs a vruntime-ordered queue",
+                                )
+                                .label("no queue is ordered by vruntime")
+                                .help("declare a queue with `vtime` order"),
                             );
                             return None;
                         }
                         (Fact::SystemVtimeNow, ValueType::Duration)
                     }
                     _ => {
-                        self.unknown(&p.parts[1], "system fact", SYSTEM_FACTS.iter().copied(), "the system facts are now, nr_cpus, smt and vtime_now");
+                        self.unknown(
+                            &p.parts[1],
+                            "system fact",
+                            SYSTEM_FACTS.iter().copied(),
+                            "the system facts are now, nr_cpus, smt and vtime_now",
+                        );
                         return None;
                     }
                 };
@@ -350,17 +381,28 @@ impl Checker<'_> {
                 let (fact, ty, known, place) = match *field {
                     "prev_cpu" => (Fact::EventPrevCpu, ValueType::Int, sc.wakeup, "`on wakeup` and `select_cpu`"),
                     "sync" => (Fact::EventSync, ValueType::Bool, sc.wakeup, "`on wakeup` and `select_cpu`"),
-                    "runnable" => (Fact::EventRunnable, ValueType::Bool, sc.stopping, "`on stopping` and `vtime charge`"),
+                    "runnable" => {
+                        (Fact::EventRunnable, ValueType::Bool, sc.stopping, "`on stopping` and `vtime charge`")
+                    }
                     _ => {
-                        self.unknown(&p.parts[1], "event fact", EVENT_FACTS.iter().copied(), "the event facts are prev_cpu, sync and runnable");
+                        self.unknown(
+                            &p.parts[1],
+                            "event fact",
+                            EVENT_FACTS.iter().copied(),
+                            "the event facts are prev_cpu, sync and runnable",
+                        );
                         return None;
                     }
                 };
                 if !known {
                     self.error(
-                        Diagnostic::error("wrong-context", p.span, format!("`event.{field}` is not known in {}", sc.what))
-                            .label("not known here")
-                            .help(format!("`event.{field}` can be read only in {place}")),
+                        Diagnostic::error(
+                            "wrong-context",
+                            p.span,
+                            format!("`event.{field}` is not known in {}", sc.what),
+                        )
+                        .label("not known here")
+                        .help(format!("`event.{field}` can be read only in {place}")),
                     );
                     return None;
                 }
@@ -380,9 +422,13 @@ impl Checker<'_> {
             }
             _ => {
                 self.error(
-                    Diagnostic::error("unknown-name", p.span, format!("`{}` is not something a policy can read", p.text()))
-                        .label("unknown")
-                        .help("dotted names start with `task.`, `system.`, `event.` or `queue.NAME.len`"),
+                    Diagnostic::error(
+                        "unknown-name",
+                        p.span,
+                        format!("`{}` is not something a policy can read", p.text()),
+                    )
+                    .label("unknown")
+                    .help("dotted names start with `task.`, `system.`, `event.` or `queue.NAME.len`"),
                 );
                 None
             }
@@ -407,7 +453,9 @@ impl Checker<'_> {
             self.error(
                 Diagnostic::error("wrong-context", span, format!("there is no task in {}", sc.what))
                     .label("no task here")
-                    .help("this is evaluated once for the whole scheduler; use parameters, globals and `system.*` facts"),
+                    .help(
+                        "this is evaluated once for the whole scheduler; use parameters, globals and `system.*` facts",
+                    ),
             );
         }
         sc.task
@@ -476,7 +524,13 @@ impl Checker<'_> {
         Some(typed)
     }
 
-    pub(super) fn unknown<'c>(&mut self, id: &ast::Ident, what: &str, candidates: impl IntoIterator<Item = &'c str>, fallback: &str) {
+    pub(super) fn unknown<'c>(
+        &mut self,
+        id: &ast::Ident,
+        what: &str,
+        candidates: impl IntoIterator<Item = &'c str>,
+        fallback: &str,
+    ) {
         let help = match names::suggest(&id.name, candidates) {
             Some(s) => format!("did you mean `{s}`?"),
             None => fallback.to_string(),
@@ -497,7 +551,12 @@ impl Checker<'_> {
             "int" => (None, 1, "int(value)"),
             "uint" => (None, 1, "uint(value)"),
             _ => {
-                self.unknown(func, "function", FUNCTIONS.iter().copied(), "the functions are min, max, clamp, ewma, int and uint");
+                self.unknown(
+                    func,
+                    "function",
+                    FUNCTIONS.iter().copied(),
+                    "the functions are min, max, clamp, ewma, int and uint",
+                );
                 // Still check the arguments: their own mistakes are worth
                 // reporting, and the names they use are used.
                 for a in args {
@@ -511,9 +570,18 @@ impl Checker<'_> {
                 self.expr(a, sc);
             }
             self.error(
-                Diagnostic::error("wrong-arity", span, format!("`{}` takes {arity} argument{}, not {}", func.name, if arity == 1 { "" } else { "s" }, args.len()))
-                    .label("wrong number of arguments")
-                    .help(format!("write `{shape}`")),
+                Diagnostic::error(
+                    "wrong-arity",
+                    span,
+                    format!(
+                        "`{}` takes {arity} argument{}, not {}",
+                        func.name,
+                        if arity == 1 { "" } else { "s" },
+                        args.len()
+                    ),
+                )
+                .label("wrong number of arguments")
+                .help(format!("write `{shape}`")),
             );
             return None;
         }
@@ -522,9 +590,13 @@ impl Checker<'_> {
         for (t, a) in typed.iter().zip(args) {
             if !matches!(t.value(), Some(ValueType::Int | ValueType::Uint | ValueType::Duration | ValueType::Time)) {
                 self.error(
-                    Diagnostic::error("type-mismatch", a.span, format!("`{}` needs numbers, durations or times, not {}", func.name, t.describe()))
-                        .label(format!("this is {}", t.describe()))
-                        .help(format!("write `{shape}`")),
+                    Diagnostic::error(
+                        "type-mismatch",
+                        a.span,
+                        format!("`{}` needs numbers, durations or times, not {}", func.name, t.describe()),
+                    )
+                    .label(format!("this is {}", t.describe()))
+                    .help(format!("write `{shape}`")),
                 );
                 return None;
             }
@@ -542,9 +614,13 @@ impl Checker<'_> {
                 Some(u) => ty = u,
                 None => {
                     self.error(
-                        Diagnostic::error("type-mismatch", a.span, format!("the arguments of `{}` differ: {} and {}", func.name, acc.describe(), t.describe()))
-                            .label(format!("this is {}", t.describe()))
-                            .help("all arguments must have the same unit"),
+                        Diagnostic::error(
+                            "type-mismatch",
+                            a.span,
+                            format!("the arguments of `{}` differ: {} and {}", func.name, acc.describe(), t.describe()),
+                        )
+                        .label(format!("this is {}", t.describe()))
+                        .help("all arguments must have the same unit"),
                     );
                     return None;
                 }
@@ -555,15 +631,28 @@ impl Checker<'_> {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn binary(&mut self, op: BinOp, l: Typed, r: Typed, lspan: Span, rspan: Span, span: Span, sc: &Scope) -> Option<Typed> {
+    fn binary(
+        &mut self,
+        op: BinOp,
+        l: Typed,
+        r: Typed,
+        lspan: Span,
+        rspan: Span,
+        span: Span,
+        sc: &Scope,
+    ) -> Option<Typed> {
         let bool_ty = Type::Value(ValueType::Bool);
         if matches!(op, BinOp::And | BinOp::Or) {
             for (t, s) in [(&l, lspan), (&r, rspan)] {
                 if t.ty != bool_ty {
                     self.error(
-                        Diagnostic::error("type-mismatch", s, format!("`{}` needs bools, but this is {}", op.symbol(), t.describe()))
-                            .label("not a bool")
-                            .help("compare it with something, e.g. `x > 0`"),
+                        Diagnostic::error(
+                            "type-mismatch",
+                            s,
+                            format!("`{}` needs bools, but this is {}", op.symbol(), t.describe()),
+                        )
+                        .label("not a bool")
+                        .help("compare it with something, e.g. `x > 0`"),
                     );
                     return None;
                 }
@@ -577,9 +666,13 @@ impl Checker<'_> {
             Ok(ty) => ty,
             Err(help) => {
                 self.error(
-                    Diagnostic::error("unit-mismatch", span, format!("cannot apply `{}` to {} and {}", op.symbol(), l.describe(), r.describe()))
-                        .label(format!("{} {} {}", l.describe(), op.symbol(), r.describe()))
-                        .help(help),
+                    Diagnostic::error(
+                        "unit-mismatch",
+                        span,
+                        format!("cannot apply `{}` to {} and {}", op.symbol(), l.describe(), r.describe()),
+                    )
+                    .label(format!("{} {} {}", l.describe(), op.symbol(), r.describe()))
+                    .help(help),
                 );
                 return None;
             }
@@ -618,9 +711,13 @@ impl Checker<'_> {
                 }
                 _ => {
                     self.error(
-                        Diagnostic::error("type-mismatch", span, "strings can only be compared with `task.comm`, using `==` or `!=`")
-                            .label("cannot compare this")
-                            .help("write e.g. `task.comm == \"kworker\"`"),
+                        Diagnostic::error(
+                            "type-mismatch",
+                            span,
+                            "strings can only be compared with `task.comm`, using `==` or `!=`",
+                        )
+                        .label("cannot compare this")
+                        .help("write e.g. `task.comm == \"kworker\"`"),
                     );
                     None
                 }
@@ -634,17 +731,25 @@ impl Checker<'_> {
                 _ => "both sides must have the same type and unit".to_string(),
             };
             self.error(
-                Diagnostic::error("type-mismatch", span, format!("cannot compare {} with {}", l.describe(), r.describe()))
-                    .label("different types")
-                    .help(help),
+                Diagnostic::error(
+                    "type-mismatch",
+                    span,
+                    format!("cannot compare {} with {}", l.describe(), r.describe()),
+                )
+                .label("different types")
+                .help(help),
             );
             return None;
         };
         if !equality && matches!(ty, Type::Class | Type::Value(ValueType::Bool)) {
             self.error(
-                Diagnostic::error("type-mismatch", span, format!("`{}` needs numbers, durations or times", op.symbol()))
-                    .label("not ordered")
-                    .help("classes and bools can only be compared with `==` and `!=`"),
+                Diagnostic::error(
+                    "type-mismatch",
+                    span,
+                    format!("`{}` needs numbers, durations or times", op.symbol()),
+                )
+                .label("not ordered")
+                .help("classes and bools can only be compared with `==` and `!=`"),
             );
             return None;
         }
@@ -669,7 +774,10 @@ impl Checker<'_> {
             self.diags.push(
                 Diagnostic::warning("divisor-may-be-zero", span, format!("the divisor `{text}` may be zero"))
                     .label("may be zero")
-                    .help(format!("the division then yields 0 in {}; write e.g. `max({text}, 1)` to rule zero out", sc.what)),
+                    .help(format!(
+                        "the division then yields 0 in {}; write e.g. `max({text}, 1)` to rule zero out",
+                        sc.what
+                    )),
             );
         }
         Some(proof)

@@ -320,9 +320,13 @@ impl<'s> Checker<'s> {
         if let (Some(lo), Some(hi)) = (min, max) {
             if lo > hi {
                 self.error(
-                    Diagnostic::error("out-of-range", p.min.as_ref().map_or(span, |b| b.span), "the lower bound is above the upper bound")
-                        .label("lower bound")
-                        .help("write the range as `in LOW..HIGH`"),
+                    Diagnostic::error(
+                        "out-of-range",
+                        p.min.as_ref().map_or(span, |b| b.span),
+                        "the lower bound is above the upper bound",
+                    )
+                    .label("lower bound")
+                    .help("write the range as `in LOW..HIGH`"),
                 );
             }
         }
@@ -332,16 +336,24 @@ impl<'s> Checker<'s> {
             let above = max.is_some_and(|hi| d > hi);
             if below || above {
                 self.error(
-                    Diagnostic::error("out-of-range", p.default.span, format!("the default of `{}` is outside its range", p.name.name))
-                        .label(if below { "below the lower bound" } else { "above the upper bound" })
-                        .help("change the default or widen the `in LOW..HIGH` range"),
+                    Diagnostic::error(
+                        "out-of-range",
+                        p.default.span,
+                        format!("the default of `{}` is outside its range", p.name.name),
+                    )
+                    .label(if below { "below the lower bound" } else { "above the upper bound" })
+                    .help("change the default or widen the `in LOW..HIGH` range"),
                 );
             }
             if p.ty.ty == ValueType::Uint && (min.is_some_and(|v| v < 0)) {
                 self.error(
-                    Diagnostic::error("out-of-range", p.min.as_ref().map_or(span, |b| b.span), "a `uint` parameter cannot have a negative bound")
-                        .label("negative")
-                        .help("use `int` for values that may be negative"),
+                    Diagnostic::error(
+                        "out-of-range",
+                        p.min.as_ref().map_or(span, |b| b.span),
+                        "a `uint` parameter cannot have a negative bound",
+                    )
+                    .label("negative")
+                    .help("use `int` for values that may be negative"),
                 );
             }
         }
@@ -439,9 +451,13 @@ impl<'s> Checker<'s> {
             Some((Symbol::Queue(i), _)) => Some(i),
             Some((other, _)) => {
                 self.error(
-                    Diagnostic::error("not-a-queue", name.span, format!("`{}` is {}, not a queue", name.name, other.what()))
-                        .label("expected a queue")
-                        .help("declare queues with `queue NAME per_cpu|shared fifo|vtime`"),
+                    Diagnostic::error(
+                        "not-a-queue",
+                        name.span,
+                        format!("`{}` is {}, not a queue", name.name, other.what()),
+                    )
+                    .label("expected a queue")
+                    .help("declare queues with `queue NAME per_cpu|shared fifo|vtime`"),
                 );
                 None
             }
@@ -449,7 +465,11 @@ impl<'s> Checker<'s> {
                 let queues: Vec<&str> = self.model.queues.iter().map(|q| q.name.as_str()).collect();
                 let help = match names::suggest(&name.name, queues.iter().copied()) {
                     Some(s) => format!("did you mean `{s}`?"),
-                    None => format!("declare it with `queue {} shared vtime`; queues so far: {}", name.name, list_or_none(&queues)),
+                    None => format!(
+                        "declare it with `queue {} shared vtime`; queues so far: {}",
+                        name.name,
+                        list_or_none(&queues)
+                    ),
                 };
                 self.error(
                     Diagnostic::error("unknown-name", name.span, format!("there is no queue named `{}`", name.name))
@@ -471,7 +491,11 @@ impl<'s> Checker<'s> {
                 let classes: Vec<&str> = self.model.classes.iter().map(|c| c.name.as_str()).collect();
                 let help = match names::suggest(&name.name, classes.iter().copied()) {
                     Some(s) => format!("did you mean `{s}`?"),
-                    None => format!("declare it with `class {} \"what its tasks are\"`; classes so far: {}", name.name, list_or_none(&classes)),
+                    None => format!(
+                        "declare it with `class {} \"what its tasks are\"`; classes so far: {}",
+                        name.name,
+                        list_or_none(&classes)
+                    ),
                 };
                 self.error(
                     Diagnostic::error("unknown-name", name.span, format!("there is no class named `{}`", name.name))
@@ -510,9 +534,13 @@ impl<'s> Checker<'s> {
             _ => format!("{what} must be {}", with_article(want)),
         };
         self.error(
-            Diagnostic::error("type-mismatch", span, format!("{what} must be {}, but this is {}", with_article(want), t.describe()))
-                .label(format!("this is {}", t.describe()))
-                .help(help),
+            Diagnostic::error(
+                "type-mismatch",
+                span,
+                format!("{what} must be {}, but this is {}", with_article(want), t.describe()),
+            )
+            .label(format!("this is {}", t.describe()))
+            .help(help),
         );
         false
     }

@@ -9,7 +9,6 @@ use super::expr::{task_fact, Scope};
 use super::{names, Checker, Symbol};
 
 impl Checker<'_> {
-
     /// The statements of a formula block, whose `let` names stay in `sc`
     /// for the result expression after them.
     pub(super) fn formula_stmts(&mut self, body: &[ast::Stmt], sc: &mut Scope) -> Vec<Stmt> {
@@ -48,9 +47,13 @@ impl Checker<'_> {
                 }
                 if taken {
                     self.error(
-                        Diagnostic::error("duplicate-name", name.span, format!("`{}` already has a meaning here", name.name))
-                            .label("shadows an earlier name")
-                            .help("give the local its own name"),
+                        Diagnostic::error(
+                            "duplicate-name",
+                            name.span,
+                            format!("`{}` already has a meaning here", name.name),
+                        )
+                        .label("shadows an earlier name")
+                        .help("give the local its own name"),
                     );
                     return None;
                 }
@@ -75,9 +78,13 @@ impl Checker<'_> {
                     Type::Class => {
                         if t.ty != Type::Class {
                             self.error(
-                                Diagnostic::error("type-mismatch", value.span, format!("`task.class` takes a class, not {}", t.describe()))
-                                    .label("not a class")
-                                    .help("write `task.class = CLASS` or `task.class = none`"),
+                                Diagnostic::error(
+                                    "type-mismatch",
+                                    value.span,
+                                    format!("`task.class` takes a class, not {}", t.describe()),
+                                )
+                                .label("not a class")
+                                .help("write `task.class = CLASS` or `task.class = none`"),
                             );
                             return None;
                         }
@@ -87,7 +94,12 @@ impl Checker<'_> {
                     Type::Value(v) => {
                         // A point in time moves by a duration.
                         let want = if v == ValueType::Time && *op != AssignOp::Set { ValueType::Duration } else { v };
-                        if !self.expect_type(&t, want, value.span, &format!("the value assigned to `{}`", target.text())) {
+                        if !self.expect_type(
+                            &t,
+                            want,
+                            value.span,
+                            &format!("the value assigned to `{}`", target.text()),
+                        ) {
                             return None;
                         }
                         t.into_expr(want)
@@ -104,11 +116,22 @@ impl Checker<'_> {
             }
             ast::StmtKind::Every { period, body } => {
                 if !sc.sampling || sc.every.is_some() {
-                    let help = if sc.every.is_some() { "`every` blocks cannot be nested" } else { "`every` is allowed in `on` events only" };
+                    let help = if sc.every.is_some() {
+                        "`every` blocks cannot be nested"
+                    } else {
+                        "`every` is allowed in `on` events only"
+                    };
                     self.error(
-                        Diagnostic::error("wrong-context", stmt.span, format!("`every` cannot be used in {}", if sc.every.is_some() { "another `every`" } else { sc.what }))
-                            .label("not allowed here")
-                            .help(help),
+                        Diagnostic::error(
+                            "wrong-context",
+                            stmt.span,
+                            format!(
+                                "`every` cannot be used in {}",
+                                if sc.every.is_some() { "another `every`" } else { sc.what }
+                            ),
+                        )
+                        .label("not allowed here")
+                        .help(help),
                     );
                     return None;
                 }
@@ -191,30 +214,55 @@ impl Checker<'_> {
                     Some(Symbol::Stat(i)) => {
                         let stat = &self.model.stats[i];
                         if !matches!(stat.source, StatSource::Variable(_)) {
-                            refuse(self, "bound to something the scheduler tracks".to_string(), "only counters and gauges declared without `=` are updated by rules");
+                            refuse(
+                                self,
+                                "bound to something the scheduler tracks".to_string(),
+                                "only counters and gauges declared without `=` are updated by rules",
+                            );
                             return None;
                         }
                         if stat.kind == StatKind::Counter && op != AssignOp::Add {
-                            refuse(self, "a counter only grows".to_string(), "add to it with `+=`; use a `gauge` for values that go down");
+                            refuse(
+                                self,
+                                "a counter only grows".to_string(),
+                                "add to it with `+=`; use a `gauge` for values that go down",
+                            );
                             return None;
                         }
                         (Place::Stat(i), Type::Value(stat.ty))
                     }
                     Some(Symbol::Param(_)) => {
-                        refuse(self, "a parameter is fixed once the scheduler is loaded".to_string(), "keep changing state in a `global`");
+                        refuse(
+                            self,
+                            "a parameter is fixed once the scheduler is loaded".to_string(),
+                            "keep changing state in a `global`",
+                        );
                         return None;
                     }
                     Some(other) => {
-                        refuse(self, format!("it is {}", other.what()), "assign globals, gauges, counters and per-task state");
+                        refuse(
+                            self,
+                            format!("it is {}", other.what()),
+                            "assign globals, gauges, counters and per-task state",
+                        );
                         return None;
                     }
                     None if sc.locals.iter().any(|(n, _)| n == name) => {
-                        refuse(self, "`let` names are fixed".to_string(), "declare a `global` or a `task` variable for state that changes");
+                        refuse(
+                            self,
+                            "`let` names are fixed".to_string(),
+                            "declare a `global` or a `task` variable for state that changes",
+                        );
                         return None;
                     }
                     None => {
                         let candidates: Vec<String> = self.symbols.keys().cloned().collect();
-                        self.unknown(&target.parts[0], "name", candidates.iter().map(String::as_str), "declare it as a `global`, `gauge` or `counter`");
+                        self.unknown(
+                            &target.parts[0],
+                            "name",
+                            candidates.iter().map(String::as_str),
+                            "declare it as a `global`, `gauge` or `counter`",
+                        );
                         return None;
                     }
                 }
@@ -239,7 +287,12 @@ impl Checker<'_> {
                         Some((i, _)) => (Place::TaskVar(i), Type::Value(self.model.task_vars[i].ty)),
                         None => {
                             let vars: Vec<String> = self.task_var_names.keys().cloned().collect();
-                            self.unknown(&target.parts[1], "per-task variable", vars.iter().map(String::as_str), "declare it with `task NAME: TYPE = INITIAL`");
+                            self.unknown(
+                                &target.parts[1],
+                                "per-task variable",
+                                vars.iter().map(String::as_str),
+                                "declare it with `task NAME: TYPE = INITIAL`",
+                            );
                             return None;
                         }
                     },
@@ -254,11 +307,17 @@ impl Checker<'_> {
                 return None;
             }
         };
-        if numeric_op && !matches!(ty, Type::Value(ValueType::Int | ValueType::Uint | ValueType::Duration | ValueType::Time)) {
+        if numeric_op
+            && !matches!(ty, Type::Value(ValueType::Int | ValueType::Uint | ValueType::Duration | ValueType::Time))
+        {
             self.error(
-                Diagnostic::error("type-mismatch", target.span, format!("`{}` needs a number or a duration", op.symbol()))
-                    .label("not a number")
-                    .help("use `=` to assign it"),
+                Diagnostic::error(
+                    "type-mismatch",
+                    target.span,
+                    format!("`{}` needs a number or a duration", op.symbol()),
+                )
+                .label("not a number")
+                .help("use `=` to assign it"),
             );
             return None;
         }

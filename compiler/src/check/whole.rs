@@ -8,7 +8,6 @@ use crate::model::*;
 use super::Checker;
 
 impl Checker<'_> {
-
     /// Checks that need the whole policy: required items, queues that would
     /// never be served, and things declared but never used.
     pub(super) fn whole_policy(&mut self, policy: &Policy) {
@@ -55,20 +54,34 @@ impl Checker<'_> {
             for key in ["vtime charge", "vtime lag"] {
                 if let Some(span) = self.singletons.get(key).copied() {
                     self.diags.push(
-                        Diagnostic::warning("unused", span, format!("`{key}` has no effect: no queue is ordered by vruntime"))
-                            .label("never used")
-                            .help("declare a queue with `vtime` order, or remove this formula"),
+                        Diagnostic::warning(
+                            "unused",
+                            span,
+                            format!("`{key}` has no effect: no queue is ordered by vruntime"),
+                        )
+                        .label("never used")
+                        .help("declare a queue with `vtime` order, or remove this formula"),
                     );
                 }
             }
         }
         if !self.singletons.contains_key("slice") {
-            let bound: Vec<String> = self.model.stats.iter().filter(|s| matches!(s.source, StatSource::LastSlice)).map(|s| s.name.clone()).collect();
+            let bound: Vec<String> = self
+                .model
+                .stats
+                .iter()
+                .filter(|s| matches!(s.source, StatSource::LastSlice))
+                .map(|s| s.name.clone())
+                .collect();
             for name in bound {
                 self.diags.push(
-                    Diagnostic::warning("unused", self.decl_spans[&name], format!("`{name}` follows the slice formula, but there is none"))
-                        .label("stays 0")
-                        .help("add `slice = ...`, or remove this gauge"),
+                    Diagnostic::warning(
+                        "unused",
+                        self.decl_spans[&name],
+                        format!("`{name}` follows the slice formula, but there is none"),
+                    )
+                    .label("stays 0")
+                    .help("add `slice = ...`, or remove this gauge"),
                 );
             }
         }
@@ -79,8 +92,18 @@ impl Checker<'_> {
     /// Names that the generated callbacks (`NAME_enqueue`, ...) will take.
     pub(super) fn callback_clashes(&mut self) {
         const MEMBERS: &[&str] = &[
-            "select_cpu", "enqueue", "dispatch", "running", "stopping", "enable", "init_task", "cpu_online", "cpu_offline",
-            "init", "exit", "ops",
+            "select_cpu",
+            "enqueue",
+            "dispatch",
+            "running",
+            "stopping",
+            "enable",
+            "init_task",
+            "cpu_online",
+            "cpu_offline",
+            "init",
+            "exit",
+            "ops",
         ];
         let sched = self.model.name.clone();
         let mut clashes: Vec<(Span, String)> = self
@@ -105,31 +128,55 @@ impl Checker<'_> {
         let written = |this: &Self, key: &str| this.usage.get(key).is_some_and(|u| u.written);
         for p in &self.model.params {
             if !read(self, &p.name) {
-                unused.push((self.decl_spans[&p.name], format!("parameter `{}` is never used", p.name), "remove it, or use it in a rule or formula"));
+                unused.push((
+                    self.decl_spans[&p.name],
+                    format!("parameter `{}` is never used", p.name),
+                    "remove it, or use it in a rule or formula",
+                ));
             }
         }
         for c in &self.model.classes {
             if !read(self, &c.name) && !written(self, &c.name) {
-                unused.push((self.decl_spans[&c.name], format!("class `{}` is never used", c.name), "assign it with `task.class = NAME` and test it with `task is NAME`"));
+                unused.push((
+                    self.decl_spans[&c.name],
+                    format!("class `{}` is never used", c.name),
+                    "assign it with `task.class = NAME` and test it with `task is NAME`",
+                ));
             } else if !written(self, &c.name) {
-                unused.push((self.decl_spans[&c.name], format!("no task is ever put in class `{}`", c.name), "assign it somewhere with `task.class = NAME`"));
+                unused.push((
+                    self.decl_spans[&c.name],
+                    format!("no task is ever put in class `{}`", c.name),
+                    "assign it somewhere with `task.class = NAME`",
+                ));
             }
         }
         for g in &self.model.globals {
             if !read(self, &g.name) {
-                unused.push((self.decl_spans[&g.name], format!("global `{}` is never read", g.name), "remove it, or read it in a rule or formula"));
+                unused.push((
+                    self.decl_spans[&g.name],
+                    format!("global `{}` is never read", g.name),
+                    "remove it, or read it in a rule or formula",
+                ));
             }
         }
         for v in &self.model.task_vars {
             let key = format!("task.{}", v.name);
             if !read(self, &key) {
-                unused.push((self.decl_spans[&key], format!("per-task variable `{}` is never read", v.name), "remove it, or read it as `task.NAME`"));
+                unused.push((
+                    self.decl_spans[&key],
+                    format!("per-task variable `{}` is never read", v.name),
+                    "remove it, or read it as `task.NAME`",
+                ));
             }
         }
         let routed: Vec<usize> = self.routed.iter().map(|(q, _)| *q).collect();
         for (i, q) in self.model.queues.iter().enumerate() {
             if !routed.contains(&i) {
-                unused.push((self.decl_spans[&q.name], format!("no task is ever put in queue `{}`", q.name), "route tasks to it in `enqueue` or `select_cpu`, or remove it"));
+                unused.push((
+                    self.decl_spans[&q.name],
+                    format!("no task is ever put in queue `{}`", q.name),
+                    "route tasks to it in `enqueue` or `select_cpu`, or remove it",
+                ));
             }
         }
         for (span, message, help) in unused {

@@ -6,7 +6,6 @@ use crate::model::*;
 use super::Lowering;
 
 impl Lowering<'_> {
-
     pub(super) fn event(&self, event: Event) -> Option<&EventHandler> {
         self.model.events.iter().find(|h| h.event == event)
     }
@@ -41,11 +40,32 @@ impl Lowering<'_> {
             ));
         }
         if self.has_per_cpu {
-            out.push(self.callback("cpu_online", "void", "s32 cpu", "/* Hotplug: counted so dispatch knows when to drain offline CPUs' queues. */".to_string(), vec!["\tif (schedc_nr_offline > 0)".to_string(), "\t\t__sync_fetch_and_sub(&schedc_nr_offline, 1);".to_string()]));
-            out.push(self.callback("cpu_offline", "void", "s32 cpu", String::new(), vec!["\t__sync_fetch_and_add(&schedc_nr_offline, 1);".to_string()]));
+            out.push(self.callback(
+                "cpu_online",
+                "void",
+                "s32 cpu",
+                "/* Hotplug: counted so dispatch knows when to drain offline CPUs' queues. */".to_string(),
+                vec![
+                    "\tif (schedc_nr_offline > 0)".to_string(),
+                    "\t\t__sync_fetch_and_sub(&schedc_nr_offline, 1);".to_string(),
+                ],
+            ));
+            out.push(self.callback(
+                "cpu_offline",
+                "void",
+                "s32 cpu",
+                String::new(),
+                vec!["\t__sync_fetch_and_add(&schedc_nr_offline, 1);".to_string()],
+            ));
         }
         out.push(self.init());
-        out.push(self.callback("exit", "void", "struct scx_exit_info *ei", "/* Keep the kernel's reason for stopping us, for the runtime to print. */".to_string(), vec!["\tschedc_record_exit(ei);".to_string()]));
+        out.push(self.callback(
+            "exit",
+            "void",
+            "struct scx_exit_info *ei",
+            "/* Keep the kernel's reason for stopping us, for the runtime to print. */".to_string(),
+            vec!["\tschedc_record_exit(ei);".to_string()],
+        ));
         out
     }
 
@@ -80,7 +100,8 @@ impl Lowering<'_> {
                 self.found(select, &mut body);
             }
             None => {
-                comment = "/* No select_cpu in the policy: the kernel's default choice, run at once if idle. */".to_string();
+                comment =
+                    "/* No select_cpu in the policy: the kernel's default choice, run at once if idle. */".to_string();
                 body.push("\tbool is_idle = false;".to_string());
                 body.push(String::new());
                 body.push("\tcpu = schedc_select_cpu_default(p, prev_cpu, wake_flags, &is_idle);".to_string());
@@ -103,11 +124,13 @@ impl Lowering<'_> {
 
     pub(super) fn enqueue(&self) -> Function {
         let m = self.model;
-        let needs_cpu = m.routes.iter().any(|r| r.kick || m.queues[r.queue].placement == Placement::PerCpu) || m.preempt.is_some();
+        let needs_cpu =
+            m.routes.iter().any(|r| r.kick || m.queues[r.queue].placement == Placement::PerCpu) || m.preempt.is_some();
         let locals: &[&str] = if needs_cpu { &["s32 cpu = scx_bpf_task_cpu(p);"] } else { &[] };
         // A task without state (its creation failed) still runs, from the
         // kernel's global queue.
-        let mut body = self.prologue(locals, &["schedc_insert(p, SCHEDC_DSQ_GLOBAL, SCHEDC_SLICE_DFL, enq_flags)", "return"]);
+        let mut body =
+            self.prologue(locals, &["schedc_insert(p, SCHEDC_DSQ_GLOBAL, SCHEDC_SLICE_DFL, enq_flags)", "return"]);
         self.event_body(Event::Enqueue, &mut body);
         // The rules form one if / else if / else chain, in policy order.
         for (i, route) in m.routes.iter().enumerate() {
@@ -139,7 +162,10 @@ impl Lowering<'_> {
         if let Some(preempt) = &m.preempt {
             body.push(String::new());
             body.push(format!("\t{}", self.comment(preempt.origin)));
-            body.push(format!("\tif ((enq_flags & SCHEDC_ENQ_WAKEUP) && tctx->class == {} &&", self.class_const(Some(preempt.class))));
+            body.push(format!(
+                "\tif ((enq_flags & SCHEDC_ENQ_WAKEUP) && tctx->class == {} &&",
+                self.class_const(Some(preempt.class))
+            ));
             body.push("\t    schedc_running_below(cpu, tctx->class))".to_string());
             body.push("\t\tscx_bpf_kick_cpu(cpu, SCHEDC_KICK_PREEMPT);".to_string());
         }
@@ -159,10 +185,7 @@ impl Lowering<'_> {
                 // Operand of `>`: parenthesised if it binds looser (e.g. `?:`).
                 let limit = self.at_least(serve.starve_after.as_ref().expect("filtered"), 11);
                 body.push(format!("\t{}", self.comment(serve.origin)));
-                body.push(format!(
-                    "\tif ({limit} > 0 && (s64)(now - {}) > {limit} &&",
-                    self.served_at(serve.queue)
-                ));
+                body.push(format!("\tif ({limit} > 0 && (s64)(now - {}) > {limit} &&", self.served_at(serve.queue)));
                 body.push(format!("\t    schedc_serve_{}(now))", m.queues[serve.queue].name));
                 body.push("\t\treturn;".to_string());
             }
@@ -228,7 +251,13 @@ impl Lowering<'_> {
             body.push("\tschedc_set_running_class(scx_bpf_task_cpu(p), CLASS_NONE);".to_string());
         }
         self.event_body(Event::Stopping, &mut body);
-        Some(self.callback("stopping", "void", "struct task_struct *p, bool runnable", "/* A task gives up its CPU. */".to_string(), body))
+        Some(self.callback(
+            "stopping",
+            "void",
+            "struct task_struct *p, bool runnable",
+            "/* A task gives up its CPU. */".to_string(),
+            body,
+        ))
     }
 
     pub(super) fn enable(&self) -> Option<Function> {
@@ -256,7 +285,13 @@ impl Lowering<'_> {
             }
         }
         self.event_body(Event::Join, &mut body);
-        Some(self.callback("enable", "void", "struct task_struct *p", "/* A task joins the scheduler. */".to_string(), body))
+        Some(self.callback(
+            "enable",
+            "void",
+            "struct task_struct *p",
+            "/* A task joins the scheduler. */".to_string(),
+            body,
+        ))
     }
 
     pub(super) fn init(&self) -> Function {

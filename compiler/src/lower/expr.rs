@@ -126,7 +126,13 @@ impl Lowering<'_> {
                     Type::Value(ty) => constant(*v, ty),
                     _ => v.to_string(),
                 };
-                let prec = if text.contains(' ') { 13 } else if text.starts_with('-') { UNARY } else { ATOM };
+                let prec = if text.contains(' ') {
+                    13
+                } else if text.starts_with('-') {
+                    UNARY
+                } else {
+                    ATOM
+                };
                 (text, prec)
             }
             ExprKind::Str(s) => (format!("\"{}\"", c_string(s)), ATOM),
@@ -139,7 +145,9 @@ impl Lowering<'_> {
             ExprKind::ClassValue(c) => (self.class_const(*c), ATOM),
             ExprKind::Fact(Fact::TaskVruntime) if self.has_vtime => ("(s64)tctx->vruntime".to_string(), UNARY),
             ExprKind::Fact(f) => (fact(*f).to_string(), UNARY),
-            ExprKind::QueueLen(q) => (format!("schedc_nr_queued({})", self.queue_id(*q, "bpf_get_smp_processor_id()")), ATOM),
+            ExprKind::QueueLen(q) => {
+                (format!("schedc_nr_queued({})", self.queue_id(*q, "bpf_get_smp_processor_id()")), ATOM)
+            }
             ExprKind::Neg(x) => {
                 // `- -x` must not become C's `--x`.
                 let inner = self.at_least(x, UNARY);
@@ -150,7 +158,12 @@ impl Lowering<'_> {
             ExprKind::Binary { op, lhs, rhs } => self.binary(*op, lhs, rhs, e.ty, false),
             ExprKind::GuardedDiv { op, lhs, rhs } => self.binary(*op, lhs, rhs, e.ty, true),
             ExprKind::Cond { cond, then, otherwise } => {
-                let text = format!("{} ? {} : {}", self.at_least(cond, COND + 1), self.at_least(then, COND + 1), self.at_least(otherwise, COND));
+                let text = format!(
+                    "{} ? {} : {}",
+                    self.at_least(cond, COND + 1),
+                    self.at_least(then, COND + 1),
+                    self.at_least(otherwise, COND)
+                );
                 (text, COND)
             }
             ExprKind::Call { func, args } => {
@@ -171,7 +184,9 @@ impl Lowering<'_> {
                     (format!("!{text}"), UNARY)
                 }
             }
-            ExprKind::Convert { to, value } => (format!("({}){}", value_c_type(*to), self.at_least(value, UNARY)), UNARY),
+            ExprKind::Convert { to, value } => {
+                (format!("({}){}", value_c_type(*to), self.at_least(value, UNARY)), UNARY)
+            }
         }
     }
 
@@ -239,7 +254,9 @@ impl Lowering<'_> {
                 StmtKind::Let { name, value } => {
                     out.push(format!("{tabs}{} {name} = {};", c_type(value.ty), self.expr(value)));
                 }
-                StmtKind::Assign { target, op, value } => out.push(format!("{tabs}{}", self.assign(target, *op, value))),
+                StmtKind::Assign { target, op, value } => {
+                    out.push(format!("{tabs}{}", self.assign(target, *op, value)))
+                }
                 StmtKind::If { cond, then, otherwise } => {
                     out.push(format!("{tabs}if ({}) {{", self.expr(cond)));
                     self.stmts(then, indent + 1, stmt.origin.line, out);

@@ -7,7 +7,6 @@ use crate::model::*;
 use super::Lowering;
 
 impl Lowering<'_> {
-
     /// A helper computing a formula: its statements, then its value.
     pub(super) fn formula_helper(&self, name: &str, ret: &str, f: &Formula, why: &str) -> Function {
         let mut body = Vec::new();
@@ -34,7 +33,10 @@ impl Lowering<'_> {
         }
         body.push("\treturn slice > 0 ? (u64)slice : 0;".to_string());
         Some(Function {
-            comment: format!("/* The slice a task gets each time it is queued; never negative. */\n{}", self.comment(f.origin)),
+            comment: format!(
+                "/* The slice a task gets each time it is queued; never negative. */\n{}",
+                self.comment(f.origin)
+            ),
             signature: format!("static __always_inline u64 schedc_slice({})", self.task_params()),
             body,
             member: None,
@@ -65,7 +67,8 @@ impl Lowering<'_> {
         body.push("\t\ttctx->vruntime = floor;".to_string());
         body.push("\treturn tctx->vruntime;".to_string());
         Function {
-            comment: "/* A task's vruntime when queued: raised to at least vtime_now minus the lag bound. */".to_string(),
+            comment: "/* A task's vruntime when queued: raised to at least vtime_now minus the lag bound. */"
+                .to_string(),
             signature: format!("static __always_inline u64 schedc_queued_vtime({})", self.task_params()),
             body,
             member: None,
@@ -75,7 +78,8 @@ impl Lowering<'_> {
     /// Queues that receive tasks, each with its insert helper.
     pub(super) fn receiving_queues(&self) -> Vec<usize> {
         let m = self.model;
-        let mut out: Vec<usize> = m.routes.iter().map(|r| r.queue).chain(m.select.iter().map(|s| s.found_queue)).collect();
+        let mut out: Vec<usize> =
+            m.routes.iter().map(|r| r.queue).chain(m.select.iter().map(|s| s.found_queue)).collect();
         out.sort_unstable();
         out.dedup();
         out
@@ -105,7 +109,11 @@ impl Lowering<'_> {
                 let cpu_param = if per_cpu { ", s32 cpu" } else { "" };
                 Function {
                     comment: self.comment(queue.origin),
-                    signature: format!("static __always_inline void schedc_queue_{}({}{cpu_param}, u64 enq_flags)", queue.name, self.task_params()),
+                    signature: format!(
+                        "static __always_inline void schedc_queue_{}({}{cpu_param}, u64 enq_flags)",
+                        queue.name,
+                        self.task_params()
+                    ),
                     body,
                     member: None,
                 }
@@ -114,7 +122,8 @@ impl Lowering<'_> {
     }
 
     pub(super) fn queue_call(&self, q: usize, cpu: &str, flags: &str) -> String {
-        let cpu_arg = if self.model.queues[q].placement == Placement::PerCpu { format!(", {cpu}") } else { String::new() };
+        let cpu_arg =
+            if self.model.queues[q].placement == Placement::PerCpu { format!(", {cpu}") } else { String::new() };
         format!("schedc_queue_{}({}{cpu_arg}, {flags});", self.model.queues[q].name, self.task_args())
     }
 
@@ -126,7 +135,10 @@ impl Lowering<'_> {
             .filter(|s| s.starve_after.is_some())
             .map(|s| Function {
                 comment: format!("/* Serves `{}` and records when. */", self.model.queues[s.queue].name),
-                signature: format!("static __always_inline bool schedc_serve_{}(u64 now)", self.model.queues[s.queue].name),
+                signature: format!(
+                    "static __always_inline bool schedc_serve_{}(u64 now)",
+                    self.model.queues[s.queue].name
+                ),
                 body: vec![
                     format!("\tif (!schedc_move_to_local({}))", self.queue_id(s.queue, "cpu")),
                     "\t\treturn false;".to_string(),
@@ -151,10 +163,22 @@ impl Lowering<'_> {
             "\t\tif (bpf_cpumask_test_cpu(cpu, online))".to_string(),
             "\t\t\tcontinue;".to_string(),
         ];
-        let per_cpu: Vec<usize> = (0..self.model.queues.len()).filter(|q| self.model.queues[*q].placement == Placement::PerCpu).collect();
-        let moves: Vec<String> = per_cpu.iter().map(|q| format!("schedc_move_to_local({})", self.queue_id(*q, "cpu"))).collect();
+        let per_cpu: Vec<usize> =
+            (0..self.model.queues.len()).filter(|q| self.model.queues[*q].placement == Placement::PerCpu).collect();
+        let moves: Vec<String> =
+            per_cpu.iter().map(|q| format!("schedc_move_to_local({})", self.queue_id(*q, "cpu"))).collect();
         body.push(format!("\t\tif ({}) {{", moves.join(" ||\n\t\t    ")));
-        body.extend(["\t\t\tmoved = true;", "\t\t\tbreak;", "\t\t}", "\t}", "\tscx_bpf_put_cpumask(online);", "\treturn moved;"].map(String::from));
+        body.extend(
+            [
+                "\t\t\tmoved = true;",
+                "\t\t\tbreak;",
+                "\t\t}",
+                "\t}",
+                "\tscx_bpf_put_cpumask(online);",
+                "\treturn moved;",
+            ]
+            .map(String::from),
+        );
         Function {
             comment: "/* Runs a task left on the per-CPU queue of a CPU that went offline. */".to_string(),
             signature: "static __always_inline bool schedc_drain_offline(void)".to_string(),
@@ -168,11 +192,15 @@ impl Lowering<'_> {
             Function {
                 comment: "/* Records the class of the task now running on @cpu. */".to_string(),
                 signature: "static __always_inline void schedc_set_running_class(s32 cpu, u8 class)".to_string(),
-                body: vec!["\tif (cpu >= 0 && cpu < SCHEDC_MAX_CPUS)".to_string(), "\t\tschedc_running_class[cpu] = class;".to_string()],
+                body: vec![
+                    "\tif (cpu >= 0 && cpu < SCHEDC_MAX_CPUS)".to_string(),
+                    "\t\tschedc_running_class[cpu] = class;".to_string(),
+                ],
                 member: None,
             },
             Function {
-                comment: "/* Whether @cpu runs a task of a class below @class; CLASS_NONE is the lowest. */".to_string(),
+                comment: "/* Whether @cpu runs a task of a class below @class; CLASS_NONE is the lowest. */"
+                    .to_string(),
                 signature: "static __always_inline bool schedc_running_below(s32 cpu, u8 class)".to_string(),
                 body: vec![
                     "\tu8 running;".to_string(),

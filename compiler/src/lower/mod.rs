@@ -31,7 +31,9 @@ pub(crate) struct Lowering<'a> {
 
 impl<'a> Lowering<'a> {
     fn new(model: &'a Model, src: &'a str, file_name: &str) -> Self {
-        let base = std::path::Path::new(file_name).file_name().map_or(file_name.to_string(), |f| f.to_string_lossy().into_owned());
+        let base = std::path::Path::new(file_name)
+            .file_name()
+            .map_or(file_name.to_string(), |f| f.to_string_lossy().into_owned());
         Lowering {
             model,
             lines: src.lines().collect(),
@@ -117,7 +119,8 @@ impl<'a> Lowering<'a> {
         let name = format!("{}_{member}", self.model.name);
         let args = if params.is_empty() { String::new() } else { format!(", {params}") };
         let sleepable = member == "init";
-        let signature = format!("{ret} {}({name}{args})", if sleepable { "SCHEDC_OPS_SLEEPABLE" } else { "SCHEDC_OPS" });
+        let signature =
+            format!("{ret} {}({name}{args})", if sleepable { "SCHEDC_OPS_SLEEPABLE" } else { "SCHEDC_OPS" });
         Function { comment, signature, body, member: Some(member.to_string()) }
     }
 
@@ -130,7 +133,12 @@ impl<'a> Lowering<'a> {
         if self.has_vtime {
             helpers.push(self.queued_vtime_helper());
             if let Some(charge) = &m.vtime_charge {
-                let mut charge_fn = self.formula_helper("schedc_vtime_charge", "s64", charge, "How much vruntime a task is charged when it stops.");
+                let mut charge_fn = self.formula_helper(
+                    "schedc_vtime_charge",
+                    "s64",
+                    charge,
+                    "How much vruntime a task is charged when it stops.",
+                );
                 charge_fn.signature = charge_fn.signature.replace(')', ", bool runnable)");
                 helpers.push(charge_fn);
             }
@@ -220,7 +228,11 @@ impl<'a> Lowering<'a> {
                 let (macro_head, value) = match q.placement {
                     // The first per-CPU queue uses the bare CPU number as id.
                     Placement::PerCpu => {
-                        let value = if per_cpu == 0 { "((u64)(cpu))".to_string() } else { format!("(((u64){per_cpu} << 16) | (u64)(cpu))") };
+                        let value = if per_cpu == 0 {
+                            "((u64)(cpu))".to_string()
+                        } else {
+                            format!("(((u64){per_cpu} << 16) | (u64)(cpu))")
+                        };
                         per_cpu += 1;
                         (format!("{}(cpu)", self.queue_macro(i)), value)
                     }
@@ -238,7 +250,11 @@ impl<'a> Lowering<'a> {
         if self.model.classes.is_empty() {
             return Vec::new();
         }
-        let mut out = vec![ClassConst { name: "CLASS_NONE".to_string(), value: 0, comment: "/* in no class: served last */".to_string() }];
+        let mut out = vec![ClassConst {
+            name: "CLASS_NONE".to_string(),
+            value: 0,
+            comment: "/* in no class: served last */".to_string(),
+        }];
         out.extend(self.model.classes.iter().enumerate().map(|(i, c)| ClassConst {
             name: self.class_const(Some(i)),
             value: i + 1,
@@ -290,7 +306,8 @@ impl<'a> Lowering<'a> {
             .collect();
         if self.has_vtime {
             out.push(Global {
-                comment: "/* The vruntime of the most advanced running task: new and waking tasks start near it. */".to_string(),
+                comment: "/* The vruntime of the most advanced running task: new and waking tasks start near it. */"
+                    .to_string(),
                 decl: "static u64".to_string(),
                 name: "schedc_vtime_now".to_string(),
                 init: None,
@@ -298,7 +315,10 @@ impl<'a> Lowering<'a> {
         }
         for serve in m.dispatch.iter().filter(|s| s.starve_after.is_some()) {
             out.push(Global {
-                comment: format!("/* When `{}` was last served, for its starvation limit. */", m.queues[serve.queue].name),
+                comment: format!(
+                    "/* When `{}` was last served, for its starvation limit. */",
+                    m.queues[serve.queue].name
+                ),
                 decl: "static u64".to_string(),
                 name: self.served_at(serve.queue),
                 init: None,
@@ -332,13 +352,25 @@ impl<'a> Lowering<'a> {
         let mut out: Vec<Field> = m
             .task_vars
             .iter()
-            .map(|v| Field { comment: self.comment(v.origin), decl: value_c_type(v.ty).to_string(), name: v.name.clone() })
+            .map(|v| Field {
+                comment: self.comment(v.origin),
+                decl: value_c_type(v.ty).to_string(),
+                name: v.name.clone(),
+            })
             .collect();
         if self.has_vtime {
-            out.push(Field { comment: "/* its virtual runtime: queues of `vtime` order serve the lowest first */".to_string(), decl: "u64".to_string(), name: "vruntime".to_string() });
+            out.push(Field {
+                comment: "/* its virtual runtime: queues of `vtime` order serve the lowest first */".to_string(),
+                decl: "u64".to_string(),
+                name: "vruntime".to_string(),
+            });
         }
         if !m.classes.is_empty() {
-            out.push(Field { comment: "/* its class, CLASS_NONE or one of the classes above */".to_string(), decl: "u8".to_string(), name: "class".to_string() });
+            out.push(Field {
+                comment: "/* its class, CLASS_NONE or one of the classes above */".to_string(),
+                decl: "u8".to_string(),
+                name: "class".to_string(),
+            });
         }
         for s in 0..m.samplers {
             out.push(Field {
