@@ -1,0 +1,52 @@
+" Vim syntax file for schedc scheduling policies (*.policy).
+if exists("b:current_syntax")
+  finish
+endif
+
+syn case match
+
+syn keyword schedcItem       scheduler param class global counter gauge on
+" Later matches win: a lone `task` is the current task, at a line start an item,
+" and `task.x` a fact.
+syn match   schedcFact       "\<\(task\|system\|event\)\>"
+" `task` and `queue` also start facts (task.nvcsw): as items only at a line start.
+syn match   schedcItem       "^\s*\zs\(task\|queue\)\>"
+syn keyword schedcItem       select_cpu enqueue dispatch slice vtime preempt timeout
+syn keyword schedcControl    if then else let every trace when found kick default starve after in
+syn keyword schedcOperator   and or not is
+syn keyword schedcModifier   per_cpu shared fifo charge lag
+syn keyword schedcType       duration time uint int bool
+syn keyword schedcEvent      join wakeup running stopping
+syn keyword schedcPreference pinned prev_core idle_core prev any
+syn keyword schedcConstant   true false none
+syn keyword schedcBuiltin    min max clamp ewma elapsed
+
+syn match   schedcFact       "\<\(task\|system\|event\|queue\)\.\h\w*\(\.\h\w*\)\="
+syn match   schedcNumber     "\<\d[0-9_]*\>"
+syn match   schedcDuration   "\<\d[0-9_]*\(ns\|us\|ms\|s\)\>"
+syn match   schedcArrow      "->"
+syn match   schedcDeclName   "\(\<\(scheduler\|param\|queue\|class\|task\|global\|counter\|gauge\)\s\+\)\@<=\h\w*"
+
+syn region  schedcString     start=+"+ end=+"+ end=+$+ oneline
+syn match   schedcComment    "#.*$" contains=schedcTodo,@Spell
+syn keyword schedcTodo       contained TODO FIXME XXX NOTE
+
+hi def link schedcItem       Statement
+hi def link schedcControl    Conditional
+hi def link schedcOperator   Operator
+hi def link schedcModifier   StorageClass
+hi def link schedcType       Type
+hi def link schedcEvent      Function
+hi def link schedcPreference Constant
+hi def link schedcConstant   Boolean
+hi def link schedcBuiltin    Function
+hi def link schedcFact       Identifier
+hi def link schedcNumber     Number
+hi def link schedcDuration   Number
+hi def link schedcArrow      Operator
+hi def link schedcDeclName   Identifier
+hi def link schedcString     String
+hi def link schedcComment    Comment
+hi def link schedcTodo       Todo
+
+let b:current_syntax = "schedc"
