@@ -11,7 +11,7 @@ use pest::iterators::Pair;
 use pest::Parser;
 
 use crate::ast::*;
-use crate::diag::Diagnostic;
+use crate::diag::{Code, Diagnostic};
 
 #[derive(pest_derive::Parser)]
 #[grammar = "grammar.pest"]
@@ -54,7 +54,7 @@ pub fn parse(src: &str) -> (Policy, Vec<Diagnostic>) {
                 match builder.too_deep.get() {
                     None => policy.items.push(item),
                     Some(span) => errors.push(
-                        Diagnostic::error("too-deep", span, "this is nested too deeply")
+                        Diagnostic::new(Code::TooDeep, span, "this is nested too deeply")
                             .label(format!("more than {MAX_DEPTH} levels of operators, brackets and blocks"))
                             .help("split it into smaller parts with `let`"),
                     ),
@@ -131,7 +131,7 @@ fn syntax_error(src: &str, item_start: usize, err: &pest::error::Error<Rule>) ->
         ErrorVariant::CustomError { message } => {
             let at = (item_start + rule_at).min(src.len());
             let end = src[at..].chars().next().map_or(at, |c| at + c.len_utf8());
-            return Diagnostic::error("too-deep", Span::new(at, end), "this is nested too deeply to parse")
+            return Diagnostic::new(Code::TooDeep, Span::new(at, end), "this is nested too deeply to parse")
                 .label(format!("the parser gave up here: {message}"))
                 .help("split it into smaller parts with `let`");
         }
@@ -166,8 +166,8 @@ fn syntax_error(src: &str, item_start: usize, err: &pest::error::Error<Rule>) ->
             Some(s) => format!("did you mean `{s}`?"),
             None => "a policy is a list of items, each starting with a keyword such as `param`, `queue` or `on`; statements go inside `on EVENT { ... }`".to_string(),
         };
-        return Diagnostic::error(
-            "syntax",
+        return Diagnostic::new(
+            Code::Syntax,
             Span::new(at, at + found.len()),
             format!("expected an item, found `{}`", shorten(found)),
         )
@@ -188,8 +188,8 @@ fn syntax_error(src: &str, item_start: usize, err: &pest::error::Error<Rule>) ->
         } else {
             format!("`{}`", shorten(found_token(src, at)))
         };
-        let mut d = Diagnostic::error(
-            "syntax",
+        let mut d = Diagnostic::new(
+            Code::Syntax,
             Span::new(last_start, last_end),
             format!("expected {expected}, found {found_text}"),
         )
@@ -209,7 +209,7 @@ fn syntax_error(src: &str, item_start: usize, err: &pest::error::Error<Rule>) ->
     let found = found_token(src, at);
     let span = Span::new(at, at + found.len());
     if found.starts_with('"') && !found[1..].contains('"') {
-        return Diagnostic::error("syntax", span, "this string is not closed")
+        return Diagnostic::new(Code::Syntax, span, "this string is not closed")
             .label("the string starts here and runs to the end of the line")
             .help("end it with `\"` on the same line; a string cannot span lines");
     }
@@ -219,13 +219,13 @@ fn syntax_error(src: &str, item_start: usize, err: &pest::error::Error<Rule>) ->
             Some(s) => format!("did you mean `{s}`?"),
             None => format!("a policy is a list of items, each starting with one of: {}", ITEM_KEYWORDS.join(", ")),
         };
-        return Diagnostic::error("syntax", span, format!("expected an item, found {found_text}"))
+        return Diagnostic::new(Code::Syntax, span, format!("expected an item, found {found_text}"))
             .label("not an item keyword")
             .help(help);
     }
     if expected == "the next item" {
         let kind = kind.unwrap_or("previous");
-        return Diagnostic::error("syntax", span, format!("expected the next item, found {found_text}"))
+        return Diagnostic::new(Code::Syntax, span, format!("expected the next item, found {found_text}"))
             .label(format!("the `{kind}` item is complete before this"))
             .help(item_shape(Some(kind)));
     }
@@ -243,7 +243,7 @@ fn syntax_error(src: &str, item_start: usize, err: &pest::error::Error<Rule>) ->
         }
         _ => item_shape(kind),
     };
-    Diagnostic::error("syntax", span, format!("expected {expected}, found {found_text}"))
+    Diagnostic::new(Code::Syntax, span, format!("expected {expected}, found {found_text}"))
         .label(format!("expected {expected} here"))
         .help(help)
 }
