@@ -38,7 +38,7 @@ fn verdict(pass: bool) -> &'static str {
 /// Parse, check, lower and render once.
 fn front_end(src: &str) -> String {
     let checked = check_source(POLICY, src).expect("bpfland checks");
-    generate_c(&checked, POLICY, src)
+    generate_c(&checked)
 }
 
 fn bench_front_end(src: &str) {
@@ -132,12 +132,12 @@ fn bench_build(src: &str) {
     let runs: u32 = std::env::var("SCHEDC_BENCH_RUNS").ok().and_then(|v| v.parse().ok()).unwrap_or(10).max(10);
     let checked = check_source(POLICY, src).expect("bpfland checks");
     let name = checked.model.name.clone();
-    let c = generate_c(&checked, POLICY, src);
+    let c = generate_c(&checked);
     let alone = ClangAlone::new(&name, &c);
     let out_dir = tempfile::tempdir().expect("temporary directory");
     let out = out_dir.path().join(format!("{name}.bpf.o"));
     let whole = || {
-        let c = generate_c(&checked, POLICY, src);
+        let c = generate_c(&checked);
         build_object(&clang, &name, &c, &out).expect("build_object");
     };
     // One of each first, so that caches are warm for both.

@@ -7,10 +7,6 @@ use schedc_compiler::{check_source, Checked, Report};
 
 /// Reads and checks one policy, printing its diagnostics to stderr.
 fn load(path: &Path) -> Option<Checked> {
-    load_with_source(path).map(|(checked, _)| checked)
-}
-
-fn load_with_source(path: &Path) -> Option<(Checked, String)> {
     let src = match std::fs::read_to_string(path) {
         Ok(src) => src,
         Err(err) => {
@@ -21,7 +17,7 @@ fn load_with_source(path: &Path) -> Option<(Checked, String)> {
     match check_source(&path.display().to_string(), &src) {
         Ok(checked) => {
             print_reports(&checked.warnings);
-            Some((checked, src))
+            Some(checked)
         }
         Err(reports) => {
             print_reports(&reports);
@@ -66,17 +62,17 @@ fn summary(model: &schedc_compiler::model::Model) -> String {
 }
 
 pub fn compile(policy: &Path, output: Option<PathBuf>, emit_c: bool) -> ExitCode {
-    let Some((checked, src)) = load_with_source(policy) else { return ExitCode::FAILURE };
+    let Some(checked) = load(policy) else { return ExitCode::FAILURE };
     let out = output.unwrap_or_else(|| policy.with_extension(if emit_c { "bpf.c" } else { "bpf.o" }));
     if let Err(why) = safe_to_write(policy, &out, emit_c) {
         eprintln!("error: {why}");
         return ExitCode::FAILURE;
     }
     let result = if emit_c {
-        let c = schedc_compiler::generate_c(&checked, &policy.display().to_string(), &src);
+        let c = schedc_compiler::generate_c(&checked);
         std::fs::write(&out, c).map_err(|e| format!("cannot write {}: {e}", out.display()))
     } else {
-        build(&checked, policy, &src, &out)
+        build(&checked, &out)
     };
     match result {
         Ok(()) => {
@@ -91,8 +87,8 @@ pub fn compile(policy: &Path, output: Option<PathBuf>, emit_c: bool) -> ExitCode
 }
 
 /// Generates the C of a checked policy and builds it into the object `out`.
-fn build(checked: &Checked, policy: &Path, src: &str, out: &Path) -> Result<(), String> {
-    let c = schedc_compiler::generate_c(checked, &policy.display().to_string(), src);
+fn build(checked: &Checked, out: &Path) -> Result<(), String> {
+    let c = schedc_compiler::generate_c(checked);
     schedc_compiler::build::Clang::find()
         .and_then(|clang| schedc_compiler::build::build_object(&clang, &checked.model.name, &c, out))
         .map_err(|e| e.to_string())
@@ -170,9 +166,9 @@ fn object_for(target: &Path, dir: &Path) -> Result<PathBuf, ExitCode> {
     if std::fs::read(target).is_ok_and(|bytes| is_bpf_object(&bytes)) {
         return Ok(target.to_path_buf());
     }
-    let (checked, src) = load_with_source(target).ok_or(ExitCode::FAILURE)?;
+    let checked = load(target).ok_or(ExitCode::FAILURE)?;
     let obj = dir.join(format!("{}.bpf.o", checked.model.name));
-    build(&checked, target, &src, &obj).map_err(|why| {
+    build(&checked, &obj).map_err(|why| {
         eprintln!("error: {why}");
         ExitCode::FAILURE
     })?;

@@ -370,7 +370,7 @@ fn build_and_inspect(clang: &Clang, name: &str, src: &str, dir: &Path) -> Vec<St
         Ok(checked) => checked,
         Err(reports) => return vec![format!("fails to check:\n{}", render(&reports))],
     };
-    let c = generate_c(&checked, name, src);
+    let c = generate_c(&checked);
     let mut problems = name_clashes(&c);
     problems.extend(operator_problems(&c));
     let stem = Path::new(name).file_stem().map_or("policy".into(), |s| s.to_string_lossy().into_owned());
@@ -767,7 +767,7 @@ fn compile_emits_the_generated_c() {
     let written = fs::read_to_string(&out).expect("the C was written");
     let src = fs::read_to_string(root().join("policies/fifo.policy")).expect("readable");
     let checked = check_source("policies/fifo.policy", &src).expect("fifo checks");
-    assert_eq!(written, generate_c(&checked, "policies/fifo.policy", &src), "the CLI writes exactly the generated C");
+    assert_eq!(written, generate_c(&checked), "the CLI writes exactly the generated C");
     // Its own output may be overwritten.
     let (code, _, stderr) = schedc(&["compile", &policy, "-o", &o, "--emit", "c"]);
     assert_eq!(code, 0, "{stderr}");
@@ -823,7 +823,7 @@ fn c_identifiers() -> BTreeSet<String> {
     for path in policies_in("tests/constructs").iter().chain(&policies_in("policies")) {
         let src = fs::read_to_string(path).expect("readable");
         if let Ok(checked) = check_source("x.policy", &src) {
-            texts.push(generate_c(&checked, "x.policy", &src));
+            texts.push(generate_c(&checked));
         }
     }
     // Functions clang knows without a declaration (C library builtins):
@@ -970,7 +970,7 @@ fn names_the_checker_accepts_give_sound_c() {
                 return vec![format!("a batch fails to check though each name passed alone:\n{}", render(&reports))]
             }
         };
-        let c = generate_c(&checked, "n.policy", src);
+        let c = generate_c(&checked);
         let mut problems = name_clashes(&c);
         problems.extend(operator_problems(&c));
         let dir = tempfile::tempdir_in(out.path()).expect("temporary directory");

@@ -65,7 +65,7 @@ fn check_and_render(src: &str) {
         }
         assert!(!d.message.is_empty(), "a diagnostic without a message: {d:?}");
         let drawn = report.render_plain(100);
-        assert!(drawn.contains(d.code), "the drawing names the code {}: {drawn}", d.code);
+        assert!(drawn.contains(d.code.as_str()), "the drawing names the code {}: {drawn}", d.code);
     }
 }
 

@@ -27,7 +27,7 @@ fn generate(path: &Path) -> Result<(String, String), String> {
     let src = fs::read_to_string(path).map_err(|e| format!("cannot read {name}: {e}"))?;
     let checked =
         check_source(&name, &src).map_err(|reports| format!("{name} fails to check:\n{}", render(&reports)))?;
-    let c = generate_c(&checked, &name, &src);
+    let c = generate_c(&checked);
     Ok((src, c))
 }
 

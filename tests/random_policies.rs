@@ -1074,8 +1074,7 @@ fn check(src: &str) -> Result<schedc_compiler::Checked, String> {
 /// Checks one policy and builds its C; `Err` says what went wrong.
 fn check_and_build(src: &str, clang: Option<&Clang>) -> Result<(), String> {
     let checked = check(src)?;
-    let c = std::panic::catch_unwind(|| generate_c(&checked, "random.policy", src))
-        .map_err(|_| "generate_c panicked".to_string())?;
+    let c = std::panic::catch_unwind(|| generate_c(&checked)).map_err(|_| "generate_c panicked".to_string())?;
     // Generated code never increments or decrements: a `--`/`++` outside
     // comments and strings is two signs run together (C's decrement).
     for line in c.lines() {
@@ -1505,7 +1504,7 @@ fn value_type(ty: schedc_compiler::model::ValueType) -> Ty {
 /// compares each gauge with what the language defines.
 fn compare_with_c(src: &str, wanted: &[(String, String)], clang: &Clang) -> Result<(), String> {
     let checked = check(src).map_err(|e| format!("{e}\n\npolicy:\n{src}"))?;
-    let c = generate_c(&checked, "exprs.policy", src);
+    let c = generate_c(&checked);
     let mut names: Vec<(String, V)> = vec![("tm0".to_string(), V::Typed(0, Ty::Time))];
     names.extend(checked.model.params.iter().map(|p| (p.name.clone(), V::Typed(p.default as u64, value_type(p.ty)))));
     // The generated declarations, the initial values computed in ops.init,

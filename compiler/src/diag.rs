@@ -2,14 +2,20 @@
 //!
 //! Every diagnostic points at the text it is about and carries a help line
 //! that says how to fix it. They are plain data here; [`Report`] attaches the
-//! source so miette can draw them with file, line and column.
+//! source so miette can draw them with file, line and column. Each has a
+//! [`Code`], which decides whether it is an error or a warning.
+
+mod code;
 
 use std::fmt;
 use std::sync::Arc;
 
-use miette::{LabeledSpan, NamedSource, SourceCode};
+use miette::{LabeledSpan, SourceCode};
 
 use crate::ast::Span;
+use crate::source::Source;
+
+pub use code::Code;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Severity {
@@ -19,9 +25,8 @@ pub enum Severity {
 
 #[derive(Debug, Clone)]
 pub struct Diagnostic {
-    pub severity: Severity,
-    /// A stable name for the kind of mistake, e.g. `unknown-name`.
-    pub code: &'static str,
+    /// The kind of mistake, e.g. `unknown-name`.
+    pub code: Code,
     pub message: String,
     pub span: Span,
     pub label: String,
@@ -31,9 +36,8 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
-    pub fn error(code: &'static str, span: Span, message: impl Into<String>) -> Self {
+    pub fn new(code: Code, span: Span, message: impl Into<String>) -> Self {
         Diagnostic {
-            severity: Severity::Error,
             code,
             message: message.into(),
             span,
@@ -41,10 +45,6 @@ impl Diagnostic {
             help: String::new(),
             related: Vec::new(),
         }
-    }
-
-    pub fn warning(code: &'static str, span: Span, message: impl Into<String>) -> Self {
-        Diagnostic { severity: Severity::Warning, ..Diagnostic::error(code, span, message) }
     }
 
     pub fn label(mut self, label: impl Into<String>) -> Self {
@@ -62,8 +62,12 @@ impl Diagnostic {
         self
     }
 
+    pub fn severity(&self) -> Severity {
+        self.code.severity()
+    }
+
     pub fn is_error(&self) -> bool {
-        self.severity == Severity::Error
+        self.severity() == Severity::Error
     }
 }
 
@@ -71,11 +75,11 @@ impl Diagnostic {
 #[derive(Debug, Clone)]
 pub struct Report {
     pub diagnostic: Diagnostic,
-    source: Arc<NamedSource<String>>,
+    source: Arc<Source>,
 }
 
 impl Report {
-    pub fn new(diagnostic: Diagnostic, source: Arc<NamedSource<String>>) -> Self {
+    pub fn new(diagnostic: Diagnostic, source: Arc<Source>) -> Self {
         Report { diagnostic, source }
     }
 
@@ -101,9 +105,8 @@ const MAX_DRAWN_COLUMN: usize = 10_000;
 impl Report {
     /// The byte column of `at` within its line.
     fn column(&self, at: usize) -> usize {
-        let bytes = self.source.inner().as_bytes();
-        let at = at.min(bytes.len());
-        at - bytes[..at].iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1)
+        let at = at.min(self.source.text().len());
+        at - self.source.line_start_of(at)
     }
 
     /// Whether miette can draw the snippet of this report.
@@ -119,11 +122,7 @@ impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.diagnostic.message)?;
         if !self.drawable() {
-            let src = self.source.inner();
-            let at = self.diagnostic.span.start.min(src.len());
-            let line = src.as_bytes()[..at].iter().filter(|&&b| b == b'\n').count() + 1;
-            let line_start = at - self.column(at);
-            let column = src.get(line_start..at).map_or(at - line_start, |s| s.chars().count()) + 1;
+            let (line, column) = self.source.line_col(self.diagnostic.span.start);
             write!(f, " [{}:{line}:{column}] (the line is too long to show)", self.source.name())?;
         }
         Ok(())
@@ -138,7 +137,7 @@ impl miette::Diagnostic for Report {
     }
 
     fn severity(&self) -> Option<miette::Severity> {
-        Some(match self.diagnostic.severity {
+        Some(match self.diagnostic.severity() {
             Severity::Error => miette::Severity::Error,
             Severity::Warning => miette::Severity::Warning,
         })

@@ -3,7 +3,8 @@
 //! Data flows one way through small stages, each its own module:
 //! [`parse`] (text → [`ast`]), [`check`] (ast → [`model`], with
 //! [`diag`]nostics), [`lower`] (model → [`ir`]), [`render`] (ir → C) and
-//! [`build`] (C → object, with clang).
+//! [`build`] (C → object, with clang). The policy's [`source`] travels with
+//! the checked model, so code generation needs nothing else.
 
 pub mod ast;
 pub mod build;
@@ -14,23 +15,25 @@ pub mod lower;
 pub mod model;
 pub mod parse;
 pub mod render;
+pub mod source;
 
 use std::sync::Arc;
 
-use miette::NamedSource;
+pub use diag::{Code, Diagnostic, Report, Severity};
+pub use source::Source;
 
-pub use diag::{Diagnostic, Report, Severity};
-
-/// A policy that passed the checker, with the warnings found on the way.
+/// A policy that passed the checker, with the warnings found on the way and
+/// the source they point into.
 #[derive(Debug)]
 pub struct Checked {
     pub model: model::Model,
     pub warnings: Vec<Report>,
+    pub source: Arc<Source>,
 }
 
 /// Parses and checks a policy. `Err` holds every error and warning found.
 pub fn check_source(file_name: &str, src: &str) -> Result<Checked, Vec<Report>> {
-    let source = Arc::new(NamedSource::new(file_name, src.to_string()).with_language("schedc"));
+    let source = Arc::new(Source::new(file_name, src));
     let attach = |diags: Vec<Diagnostic>| -> Vec<Report> {
         diags.into_iter().map(|d| Report::new(d, Arc::clone(&source))).collect()
     };
@@ -38,15 +41,15 @@ pub fn check_source(file_name: &str, src: &str) -> Result<Checked, Vec<Report>> 
     if !syntax_errors.is_empty() {
         return Err(attach(syntax_errors));
     }
-    let (model, mut diags) = check::check(&policy, src);
-    diags.sort_by_key(|d| (d.span.start, d.severity == Severity::Warning));
+    let (model, mut diags) = check::check(&policy, &source);
+    diags.sort_by_key(|d| (d.span.start, d.severity() == Severity::Warning));
     match model {
-        Some(model) => Ok(Checked { model, warnings: attach(diags) }),
+        Some(model) => Ok(Checked { model, warnings: attach(diags), source }),
         None => Err(attach(diags)),
     }
 }
 
 /// The C of a checked policy, ready for review or for clang.
-pub fn generate_c(checked: &Checked, file_name: &str, src: &str) -> String {
-    render::render(&lower::lower(&checked.model, src, file_name))
+pub fn generate_c(checked: &Checked) -> String {
+    render::render(&lower::lower(&checked.model, &checked.source))
 }

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use crate::ast::{self, GaugeSource, ItemKind, Policy, Span};
-use crate::diag::Diagnostic;
+use crate::diag::{Code, Diagnostic};
 use crate::model::*;
 
 use super::expr::Scope;
@@ -109,7 +109,7 @@ impl Checker<'_> {
             }
         } else {
             self.error(
-                Diagnostic::error("bad-binding", path.span, format!("a counter cannot be bound to `{}`", path.text()))
+                Diagnostic::new(Code::BadBinding, path.span, format!("a counter cannot be bound to `{}`", path.text()))
                     .label("not a counter the scheduler keeps")
                     .help("bind it to `queue.NAME.inserted`, or declare it alone and add to it with `+=`"),
             );
@@ -131,7 +131,7 @@ impl Checker<'_> {
                 }
             }
             GaugeSource::Bound(path) => self.error(
-                Diagnostic::error("bad-binding", path.span, format!("a gauge cannot be bound to `{}`", path.text()))
+                Diagnostic::new(Code::BadBinding, path.span, format!("a gauge cannot be bound to `{}`", path.text()))
                     .label("not something the scheduler tracks")
                     .help("bind it to `slice` (the slice last computed), or declare it `gauge NAME: TYPE = INITIAL` and assign it in rules"),
             ),
@@ -197,8 +197,8 @@ impl Checker<'_> {
         for route in routes {
             if let Some(prev) = catch_all {
                 self.error(
-                    Diagnostic::error(
-                        "unreachable-route",
+                    Diagnostic::new(
+                        Code::UnreachableRoute,
                         route.span,
                         "this rule comes after the catch-all and can never match",
                     )
@@ -226,7 +226,7 @@ impl Checker<'_> {
         if catch_all.is_none() {
             let span = routes.last().map_or(Span::default(), |r| r.span);
             self.error(
-                Diagnostic::error("missing-catch-all", span, "the routing rules have no catch-all")
+                Diagnostic::new(Code::MissingCatchAll, span, "the routing rules have no catch-all")
                     .label("a task matching none of the rules would have nowhere to go")
                     .help("end the `enqueue` block with `else -> QUEUE`"),
             );
@@ -240,8 +240,8 @@ impl Checker<'_> {
             let Some(queue) = self.queue_index(&serve.queue) else { continue };
             if let Some(prev) = seen.insert(queue, serve.queue.span) {
                 self.error(
-                    Diagnostic::error(
-                        "duplicate-name",
+                    Diagnostic::new(
+                        Code::DuplicateName,
                         serve.queue.span,
                         format!("`{}` is served twice", serve.queue.name),
                     )
@@ -263,7 +263,7 @@ impl Checker<'_> {
     pub(super) fn starvation_limit(&mut self, queue: usize, limit: &ast::Expr, scope: &Scope) -> Option<Expr> {
         if self.model.queues[queue].placement == Placement::PerCpu {
             self.error(
-                Diagnostic::error("bad-starvation", limit.span, "starvation limits apply to shared queues only")
+                Diagnostic::new(Code::BadStarvation, limit.span, "starvation limits apply to shared queues only")
                     .label("a per-CPU queue is always served by its own CPU")
                     .help("remove `starve after` here, or put it on a shared queue"),
             );
@@ -288,8 +288,8 @@ impl Checker<'_> {
         let timeout = format_ns(timeout_ns);
         if value.is_some_and(|v| v >= timeout_ns) {
             self.error(
-                Diagnostic::error(
-                    "starvation-too-long",
+                Diagnostic::new(
+                    Code::StarvationTooLong,
                     span,
                     "this starvation limit is not below the watchdog timeout",
                 )
@@ -298,8 +298,8 @@ impl Checker<'_> {
             );
         } else if let Some((p, max)) = param.and_then(|p| p.max.filter(|m| *m >= timeout_ns).map(|m| (p, m))) {
             self.error(
-                Diagnostic::error(
-                    "starvation-too-long",
+                Diagnostic::new(
+                    Code::StarvationTooLong,
                     span,
                     "this starvation limit may be set above the watchdog timeout",
                 )
@@ -327,7 +327,7 @@ impl Checker<'_> {
             if let Some(v) = const_value(&result, &self.model.params).filter(|_| !self.unknown_default) {
                 if v <= 0 {
                     self.error(
-                        Diagnostic::error("bad-slice", f.result.span, "the slice is never positive")
+                        Diagnostic::new(Code::BadSlice, f.result.span, "the slice is never positive")
                             .label(format!("this is {} with the default parameters", format_ns(v)))
                             .help("a task needs a positive slice to run; use e.g. `slice = 5ms`"),
                     );

@@ -4,7 +4,7 @@
 //! over a duration is a count, and a duration plus a count is a mistake.
 
 use crate::ast::{self, Span};
-use crate::diag::Diagnostic;
+use crate::diag::{Code, Diagnostic};
 use crate::model::*;
 
 use super::{const_value, names, Checker, Symbol};
@@ -172,7 +172,7 @@ impl Checker<'_> {
             if !self.too_deep {
                 self.too_deep = true;
                 self.error(
-                    Diagnostic::error("too-deep", span, "this is nested too deeply")
+                    Diagnostic::new(Code::TooDeep, span, "this is nested too deeply")
                         .label(format!("more than {MAX_NESTING} levels of nesting"))
                         .help("split it into smaller parts with `let`"),
                 );
@@ -189,7 +189,7 @@ impl Checker<'_> {
             A::Int(v) => {
                 if *v > u128::from(u64::MAX) {
                     self.error(
-                        Diagnostic::error("out-of-range", e.span, "this number does not fit in 64 bits")
+                        Diagnostic::new(Code::OutOfRange, e.span, "this number does not fit in 64 bits")
                             .label("too large")
                             .help("the largest value is 18446744073709551615"),
                     );
@@ -200,7 +200,7 @@ impl Checker<'_> {
             A::Duration(ns) => {
                 if *ns > i64::MAX as u128 {
                     self.error(
-                        Diagnostic::error("out-of-range", e.span, "this duration is too long")
+                        Diagnostic::new(Code::OutOfRange, e.span, "this duration is too long")
                             .label("more than 2^63 ns")
                             .help("durations are signed 64-bit nanoseconds: at most about 292 years"),
                     );
@@ -231,7 +231,7 @@ impl Checker<'_> {
                             "only ints and durations can be negated"
                         };
                         self.error(
-                            Diagnostic::error("type-mismatch", e.span, format!("cannot negate {}", t.describe()))
+                            Diagnostic::new(Code::TypeMismatch, e.span, format!("cannot negate {}", t.describe()))
                                 .label(format!("this is {}", t.describe()))
                                 .help(help),
                         );
@@ -260,7 +260,7 @@ impl Checker<'_> {
                 };
                 if t.ty != Type::Class {
                     self.error(
-                        Diagnostic::error("type-mismatch", value.span, "`is` tests a task's class")
+                        Diagnostic::new(Code::TypeMismatch, value.span, "`is` tests a task's class")
                             .label(format!("this is {}", t.describe()))
                             .help("write `task is CLASS`"),
                     );
@@ -277,8 +277,8 @@ impl Checker<'_> {
                 let (c, a, b) = (c?, a?, b?);
                 let Some((ty, literal)) = unify(&a, &b) else {
                     self.error(
-                        Diagnostic::error(
-                            "type-mismatch",
+                        Diagnostic::new(
+                            Code::TypeMismatch,
                             e.span,
                             format!("the two branches differ: {} and {}", a.describe(), b.describe()),
                         )
@@ -304,8 +304,8 @@ impl Checker<'_> {
             Some(t.e)
         } else {
             self.error(
-                Diagnostic::error(
-                    "type-mismatch",
+                Diagnostic::new(
+                    Code::TypeMismatch,
                     e.span,
                     format!("a condition must be a bool, but this is {}", t.describe()),
                 )
@@ -353,8 +353,8 @@ impl Checker<'_> {
                     "vtime_now" => {
                         if !self.model.queues.iter().any(|q| q.order == Order::Vtime) {
                             self.error(
-                                Diagnostic::error(
-                                    "unknown-name",
+                                Diagnostic::new(
+                                    Code::UnknownName,
                                     p.span,
                                     "`system.vtime_now` needs a vruntime-ordered queue",
                                 )
@@ -396,8 +396,8 @@ impl Checker<'_> {
                 };
                 if !known {
                     self.error(
-                        Diagnostic::error(
-                            "wrong-context",
+                        Diagnostic::new(
+                            Code::WrongContext,
                             p.span,
                             format!("`event.{field}` is not known in {}", sc.what),
                         )
@@ -414,7 +414,7 @@ impl Checker<'_> {
             }
             ["queue", _, "inserted"] => {
                 self.error(
-                    Diagnostic::error("bad-binding", p.span, "`inserted` is read through a counter")
+                    Diagnostic::new(Code::BadBinding, p.span, "`inserted` is read through a counter")
                         .label("not a value in rules")
                         .help("declare `counter NAME = queue.Q.inserted \"meaning\"` and read NAME"),
                 );
@@ -422,8 +422,8 @@ impl Checker<'_> {
             }
             _ => {
                 self.error(
-                    Diagnostic::error(
-                        "unknown-name",
+                    Diagnostic::new(
+                        Code::UnknownName,
                         p.span,
                         format!("`{}` is not something a policy can read", p.text()),
                     )
@@ -440,7 +440,7 @@ impl Checker<'_> {
         let any = !self.model.classes.is_empty();
         if !any {
             self.error(
-                Diagnostic::error("unknown-name", span, "this policy declares no class")
+                Diagnostic::new(Code::UnknownName, span, "this policy declares no class")
                     .label("every task is in no class")
                     .help("declare one with `class NAME \"what its tasks are\"`"),
             );
@@ -451,7 +451,7 @@ impl Checker<'_> {
     pub(super) fn task_here(&mut self, span: Span, sc: &Scope) -> bool {
         if !sc.task {
             self.error(
-                Diagnostic::error("wrong-context", span, format!("there is no task in {}", sc.what))
+                Diagnostic::new(Code::WrongContext, span, format!("there is no task in {}", sc.what))
                     .label("no task here")
                     .help(
                         "this is evaluated once for the whole scheduler; use parameters, globals and `system.*` facts",
@@ -471,7 +471,7 @@ impl Checker<'_> {
                 Some(sampler) => Some(Typed::new(ExprKind::Elapsed(sampler), Type::Value(ValueType::Duration))),
                 None => {
                     self.error(
-                        Diagnostic::error("wrong-context", id.span, "`elapsed` is only known inside an `every` block")
+                        Diagnostic::new(Code::WrongContext, id.span, "`elapsed` is only known inside an `every` block")
                             .label("outside `every`")
                             .help("wrap the rule in `every 1s { ... }`; `elapsed` is the time since the block last ran for this task"),
                     );
@@ -488,7 +488,7 @@ impl Checker<'_> {
             // checked: until then it is the one being declared.
             Some(Symbol::Param(i)) if i >= self.model.params.len() => {
                 self.error(
-                    Diagnostic::error("not-constant", id.span, format!("`{name}` is used in its own declaration"))
+                    Diagnostic::new(Code::NotConstant, id.span, format!("`{name}` is used in its own declaration"))
                         .label("not known yet")
                         .help("write a literal such as `5ms`, `10` or `true`"),
                 );
@@ -500,7 +500,7 @@ impl Checker<'_> {
             Some(Symbol::Class(i)) => Typed::new(ExprKind::ClassValue(Some(i)), Type::Class),
             Some(Symbol::Queue(_)) => {
                 self.error(
-                    Diagnostic::error("type-mismatch", id.span, format!("`{name}` is a queue, not a value"))
+                    Diagnostic::new(Code::TypeMismatch, id.span, format!("`{name}` is a queue, not a value"))
                         .label("a queue")
                         .help(format!("use `queue.{name}.len` for the number of tasks it holds")),
                 );
@@ -536,7 +536,7 @@ impl Checker<'_> {
             None => fallback.to_string(),
         };
         self.error(
-            Diagnostic::error("unknown-name", id.span, format!("unknown {what} `{}`", id.name))
+            Diagnostic::new(Code::UnknownName, id.span, format!("unknown {what} `{}`", id.name))
                 .label("not declared")
                 .help(help),
         );
@@ -570,8 +570,8 @@ impl Checker<'_> {
                 self.expr(a, sc);
             }
             self.error(
-                Diagnostic::error(
-                    "wrong-arity",
+                Diagnostic::new(
+                    Code::WrongArity,
                     span,
                     format!(
                         "`{}` takes {arity} argument{}, not {}",
@@ -590,8 +590,8 @@ impl Checker<'_> {
         for (t, a) in typed.iter().zip(args) {
             if !matches!(t.value(), Some(ValueType::Int | ValueType::Uint | ValueType::Duration | ValueType::Time)) {
                 self.error(
-                    Diagnostic::error(
-                        "type-mismatch",
+                    Diagnostic::new(
+                        Code::TypeMismatch,
                         a.span,
                         format!("`{}` needs numbers, durations or times, not {}", func.name, t.describe()),
                     )
@@ -614,8 +614,8 @@ impl Checker<'_> {
                 Some(u) => ty = u,
                 None => {
                     self.error(
-                        Diagnostic::error(
-                            "type-mismatch",
+                        Diagnostic::new(
+                            Code::TypeMismatch,
                             a.span,
                             format!("the arguments of `{}` differ: {} and {}", func.name, acc.describe(), t.describe()),
                         )
@@ -646,8 +646,8 @@ impl Checker<'_> {
             for (t, s) in [(&l, lspan), (&r, rspan)] {
                 if t.ty != bool_ty {
                     self.error(
-                        Diagnostic::error(
-                            "type-mismatch",
+                        Diagnostic::new(
+                            Code::TypeMismatch,
                             s,
                             format!("`{}` needs bools, but this is {}", op.symbol(), t.describe()),
                         )
@@ -666,8 +666,8 @@ impl Checker<'_> {
             Ok(ty) => ty,
             Err(help) => {
                 self.error(
-                    Diagnostic::error(
-                        "unit-mismatch",
+                    Diagnostic::new(
+                        Code::UnitMismatch,
                         span,
                         format!("cannot apply `{}` to {} and {}", op.symbol(), l.describe(), r.describe()),
                     )
@@ -701,7 +701,7 @@ impl Checker<'_> {
                 (ExprKind::Fact(Fact::TaskComm), ExprKind::Str(name)) if equality => {
                     if name.len() >= 16 {
                         self.error(
-                            Diagnostic::error("out-of-range", span, "a task name is at most 15 characters")
+                            Diagnostic::new(Code::OutOfRange, span, "a task name is at most 15 characters")
                                 .label(format!("{} characters", name.len()))
                                 .help("the kernel keeps only the first 15 characters of `task.comm`"),
                         );
@@ -711,8 +711,8 @@ impl Checker<'_> {
                 }
                 _ => {
                     self.error(
-                        Diagnostic::error(
-                            "type-mismatch",
+                        Diagnostic::new(
+                            Code::TypeMismatch,
                             span,
                             "strings can only be compared with `task.comm`, using `==` or `!=`",
                         )
@@ -731,8 +731,8 @@ impl Checker<'_> {
                 _ => "both sides must have the same type and unit".to_string(),
             };
             self.error(
-                Diagnostic::error(
-                    "type-mismatch",
+                Diagnostic::new(
+                    Code::TypeMismatch,
                     span,
                     format!("cannot compare {} with {}", l.describe(), r.describe()),
                 )
@@ -743,8 +743,8 @@ impl Checker<'_> {
         };
         if !equality && matches!(ty, Type::Class | Type::Value(ValueType::Bool)) {
             self.error(
-                Diagnostic::error(
-                    "type-mismatch",
+                Diagnostic::new(
+                    Code::TypeMismatch,
                     span,
                     format!("`{}` needs numbers, durations or times", op.symbol()),
                 )
@@ -762,7 +762,7 @@ impl Checker<'_> {
     fn divisor(&mut self, rhs: &Expr, span: Span, sc: &Scope) -> Option<NonZero> {
         if const_value(rhs, &[]) == Some(0) {
             self.error(
-                Diagnostic::error("division-by-zero", span, "division by zero")
+                Diagnostic::new(Code::DivisionByZero, span, "division by zero")
                     .label("this is always zero")
                     .help("divide by something that is not zero"),
             );
@@ -772,7 +772,7 @@ impl Checker<'_> {
         if proof == NonZero::Maybe {
             let text = self.text(span).to_string();
             self.diags.push(
-                Diagnostic::warning("divisor-may-be-zero", span, format!("the divisor `{text}` may be zero"))
+                Diagnostic::new(Code::DivisorMayBeZero, span, format!("the divisor `{text}` may be zero"))
                     .label("may be zero")
                     .help(format!(
                         "the division then yields 0 in {}; write e.g. `max({text}, 1)` to rule zero out",

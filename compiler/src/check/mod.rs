@@ -13,8 +13,9 @@ pub(crate) use names::suggest;
 use std::collections::HashMap;
 
 use crate::ast::{self, GaugeSource, ItemKind, Policy, Span, StrLit};
-use crate::diag::Diagnostic;
+use crate::diag::{Code, Diagnostic};
 use crate::model::*;
+use crate::source::Source;
 
 use expr::{Scope, Typed};
 
@@ -23,8 +24,8 @@ const MAX_TIMEOUT_NS: i128 = 30_000_000_000;
 
 /// Checks a parsed policy. The model is `None` when any error was found;
 /// warnings come back either way.
-pub fn check(policy: &Policy, src: &str) -> (Option<Model>, Vec<Diagnostic>) {
-    let mut checker = Checker::new(src);
+pub fn check(policy: &Policy, source: &Source) -> (Option<Model>, Vec<Diagnostic>) {
+    let mut checker = Checker::new(source);
     checker.declarations(policy);
     checker.behaviour(policy);
     checker.whole_policy(policy);
@@ -63,8 +64,7 @@ struct Usage {
 }
 
 struct Checker<'s> {
-    src: &'s str,
-    line_starts: Vec<usize>,
+    source: &'s Source,
     diags: Vec<Diagnostic>,
     model: Model,
     symbols: HashMap<String, (Symbol, Span)>,
@@ -86,12 +86,9 @@ struct Checker<'s> {
 }
 
 impl<'s> Checker<'s> {
-    fn new(src: &'s str) -> Self {
-        let mut line_starts = vec![0];
-        line_starts.extend(src.match_indices('\n').map(|(i, _)| i + 1));
+    fn new(source: &'s Source) -> Self {
         Checker {
-            src,
-            line_starts,
+            source,
             diags: Vec::new(),
             model: Model {
                 name: String::new(),
@@ -126,12 +123,11 @@ impl<'s> Checker<'s> {
     }
 
     fn origin(&self, span: Span) -> Origin {
-        let line = self.line_starts.partition_point(|&s| s <= span.start);
-        Origin { line, span }
+        Origin { line: self.source.line_of(span.start), span }
     }
 
     fn text(&self, span: Span) -> &'s str {
-        &self.src[span.start..span.end]
+        self.source.slice(span)
     }
 
     fn error(&mut self, d: Diagnostic) {
@@ -204,7 +200,7 @@ impl<'s> Checker<'s> {
         }
         if !self.singletons.contains_key("scheduler") {
             self.error(
-                Diagnostic::error("missing-scheduler", Span::new(0, 0), "this policy has no `scheduler` line")
+                Diagnostic::new(Code::MissingScheduler, Span::new(0, 0), "this policy has no `scheduler` line")
                     .label("a policy starts here")
                     .help("start the policy with `scheduler NAME \"what it does\" timeout 5s`"),
             );
@@ -215,7 +211,7 @@ impl<'s> Checker<'s> {
     fn once(&mut self, what: &'static str, span: Span) -> bool {
         if let Some(first) = self.singletons.get(what).copied() {
             self.error(
-                Diagnostic::error("duplicate-item", span, format!("a second `{what}` item"))
+                Diagnostic::new(Code::DuplicateItem, span, format!("a second `{what}` item"))
                     .label("repeated here")
                     .related(first, "first here")
                     .help(format!("a policy has at most one `{what}` item; merge the two")),
@@ -234,7 +230,7 @@ impl<'s> Checker<'s> {
         self.valid_name(name);
         if let Some((prev, prev_span)) = self.symbols.get(&name.name).copied() {
             self.error(
-                Diagnostic::error("duplicate-name", name.span, format!("`{}` is declared twice", name.name))
+                Diagnostic::new(Code::DuplicateName, name.span, format!("`{}` is declared twice", name.name))
                     .label(format!("declared again here as {}", symbol.what()))
                     .related(prev_span, format!("first declared here as {}", prev.what()))
                     .help("every parameter, queue, class, global and statistic needs its own name"),
@@ -250,7 +246,7 @@ impl<'s> Checker<'s> {
         match names::reserved(&name.name) {
             Some(why) => {
                 self.error(
-                    Diagnostic::error("reserved-name", name.span, format!("`{}` cannot be used as a name", name.name))
+                    Diagnostic::new(Code::ReservedName, name.span, format!("`{}` cannot be used as a name", name.name))
                         .label("reserved")
                         .help(format!("{why}; pick another name")),
                 );
@@ -265,14 +261,14 @@ impl<'s> Checker<'s> {
         // land among kernel or generated symbols.
         if names::reserved_prefix(&format!("{}_", name.name)) {
             self.error(
-                Diagnostic::error("reserved-name", name.span, format!("a scheduler cannot be named `{}`", name.name))
+                Diagnostic::new(Code::ReservedName, name.span, format!("a scheduler cannot be named `{}`", name.name))
                     .label("its callbacks would clash with kernel or schedc symbols")
                     .help("the callbacks' prefix `NAME_` must not start with `schedc_`, `scx_`, `bpf_` or `_`; pick another name"),
             );
         }
         if name.name.len() >= 128 {
             self.error(
-                Diagnostic::error("bad-name", name.span, "the scheduler name is too long")
+                Diagnostic::new(Code::BadName, name.span, "the scheduler name is too long")
                     .label(format!("{} bytes", name.name.len()))
                     .help("the kernel keeps at most 127 bytes of a scheduler's name"),
             );
@@ -290,12 +286,12 @@ impl<'s> Checker<'s> {
         match const_value(&t.e, &[]) {
             Some(ns) if (1_000_000..=MAX_TIMEOUT_NS).contains(&ns) => self.model.timeout_ms = (ns / 1_000_000) as u64,
             Some(_) => self.error(
-                Diagnostic::error("out-of-range", timeout.span, "the watchdog timeout must be between 1ms and 30s")
+                Diagnostic::new(Code::OutOfRange, timeout.span, "the watchdog timeout must be between 1ms and 30s")
                     .label("out of range")
                     .help("the kernel refuses timeouts above 30s; a few seconds is usual, e.g. `timeout 5s`"),
             ),
             None => self.error(
-                Diagnostic::error("not-constant", timeout.span, "the watchdog timeout must be a constant duration")
+                Diagnostic::new(Code::NotConstant, timeout.span, "the watchdog timeout must be a constant duration")
                     .label("not a constant")
                     .help("write it as a literal such as `5s`"),
             ),
@@ -320,8 +316,8 @@ impl<'s> Checker<'s> {
         if let (Some(lo), Some(hi)) = (min, max) {
             if lo > hi {
                 self.error(
-                    Diagnostic::error(
-                        "out-of-range",
+                    Diagnostic::new(
+                        Code::OutOfRange,
                         p.min.as_ref().map_or(span, |b| b.span),
                         "the lower bound is above the upper bound",
                     )
@@ -336,8 +332,8 @@ impl<'s> Checker<'s> {
             let above = max.is_some_and(|hi| d > hi);
             if below || above {
                 self.error(
-                    Diagnostic::error(
-                        "out-of-range",
+                    Diagnostic::new(
+                        Code::OutOfRange,
                         p.default.span,
                         format!("the default of `{}` is outside its range", p.name.name),
                     )
@@ -347,8 +343,8 @@ impl<'s> Checker<'s> {
             }
             if p.ty.ty == ValueType::Uint && (min.is_some_and(|v| v < 0)) {
                 self.error(
-                    Diagnostic::error(
-                        "out-of-range",
+                    Diagnostic::new(
+                        Code::OutOfRange,
                         p.min.as_ref().map_or(span, |b| b.span),
                         "a `uint` parameter cannot have a negative bound",
                     )
@@ -359,7 +355,7 @@ impl<'s> Checker<'s> {
         }
         if p.ty.ty == ValueType::Time {
             self.error(
-                Diagnostic::error("type-mismatch", p.ty.span, "a parameter cannot be a `time`")
+                Diagnostic::new(Code::TypeMismatch, p.ty.span, "a parameter cannot be a `time`")
                     .label("a point in time is not known before the scheduler runs")
                     .help("use a `duration` parameter"),
             );
@@ -387,14 +383,14 @@ impl<'s> Checker<'s> {
         let v = const_value(&t.e, &[]);
         if v.is_none() {
             self.error(
-                Diagnostic::error("not-constant", e.span, format!("{what} of a parameter must be a constant"))
+                Diagnostic::new(Code::NotConstant, e.span, format!("{what} of a parameter must be a constant"))
                     .label("not a constant")
                     .help("write a literal such as `5ms`, `10` or `true`"),
             );
         }
         if ty == ValueType::Uint && v.is_some_and(|v| v < 0) {
             self.error(
-                Diagnostic::error("out-of-range", e.span, "a `uint` cannot be negative")
+                Diagnostic::new(Code::OutOfRange, e.span, "a `uint` cannot be negative")
                     .label("negative")
                     .help("use `int` for values that may be negative"),
             );
@@ -407,7 +403,7 @@ impl<'s> Checker<'s> {
         self.valid_name(name);
         if expr::task_fact(&name.name).is_some() || name.name == "class" {
             self.error(
-                Diagnostic::error("duplicate-name", name.span, format!("`task.{}` is a built-in fact", name.name))
+                Diagnostic::new(Code::DuplicateName, name.span, format!("`task.{}` is a built-in fact", name.name))
                     .label("already built in")
                     .help("pick another name for this per-task variable"),
             );
@@ -415,7 +411,7 @@ impl<'s> Checker<'s> {
         }
         if let Some((_, prev)) = self.task_var_names.get(&name.name).copied() {
             self.error(
-                Diagnostic::error("duplicate-name", name.span, format!("`task.{}` is declared twice", name.name))
+                Diagnostic::new(Code::DuplicateName, name.span, format!("`task.{}` is declared twice", name.name))
                     .label("declared again here")
                     .related(prev, "first declared here")
                     .help("every per-task variable needs its own name"),
@@ -451,8 +447,8 @@ impl<'s> Checker<'s> {
             Some((Symbol::Queue(i), _)) => Some(i),
             Some((other, _)) => {
                 self.error(
-                    Diagnostic::error(
-                        "not-a-queue",
+                    Diagnostic::new(
+                        Code::NotAQueue,
                         name.span,
                         format!("`{}` is {}, not a queue", name.name, other.what()),
                     )
@@ -472,7 +468,7 @@ impl<'s> Checker<'s> {
                     ),
                 };
                 self.error(
-                    Diagnostic::error("unknown-name", name.span, format!("there is no queue named `{}`", name.name))
+                    Diagnostic::new(Code::UnknownName, name.span, format!("there is no queue named `{}`", name.name))
                         .label("unknown queue")
                         .help(help),
                 );
@@ -498,7 +494,7 @@ impl<'s> Checker<'s> {
                     ),
                 };
                 self.error(
-                    Diagnostic::error("unknown-name", name.span, format!("there is no class named `{}`", name.name))
+                    Diagnostic::new(Code::UnknownName, name.span, format!("there is no class named `{}`", name.name))
                         .label("unknown class")
                         .help(help),
                 );
@@ -513,7 +509,7 @@ impl<'s> Checker<'s> {
         }
         if want == ValueType::Uint && t.literal && const_value(&t.e, &[]).is_some_and(|v| v < 0) {
             self.error(
-                Diagnostic::error("out-of-range", span, format!("{what} must be a uint, which cannot be negative"))
+                Diagnostic::new(Code::OutOfRange, span, format!("{what} must be a uint, which cannot be negative"))
                     .label("negative")
                     .help("use `int` for values that may be negative"),
             );
@@ -534,8 +530,8 @@ impl<'s> Checker<'s> {
             _ => format!("{what} must be {}", with_article(want)),
         };
         self.error(
-            Diagnostic::error(
-                "type-mismatch",
+            Diagnostic::new(
+                Code::TypeMismatch,
                 span,
                 format!("{what} must be {}, but this is {}", with_article(want), t.describe()),
             )

@@ -2,7 +2,7 @@
 //! `every` and `trace`.
 
 use crate::ast;
-use crate::diag::Diagnostic;
+use crate::diag::{Code, Diagnostic};
 use crate::model::*;
 
 use super::expr::{task_fact, Scope};
@@ -47,8 +47,8 @@ impl Checker<'_> {
                 }
                 if taken {
                     self.error(
-                        Diagnostic::error(
-                            "duplicate-name",
+                        Diagnostic::new(
+                            Code::DuplicateName,
                             name.span,
                             format!("`{}` already has a meaning here", name.name),
                         )
@@ -78,8 +78,8 @@ impl Checker<'_> {
                     Type::Class => {
                         if t.ty != Type::Class {
                             self.error(
-                                Diagnostic::error(
-                                    "type-mismatch",
+                                Diagnostic::new(
+                                    Code::TypeMismatch,
                                     value.span,
                                     format!("`task.class` takes a class, not {}", t.describe()),
                                 )
@@ -122,8 +122,8 @@ impl Checker<'_> {
                         "`every` is allowed in `on` events only"
                     };
                     self.error(
-                        Diagnostic::error(
-                            "wrong-context",
+                        Diagnostic::new(
+                            Code::WrongContext,
                             stmt.span,
                             format!(
                                 "`every` cannot be used in {}",
@@ -146,7 +146,7 @@ impl Checker<'_> {
                 };
                 if !proven {
                     self.error(
-                        Diagnostic::error("bad-period", period.span, "the period of `every` must be a positive constant")
+                        Diagnostic::new(Code::BadPeriod, period.span, "the period of `every` must be a positive constant")
                             .label("not known to be positive")
                             .help("write a literal such as `1s`, or a duration parameter whose range starts above zero (`in 1ms..`)"),
                     );
@@ -162,7 +162,7 @@ impl Checker<'_> {
             ast::StmtKind::Trace { message, args } => {
                 if message.value.contains('%') {
                     self.error(
-                        Diagnostic::error("bad-trace", message.span, "a trace message cannot contain `%`")
+                        Diagnostic::new(Code::BadTrace, message.span, "a trace message cannot contain `%`")
                             .label("`%` would be read as a format directive")
                             .help("the values are appended to the message automatically; remove the `%`"),
                     );
@@ -170,7 +170,7 @@ impl Checker<'_> {
                 }
                 if args.len() > 3 {
                     self.error(
-                        Diagnostic::error("bad-trace", args[3].span, "a trace prints at most three values")
+                        Diagnostic::new(Code::BadTrace, args[3].span, "a trace prints at most three values")
                             .label("one too many")
                             .help("split it into two `trace` statements"),
                     );
@@ -181,7 +181,7 @@ impl Checker<'_> {
                     let t = self.expr(a, sc)?;
                     let Type::Value(v) = t.ty else {
                         self.error(
-                            Diagnostic::error("type-mismatch", a.span, format!("cannot trace {}", t.describe()))
+                            Diagnostic::new(Code::TypeMismatch, a.span, format!("cannot trace {}", t.describe()))
                                 .label("not a number")
                                 .help("trace numbers, durations, times or bools"),
                         );
@@ -204,7 +204,7 @@ impl Checker<'_> {
                 let symbol = self.symbols.get(*name).map(|(s, _)| *s);
                 let refuse = |this: &mut Self, why: String, help: &str| {
                     this.error(
-                        Diagnostic::error("not-assignable", target.span, format!("`{name}` cannot be assigned"))
+                        Diagnostic::new(Code::NotAssignable, target.span, format!("`{name}` cannot be assigned"))
                             .label(why)
                             .help(help.to_string()),
                     );
@@ -277,7 +277,7 @@ impl Checker<'_> {
                     "class" => (Place::TaskClass, Type::Class),
                     f if task_fact(f).is_some() => {
                         self.error(
-                            Diagnostic::error("not-assignable", target.span, format!("`task.{f}` is read-only"))
+                            Diagnostic::new(Code::NotAssignable, target.span, format!("`task.{f}` is read-only"))
                                 .label("the kernel keeps this")
                                 .help("of the task facts only `task.slice_left` and `task.class` can be assigned; keep your own state in a `task` variable"),
                         );
@@ -300,9 +300,13 @@ impl Checker<'_> {
             }
             _ => {
                 self.error(
-                    Diagnostic::error("not-assignable", target.span, format!("`{}` cannot be assigned", target.text()))
-                        .label("not a variable")
-                        .help("assign globals, gauges, counters, `task.NAME` variables, `task.slice_left` or `task.class`"),
+                    Diagnostic::new(
+                        Code::NotAssignable,
+                        target.span,
+                        format!("`{}` cannot be assigned", target.text()),
+                    )
+                    .label("not a variable")
+                    .help("assign globals, gauges, counters, `task.NAME` variables, `task.slice_left` or `task.class`"),
                 );
                 return None;
             }
@@ -311,8 +315,8 @@ impl Checker<'_> {
             && !matches!(ty, Type::Value(ValueType::Int | ValueType::Uint | ValueType::Duration | ValueType::Time))
         {
             self.error(
-                Diagnostic::error(
-                    "type-mismatch",
+                Diagnostic::new(
+                    Code::TypeMismatch,
                     target.span,
                     format!("`{}` needs a number or a duration", op.symbol()),
                 )

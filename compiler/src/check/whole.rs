@@ -2,7 +2,7 @@
 //! never be served, clashes with generated names, unused declarations.
 
 use crate::ast::{self, ItemKind, Policy, Span};
-use crate::diag::Diagnostic;
+use crate::diag::{Code, Diagnostic};
 use crate::model::*;
 
 use super::Checker;
@@ -18,7 +18,7 @@ impl Checker<'_> {
         ] {
             if !self.singletons.contains_key(what) && !self.model.name.is_empty() {
                 self.error(
-                    Diagnostic::error("missing-item", scheduler_span, format!("this policy has no `{what}` block"))
+                    Diagnostic::new(Code::MissingItem, scheduler_span, format!("this policy has no `{what}` block"))
                         .label("in this scheduler")
                         .help(help),
                 );
@@ -31,7 +31,7 @@ impl Checker<'_> {
                 reported.push(queue);
                 let name = self.model.queues[queue].name.clone();
                 self.error(
-                    Diagnostic::error("unserved-queue", span, format!("tasks routed to `{name}` would never run"))
+                    Diagnostic::new(Code::UnservedQueue, span, format!("tasks routed to `{name}` would never run"))
                         .label("tasks go here")
                         .help(format!("add `{name}` to the `dispatch` block")),
                 );
@@ -45,7 +45,7 @@ impl Checker<'_> {
                 .find(|i| matches!(i.kind, ItemKind::Queue { order: ast::Order::Vtime, .. }))
                 .map_or(scheduler_span, |i| i.span);
             self.error(
-                Diagnostic::error("missing-vtime-charge", span, "vruntime-ordered queues need a `vtime charge` formula")
+                Diagnostic::new(Code::MissingVtimeCharge, span, "vruntime-ordered queues need a `vtime charge` formula")
                     .label("this queue orders tasks by vruntime")
                     .help("say how much vruntime a task is charged when it stops, e.g. `vtime charge = (5ms - task.slice_left) * 100 / task.weight`"),
             );
@@ -54,8 +54,8 @@ impl Checker<'_> {
             for key in ["vtime charge", "vtime lag"] {
                 if let Some(span) = self.singletons.get(key).copied() {
                     self.diags.push(
-                        Diagnostic::warning(
-                            "unused",
+                        Diagnostic::new(
+                            Code::Unused,
                             span,
                             format!("`{key}` has no effect: no queue is ordered by vruntime"),
                         )
@@ -75,8 +75,8 @@ impl Checker<'_> {
                 .collect();
             for name in bound {
                 self.diags.push(
-                    Diagnostic::warning(
-                        "unused",
+                    Diagnostic::new(
+                        Code::Unused,
                         self.decl_spans[&name],
                         format!("`{name}` follows the slice formula, but there is none"),
                     )
@@ -115,7 +115,7 @@ impl Checker<'_> {
         clashes.sort_by_key(|(span, _)| span.start);
         for (span, name) in clashes {
             self.error(
-                Diagnostic::error("reserved-name", span, format!("`{name}` is the name of a generated callback"))
+                Diagnostic::new(Code::ReservedName, span, format!("`{name}` is the name of a generated callback"))
                     .label("taken by the scheduler's own code")
                     .help(format!("names `{sched}_` + a sched_ext callback are taken; pick another name")),
             );
@@ -180,7 +180,7 @@ impl Checker<'_> {
             }
         }
         for (span, message, help) in unused {
-            self.diags.push(Diagnostic::warning("unused", span, message).label("declared here").help(help));
+            self.diags.push(Diagnostic::new(Code::Unused, span, message).label("declared here").help(help));
         }
     }
 }

@@ -10,19 +10,21 @@ mod manifest;
 
 use crate::ir::{self, ClassConst, Field, Function, Global, QueueId};
 use crate::model::*;
+use crate::source::Source;
 
 use expr::{comment_text, constant, value_c_type};
 
-/// Lowers a checked policy. `src` and `file_name` are used for the comments
-/// that tie each piece of C to its policy line.
-pub fn lower(model: &Model, src: &str, file_name: &str) -> ir::Program {
-    let l = Lowering::new(model, src, file_name);
+/// Lowers a checked policy. The source gives the comments that tie each
+/// piece of C to its policy line.
+pub fn lower(model: &Model, source: &Source) -> ir::Program {
+    let l = Lowering::new(model, source);
     l.program()
 }
 
 pub(crate) struct Lowering<'a> {
     model: &'a Model,
-    lines: Vec<&'a str>,
+    source: &'a Source,
+    /// The policy's file name without its folders, for the comments.
     file_name: String,
     has_task_state: bool,
     has_vtime: bool,
@@ -30,13 +32,13 @@ pub(crate) struct Lowering<'a> {
 }
 
 impl<'a> Lowering<'a> {
-    fn new(model: &'a Model, src: &'a str, file_name: &str) -> Self {
-        let base = std::path::Path::new(file_name)
-            .file_name()
-            .map_or(file_name.to_string(), |f| f.to_string_lossy().into_owned());
+    fn new(model: &'a Model, source: &'a Source) -> Self {
+        let name = source.name();
+        let base =
+            std::path::Path::new(name).file_name().map_or(name.to_string(), |f| f.to_string_lossy().into_owned());
         Lowering {
             model,
-            lines: src.lines().collect(),
+            source,
             file_name: base,
             // The vruntime of vtime-ordered tasks lives in task state too.
             has_task_state: !model.task_vars.is_empty()
@@ -50,8 +52,7 @@ impl<'a> Lowering<'a> {
 
     /// `/* bpfland.policy:41  slice = max(...) */`: the policy line, trimmed.
     fn comment(&self, origin: Origin) -> String {
-        let text = self.lines.get(origin.line.saturating_sub(1)).map_or("", |l| l.trim());
-        let text = without_comment(text).trim_end();
+        let text = self.source.line_without_comment(origin.line).trim();
         format!("/* {}:{}  {} */", self.file_name, origin.line, comment_text(text))
     }
 
@@ -439,30 +440,5 @@ impl<'a> Lowering<'a> {
             stmts(&formula.stmts, f);
             walk(&formula.result, f);
         }
-    }
-}
-
-/// A policy line without its trailing `# comment`; a `#` inside a string is text.
-fn without_comment(line: &str) -> &str {
-    let mut in_string = false;
-    for (i, c) in line.char_indices() {
-        match c {
-            '"' => in_string = !in_string,
-            '#' if !in_string => return &line[..i],
-            _ => {}
-        }
-    }
-    line
-}
-
-#[cfg(test)]
-mod tests {
-    use super::without_comment;
-
-    #[test]
-    fn comments_end_lines_but_not_strings() {
-        assert_eq!(without_comment("queue q shared fifo # arrival order"), "queue q shared fifo ");
-        assert_eq!(without_comment("trace \"queue #1\", x # why"), "trace \"queue #1\", x ");
-        assert_eq!(without_comment("no comment"), "no comment");
     }
 }

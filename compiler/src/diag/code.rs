@@ -1,0 +1,427 @@
+//! Every kind of diagnostic, with its stable code, whether it is an error or
+//! a warning, what it means, and a policy that draws it. The table in
+//! `docs/language.md` (§13) lists the same codes with the same meanings; a
+//! test keeps the two in step, and another checks every example.
+
+use std::fmt;
+
+use super::Severity;
+
+/// Declares [`Code`] and its table from one list, so that a code, its
+/// meaning and its example are written once, side by side.
+macro_rules! codes {
+    ($(
+        $(#[$attr:meta])*
+        $variant:ident = $code:literal, $severity:ident, $description:literal,
+        example $example:literal;
+    )*) => {
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum Code {
+            $($(#[$attr])* $variant,)*
+        }
+
+        impl Code {
+            /// Every code, in the order of the documentation's table.
+            pub const ALL: &'static [Code] = &[$(Code::$variant),*];
+
+            fn entry(self) -> (&'static str, Severity, &'static str, &'static str) {
+                match self {
+                    $(Code::$variant => ($code, Severity::$severity, $description, $example),)*
+                }
+            }
+        }
+    };
+}
+
+impl Code {
+    /// The stable name shown as `schedc::NAME`, e.g. `unknown-name`.
+    pub fn as_str(self) -> &'static str {
+        self.entry().0
+    }
+
+    /// Whether a diagnostic of this kind stops compilation.
+    pub fn severity(self) -> Severity {
+        self.entry().1
+    }
+
+    /// One line saying what this kind of diagnostic is about.
+    pub fn description(self) -> &'static str {
+        self.entry().2
+    }
+
+    /// A short policy that draws this diagnostic.
+    pub fn example(self) -> &'static str {
+        self.entry().3
+    }
+}
+
+impl fmt::Display for Code {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+codes! {
+    Syntax = "syntax", Error,
+        "the text does not parse: an unexpected token (with what was expected), a misspelt item keyword, an unclosed string, `&&`/`||`/`!`/`;`",
+        example r#"
+scheduler s "example"
+queue q shared fifo
+enqueue { task.kthread && task.weight > 100 -> q  else -> q }
+dispatch { q }
+"#;
+    TooDeep = "too-deep", Error,
+        "an expression or statement nested more than 64 levels (or too deep for the parser)",
+        example r#"
+scheduler s "example"
+queue q shared fifo
+enqueue { else -> q }
+dispatch { q }
+slice = -----------------------------------------------------------------5ms
+"#;
+    MissingScheduler = "missing-scheduler", Error,
+        "no `scheduler` item",
+        example r#"
+queue q shared fifo
+enqueue { else -> q }
+dispatch { q }
+"#;
+    MissingItem = "missing-item", Error,
+        "no `enqueue` or no `dispatch` block",
+        example r#"
+scheduler s "example"
+queue q shared fifo
+enqueue { else -> q }
+"#;
+    DuplicateItem = "duplicate-item", Error,
+        "a second `scheduler`, `select_cpu`, `enqueue`, `dispatch`, `slice`, `vtime charge`, `vtime lag`, `preempt` or `on EVENT`",
+        example r#"
+scheduler s "example"
+queue q shared fifo
+enqueue { else -> q }
+dispatch { q }
+slice = 5ms
+slice = 10ms
+"#;
+    DuplicateName = "duplicate-name", Error,
+        "a name declared twice; a per-task variable named like a task fact; a `let` reusing a name; a queue served twice",
+        example r#"
+scheduler s "example"
+queue q shared fifo
+queue q per_cpu fifo
+enqueue { else -> q }
+dispatch { q }
+"#;
+    ReservedName = "reserved-name", Error,
+        "a name the language, C or the generated code keeps, or one with an upper-case letter (§14); a scheduler name whose callbacks (`NAME_…`) would start with a reserved prefix; a parameter, queue, class, global or statistic named `SCHEDULER_CALLBACK`, such as `bpfland_enqueue` or `bpfland_ops`",
+        example r#"
+scheduler s "example"
+queue int shared fifo
+enqueue { else -> int }
+dispatch { int }
+"#;
+    BadName = "bad-name", Error,
+        "the scheduler name is 128 bytes or longer",
+        example r#"
+scheduler a_scheduler_name_longer_than_the_kernel_keeps_for_the_name_of_a_scheduler_which_is_at_most_one_hundred_and_twenty_seven_bytes_long "example"
+queue q shared fifo
+enqueue { else -> q }
+dispatch { q }
+"#;
+    UnknownName = "unknown-name", Error,
+        "an undeclared name, fact, queue, class or function (with a \"did you mean\" when one is close); `system.vtime_now` without a `vtime` queue; `task.class`, `task is …` or `task.class = …` in a policy that declares no class; an unknown dotted name",
+        example r#"
+scheduler s "example"
+queue q shared fifo
+enqueue { task.kthraed -> q  else -> q }
+dispatch { q }
+"#;
+    NotAQueue = "not-a-queue", Error,
+        "a name used as a queue is something else",
+        example r#"
+scheduler s "example"
+queue q shared fifo
+class batch "background work"
+enqueue { task is batch -> q  else -> batch }
+dispatch { q }
+"#;
+    TypeMismatch = "type-mismatch", Error,
+        "a value of the wrong type: conditions that are not bools, operands that cannot be compared, branches that differ, a `time` parameter, negating a uint, strings other than `task.comm == \"…\"`, non-class values for `task.class`, `+=`/`-=` on a bool or class, a non-duration added to a `time` place, tracing a class or string, …",
+        example r#"
+scheduler s "example"
+queue q shared fifo
+enqueue { task.weight -> q  else -> q }
+dispatch { q }
+"#;
+    UnitMismatch = "unit-mismatch", Error,
+        "arithmetic whose units do not combine (§7.3)",
+        example r#"
+scheduler s "example"
+queue q shared fifo
+enqueue { else -> q }
+dispatch { q }
+slice = 5ms * 5ms
+"#;
+    OutOfRange = "out-of-range", Error,
+        "a number beyond 64 bits, a duration beyond 2^63 ns, a negative `uint`, a parameter default or bound outside its range, reversed bounds, a timeout outside 1ms..30s, a task name longer than 15 characters",
+        example r#"
+scheduler s "example" timeout 60s
+queue q shared fifo
+enqueue { else -> q }
+dispatch { q }
+"#;
+    NotConstant = "not-constant", Error,
+        "a parameter default or bound that is not a constant (naming a parameter, itself included, counts as not constant); a timeout that is not a literal duration (a parameter is not allowed there)",
+        example r#"
+scheduler s "example"
+param slice_min: duration = 1ms "shortest slice"
+param slice_max: duration = slice_min * 10 "longest slice"
+queue q shared fifo
+enqueue { else -> q }
+dispatch { q }
+slice = clamp(5ms, slice_min, slice_max)
+"#;
+    WrongContext = "wrong-context", Error,
+        "a task fact with no task at hand, an event fact in the wrong event, `elapsed` outside `every`, `every` outside an `on` event or nested",
+        example r#"
+scheduler s "example"
+global heaviest: uint = task.weight
+queue q shared fifo
+enqueue { task.weight > heaviest -> q  else -> q }
+dispatch { q }
+"#;
+    WrongArity = "wrong-arity", Error,
+        "a built-in function called with the wrong number of arguments",
+        example r#"
+scheduler s "example"
+queue q shared fifo
+enqueue { else -> q }
+dispatch { q }
+slice = min(5ms)
+"#;
+    NotAssignable = "not-assignable", Error,
+        "assigning a parameter, a `let`, a bound statistic, a read-only fact, or a counter with `=`/`-=`",
+        example r#"
+scheduler s "example"
+queue q shared fifo
+on running { task.weight = 100 }
+enqueue { else -> q }
+dispatch { q }
+"#;
+    DivisionByZero = "division-by-zero", Error,
+        "a divisor that is always zero",
+        example r#"
+scheduler s "example"
+queue q shared fifo
+enqueue { else -> q }
+dispatch { q }
+slice = 20ms / 0
+"#;
+    DivisorMayBeZero = "divisor-may-be-zero", Warning,
+        "a divisor not proven non-zero (§12)",
+        example r#"
+scheduler s "example"
+param sharers: uint = 4 "how many tasks share 20ms"
+queue q shared fifo
+enqueue { else -> q }
+dispatch { q }
+slice = 20ms / sharers
+"#;
+    BadBinding = "bad-binding", Error,
+        "a counter bound to something other than `queue.Q.inserted`, a gauge bound to something other than `slice`, or `queue.Q.inserted` read in a rule",
+        example r#"
+scheduler s "example"
+queue q shared fifo
+counter waiting = queue.q.len "tasks waiting"
+enqueue { else -> q }
+dispatch { q }
+"#;
+    BadPeriod = "bad-period", Error,
+        "an `every` period that is not a positive constant",
+        example r#"
+scheduler s "example"
+task runs: uint = 0
+queue q shared fifo
+on running { every 0ms { task.runs += 1 } }
+enqueue { task.runs > 10 -> q  else -> q }
+dispatch { q }
+"#;
+    BadSlice = "bad-slice", Error,
+        "a slice formula that is constant and not positive",
+        example r#"
+scheduler s "example"
+queue q shared fifo
+enqueue { else -> q }
+dispatch { q }
+slice = 0ms
+"#;
+    BadStarvation = "bad-starvation", Error,
+        "`starve after` on a `per_cpu` queue",
+        example r#"
+scheduler s "example"
+queue local per_cpu fifo
+queue q shared fifo
+select_cpu { any found -> local }
+enqueue { else -> q }
+dispatch { local starve after 5ms  q }
+"#;
+    StarvationTooLong = "starvation-too-long", Error,
+        "a starvation limit at or above the watchdog timeout, or a parameter limit that may be set that high",
+        example r#"
+scheduler s "example" timeout 5s
+queue fast shared fifo
+queue q shared fifo
+enqueue { task.kthread -> fast  else -> q }
+dispatch { fast  q starve after 10s }
+"#;
+    BadTrace = "bad-trace", Error,
+        "a trace message containing `%`, or more than three values",
+        example r#"
+scheduler s "example"
+queue q shared fifo
+on running { trace "running at 100%" }
+enqueue { else -> q }
+dispatch { q }
+"#;
+    MissingCatchAll = "missing-catch-all", Error,
+        "an `enqueue` block without `else -> QUEUE`",
+        example r#"
+scheduler s "example"
+queue q shared fifo
+enqueue { task.kthread -> q }
+dispatch { q }
+"#;
+    UnreachableRoute = "unreachable-route", Error,
+        "a route after the catch-all",
+        example r#"
+scheduler s "example"
+queue fast shared fifo
+queue q shared fifo
+enqueue { else -> q  task.kthread -> fast }
+dispatch { fast  q }
+"#;
+    UnservedQueue = "unserved-queue", Error,
+        "tasks are routed to a queue that `dispatch` never serves",
+        example r#"
+scheduler s "example"
+queue fast shared fifo
+queue q shared fifo
+enqueue { task.kthread -> fast  else -> q }
+dispatch { q }
+"#;
+    MissingVtimeCharge = "missing-vtime-charge", Error,
+        "a `vtime` queue without a `vtime charge` formula",
+        example r#"
+scheduler s "example"
+queue q shared vtime
+enqueue { else -> q }
+dispatch { q }
+"#;
+    Unused = "unused", Warning,
+        "a parameter, global or per-task variable never read; a class never used or never assigned; a queue no task is routed to; a `vtime` formula with no `vtime` queue; a `gauge NAME = slice` in a policy without a `slice` item",
+        example r#"
+scheduler s "example"
+param boost: uint = 2 "never read"
+queue q shared fifo
+enqueue { else -> q }
+dispatch { q }
+"#;
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::Code;
+    use crate::{check_source, Severity};
+
+    #[test]
+    fn codes_are_distinct_and_kebab_case() {
+        let mut seen = std::collections::HashSet::new();
+        for code in Code::ALL {
+            assert!(seen.insert(code.as_str()), "{code} is listed twice");
+            assert!(code.as_str().chars().all(|c| c.is_ascii_lowercase() || c == '-'), "{code} is not kebab-case");
+        }
+    }
+
+    #[test]
+    fn every_example_draws_its_code() {
+        let mut failures = Vec::new();
+        for &code in Code::ALL {
+            let reports = match check_source("example.policy", code.example()) {
+                Ok(checked) => checked.warnings,
+                Err(reports) => reports,
+            };
+            let codes: Vec<Code> = reports.iter().map(|r| r.diagnostic.code).collect();
+            // Other errors would muddy the example; an error example that
+            // also draws a warning is fine.
+            let stray_errors = codes.iter().any(|c| *c != code && c.severity() == Severity::Error);
+            if !codes.contains(&code) || stray_errors {
+                failures.push(format!("the example of {code} draws {codes:?}:{}", code.example()));
+            }
+        }
+        assert!(failures.is_empty(), "{}", failures.join("\n"));
+    }
+
+    /// The rows of the diagnostics table in `docs/language.md`: code → (kind, meaning).
+    fn documented_codes() -> BTreeMap<String, (String, String)> {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/language.md");
+        let docs = std::fs::read_to_string(path).expect("docs/language.md is readable");
+        let section = docs.split("\n## 13. Diagnostics").nth(1).expect("docs/language.md has §13 Diagnostics");
+        let section = section.split("\n## ").next().expect("split yields one piece");
+        let mut rows = BTreeMap::new();
+        for line in section.lines().filter(|l| l.starts_with("| `")) {
+            // `\|` is a pipe inside a cell.
+            let cells: Vec<String> =
+                line.replace("\\|", "\u{0}").split('|').map(|cell| cell.trim().replace('\u{0}', "|")).collect();
+            let [_, code, kind, meaning, _] = cells.as_slice() else { panic!("a row of three cells: {line}") };
+            let code = code.trim_matches('`').to_string();
+            let previous = rows.insert(code.clone(), (kind.clone(), without_links(meaning)));
+            assert!(previous.is_none(), "docs/language.md lists `{code}` twice");
+        }
+        rows
+    }
+
+    /// Markdown links `[text](#anchor)` reduced to their text.
+    fn without_links(text: &str) -> String {
+        let mut out = String::new();
+        let mut rest = text;
+        while let Some(open) = rest.find('[') {
+            let Some(close) = rest[open..].find("](").map(|i| open + i) else { break };
+            let Some(end) = rest[close..].find(')').map(|i| close + i) else { break };
+            out.push_str(&rest[..open]);
+            out.push_str(&rest[open + 1..close]);
+            rest = &rest[end + 1..];
+        }
+        out.push_str(rest);
+        out
+    }
+
+    #[test]
+    fn the_documentation_lists_exactly_these_codes() {
+        let documented = documented_codes();
+        let defined: BTreeMap<String, (String, String)> = Code::ALL
+            .iter()
+            .map(|c| {
+                let kind = if c.severity() == Severity::Error { "error" } else { "warning" };
+                (c.as_str().to_string(), (kind.to_string(), c.description().to_string()))
+            })
+            .collect();
+        for (code, row) in &defined {
+            match documented.get(code) {
+                None => panic!("docs/language.md §13 does not list `{code}`"),
+                Some(doc) => {
+                    assert_eq!(doc, row, "docs/language.md §13 describes `{code}` differently (kind, meaning)")
+                }
+            }
+        }
+        let extra: Vec<&String> = documented.keys().filter(|c| !defined.contains_key(*c)).collect();
+        assert!(extra.is_empty(), "docs/language.md §13 lists codes that do not exist: {extra:?}");
+    }
+
+    #[test]
+    fn links_are_reduced_to_their_text() {
+        assert_eq!(without_links("see [§14](#14-reserved-names); [a](#b)[c](#d)"), "see §14; ac");
+        assert_eq!(without_links("no link [here"), "no link [here");
+    }
+}

@@ -1,0 +1,28 @@
+//! The `enqueue` item: the routes that send a task to a queue.
+//!
+//! ```text
+//! enqueue_decl = { "enqueue" ~ "{" ~ route* ~ "}" }
+//! route        = { (catch_all | expr) ~ "->" ~ ident ~ kick? }
+//! catch_all    = { "else" }
+//! ```
+
+use pest::iterators::{Pair, Pairs};
+
+use super::builder::Builder;
+use super::Rule;
+use crate::ast::*;
+
+impl Builder {
+    pub(super) fn enqueue(&self, children: Pairs<Rule>) -> ItemKind {
+        ItemKind::Enqueue { routes: children.map(|r| self.route(r)).collect() }
+    }
+
+    fn route(&self, pair: Pair<Rule>) -> Route {
+        let span = self.span(&pair);
+        let mut inner = pair.into_inner();
+        let first = inner.next().expect("route condition");
+        let condition = (first.as_rule() != Rule::catch_all).then(|| self.expr(first));
+        let queue = self.ident(inner.next().expect("route queue"));
+        Route { condition, queue, kick: inner.next().is_some(), span }
+    }
+}

@@ -1,0 +1,166 @@
+//! What a failed parse expected, in words: the tokens and rules pest wanted
+//! named for the message, and the shape of each item for the help line.
+
+use super::Rule;
+
+/// The expected tokens worth naming: punctuation and keywords that end or
+/// continue a construct. Tokens that only start an expression, a name or a
+/// number are left to the rules, which name them better.
+pub(super) fn describe_tokens(tokens: &[String]) -> Vec<&'static str> {
+    let mut names = Vec::new();
+    let mut item = false;
+    let mut operator = false;
+    for t in tokens {
+        let name = match t.as_str() {
+            "}" => "`}`",
+            "{" => "`{`",
+            ")" => "`)`",
+            "," => "`,`",
+            "->" => "`->`",
+            ":" => "`:`",
+            "=" => "`=`",
+            ".." => "`..`",
+            "then" => "`then`",
+            "else" => "`else`",
+            "found" => "`found -> QUEUE`",
+            "kick" => "`kick`",
+            "after" => "`after`",
+            "when" => "`when`",
+            "fifo" | "vtime" if tokens.iter().any(|t| t == "fifo") && tokens.iter().any(|t| t == "vtime") => {
+                "`fifo` or `vtime`"
+            }
+            "per_cpu" | "shared" => "`per_cpu` or `shared`",
+            "charge" | "lag" => "`charge` or `lag`",
+            "+" | "*" | "/" | "%" | "==" | "!=" | "<" | "<=" | ">" | ">=" | "and" | "or" | "is" => {
+                operator = true;
+                continue;
+            }
+            // `enqueue` is an event too: only the full list, which has
+            // `scheduler` in it, means "the next item".
+            "scheduler" => {
+                item = true;
+                continue;
+            }
+            _ => continue,
+        };
+        names.push(name);
+    }
+    if operator {
+        names.push("an operator");
+    }
+    if item {
+        names.push("the next item");
+    }
+    names
+}
+
+pub(super) fn describe_expected(mut names: Vec<&'static str>) -> String {
+    // A statement may start with a name, and an operator is spelt out below.
+    if names.contains(&"a statement") {
+        names.retain(|n| *n != "a name");
+    }
+    if names.contains(&"`=`, `+=` or `-=`") {
+        names.retain(|n| *n != "`=`");
+    }
+    if names.contains(&"`{`") && names.contains(&"`= EXPRESSION` or a `{ ... }` block") {
+        names.retain(|n| *n != "`{`" && *n != "`=`");
+    }
+    let mut seen = Vec::new();
+    for n in names {
+        if !seen.contains(&n) {
+            seen.push(n);
+        }
+    }
+    // Punctuation first, then the rest in a fixed order.
+    seen.sort_by_key(|n| (!n.starts_with('`'), *n == "an operator", *n == "the next item"));
+    match seen.as_slice() {
+        [] => "something else".to_string(),
+        [one] => one.to_string(),
+        [init @ .., last] => format!("{} or {}", init.join(", "), last),
+    }
+}
+
+pub(super) fn rule_name(rule: Rule) -> Option<&'static str> {
+    Some(match rule {
+        Rule::ident => "a name",
+        Rule::string | Rule::string_body => "a quoted string",
+        Rule::expr => "an expression",
+        Rule::type_name => "a type (duration, time, int, uint or bool)",
+        Rule::placement => "`per_cpu` or `shared`",
+        Rule::order => "`fifo` or `vtime`",
+        Rule::event_name => "an event (join, wakeup, enqueue, running or stopping)",
+        Rule::pref_kind | Rule::preference => "a CPU preference (pinned, prev_core, idle_core, prev or any)",
+        Rule::select_default => "`default`",
+        Rule::found => "`found -> QUEUE`",
+        Rule::vtime_part => "`charge` or `lag`",
+        Rule::formula => "`= EXPRESSION` or a `{ ... }` block",
+        Rule::timeout => "`timeout`",
+        Rule::bounds => "`in LOW..HIGH`",
+        Rule::bound => "a number or a duration",
+        Rule::route => "a route `CONDITION -> QUEUE`",
+        Rule::catch_all => "`else`",
+        Rule::serve => "a queue name",
+        Rule::starve => "`starve after`",
+        Rule::kick => "`kick`",
+        Rule::block => "`{`",
+        Rule::assign_op => "`=`, `+=` or `-=`",
+        // Where one operator may come, any may: naming them all is noise.
+        Rule::cmp_op | Rule::sum_op | Rule::prod_op | Rule::or_op | Rule::and_op | Rule::is_op => "an operator",
+        Rule::duration | Rule::unit => "a duration such as 5ms",
+        Rule::number | Rule::digits => "a number",
+        Rule::boolean => "`true` or `false`",
+        Rule::scheduler_decl
+        | Rule::param_decl
+        | Rule::queue_decl
+        | Rule::class_decl
+        | Rule::task_decl
+        | Rule::global_decl
+        | Rule::counter_decl
+        | Rule::gauge_decl
+        | Rule::event_decl
+        | Rule::select_decl
+        | Rule::enqueue_decl
+        | Rule::dispatch_decl
+        | Rule::slice_decl
+        | Rule::vtime_decl
+        | Rule::preempt_decl => ITEM_LIST,
+        Rule::let_stmt | Rule::if_stmt | Rule::every_stmt | Rule::trace_stmt | Rule::assign_stmt => "a statement",
+        Rule::item_at | Rule::item => ITEM_LIST,
+        Rule::EOI | Rule::next_item => "the next item",
+        Rule::unary | Rule::not_expr | Rule::cmp_expr | Rule::sum_expr | Rule::prod_expr | Rule::cond_expr => {
+            "an expression"
+        }
+        Rule::call | Rule::path | Rule::not_op | Rule::neg_op => "an expression",
+        _ => return None,
+    })
+}
+
+const ITEM_LIST: &str =
+    "an item (scheduler, param, queue, class, task, global, counter, gauge, on, select_cpu, enqueue, dispatch, slice, vtime or preempt)";
+
+/// What a well-formed item of this kind looks like, for the help line.
+pub(super) fn item_shape(keyword: Option<&str>) -> String {
+    let Some(keyword) = keyword else {
+        return "a policy is a list of items, each starting with a keyword such as `param`, `queue` or `on` at the start of a line".to_string();
+    };
+    let shape = match keyword {
+        "scheduler" => "scheduler NAME \"description\" timeout 5s",
+        "param" => "param NAME: TYPE = DEFAULT \"what it does\" in LOW..HIGH   (the range is optional)",
+        "queue" => "queue NAME per_cpu|shared fifo|vtime",
+        "class" => "class NAME \"what its tasks are\"",
+        "task" => "task NAME: TYPE = INITIAL   (one per task)",
+        "global" => "global NAME: TYPE = INITIAL",
+        "counter" => "counter NAME \"meaning\"   or   counter NAME = queue.Q.inserted \"meaning\"",
+        "gauge" => "gauge NAME: TYPE = INITIAL \"meaning\"   or   gauge NAME = slice \"meaning\"",
+        "on" => "on join|wakeup|enqueue|running|stopping { STATEMENTS }",
+        "select_cpu" => "select_cpu { pinned  prev_core when system.smt  any  found -> QUEUE kick }",
+        "enqueue" => "enqueue { CONDITION -> QUEUE  ...  else -> QUEUE }",
+        "dispatch" => "dispatch { QUEUE  QUEUE starve after 5ms ... }",
+        "slice" => "slice = EXPRESSION   or   slice { STATEMENTS  EXPRESSION }",
+        "vtime" => "vtime charge = EXPRESSION   or   vtime lag = EXPRESSION",
+        "preempt" => "preempt CLASS",
+        _ => return item_shape(None),
+    };
+    let article = if matches!(keyword.as_bytes()[0], b'a' | b'e' | b'i' | b'o' | b'u') { "an" } else { "a" };
+    format!("{article} `{keyword}` item looks like: {shape}")
+}

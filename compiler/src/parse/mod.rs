@@ -1,0 +1,138 @@
+//! Text to syntax tree, with pest.
+//!
+//! Items are parsed one at a time so that one syntax error does not hide the
+//! next: after an error the parser skips to the next line that starts, in the
+//! first column, with an item keyword. Each kind of item has its own small
+//! builder in a module of its own (`Builder::item` lists them in the order
+//! of the grammar), on top of the shared `builder` and the statement and
+//! expression builders (`stmt`, `expr`). A syntax error is described by
+//! `syntax_error`, with the words for what was expected from `expected`.
+
+mod builder;
+mod expected;
+mod syntax_error;
+
+// One module per kind of item.
+mod classes;
+mod dispatch;
+mod enqueue;
+mod events;
+mod formulas;
+mod header;
+mod params;
+mod preempt;
+mod queues;
+mod select_cpu;
+mod state;
+mod stats;
+
+// Statements and expressions, which several items hold.
+mod expr;
+mod stmt;
+
+use pest::Parser;
+
+use crate::ast::*;
+use crate::diag::{Code, Diagnostic};
+
+use builder::{Builder, MAX_DEPTH};
+use syntax_error::syntax_error;
+
+#[derive(pest_derive::Parser)]
+#[grammar = "grammar.pest"]
+struct PolicyParser;
+
+const ITEM_KEYWORDS: &[&str] = &[
+    "scheduler",
+    "param",
+    "queue",
+    "class",
+    "task",
+    "global",
+    "counter",
+    "gauge",
+    "on",
+    "select_cpu",
+    "enqueue",
+    "dispatch",
+    "slice",
+    "vtime",
+    "preempt",
+];
+
+/// Parses a whole policy. Returns every item that parsed and a diagnostic for
+/// every item that did not.
+pub fn parse(src: &str) -> (Policy, Vec<Diagnostic>) {
+    // Track the tokens each failed parse wanted, for better messages.
+    pest::set_error_detail(true);
+    let mut policy = Policy::default();
+    let mut errors = Vec::new();
+    let mut offset = skip_trivia(src, 0);
+    while offset < src.len() {
+        match PolicyParser::parse(Rule::item_at, &src[offset..]) {
+            Ok(mut pairs) => {
+                let item_at = pairs.next().expect("item_at always yields itself");
+                let item = item_at.into_inner().next().expect("item_at holds one item");
+                let end = offset + item.as_span().end();
+                let builder = Builder::new(offset);
+                let item = builder.item(item);
+                match builder.too_deep() {
+                    None => policy.items.push(item),
+                    Some(span) => errors.push(
+                        Diagnostic::new(Code::TooDeep, span, "this is nested too deeply")
+                            .label(format!("more than {MAX_DEPTH} levels of operators, brackets and blocks"))
+                            .help("split it into smaller parts with `let`"),
+                    ),
+                }
+                offset = skip_trivia(src, end);
+            }
+            Err(err) => {
+                let diagnostic = syntax_error(src, offset, &err);
+                offset = skip_trivia(src, resync(src, diagnostic.span.start.max(offset), offset));
+                errors.push(diagnostic);
+            }
+        }
+    }
+    (policy, errors)
+}
+
+/// Skips white space and comments from `at`.
+fn skip_trivia(src: &str, mut at: usize) -> usize {
+    let bytes = src.as_bytes();
+    while at < bytes.len() {
+        match bytes[at] {
+            b' ' | b'\t' | b'\r' | b'\n' => at += 1,
+            b'#' => {
+                while at < bytes.len() && bytes[at] != b'\n' {
+                    at += 1;
+                }
+            }
+            _ => break,
+        }
+    }
+    at
+}
+
+/// The start of the first line after `at` that begins with an item keyword.
+///
+/// An error found at the start of such a line (`class c` missing its string,
+/// with `counter` on the next line) resumes on that very line, unless it is
+/// the line of the item that failed.
+fn resync(src: &str, at: usize, item_start: usize) -> usize {
+    let starts_item = |line: &str| {
+        let word: String = line.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+        ITEM_KEYWORDS.contains(&word.as_str())
+    };
+    if at > item_start && src.as_bytes()[at - 1] == b'\n' && starts_item(&src[at..]) {
+        return at;
+    }
+    let mut line_start = src[at..].find('\n').map_or(src.len(), |n| at + n + 1);
+    while line_start < src.len() {
+        let line = &src[line_start..];
+        if starts_item(line) {
+            return line_start;
+        }
+        line_start = line.find('\n').map_or(src.len(), |n| line_start + n + 1);
+    }
+    src.len()
+}

@@ -1,0 +1,23 @@
+//! The `queue` item: a dispatch queue, shared or per CPU, in arrival or vruntime order.
+//!
+//! ```text
+//! queue_decl = { "queue" ~ ident ~ placement ~ order }
+//! placement  = { "per_cpu" | "shared" }
+//! order      = { "fifo" | "vtime" }
+//! ```
+
+use pest::iterators::Pairs;
+
+use super::builder::{required, Builder};
+use super::Rule;
+use crate::ast::*;
+
+impl Builder {
+    pub(super) fn queue(&self, mut children: Pairs<Rule>) -> ItemKind {
+        let name = self.ident(required(&mut children));
+        let placement =
+            if required(&mut children).as_str() == "per_cpu" { Placement::PerCpu } else { Placement::Shared };
+        let order = if required(&mut children).as_str() == "fifo" { Order::Fifo } else { Order::Vtime };
+        ItemKind::Queue { name, placement, order }
+    }
+}

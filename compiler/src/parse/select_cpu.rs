@@ -1,0 +1,54 @@
+//! The `select_cpu` item: where a waking task looks for an idle CPU.
+//!
+//! ```text
+//! select_decl    = { "select_cpu" ~ "{" ~ (select_default | preference+) ~ found ~ "}" }
+//! select_default = { "default" }
+//! preference     = { pref_kind ~ when? }
+//! pref_kind      = { "pinned" | "prev_core" | "idle_core" | "prev" | "any" }
+//! when           = { "when" ~ expr }
+//! found          = { "found" ~ "->" ~ ident ~ kick? }
+//! kick           = { "kick" }
+//! ```
+
+use pest::iterators::Pairs;
+
+use super::builder::Builder;
+use super::Rule;
+use crate::ast::*;
+
+impl Builder {
+    pub(super) fn select_cpu(&self, children: Pairs<Rule>) -> ItemKind {
+        let mut select = SelectCpu {
+            preferences: Vec::new(),
+            default_span: None,
+            found_queue: Ident { name: String::new(), span: Span::default() },
+            kick: false,
+            found_span: Span::default(),
+        };
+        for pair in children {
+            match pair.as_rule() {
+                Rule::select_default => select.default_span = Some(self.span(&pair)),
+                Rule::preference => {
+                    let span = self.span(&pair);
+                    let mut inner = pair.into_inner();
+                    let kind = match inner.next().expect("preference kind").as_str() {
+                        "pinned" => PreferenceKind::Pinned,
+                        "prev_core" => PreferenceKind::PrevCore,
+                        "idle_core" => PreferenceKind::IdleCore,
+                        "prev" => PreferenceKind::Prev,
+                        _ => PreferenceKind::Any,
+                    };
+                    let when = inner.next().map(|w| self.expr(w.into_inner().next().expect("when condition")));
+                    select.preferences.push(Preference { kind, when, span });
+                }
+                _ => {
+                    select.found_span = self.span(&pair);
+                    let mut inner = pair.into_inner();
+                    select.found_queue = self.ident(inner.next().expect("found queue"));
+                    select.kick = inner.next().is_some();
+                }
+            }
+        }
+        ItemKind::SelectCpu(select)
+    }
+}

@@ -1,0 +1,21 @@
+//! The `task` and `global` items: per-task and scheduler-wide variables.
+//!
+//! ```text
+//! task_decl   = { "task" ~ ident ~ ":" ~ type_name ~ "=" ~ expr }
+//! global_decl = { "global" ~ ident ~ ":" ~ type_name ~ "=" ~ expr }
+//! ```
+
+use pest::iterators::Pairs;
+
+use super::builder::{required, Builder};
+use super::Rule;
+use crate::ast::*;
+
+impl Builder {
+    pub(super) fn state(&self, scope: Scope, mut children: Pairs<Rule>) -> ItemKind {
+        let name = self.ident(required(&mut children));
+        let ty = self.type_name(required(&mut children));
+        let init = self.expr(required(&mut children));
+        ItemKind::State { scope, name, ty, init }
+    }
+}

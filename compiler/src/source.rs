@@ -1,0 +1,125 @@
+//! The policy being compiled: its file name, its text and where its lines
+//! start. The line index is built once and serves the checker (the line of
+//! each origin), lowering (the policy line quoted in each C comment) and the
+//! diagnostics (miette draws from it).
+
+use miette::{MietteError, NamedSource, SourceCode, SourceSpan, SpanContents};
+
+use crate::ast::Span;
+
+#[derive(Debug)]
+pub struct Source {
+    /// The text under its file name, as miette draws it.
+    named: NamedSource<String>,
+    /// The byte offset where each line starts; the first is 0.
+    line_starts: Vec<usize>,
+}
+
+impl Source {
+    pub fn new(name: &str, text: &str) -> Self {
+        let line_starts = std::iter::once(0).chain(text.match_indices('\n').map(|(i, _)| i + 1)).collect();
+        Source { named: NamedSource::new(name, text.to_string()).with_language("schedc"), line_starts }
+    }
+
+    /// The file name as given, e.g. `policies/bpfland.policy`.
+    pub fn name(&self) -> &str {
+        self.named.name()
+    }
+
+    pub fn text(&self) -> &str {
+        self.named.inner()
+    }
+
+    /// The text a span covers.
+    pub fn slice(&self, span: Span) -> &str {
+        &self.text()[span.start..span.end]
+    }
+
+    /// The line (counted from 1) that holds byte `at`.
+    pub fn line_of(&self, at: usize) -> usize {
+        self.line_starts.partition_point(|&start| start <= at)
+    }
+
+    /// The byte offset where the line holding byte `at` starts.
+    pub fn line_start_of(&self, at: usize) -> usize {
+        self.line_starts[self.line_of(at) - 1]
+    }
+
+    /// Line and column (both counted from 1, the column in characters) of
+    /// byte `at`, clamped to the end of the text. A byte inside a character
+    /// counts its column in bytes.
+    pub fn line_col(&self, at: usize) -> (usize, usize) {
+        let at = at.min(self.text().len());
+        let start = self.line_start_of(at);
+        let column = self.text().get(start..at).map_or(at - start, |s| s.chars().count());
+        (self.line_of(at), column + 1)
+    }
+
+    /// Line `number` (counted from 1) without its line break; empty when
+    /// there is no such line.
+    pub fn line(&self, number: usize) -> &str {
+        let Some(&start) = number.checked_sub(1).and_then(|i| self.line_starts.get(i)) else { return "" };
+        let end = self.line_starts.get(number).map_or(self.text().len(), |next| next - 1);
+        let line = &self.text()[start..end];
+        line.strip_suffix('\r').unwrap_or(line)
+    }
+
+    /// Line `number` up to its comment: a `#` starts a comment unless it is
+    /// inside a string (strings do not span lines).
+    pub fn line_without_comment(&self, number: usize) -> &str {
+        let line = self.line(number);
+        let mut in_string = false;
+        for (i, c) in line.char_indices() {
+            match c {
+                '"' => in_string = !in_string,
+                '#' if !in_string => return &line[..i],
+                _ => {}
+            }
+        }
+        line
+    }
+}
+
+impl SourceCode for Source {
+    fn read_span<'a>(
+        &'a self,
+        span: &SourceSpan,
+        context_lines_before: usize,
+        context_lines_after: usize,
+    ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
+        self.named.read_span(span, context_lines_before, context_lines_after)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Source;
+
+    #[test]
+    fn lines_are_counted_from_one_and_lose_their_line_break() {
+        let source = Source::new("t.policy", "first\r\nsecond\n\nlast");
+        assert_eq!([source.line(1), source.line(2), source.line(3), source.line(4)], ["first", "second", "", "last"]);
+        assert_eq!([source.line(0), source.line(5)], ["", ""]);
+        assert_eq!([source.line_of(0), source.line_of(6), source.line_of(7), source.line_of(15)], [1, 1, 2, 4]);
+        assert_eq!(source.line_start_of(10), 7);
+    }
+
+    #[test]
+    fn columns_count_characters() {
+        let source = Source::new("t.policy", "a\nµs x");
+        assert_eq!(source.line_col(0), (1, 1));
+        assert_eq!(source.line_col(5), (2, 3));
+        // Inside the two bytes of `µ`: counted in bytes.
+        assert_eq!(source.line_col(3), (2, 2));
+        assert_eq!(source.line_col(100), (2, 5));
+    }
+
+    #[test]
+    fn comments_end_lines_but_not_strings() {
+        let source =
+            Source::new("t.policy", "queue q shared fifo # arrival order\ntrace \"queue #1\", x # why\nno comment");
+        assert_eq!(source.line_without_comment(1), "queue q shared fifo ");
+        assert_eq!(source.line_without_comment(2), "trace \"queue #1\", x ");
+        assert_eq!(source.line_without_comment(3), "no comment");
+    }
+}
