@@ -3,8 +3,10 @@
 //! Data flows one way through small stages, each its own module:
 //! [`parse`] (text → [`ast`]), [`check`] (ast → [`model`], with
 //! [`diag`]nostics), [`lower`] (model → [`ir`]), [`render`] (ir → C) and
-//! [`build`] (C → object, with clang).
+//! [`build`] (C → object, with clang). [`analysis`] answers an editor's
+//! questions (definitions, references, hover, completion) for `schedc lsp`.
 
+pub mod analysis;
 pub mod ast;
 pub mod build;
 pub mod check;

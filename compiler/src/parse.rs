@@ -17,7 +17,7 @@ use crate::diag::Diagnostic;
 #[grammar = "grammar.pest"]
 struct PolicyParser;
 
-const ITEM_KEYWORDS: &[&str] = &[
+pub(crate) const ITEM_KEYWORDS: &[&str] = &[
     "scheduler",
     "param",
     "queue",
@@ -438,7 +438,7 @@ const ITEM_LIST: &str =
     "an item (scheduler, param, queue, class, task, global, counter, gauge, on, select_cpu, enqueue, dispatch, slice, vtime or preempt)";
 
 /// What a well-formed item of this kind looks like, for the help line.
-fn item_shape(keyword: Option<&str>) -> String {
+pub(crate) fn item_shape(keyword: Option<&str>) -> String {
     let Some(keyword) = keyword else {
         return "a policy is a list of items, each starting with a keyword such as `param`, `queue` or `on` at the start of a line".to_string();
     };
