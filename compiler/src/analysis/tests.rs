@@ -152,3 +152,50 @@ fn a_cursor_just_after_a_name_still_finds_it() {
     let end = at("task is quick", 0, 13);
     assert_eq!(a.definition(end), Some(Span::new(at("quick", 0, 0), at("quick", 0, 5))));
 }
+
+fn shipped_policies() -> Vec<(String, String)> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../policies");
+    let mut policies: Vec<(String, String)> = std::fs::read_dir(&dir)
+        .expect("the policies folder")
+        .map(|entry| entry.expect("an entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "policy"))
+        .map(|p| (p.display().to_string(), std::fs::read_to_string(&p).expect("readable")))
+        .collect();
+    policies.sort();
+    assert!(policies.len() >= 4, "the shipped policies are missing");
+    policies
+}
+
+#[test]
+fn every_use_in_the_shipped_policies_leads_back_to_its_declaration() {
+    for (name, src) in shipped_policies() {
+        let a = Analysis::new(&src);
+        for o in a.occurrences() {
+            if let Target::Symbol(i) = o.target {
+                assert_eq!(a.definition(o.span.start), Some(a.symbols()[i].span), "{name}: at {}", o.span.start);
+                assert!(a.references(o.span.start, true).contains(&o.span), "{name}: at {}", o.span.start);
+            }
+        }
+        // A policy that checks serves every queue, so every queue is used.
+        for queue in a.symbols().iter().filter(|s| s.kind == SymbolKind::Queue) {
+            assert!(!a.references(queue.span.start, false).is_empty(), "{name}: queue {} unused", queue.name);
+        }
+    }
+}
+
+#[test]
+fn any_offset_of_any_prefix_is_answered_without_panicking() {
+    for (_, src) in shipped_policies() {
+        let whole = Analysis::new(&src);
+        for offset in 0..=src.len() + 1 {
+            whole.hover(offset);
+            whole.references(offset, true);
+            whole.completions(offset);
+        }
+        // Every line boundary, as if the policy were being typed.
+        for (end, _) in src.match_indices('\n') {
+            let prefix = &src[..end];
+            Analysis::new(prefix).completions(prefix.len());
+        }
+    }
+}
