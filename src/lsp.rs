@@ -27,15 +27,17 @@ use position::LineIndex;
 
 type Result<T> = std::result::Result<T, Box<dyn Error + Send + Sync>>;
 
-/// Serves one client on stdin/stdout until it says `exit`.
+/// Serves one client on stdin/stdout until it says `shutdown` and `exit`.
 pub fn serve() -> ExitCode {
     let (connection, io_threads) = Connection::stdio();
-    let served = run(&connection);
-    // The writer thread ends once every sender is gone.
-    drop(connection);
-    let joined = io_threads.join();
-    match served.and(joined.map_err(Into::into)) {
+    let served = run(&connection).and_then(|()| {
+        // The writer thread ends once every sender is gone; the reader ended at `exit`.
+        drop(connection);
+        io_threads.join().map_err(Into::into)
+    });
+    match served {
         Ok(()) => ExitCode::SUCCESS,
+        // Without joining: the reader thread may still be waiting on stdin.
         Err(e) => {
             eprintln!("schedc lsp: {e}");
             ExitCode::FAILURE
@@ -69,15 +71,20 @@ fn run(connection: &Connection) -> Result<()> {
                 }
                 connection.sender.send(server.answer(request).into())?;
             }
-            Message::Notification(notification) => {
-                for published in server.notice(notification)? {
-                    connection.sender.send(published.into())?;
+            Message::Notification(notification) => match server.notice(notification) {
+                Ok(published) => {
+                    for notification in published {
+                        connection.sender.send(notification.into())?;
+                    }
                 }
-            }
+                // A notification cannot be answered with an error: say it and go on.
+                Err(e) => eprintln!("schedc lsp: ignored a malformed notification: {e}"),
+            },
             Message::Response(_) => {}
         }
     }
-    Ok(())
+    // The protocol asks for a failing exit when the client leaves without `shutdown`.
+    Err("the editor closed the connection without `shutdown`".into())
 }
 
 /// One version of an open policy, with what is derived from its text.

@@ -1,7 +1,7 @@
 //! `schedc lsp` driven as an editor drives it: JSON-RPC messages with
 //! Content-Length headers over the real binary's stdin and stdout.
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc::{self, Receiver};
 use std::time::Duration;
@@ -45,7 +45,7 @@ impl Server {
             .arg("lsp")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(Stdio::piped())
             .spawn()
             .expect("schedc lsp starts");
         let stdin = child.stdin.take().expect("piped stdin");
@@ -227,6 +227,35 @@ fn an_editor_session() {
     drop(server.stdin);
     let status = wait(&mut server.child);
     assert!(status.success(), "schedc lsp exited with {status}");
+    assert_eq!(stderr(&mut server.child), "", "a clean session says nothing on stderr");
+}
+
+#[test]
+fn malformed_messages_are_survived_and_leaving_without_shutdown_fails() {
+    let mut server = Server::start();
+    server.request("initialize", json!({ "processId": null, "rootUri": null, "capabilities": {} }));
+    server.notify("initialized", json!({}));
+    server.notify("textDocument/didOpen", json!({ "textDocument": 42 }));
+    // Still serving: a request about a document it does not know has no answer.
+    let hover = server.at("textDocument/hover", 0, 0, json!({}));
+    assert_eq!(hover, Value::Null);
+    let id = server.next_id;
+    server.send(json!({ "jsonrpc": "2.0", "id": id, "method": "workspace/symbol", "params": { "query": "" } }));
+    let answer = server.next();
+    assert_eq!(answer["error"]["code"], -32601, "unknown methods are refused: {answer}");
+    server.notify("exit", Value::Null);
+    drop(server.stdin);
+    let status = wait(&mut server.child);
+    assert_eq!(status.code(), Some(1), "exit without shutdown");
+    let said = stderr(&mut server.child);
+    assert!(said.contains("malformed notification") && said.contains("without `shutdown`"), "{said}");
+}
+
+/// What the exited server wrote on stderr (little enough to fit the pipe).
+fn stderr(child: &mut Child) -> String {
+    let mut said = String::new();
+    child.stderr.take().expect("piped stderr").read_to_string(&mut said).expect("stderr is text");
+    said
 }
 
 fn wait(child: &mut Child) -> std::process::ExitStatus {
