@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod commands;
+mod lsp;
 
 /// Compile declarative scheduling policies into Linux sched_ext schedulers.
 ///
@@ -83,6 +84,12 @@ enum Command {
         #[arg(long, value_name = "KERNEL", requires = "vm")]
         kernel: Option<PathBuf>,
     },
+    /// Serve editors over stdio with the Language Server Protocol.
+    ///
+    /// Diagnostics as you type, hover, go to definition, find references and
+    /// completion for policy files; start it from the editor, not by hand
+    /// (docs/editors.md shows how).
+    Lsp,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -106,5 +113,6 @@ fn main() -> ExitCode {
                 commands::run(&target, &opts)
             }
         }
+        Command::Lsp => lsp::serve(),
     }
 }

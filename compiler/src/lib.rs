@@ -4,8 +4,11 @@
 //! [`parse`] (text → [`ast`]), [`check`] (ast → [`model`], with
 //! [`diag`]nostics), [`lower`] (model → [`ir`]), [`render`] (ir → C) and
 //! [`build`] (C → object, with clang). The policy's [`source`] travels with
-//! the checked model, so code generation needs nothing else.
+//! the checked model, so code generation needs nothing else. [`analysis`]
+//! answers an editor's questions (definitions, references, hover, completion)
+//! for `schedc lsp`.
 
+pub mod analysis;
 pub mod ast;
 pub mod build;
 pub mod check;

@@ -7,6 +7,7 @@ use crate::ast::{self, Span};
 use crate::diag::{Code, Diagnostic};
 use crate::model::*;
 
+use super::facts::{self, FactGroup};
 use super::{const_value, names, Checker, Symbol};
 
 /// What an expression may refer to where it stands.
@@ -119,26 +120,9 @@ fn retype(mut e: Expr, ty: Type) -> Expr {
 
 /// The built-in `task.*` facts and their types.
 pub(super) fn task_fact(name: &str) -> Option<(Fact, Type)> {
-    use ValueType::*;
-    Some(match name {
-        "nvcsw" => (Fact::TaskNvcsw, Type::Value(Uint)),
-        "weight" => (Fact::TaskWeight, Type::Value(Uint)),
-        "kthread" => (Fact::TaskKthread, Type::Value(Bool)),
-        "nr_cpus_allowed" => (Fact::TaskNrCpusAllowed, Type::Value(Uint)),
-        "pid" => (Fact::TaskPid, Type::Value(Int)),
-        "comm" => (Fact::TaskComm, Type::Str),
-        "vruntime" => (Fact::TaskVruntime, Type::Value(Duration)),
-        "slice_left" => (Fact::TaskSliceLeft, Type::Value(Duration)),
-        "cpu" => (Fact::TaskCpu, Type::Value(Int)),
-        "class" => (Fact::TaskClass, Type::Class),
-        _ => return None,
-    })
+    facts::lookup(FactGroup::Task, name).map(|f| (f.fact, f.ty))
 }
 
-const TASK_FACTS: &[&str] =
-    &["nvcsw", "weight", "kthread", "nr_cpus_allowed", "pid", "comm", "vruntime", "slice_left", "cpu", "class"];
-const SYSTEM_FACTS: &[&str] = &["now", "nr_cpus", "smt", "vtime_now"];
-const EVENT_FACTS: &[&str] = &["prev_cpu", "sync", "runnable"];
 const FUNCTIONS: &[&str] = &["min", "max", "clamp", "ewma", "int", "uint"];
 
 /// The deepest nesting of expressions and statements the checker accepts;
@@ -336,7 +320,7 @@ impl Checker<'_> {
                     return Some(Typed::new(ExprKind::TaskVar(i), Type::Value(ty)));
                 }
                 let vars: Vec<String> = self.task_var_names.keys().cloned().collect();
-                let candidates = TASK_FACTS.iter().copied().chain(vars.iter().map(String::as_str));
+                let candidates = facts::names(FactGroup::Task).chain(vars.iter().map(String::as_str));
                 self.unknown(
                     &p.parts[1],
                     "task fact or per-task variable",
@@ -346,53 +330,38 @@ impl Checker<'_> {
                 None
             }
             ["system", field] => {
-                let (fact, ty) = match *field {
-                    "now" => (Fact::SystemNow, ValueType::Time),
-                    "nr_cpus" => (Fact::SystemNrCpus, ValueType::Uint),
-                    "smt" => (Fact::SystemSmt, ValueType::Bool),
-                    "vtime_now" => {
-                        if !self.model.queues.iter().any(|q| q.order == Order::Vtime) {
-                            self.error(
-                                Diagnostic::new(
-                                    Code::UnknownName,
-                                    p.span,
-                                    "`system.vtime_now` needs a vruntime-ordered queue",
-                                )
-                                .label("no queue is ordered by vruntime")
-                                .help("declare a queue with `vtime` order"),
-                            );
-                            return None;
-                        }
-                        (Fact::SystemVtimeNow, ValueType::Duration)
-                    }
-                    _ => {
-                        self.unknown(
-                            &p.parts[1],
-                            "system fact",
-                            SYSTEM_FACTS.iter().copied(),
-                            "the system facts are now, nr_cpus, smt and vtime_now",
-                        );
-                        return None;
-                    }
+                let Some(info) = facts::lookup(FactGroup::System, field) else {
+                    self.unknown(
+                        &p.parts[1],
+                        "system fact",
+                        facts::names(FactGroup::System),
+                        "the system facts are now, nr_cpus, smt and vtime_now",
+                    );
+                    return None;
                 };
-                Some(Typed::new(ExprKind::Fact(fact), Type::Value(ty)))
+                if info.fact == Fact::SystemVtimeNow && !self.model.queues.iter().any(|q| q.order == Order::Vtime) {
+                    self.error(
+                        Diagnostic::new(Code::UnknownName, p.span, "`system.vtime_now` needs a vruntime-ordered queue")
+                            .label("no queue is ordered by vruntime")
+                            .help("declare a queue with `vtime` order"),
+                    );
+                    return None;
+                }
+                Some(Typed::new(ExprKind::Fact(info.fact), info.ty))
             }
             ["event", field] => {
-                let (fact, ty, known, place) = match *field {
-                    "prev_cpu" => (Fact::EventPrevCpu, ValueType::Int, sc.wakeup, "`on wakeup` and `select_cpu`"),
-                    "sync" => (Fact::EventSync, ValueType::Bool, sc.wakeup, "`on wakeup` and `select_cpu`"),
-                    "runnable" => {
-                        (Fact::EventRunnable, ValueType::Bool, sc.stopping, "`on stopping` and `vtime charge`")
-                    }
-                    _ => {
-                        self.unknown(
-                            &p.parts[1],
-                            "event fact",
-                            EVENT_FACTS.iter().copied(),
-                            "the event facts are prev_cpu, sync and runnable",
-                        );
-                        return None;
-                    }
+                let Some(info) = facts::lookup(FactGroup::Event, field) else {
+                    self.unknown(
+                        &p.parts[1],
+                        "event fact",
+                        facts::names(FactGroup::Event),
+                        "the event facts are prev_cpu, sync and runnable",
+                    );
+                    return None;
+                };
+                let (known, place) = match info.fact {
+                    Fact::EventRunnable => (sc.stopping, "`on stopping` and `vtime charge`"),
+                    _ => (sc.wakeup, "`on wakeup` and `select_cpu`"),
                 };
                 if !known {
                     self.error(
@@ -406,7 +375,7 @@ impl Checker<'_> {
                     );
                     return None;
                 }
-                Some(Typed::new(ExprKind::Fact(fact), Type::Value(ty)))
+                Some(Typed::new(ExprKind::Fact(info.fact), info.ty))
             }
             ["queue", _, "len"] => {
                 let q = self.queue_index(&p.parts[1])?;
@@ -509,9 +478,9 @@ impl Checker<'_> {
             None => {
                 let mut candidates: Vec<String> = self.symbols.keys().cloned().collect();
                 candidates.extend(sc.locals.iter().map(|(n, _)| n.clone()));
-                let help = if TASK_FACTS.contains(&name) {
+                let help = if facts::lookup(FactGroup::Task, name).is_some() {
                     format!("task facts are written `task.{name}`")
-                } else if SYSTEM_FACTS.contains(&name) {
+                } else if facts::lookup(FactGroup::System, name).is_some() {
                     format!("system facts are written `system.{name}`")
                 } else {
                     "declare it as a `param`, `global`, `gauge` or `counter`, or with `let`".to_string()

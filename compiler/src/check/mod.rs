@@ -4,6 +4,7 @@
 
 mod behaviour;
 mod expr;
+pub mod facts;
 mod names;
 mod stmt;
 mod whole;

@@ -139,7 +139,7 @@ const ITEM_LIST: &str =
     "an item (scheduler, param, queue, class, task, global, counter, gauge, on, select_cpu, enqueue, dispatch, slice, vtime or preempt)";
 
 /// What a well-formed item of this kind looks like, for the help line.
-pub(super) fn item_shape(keyword: Option<&str>) -> String {
+pub(crate) fn item_shape(keyword: Option<&str>) -> String {
     let Some(keyword) = keyword else {
         return "a policy is a list of items, each starting with a keyword such as `param`, `queue` or `on` at the start of a line".to_string();
     };

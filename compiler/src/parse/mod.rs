@@ -36,13 +36,14 @@ use crate::ast::*;
 use crate::diag::{Code, Diagnostic};
 
 use builder::{Builder, MAX_DEPTH};
+pub(crate) use expected::item_shape;
 use syntax_error::syntax_error;
 
 #[derive(pest_derive::Parser)]
 #[grammar = "grammar.pest"]
 struct PolicyParser;
 
-const ITEM_KEYWORDS: &[&str] = &[
+pub(crate) const ITEM_KEYWORDS: &[&str] = &[
     "scheduler",
     "param",
     "queue",

@@ -1,0 +1,156 @@
+//! The built-in facts a policy reads (`task.nvcsw`, `system.now`, ...): one
+//! table that the checker resolves names against and that editors show.
+
+use crate::model::{Fact, Type, ValueType};
+
+/// The prefix a fact is read through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FactGroup {
+    Task,
+    System,
+    Event,
+}
+
+impl FactGroup {
+    pub fn prefix(self) -> &'static str {
+        match self {
+            FactGroup::Task => "task",
+            FactGroup::System => "system",
+            FactGroup::Event => "event",
+        }
+    }
+}
+
+/// One built-in fact: its name, type and what it means.
+#[derive(Debug, Clone, Copy)]
+pub struct FactInfo {
+    pub group: FactGroup,
+    pub name: &'static str,
+    pub fact: Fact,
+    pub ty: Type,
+    pub doc: &'static str,
+}
+
+impl FactInfo {
+    /// The fact as written in a policy, e.g. `task.nvcsw`.
+    pub fn path(&self) -> String {
+        format!("{}.{}", self.group.prefix(), self.name)
+    }
+}
+
+const fn fact(group: FactGroup, name: &'static str, fact: Fact, ty: Type, doc: &'static str) -> FactInfo {
+    FactInfo { group, name, fact, ty, doc }
+}
+
+const UINT: Type = Type::Value(ValueType::Uint);
+const INT: Type = Type::Value(ValueType::Int);
+const BOOL: Type = Type::Value(ValueType::Bool);
+const DURATION: Type = Type::Value(ValueType::Duration);
+
+/// Every fact, in the order of the language reference.
+pub const FACTS: &[FactInfo] = {
+    use FactGroup::*;
+    &[
+        fact(Task, "nvcsw", Fact::TaskNvcsw, UINT,
+            "The task's voluntary context switches so far: how often it blocked rather than being preempted. Only grows; frequent blocking marks interactive tasks."),
+        fact(Task, "weight", Fact::TaskWeight, UINT,
+            "The task's scheduling weight from its nice value: 100 at nice 0, 1 at nice 19, 8668 at nice -20. Never 0."),
+        fact(Task, "kthread", Fact::TaskKthread, BOOL, "The task is a kernel thread."),
+        fact(Task, "nr_cpus_allowed", Fact::TaskNrCpusAllowed, UINT,
+            "How many CPUs the task's affinity allows; at least 1, and 1 for a per-CPU task."),
+        fact(Task, "pid", Fact::TaskPid, INT, "The kernel's task id (the thread id, not the process id)."),
+        fact(Task, "comm", Fact::TaskComm, Type::Str,
+            "The task's command name (at most 15 characters); only compared with a string literal using `==` or `!=`."),
+        fact(Task, "vruntime", Fact::TaskVruntime, DURATION,
+            "The task's vruntime: schedc's own with a `vtime` queue, else the kernel's dsq_vtime."),
+        fact(Task, "slice_left", Fact::TaskSliceLeft, DURATION,
+            "The task's remaining slice; in `on stopping` and `vtime charge`, the part it did not use. Assignable."),
+        fact(Task, "cpu", Fact::TaskCpu, INT, "The CPU the task is on, or will run on."),
+        fact(Task, "class", Fact::TaskClass, Type::Class,
+            "The task's class; `none` until a rule assigns one. Assignable."),
+        fact(System, "now", Fact::SystemNow, Type::Value(ValueType::Time),
+            "The current time: monotonic nanoseconds since boot, not counting suspend."),
+        fact(System, "nr_cpus", Fact::SystemNrCpus, UINT,
+            "The number of online CPUs when the scheduler was loaded (does not follow hotplug)."),
+        fact(System, "smt", Fact::SystemSmt, BOOL, "SMT (hyper-threading) was active when the scheduler was loaded."),
+        fact(System, "vtime_now", Fact::SystemVtimeNow, DURATION,
+            "schedc's global vruntime; only with a `vtime` queue."),
+        fact(Event, "prev_cpu", Fact::EventPrevCpu, INT,
+            "The CPU the waking task last ran on. Known in `on wakeup` and `select_cpu`."),
+        fact(Event, "sync", Fact::EventSync, BOOL,
+            "A synchronous wake-up: the waker says it is about to sleep. Known in `on wakeup` and `select_cpu`."),
+        fact(Event, "runnable", Fact::EventRunnable, BOOL,
+            "The stopping task stays runnable (preempted, slice used up or yielded) rather than blocking. Known in `on stopping` and `vtime charge`."),
+    ]
+};
+
+/// The fact `group.name`, if there is one.
+pub fn lookup(group: FactGroup, name: &str) -> Option<&'static FactInfo> {
+    FACTS.iter().find(|f| f.group == group && f.name == name)
+}
+
+/// The names of the facts of one group, for suggestions; as borrowed for
+/// any `'a`, so they chain with names the policy declares.
+pub fn names<'a>(group: FactGroup) -> impl Iterator<Item = &'a str> {
+    FACTS.iter().filter(move |f| f.group == group).map(|f| -> &'a str { f.name })
+}
+
+/// What `queue.NAME.FIELD` may name.
+#[derive(Debug, Clone, Copy)]
+pub struct QueueField {
+    pub name: &'static str,
+    pub ty: Type,
+    pub doc: &'static str,
+}
+
+pub const QUEUE_FIELDS: &[QueueField] = &[
+    QueueField {
+        name: "len",
+        ty: UINT,
+        doc: "Tasks waiting in the queue now; for a `per_cpu` queue, the instance of the CPU running the code.",
+    },
+    QueueField {
+        name: "inserted",
+        ty: UINT,
+        doc: "Tasks inserted into the queue so far; read through a counter: `counter NAME = queue.Q.inserted \"meaning\"`.",
+    },
+];
+
+/// The unit a value of this type is counted in, for editors.
+pub fn unit(ty: Type) -> Option<&'static str> {
+    match ty {
+        Type::Value(ValueType::Duration) => Some("nanoseconds (a length of time)"),
+        Type::Value(ValueType::Time) => Some("nanoseconds since boot (a point in time)"),
+        Type::Value(ValueType::Int | ValueType::Uint) => Some("none (a count)"),
+        Type::Value(ValueType::Bool) | Type::Class | Type::Str => None,
+    }
+}
+
+/// A type as a policy writes it.
+pub fn type_name(ty: Type) -> &'static str {
+    match ty {
+        Type::Value(v) => v.keyword(),
+        Type::Class => "class",
+        Type::Str => "string",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_fact_is_listed_once() {
+        for (i, f) in FACTS.iter().enumerate() {
+            assert!(FACTS[i + 1..].iter().all(|g| g.fact != f.fact && g.path() != f.path()), "{}", f.path());
+        }
+        assert_eq!(FACTS.len(), 17, "one entry per model::Fact");
+    }
+
+    #[test]
+    fn lookup_is_per_group() {
+        assert_eq!(lookup(FactGroup::Task, "nvcsw").map(|f| f.fact), Some(Fact::TaskNvcsw));
+        assert!(lookup(FactGroup::System, "nvcsw").is_none());
+        assert_eq!(names(FactGroup::Event).collect::<Vec<_>>(), ["prev_cpu", "sync", "runnable"]);
+    }
+}
