@@ -83,6 +83,16 @@ pub enum MachineFact {
 }
 
 impl MachineFact {
+    pub const ALL: [MachineFact; 2] = [MachineFact::NrCpus, MachineFact::Smt];
+
+    /// The `const volatile` global generated code declares for the fact.
+    pub fn symbol(self) -> &'static str {
+        match self {
+            MachineFact::NrCpus => "schedc_nr_cpus",
+            MachineFact::Smt => "schedc_smt",
+        }
+    }
+
     /// The type of the global that receives the fact.
     pub fn value_type(self) -> ValueType {
         match self {
