@@ -33,7 +33,7 @@ pub fn exit_record() -> String {
     }
     c.push_str("};\n");
     let check =
-        |what: String, value: usize| format!("_Static_assert({what} == {value}, \"schedc-abi: {what} is {value}\");\n");
+        |what: String, value: usize| format!("_Static_assert({what} == {value}, \"schedc-abi exit record layout\");\n");
     c.push_str(&check(format!("sizeof(struct {})", exit::STRUCT), exit::SIZE));
     for f in exit::FIELDS {
         c.push_str(&check(format!("__builtin_offsetof(struct {}, {})", exit::STRUCT, f.name), f.offset));
