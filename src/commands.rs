@@ -127,21 +127,10 @@ fn is_bpf_object(bytes: &[u8]) -> bool {
     bytes.len() > 20 && bytes.starts_with(b"\x7fELF") && u16::from_le_bytes([bytes[18], bytes[19]]) == EM_BPF
 }
 
-/// `10s`, `500ms`, `250us`, `100ns`, or a bare number of seconds.
+/// A duration in the one syntax of policies and `--set` (schedc_abi::units):
+/// `10s`, `500ms`, `250us`, `100ns`, `1_500ms`, or `0`.
 pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
-    let text = text.trim();
-    let split = text.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
-    let value: f64 = number.parse().map_err(|_| format!("`{text}` is not a duration such as 10s or 500ms"))?;
-    let scale = match unit {
-        "" | "s" => 1.0,
-        "ms" => 1e-3,
-        "us" => 1e-6,
-        "ns" => 1e-9,
-        _ => return Err(format!("unknown unit `{unit}`: use ns, us, ms or s")),
-    };
-    std::time::Duration::try_from_secs_f64(value * scale)
-        .map_err(|_| format!("`{text}` is not a duration schedc can wait for"))
+    schedc_abi::units::parse(text.trim()).map(std::time::Duration::from_nanos).map_err(|err| err.to_string())
 }
 
 /// A statistics interval: at least 10ms, so printing never floods.
@@ -331,5 +320,24 @@ fn readable(value: &schedc_runtime::Value) -> String {
         1_000..=999_999 => format!("{:.1}us", x / 1e3),
         1_000_000..=999_999_999 => format!("{:.2}ms", x / 1e6),
         _ => format!("{:.2}s", x / 1e9),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    #[test]
+    fn durations_on_the_command_line_follow_the_policy_syntax() {
+        assert_eq!(parse_duration("10s"), Ok(Duration::from_secs(10)));
+        assert_eq!(parse_duration("1_500us"), Ok(Duration::from_micros(1500)));
+        assert_eq!(parse_duration("0"), Ok(Duration::ZERO));
+        assert_eq!(parse_duration("5").unwrap_err(), "`5` has no unit: add a unit, e.g. 5s or 5ms");
+        assert!(parse_duration("0.5s").unwrap_err().contains("500ms"));
+        assert!(parse_duration("9999999999s").unwrap_err().contains("too long"));
+        assert_eq!(parse_interval("10ms"), Ok(Duration::from_millis(10)));
+        assert!(parse_interval("9ms").unwrap_err().contains("10ms or more"));
     }
 }

@@ -61,13 +61,17 @@ enum Command {
         /// A policy file or a compiled object.
         #[arg(value_name = "TARGET")]
         target: PathBuf,
-        /// Run for this long (e.g. 10s, 500ms); without it, until Ctrl-C.
+        /// Run for this long; without it, until Ctrl-C. A duration is digits
+        /// (`_` may group them) and a unit, ns, us (or µs), ms or s, as in
+        /// policies: 10s, 500ms, 1_500us.
         #[arg(short, long, value_parser = commands::parse_duration)]
         duration: Option<std::time::Duration>,
-        /// Override a parameter before loading, e.g. --set slice_max=2ms.
+        /// Override a parameter before loading, e.g. --set slice_max=2ms
+        /// (durations as for --duration, optionally negative).
         #[arg(long = "set", value_name = "NAME=VALUE", value_parser = commands::parse_assignment)]
         overrides: Vec<(String, String)>,
-        /// How often to print the statistics.
+        /// How often to print the statistics: a duration such as 2s or
+        /// 500ms, at least 10ms.
         #[arg(short, long, default_value = "1s", value_parser = commands::parse_interval)]
         interval: std::time::Duration,
         /// Print how many instructions the kernel's verifier processed per program.

@@ -484,16 +484,10 @@ static __always_inline bool schedc_comm_eq(const struct task_struct *p,
 /* -------------------------------------------------------------------------
  * Exit record. ops.exit copies the kernel's exit_info here so the runtime
  * can tell the user why the scheduler stopped (read from .bss after detach).
- * The runtime reads it by this exact name and layout.
+ * The runtime reads it by this exact name and layout, so both come from
+ * the schedc-abi crate (abi/src/exit.rs), filled in when schedc is built.
  * ---------------------------------------------------------------------- */
-struct schedc_exit_info {
-	s32 kind;
-	s64 exit_code;
-	char reason[128];
-	char msg[1024];
-};
-
-struct schedc_exit_info schedc_exit;
+/* @abi exit_record */
 
 static __always_inline void schedc_record_exit(struct scx_exit_info *ei)
 {
@@ -513,11 +507,10 @@ static __always_inline void schedc_record_exit(struct scx_exit_info *ei)
 #define SCHEDC_OPS_SLEEPABLE(name, args...)	SEC("struct_ops.s/" #name) BPF_PROG(name, ##args)
 
 /*
- * The JSON manifest: the runtime reads it from this ELF section of the
- * object file (libbpf ignores sections it does not know).
+ * The JSON manifest: the runtime reads it from an ELF section of its own
+ * (libbpf ignores sections it does not know), named by schedc-abi.
  */
-#define SCHEDC_MANIFEST(json) \
-	const char schedc_manifest[] SEC(".schedc.manifest") = json
+/* @abi manifest_macro */
 
 char _license[] SEC("license") = "GPL";
 

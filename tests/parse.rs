@@ -564,6 +564,7 @@ fn duration_units() {
     assert_eq!(sx("7ms"), "7000000ns");
     assert_eq!(sx("7s"), "7000000000ns");
     assert_eq!(sx("1_500us"), "1500000ns");
+    assert_eq!(sx("7µs"), "7000ns");
     assert_eq!(sx("0ns"), "0ns");
     // A unit is part of the number: `5 ms` is two tokens, `5msx` is nothing.
     assert_eq!(parse("slice = 5 ms").1.len(), 1);

@@ -148,29 +148,8 @@ pub struct TypeName {
     pub span: Span,
 }
 
-/// The types a value can have in a policy.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum ValueType {
-    /// Signed 64-bit nanoseconds.
-    Duration,
-    /// Unsigned 64-bit nanoseconds since boot.
-    Time,
-    Int,
-    Uint,
-    Bool,
-}
-
-impl ValueType {
-    pub fn keyword(self) -> &'static str {
-        match self {
-            ValueType::Duration => "duration",
-            ValueType::Time => "time",
-            ValueType::Int => "int",
-            ValueType::Uint => "uint",
-            ValueType::Bool => "bool",
-        }
-    }
-}
+/// The types a value can have in a policy: the same as in the manifest.
+pub use schedc_abi::ValueType;
 
 #[derive(Debug, Clone)]
 pub enum GaugeSource {

@@ -8,8 +8,9 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// The header every generated scheduler includes.
-pub const SCHEDC_BPF_H: &str = include_str!("../../templates/schedc.bpf.h");
+/// The header every generated scheduler includes: `templates/schedc.bpf.h`
+/// with the C side of the schedc-abi contract filled in (`render_header.rs`).
+pub const SCHEDC_BPF_H: &str = include_str!(concat!(env!("OUT_DIR"), "/schedc.bpf.h"));
 
 /// Beyond libbpf-cargo's `-g -O2 -target bpf`: the v3 instruction set loads
 /// on every sched_ext kernel, `-fwrapv` gives signed overflow the wrapping

@@ -4,6 +4,7 @@
 //! downstream of this module can find a mistake in the policy.
 
 pub use crate::ast::{AssignOp, BinOp, Event, Order, Placement, PreferenceKind, Span, ValueType};
+pub use schedc_abi::StatKind;
 
 /// A policy that passed the checker.
 #[derive(Debug, Clone)]
@@ -72,12 +73,6 @@ pub struct Var {
     pub ty: ValueType,
     pub init: Expr,
     pub origin: Origin,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StatKind {
-    Counter,
-    Gauge,
 }
 
 #[derive(Debug, Clone)]

@@ -2,8 +2,9 @@
 //! (`*.bpf.o` produced from schedc's generated C) and a running sched_ext
 //! scheduler.
 //!
-//! * [`Manifest`] reads the JSON manifest embedded in the object's
-//!   `.schedc.manifest` section (no root or BPF support needed).
+//! * [`read_manifest`] reads the [`Manifest`] embedded in the object's
+//!   `.schedc.manifest` section (no root or BPF support needed); its types,
+//!   and everything else the compiler and runtime agree on, are schedc-abi's.
 //! * [`Scheduler`] checks the system, fills in machine facts and parameter
 //!   values, loads the object, attaches it and reads its statistics and
 //!   exit record.
@@ -21,8 +22,9 @@ mod value;
 pub mod vmtest;
 
 pub use error::Error;
-pub use manifest::{InputInfo, Manifest, ParamInfo, StatInfo, StatKind, ValueType, MANIFEST_SECTION};
+pub use manifest::{read_manifest, read_manifest_bytes};
 pub use run::{run, RunOptions, RunReport, StopReason};
+pub use schedc_abi::{Input, MachineFact, Manifest, Param, Stat, StatKind, Value, ValueType};
 pub use scheduler::{ExitInfo, OpenOptions, ProgStats, Scheduler};
 pub use sys::{read_sched_ext_state, SchedExtState};
-pub use value::{parse_override, Value};
+pub use value::parse_override;

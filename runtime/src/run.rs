@@ -3,9 +3,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Once;
 use std::time::{Duration, Instant};
 
-use crate::manifest::StatInfo;
+use schedc_abi::{Stat, Value};
+
 use crate::scheduler::{ExitInfo, OpenOptions, ProgStats, Scheduler};
-use crate::value::Value;
 use crate::Error;
 
 /// How [`run`] runs a scheduler.
@@ -45,7 +45,7 @@ pub struct RunReport {
     /// SCX_EXIT_UNREG; for an ejection, the error.
     pub exit: Option<ExitInfo>,
     /// The statistics after the scheduler stopped.
-    pub stats: Vec<(StatInfo, Value)>,
+    pub stats: Vec<(Stat, Value)>,
     pub verifier: Vec<ProgStats>,
     pub ran_for: Duration,
 }
@@ -82,7 +82,7 @@ fn install_signal_handlers() {
 /// attached) and after every interval.
 pub fn run<F>(path: impl AsRef<Path>, opts: &RunOptions, mut on_tick: F) -> Result<RunReport, Error>
 where
-    F: FnMut(&Scheduler, &[(StatInfo, Value)]),
+    F: FnMut(&Scheduler, &[(Stat, Value)]),
 {
     install_signal_handlers();
     STOP.store(false, Ordering::SeqCst);

@@ -8,17 +8,12 @@ use std::sync::Mutex;
 use libbpf_rs::btf::types::DataSec;
 use libbpf_rs::{AsRawLibbpf, Btf, Link, MapCore, MapFlags, MapType, Object, ObjectBuilder, OpenObject, PrintLevel};
 
-use crate::manifest::{Manifest, ParamInfo, StatInfo, ValueType, KNOWN_FACTS};
-use crate::sys;
-use crate::value::{check_range, parse_override, Value};
-use crate::Error;
+use schedc_abi::{exit, section, MachineFact, Manifest, Param, Stat, Value, ValueType};
 
-/// Name and layout of the exit record every schedc scheduler keeps
-/// (`struct schedc_exit_info schedc_exit` in schedc.bpf.h).
-const EXIT_SYMBOL: &str = "schedc_exit";
-const EXIT_SIZE: usize = 8 + 8 + 128 + 1024;
-const EXIT_REASON: std::ops::Range<usize> = 16..16 + 128;
-const EXIT_MSG: std::ops::Range<usize> = 16 + 128..EXIT_SIZE;
+use crate::manifest::read_manifest;
+use crate::sys;
+use crate::value::{check_range, parse_override};
+use crate::Error;
 
 /// How to open a scheduler.
 #[derive(Debug, Clone, Default)]
@@ -100,7 +95,7 @@ pub struct Scheduler {
     object: Object,
     path: PathBuf,
     manifest: Manifest,
-    params: Vec<(ParamInfo, Value)>,
+    params: Vec<(Param, Value)>,
     vars: HashMap<String, VarLoc>,
     verifier: Vec<ProgStats>,
 }
@@ -145,7 +140,7 @@ impl Scheduler {
     /// values, and loads the object into the kernel. Does not attach.
     pub fn open_with(path: impl AsRef<Path>, opts: &OpenOptions) -> Result<Scheduler, Error> {
         let path = path.as_ref().to_path_buf();
-        let manifest = Manifest::from_object(&path)?;
+        let manifest = read_manifest(&path)?;
         let params = resolve_params(&manifest, &opts.overrides)?;
         sys::preflight()?;
 
@@ -182,7 +177,7 @@ impl Scheduler {
     /// with the right section and size. Returns the manifest.
     pub fn check_object(path: impl AsRef<Path>) -> Result<Manifest, Error> {
         let path = path.as_ref();
-        let manifest = Manifest::from_object(path)?;
+        let manifest = read_manifest(path)?;
         let params = resolve_params(&manifest, &[])?;
         start_libbpf_log();
         let open = ObjectBuilder::default().open_file(path).map_err(|source| Error::Open {
@@ -205,7 +200,7 @@ impl Scheduler {
     }
 
     /// Every parameter with the value it was loaded with.
-    pub fn params(&self) -> &[(ParamInfo, Value)] {
+    pub fn params(&self) -> &[(Param, Value)] {
         &self.params
     }
 
@@ -260,7 +255,7 @@ impl Scheduler {
     }
 
     /// Current value of every statistic in the manifest, in manifest order.
-    pub fn read_stats(&self) -> Result<Vec<(StatInfo, Value)>, Error> {
+    pub fn read_stats(&self) -> Result<Vec<(Stat, Value)>, Error> {
         let mut sections: HashMap<&str, Vec<u8>> = HashMap::new();
         let mut out = Vec::with_capacity(self.manifest.stats.len());
         for stat in &self.manifest.stats {
@@ -278,12 +273,13 @@ impl Scheduler {
     /// detach, or by ejecting it); `None` while it runs or if the object
     /// keeps no `schedc_exit` record.
     pub fn exit_info(&self) -> Result<Option<ExitInfo>, Error> {
-        let Some(loc) = self.vars.get(EXIT_SYMBOL).filter(|l| l.section == ".bss" && l.size == EXIT_SIZE) else {
+        let Some(loc) = self.vars.get(exit::SYMBOL).filter(|l| l.section == section::BSS && l.size == exit::SIZE)
+        else {
             return Ok(None);
         };
-        let data = self.read_section(".bss")?;
-        let rec = &data[loc.offset..loc.offset + EXIT_SIZE];
-        let kind = i32::from_ne_bytes(rec[0..4].try_into().unwrap());
+        let data = self.read_section(section::BSS)?;
+        let rec = &data[loc.offset..loc.offset + exit::SIZE];
+        let kind = i32::from_ne_bytes(rec[exit::KIND.range()].try_into().expect("the kind is an s32"));
         if kind == 0 {
             return Ok(None);
         }
@@ -294,9 +290,9 @@ impl Scheduler {
         };
         Ok(Some(ExitInfo {
             kind,
-            exit_code: i64::from_ne_bytes(rec[8..16].try_into().unwrap()),
-            reason: text(EXIT_REASON),
-            msg: text(EXIT_MSG),
+            exit_code: i64::from_ne_bytes(rec[exit::EXIT_CODE.range()].try_into().expect("the exit code is an s64")),
+            reason: text(exit::REASON.range()),
+            msg: text(exit::MSG.range()),
         }))
     }
 
@@ -313,8 +309,8 @@ impl Scheduler {
 }
 
 /// Default values overlaid with the overrides, range-checked.
-fn resolve_params(manifest: &Manifest, overrides: &[(String, String)]) -> Result<Vec<(ParamInfo, Value)>, Error> {
-    let mut params: Vec<(ParamInfo, Value)> = manifest.params.iter().map(|p| (p.clone(), p.default)).collect();
+fn resolve_params(manifest: &Manifest, overrides: &[(String, String)]) -> Result<Vec<(Param, Value)>, Error> {
+    let mut params: Vec<(Param, Value)> = manifest.params.iter().map(|p| (p.clone(), p.default)).collect();
     for (name, text) in overrides {
         let slot = params.iter_mut().find(|(p, _)| p.name == *name).ok_or_else(|| Error::UnknownParam {
             name: name.clone(),
@@ -341,7 +337,7 @@ fn data_section_vars(open: &OpenObject) -> Result<HashMap<String, VarLoc>, Error
     let mut vars = HashMap::new();
     for sec in btf.type_by_kind::<DataSec<'_>>() {
         let Some(sec_name) = sec.name().map(|n| n.to_string_lossy().into_owned()) else { continue };
-        if ![".rodata", ".bss", ".data"].contains(&sec_name.as_str()) {
+        if ![section::RODATA, section::BSS, section::DATA].contains(&sec_name.as_str()) {
             continue;
         }
         for var in sec.iter() {
@@ -360,25 +356,24 @@ fn data_section_vars(open: &OpenObject) -> Result<HashMap<String, VarLoc>, Error
 /// checks that every statistic exists.
 fn rodata_values(
     manifest: &Manifest,
-    params: &[(ParamInfo, Value)],
+    params: &[(Param, Value)],
     vars: &HashMap<String, VarLoc>,
 ) -> Result<Vec<(VarLoc, Value)>, Error> {
     let mut rodata = Vec::new();
     for (param, value) in params {
-        rodata.push((lookup_var(vars, &param.symbol, ".rodata", param.ty)?.clone(), *value));
+        rodata.push((lookup_var(vars, &param.symbol, section::RODATA, param.ty)?.clone(), *value));
     }
     for input in &manifest.inputs {
-        let value = match input.fact.as_str() {
-            "nr_cpus" => Value::Uint(sys::nr_online_cpus()),
-            "smt" => Value::Bool(sys::smt_active()),
-            _ => unreachable!("the manifest parser rejects unknown facts"),
+        let value = match input.fact {
+            MachineFact::NrCpus => Value::Uint(sys::nr_online_cpus()),
+            MachineFact::Smt => Value::Bool(sys::smt_active()),
         };
-        debug_assert!(KNOWN_FACTS.contains(&(input.fact.as_str(), value.ty())));
-        rodata.push((lookup_var(vars, &input.symbol, ".rodata", value.ty())?.clone(), value));
+        debug_assert_eq!(value.ty(), input.fact.value_type());
+        rodata.push((lookup_var(vars, &input.symbol, section::RODATA, value.ty())?.clone(), value));
     }
     for stat in &manifest.stats {
-        lookup_var(vars, &stat.symbol, ".bss", stat.ty)
-            .or_else(|_| lookup_var(vars, &stat.symbol, ".data", stat.ty))?;
+        lookup_var(vars, &stat.symbol, section::BSS, stat.ty)
+            .or_else(|_| lookup_var(vars, &stat.symbol, section::DATA, stat.ty))?;
     }
     Ok(rodata)
 }
@@ -395,7 +390,7 @@ fn lookup_var<'a>(
         return Err(err(format!("it is in {} where it should be in {section}", loc.section)));
     }
     if loc.size != ty.size() {
-        return Err(err(format!("it is {} bytes where a {} is {}", loc.size, ty.name(), ty.size())));
+        return Err(err(format!("it is {} bytes where a {} is {}", loc.size, ty.keyword(), ty.size())));
     }
     Ok(loc)
 }
@@ -422,7 +417,6 @@ fn verifier_stats(object: &Object) -> Vec<ProgStats> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::manifest::Manifest;
 
     fn manifest() -> Manifest {
         Manifest::from_json(

@@ -1,17 +1,20 @@
-//! Host-side checks of the sample scheduler object: it builds through the
-//! compiler's build step, libbpf opens it despite the manifest
-//! section, and the manifest matches the object's globals.
+//! Host-side checks of the test schedulers: the sample policy compiled by
+//! the compiler and the eject C with its schedc-abi manifest both open in
+//! libbpf despite the manifest section, their manifests match their
+//! globals, and the exit record in the object is laid out as schedc-abi says.
 
 mod common;
 
 use std::path::{Path, PathBuf};
 
-use schedc_runtime::{Error, Manifest, Scheduler, StatKind, Value, ValueType};
+use libbpf_rs::btf::types::{MemberAttr, Struct};
+use libbpf_rs::btf::{Btf, HasSize};
+use schedc_abi::{exit, MachineFact, Manifest, StatKind, Value, ValueType};
+use schedc_runtime::{read_manifest, Error, Scheduler};
 
 fn sample_object(dir: &Path) -> PathBuf {
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/vm/sample.bpf.c");
     let out = dir.join("sample.bpf.o");
-    common::compile(&src, &out);
+    common::compile_policy(&common::test_file("sample.policy"), &out);
     out
 }
 
@@ -19,32 +22,63 @@ fn sample_object(dir: &Path) -> PathBuf {
 fn sample_manifest_round_trips_through_the_object() {
     let dir = tempfile::tempdir().unwrap();
     let obj = sample_object(dir.path());
-    let m = Manifest::from_object(&obj).unwrap();
-    assert_eq!(m.scheduler, "bpfland");
-    assert_eq!(m.timeout_ms, 5000);
+    let m = read_manifest(&obj).unwrap();
+    assert_eq!((m.scheduler.as_str(), m.timeout_ms), ("sample", 5000));
     let slice = m.param("slice_max").unwrap();
     assert_eq!(
         (slice.ty, slice.default, slice.min, slice.max),
         (ValueType::Duration, Value::Duration(5_000_000), Some(Value::Duration(100_000)), None)
     );
+    let bias = m.param("weight_bias").unwrap();
+    assert_eq!((bias.default, bias.min, bias.max), (Value::Int(0), Some(Value::Int(-50)), Some(Value::Int(50))));
+    assert_eq!(m.param("prio_max_queued").unwrap().default, Value::Uint(64));
     assert_eq!(m.param("local_kthreads").unwrap().default, Value::Bool(true));
-    assert!(m.stats.iter().all(|s| s.kind == StatKind::Counter));
-    assert_eq!(m.inputs.len(), 2);
+    let kinds: Vec<StatKind> = m.stats.iter().map(|s| s.kind).collect();
+    assert_eq!(kinds, [StatKind::Counter, StatKind::Counter, StatKind::Counter, StatKind::Gauge]);
+    let facts: Vec<MachineFact> = m.inputs.iter().map(|i| i.fact).collect();
+    assert_eq!(facts, MachineFact::ALL);
 
-    // libbpf 1.7 opens it (skipping the manifest section) and every global
-    // the manifest names has the right section and size.
+    // libbpf opens it (skipping the manifest section) and every global the
+    // manifest names has the right section and size.
     let checked = Scheduler::check_object(&obj).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(checked, m);
 }
 
 #[test]
+fn eject_manifest_matches_its_c() {
+    let dir = tempfile::tempdir().unwrap();
+    let obj = dir.path().join("eject.bpf.o");
+    common::compile_eject(&obj);
+    let checked = Scheduler::check_object(&obj).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(checked, common::eject_manifest());
+}
+
+/// The exit record the C compiler laid out (from the BTF of a generated
+/// object) is the one schedc-abi describes and the runtime reads.
+#[test]
+fn exit_record_in_the_object_is_the_abi_layout() {
+    let dir = tempfile::tempdir().unwrap();
+    let obj = sample_object(dir.path());
+    let btf = Btf::from_path(&obj).unwrap();
+    let record: Struct<'_> = btf.type_by_name(exit::STRUCT).expect("the exit record's struct");
+    assert_eq!(record.size(), exit::SIZE);
+    let members: Vec<(String, usize)> = record
+        .iter()
+        .map(|m| {
+            let MemberAttr::Normal { offset } = m.attr else { panic!("no bit fields in the exit record") };
+            (m.name.unwrap().to_string_lossy().into_owned(), offset as usize / 8)
+        })
+        .collect();
+    let abi: Vec<(String, usize)> = exit::FIELDS.iter().map(|f| (f.name.to_string(), f.offset)).collect();
+    assert_eq!(members, abi);
+}
+
+#[test]
 fn object_without_manifest_is_rejected() {
     let dir = tempfile::tempdir().unwrap();
-    let src = dir.path().join("plain.bpf.c");
-    std::fs::write(&src, "#include \"schedc.bpf.h\"\nu64 x;\n").unwrap();
     let out = dir.path().join("plain.bpf.o");
-    common::compile(&src, &out);
-    let err = Manifest::from_object(&out).unwrap_err();
+    common::compile_c("plain", "#include \"schedc.bpf.h\"\nu64 x;\n", None, &out);
+    let err = read_manifest(&out).unwrap_err();
     assert!(matches!(err, Error::NotSchedcObject { .. }));
     assert!(err.to_string().contains("is not a scheduler built by schedc"), "{err}");
 }
@@ -52,17 +86,11 @@ fn object_without_manifest_is_rejected() {
 #[test]
 fn manifest_symbol_mismatch_is_reported() {
     let dir = tempfile::tempdir().unwrap();
-    let src = dir.path().join("bad.bpf.c");
-    std::fs::write(
-        &src,
-        r#"#include "schedc.bpf.h"
-SCHEDC_MANIFEST("{\"schedc\":1,\"scheduler\":\"bad\",\"params\":[{\"name\":\"n\",\"symbol\":\"n\",\"type\":\"uint\",\"default\":1}]}");
-u64 n = 1; /* should be const volatile */
-"#,
-    )
-    .unwrap();
+    let mut manifest: Manifest = common::eject_manifest();
+    manifest.stats.clear();
     let out = dir.path().join("bad.bpf.o");
-    common::compile(&src, &out);
+    // A parameter must be const volatile (.rodata).
+    common::compile_c("bad", "#include \"schedc.bpf.h\"\nu64 fail_after = 1;\n", Some(&manifest), &out);
     let err = Scheduler::check_object(&out).unwrap_err().to_string();
-    assert!(err.contains("global n") && err.contains("should be in .rodata"), "{err}");
+    assert!(err.contains("global fail_after") && err.contains("should be in .rodata"), "{err}");
 }

@@ -2,13 +2,13 @@
 /*
  * A scheduler that reports an error after a number of enqueues, so the
  * kernel ejects it: tests that the runtime notices and reports the exit.
+ *
+ * No policy can call scx_bpf_error(), so this one is C. Its manifest is not
+ * written here: runtime/tests/common builds it from a typed schedc-abi
+ * manifest and appends it, and runtime/tests/sample.rs checks that it
+ * matches the globals below.
  */
 #include "schedc.bpf.h"
-
-SCHEDC_MANIFEST("{\"schedc\":1,\"scheduler\":\"eject\",\"timeout_ms\":5000,"
-	"\"params\":[{\"name\":\"fail_after\",\"symbol\":\"fail_after\",\"type\":\"uint\",\"default\":2000,\"min\":1,\"max\":null,\"doc\":\"enqueues before the error\"}],"
-	"\"stats\":[{\"name\":\"nr_enqueued\",\"symbol\":\"nr_enqueued\",\"kind\":\"counter\",\"type\":\"uint\",\"doc\":\"\"}],"
-	"\"inputs\":[]}");
 
 const volatile u64 fail_after = 2000;
 u64 nr_enqueued;

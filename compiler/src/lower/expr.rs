@@ -5,6 +5,8 @@
 //! converted to the result's C type, and signed division goes through the
 //! header's helpers because BPF has no signed divide before cpu v4.
 
+use schedc_abi::MachineFact;
+
 use crate::model::*;
 
 use super::Lowering;
@@ -53,24 +55,7 @@ fn duration(ns: i128) -> String {
 }
 
 /// Escapes text for the inside of a C string literal.
-pub(super) fn c_string(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            c if c.is_ascii_graphic() || c == ' ' => out.push(c),
-            c => {
-                let mut buf = [0u8; 4];
-                for b in c.encode_utf8(&mut buf).bytes() {
-                    out.push_str(&format!("\\x{b:02x}\"\""));
-                }
-            }
-        }
-    }
-    out
-}
+pub(super) use schedc_abi::c::string_body as c_string;
 
 /// Makes text safe inside a C block comment: no comment delimiters, and no
 /// control or bidirectional-override characters that could make the C read
@@ -346,8 +331,8 @@ fn fact(f: Fact) -> &'static str {
         Fact::TaskCpu => "(s64)scx_bpf_task_cpu(p)",
         Fact::TaskClass => "tctx->class",
         Fact::SystemNow => "bpf_ktime_get_ns()",
-        Fact::SystemNrCpus => "schedc_nr_cpus",
-        Fact::SystemSmt => "schedc_smt",
+        Fact::SystemNrCpus => MachineFact::NrCpus.symbol(),
+        Fact::SystemSmt => MachineFact::Smt.symbol(),
         Fact::SystemVtimeNow => "(s64)schedc_vtime_now",
         Fact::EventPrevCpu => "(s64)prev_cpu",
         Fact::EventSync => "!!(wake_flags & SCHEDC_WAKE_SYNC)",

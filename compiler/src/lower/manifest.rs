@@ -1,79 +1,73 @@
 //! The manifest: what the runtime needs to know about a scheduler, embedded
-//! in its object so `schedc run obj.bpf.o` works without the policy.
+//! in its object so `schedc run obj.bpf.o` works without the policy. Its
+//! types and its C text belong to schedc-abi; this fills it in.
 
-use serde_json::{json, Value};
+use schedc_abi::manifest::{Input, MachineFact, Manifest, Param, Stat, VERSION};
+use schedc_abi::Value;
 
-use crate::model::*;
+use crate::model::ValueType;
 
-use super::expr::c_string;
 use super::Lowering;
 
-/// JSON for a parameter value: booleans as booleans, everything else as a
-/// number of the parameter's unit (nanoseconds for durations).
+/// A checked constant as a manifest value of type `ty`. The checker has
+/// made sure it fits, so the conversions cannot lose anything.
 fn value(v: i128, ty: ValueType) -> Value {
     match ty {
-        ValueType::Bool => json!(v != 0),
-        ValueType::Uint | ValueType::Time => json!(v as u64),
-        _ => json!(v as i64),
+        ValueType::Bool => Value::Bool(v != 0),
+        ValueType::Uint => Value::Uint(v as u64),
+        ValueType::Time => Value::Time(v as u64),
+        ValueType::Int => Value::Int(v as i64),
+        ValueType::Duration => Value::Duration(v as i64),
     }
 }
 
-impl Lowering<'_> {
-    pub(super) fn manifest_json(&self) -> Value {
-        let m = self.model;
-        let params: Vec<Value> = m
-            .params
-            .iter()
-            .map(|p| {
-                json!({
-                    "name": p.name, "symbol": p.name, "type": p.ty.keyword(),
-                    "default": value(p.default, p.ty),
-                    "min": p.min.map(|v| value(v, p.ty)), "max": p.max.map(|v| value(v, p.ty)),
-                    "doc": p.doc,
-                })
-            })
-            .collect();
-        let stats: Vec<Value> = m
-            .stats
-            .iter()
-            .map(|s| {
-                let kind = match s.kind {
-                    StatKind::Counter => "counter",
-                    StatKind::Gauge => "gauge",
-                };
-                json!({ "name": s.name, "symbol": s.name, "kind": kind, "type": s.ty.keyword(), "doc": s.doc })
-            })
-            .collect();
-        let inputs: Vec<Value> = self
-            .inputs()
-            .iter()
-            .map(|g| json!({ "symbol": g.name, "fact": g.name.trim_start_matches("schedc_") }))
-            .collect();
-        json!({
-            "schedc": 1, "scheduler": m.name, "description": m.description, "timeout_ms": m.timeout_ms,
-            "params": params, "stats": stats, "inputs": inputs,
-        })
-    }
+/// The machine fact an input global of lowering receives.
+fn fact(symbol: &str) -> MachineFact {
+    MachineFact::ALL
+        .into_iter()
+        .find(|f| f.symbol() == symbol)
+        .unwrap_or_else(|| unreachable!("lowering declares inputs only for machine facts, not {symbol}"))
+}
 
+impl Lowering<'_> {
     /// The manifest as C string literal lines: one line for the scheduler,
     /// then one per parameter, statistic and input.
     pub(super) fn manifest(&self) -> Vec<String> {
-        let json = self.manifest_json();
-        let compact = |v: &Value| serde_json::to_string(v).expect("JSON values always serialise");
-        let mut lines = Vec::new();
-        let head: Vec<String> = ["schedc", "scheduler", "description", "timeout_ms"]
-            .iter()
-            .map(|k| format!("{}:{}", compact(&json!(k)), compact(&json[k])))
-            .collect();
-        lines.push(format!("{{{},", head.join(",")));
-        for (i, key) in ["params", "stats", "inputs"].iter().enumerate() {
-            let entries = json[key].as_array().expect("built as an array");
-            lines.push(format!("{}:[", compact(&json!(key))));
-            for (j, entry) in entries.iter().enumerate() {
-                lines.push(format!("{}{}", compact(entry), if j + 1 < entries.len() { "," } else { "" }));
-            }
-            lines.push(if i < 2 { "]," } else { "]}" }.to_string());
+        schedc_abi::c::manifest_literals(&self.typed_manifest())
+    }
+
+    fn typed_manifest(&self) -> Manifest {
+        let m = self.model;
+        Manifest {
+            version: VERSION,
+            scheduler: m.name.clone(),
+            description: m.description.clone(),
+            timeout_ms: m.timeout_ms,
+            params: m
+                .params
+                .iter()
+                .map(|p| Param {
+                    name: p.name.clone(),
+                    symbol: p.name.clone(),
+                    ty: p.ty,
+                    default: value(p.default, p.ty),
+                    min: p.min.map(|v| value(v, p.ty)),
+                    max: p.max.map(|v| value(v, p.ty)),
+                    doc: p.doc.clone(),
+                })
+                .collect(),
+            stats: m
+                .stats
+                .iter()
+                .map(|s| Stat {
+                    name: s.name.clone(),
+                    symbol: s.name.clone(),
+                    kind: s.kind,
+                    ty: s.ty,
+                    doc: s.doc.clone(),
+                })
+                .collect(),
+            inputs: self.inputs().into_iter().map(|g| Input { fact: fact(&g.name), symbol: g.name }).collect(),
         }
-        lines.iter().map(|l| format!("\"{}\"", c_string(l))).collect()
     }
 }

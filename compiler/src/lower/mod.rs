@@ -11,6 +11,7 @@ mod manifest;
 use crate::ir::{self, ClassConst, Field, Function, Global, QueueId};
 use crate::model::*;
 use crate::source::Source;
+use schedc_abi::MachineFact;
 
 use expr::{comment_text, constant, value_c_type};
 
@@ -204,7 +205,7 @@ impl<'a> Lowering<'a> {
             inputs.push(Global {
                 comment: "/* Number of online CPUs, set by the runtime before load. */".to_string(),
                 decl: "const volatile u64".to_string(),
-                name: "schedc_nr_cpus".to_string(),
+                name: MachineFact::NrCpus.symbol().to_string(),
                 init: Some("1".to_string()),
             });
         }
@@ -212,7 +213,7 @@ impl<'a> Lowering<'a> {
             inputs.push(Global {
                 comment: "/* Whether SMT is active, set by the runtime before load. */".to_string(),
                 decl: "const volatile bool".to_string(),
-                name: "schedc_smt".to_string(),
+                name: MachineFact::Smt.symbol().to_string(),
                 init: Some("false".to_string()),
             });
         }

@@ -86,15 +86,10 @@ impl Builder {
                 Expr { kind: ExprKind::Int(parse_digits(digits)), span }
             }
             Rule::duration => {
-                let mut inner = pair.into_inner();
-                let value = parse_digits(inner.next().expect("digits").as_str());
-                let scale: u128 = match inner.next().expect("unit").as_str() {
-                    "ns" => 1,
-                    "us" => 1_000,
-                    "ms" => 1_000_000,
-                    _ => 1_000_000_000,
-                };
-                Expr { kind: ExprKind::Duration(value.saturating_mul(scale)), span }
+                // The grammar admits only digits and a unit, so the one way
+                // this fails is a duration too long, which the checker reports.
+                let ns = schedc_abi::units::parse(pair.as_str()).map_or(u128::MAX, u128::from);
+                Expr { kind: ExprKind::Duration(ns), span }
             }
             Rule::boolean => Expr { kind: ExprKind::Bool(pair.as_str() == "true"), span },
             Rule::string => Expr { kind: ExprKind::Str(self.string(pair).value), span },
