@@ -52,17 +52,26 @@ pub enum VmError {
     #[diagnostic(code("schedc::vm-host-failed"))]
     Host { what: &'static str, source: std::io::Error },
     /// QEMU stopped with an error.
-    #[error("QEMU exited with {status}; it said: {stderr}\n--- serial ---\n{serial}")]
+    #[error("QEMU failed ({status}): {}{}", stderr.trim_end(), serial_log(serial))]
     #[diagnostic(code("schedc::vm-qemu-failed"))]
     Qemu { status: std::process::ExitStatus, stderr: String, serial: String },
     /// The guest was still running when its time was up.
-    #[error("The guest did not finish within {timeout:?}.\n--- serial ---\n{serial}")]
+    #[error("The guest did not finish within {timeout:?}.{}", serial_log(serial))]
     #[diagnostic(code("schedc::vm-timeout"))]
     Timeout { timeout: Duration, serial: String },
     /// The guest powered off before its `/init` reached the end.
-    #[error("The guest's /init did not finish.\n--- serial ---\n{serial}")]
+    #[error("The guest's /init did not finish.{}", serial_log(serial))]
     #[diagnostic(code("schedc::vm-init-unfinished"))]
     Unfinished { serial: String },
+}
+
+/// The guest's serial console log, to end an error message with.
+fn serial_log(serial: &str) -> String {
+    if serial.trim().is_empty() {
+        String::new()
+    } else {
+        format!("\n--- serial ---\n{}", serial.trim_end())
+    }
 }
 
 /// The directory holding the test kernels: `$SCHEDC_KERNELS_DIR`, else the
