@@ -55,7 +55,7 @@ pub fn parse_interval(text: &str) -> Result<std::time::Duration, String> {
 }
 
 /// `NAME=VALUE` for --set.
-pub fn parse_assignment(text: &str) -> Result<(String, String), NotAnAssignment> {
+fn parse_assignment(text: &str) -> Result<(String, String), NotAnAssignment> {
     match text.split_once('=') {
         Some((name, value)) if !name.trim().is_empty() => Ok((name.trim().to_string(), value.trim().to_string())),
         _ => Err(NotAnAssignment(text.to_string())),
@@ -65,7 +65,7 @@ pub fn parse_assignment(text: &str) -> Result<(String, String), NotAnAssignment>
 /// A --set argument without a name and `=`; clap reports it with the usage.
 #[derive(Debug, thiserror::Error)]
 #[error("`{0}` is not NAME=VALUE, e.g. slice_max=2ms")]
-pub struct NotAnAssignment(String);
+struct NotAnAssignment(String);
 
 /// The object to run: `target` itself, or a policy compiled into `dir`.
 fn object_for(target: &Path, dir: &Path) -> Result<PathBuf, CliError> {
