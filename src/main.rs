@@ -5,8 +5,12 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-mod commands;
+mod check;
+mod compile;
+mod error;
 mod lsp;
+mod run;
+mod vm;
 
 /// Compile declarative scheduling policies into Linux sched_ext schedulers.
 ///
@@ -61,22 +65,8 @@ enum Command {
         /// A policy file or a compiled object.
         #[arg(value_name = "TARGET")]
         target: PathBuf,
-        /// Run for this long; without it, until Ctrl-C. A duration is digits
-        /// (`_` may group them) and a unit, ns, us (or µs), ms or s, as in
-        /// policies: 10s, 500ms, 1_500us.
-        #[arg(short, long, value_parser = commands::parse_duration)]
-        duration: Option<std::time::Duration>,
-        /// Override a parameter before loading, e.g. --set slice_max=2ms
-        /// (durations as for --duration, optionally negative).
-        #[arg(long = "set", value_name = "NAME=VALUE", value_parser = commands::parse_assignment)]
-        overrides: Vec<(String, String)>,
-        /// How often to print the statistics: a duration such as 2s or
-        /// 500ms, at least 10ms.
-        #[arg(short, long, default_value = "1s", value_parser = commands::parse_interval)]
-        interval: std::time::Duration,
-        /// Print how many instructions the kernel's verifier processed per program.
-        #[arg(long)]
-        verifier_stats: bool,
+        #[command(flatten)]
+        args: run::RunArgs,
         /// Run inside a QEMU guest booted from a sched_ext kernel, beside a
         /// stress-ng load, instead of on this machine: for trying policies
         /// where the running kernel has no sched_ext. The guest's output is
@@ -106,17 +96,17 @@ enum Emit {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match cli.command {
-        Command::Check { files } => commands::check(&files),
-        Command::Compile { policy, output, emit } => commands::compile(&policy, output, emit == Emit::C),
-        Command::Run { target, duration, overrides, interval, verifier_stats, vm, kernel } => {
-            let opts = commands::RunArgs { duration, overrides, interval, verifier_stats };
-            if vm {
-                commands::run_in_vm(&target, kernel, &opts)
-            } else {
-                commands::run(&target, &opts)
-            }
+    let outcome = match cli.command {
+        Command::Check { files } => Ok(check::check(&files)),
+        Command::Compile { policy, output, emit } => {
+            compile::compile(&policy, output, emit == Emit::C).map(|()| ExitCode::SUCCESS)
         }
-        Command::Lsp => lsp::serve(),
-    }
+        Command::Lsp => Ok(lsp::serve()),
+        Command::Run { target, args, vm: false, .. } => run::run(&target, &args),
+        Command::Run { target, args, vm: true, kernel } => vm::run_in_vm(&target, kernel, &args),
+    };
+    outcome.unwrap_or_else(|error| {
+        error::print(&error);
+        ExitCode::FAILURE
+    })
 }

@@ -4,7 +4,6 @@
 //! header; libbpf-cargo adds libbpf's BPF headers (from the libbpf that
 //! libbpf-sys vendors), `-fno-stack-protector` and the target arch.
 
-use std::fmt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -22,46 +21,40 @@ pub const CLANG_ARGS: &[&str] =
 /// Older clang truncates 64-bit enum values, which sched_ext's DSQ ids need.
 const MIN_CLANG_MAJOR: u32 = 16;
 
-#[derive(Debug)]
+/// Why a checked policy did not become an object.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
 pub enum BuildError {
     /// No usable clang was found.
-    NoClang {
-        tried: Vec<String>,
-        too_old: Vec<(String, u32)>,
-    },
+    #[error("{}", no_clang_message(too_old))]
+    #[diagnostic(code("schedc::no-clang"))]
+    NoClang { tried: Vec<String>, too_old: Vec<(String, u32)> },
     /// Clang rejected C that schedc generated from a checked policy.
-    CompilerBug {
-        kept_c: PathBuf,
-        clang_output: String,
-    },
-    Io {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    #[error(
+        "clang rejected the C that schedc generated from a policy that passed its checks; this is a bug in schedc. \
+         The C file is kept at {} for a bug report. Clang said:\n{clang_output}",
+        kept_c.display()
+    )]
+    #[diagnostic(code("schedc::clang-rejected"))]
+    CompilerBug { kept_c: PathBuf, clang_output: String },
+    /// A file of the build could not be written or read.
+    #[error("The build could not write or read {}.", path.display())]
+    #[diagnostic(code("schedc::build-io"))]
+    Io { path: PathBuf, source: std::io::Error },
 }
 
-impl fmt::Display for BuildError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            BuildError::NoClang { too_old, .. } if !too_old.is_empty() => {
-                let (name, major) = &too_old[0];
-                write!(f, "{name} is version {major}, but schedc needs clang {MIN_CLANG_MAJOR} or newer: install one with `apt-get install clang-19`, or point $CLANG at it.")
-            }
-            BuildError::NoClang { .. } => {
-                write!(f, "No clang found: install it with `apt-get install clang-19`, or point $CLANG at a clang {MIN_CLANG_MAJOR} or newer.")
-            }
-            BuildError::CompilerBug { kept_c, clang_output } => write!(
-                f,
-                "clang rejected the C that schedc generated from a policy that passed its checks; this is a bug in schedc. \
-                 The C file is kept at {} for a bug report. Clang said:\n{clang_output}",
-                kept_c.display()
-            ),
-            BuildError::Io { path, source } => write!(f, "{}: {source}", path.display()),
-        }
+/// Names the clang that was too old, if that is why none was usable.
+fn no_clang_message(too_old: &[(String, u32)]) -> String {
+    match too_old.first() {
+        Some((name, major)) => format!(
+            "{name} is version {major}, but schedc needs clang {MIN_CLANG_MAJOR} or newer: \
+             install one with `apt-get install clang-19`, or point $CLANG at it."
+        ),
+        None => format!(
+            "No clang found: install it with `apt-get install clang-19`, or point $CLANG at a clang \
+             {MIN_CLANG_MAJOR} or newer."
+        ),
     }
 }
-
-impl std::error::Error for BuildError {}
 
 /// A clang that can build BPF objects.
 #[derive(Debug, Clone)]

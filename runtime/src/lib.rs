@@ -9,8 +9,8 @@
 //!   values, loads the object, attaches it and reads its statistics and
 //!   exit record.
 //! * [`run`] is the attach / report / stop loop behind `schedc run`.
-//! * `vmtest` (feature `vmtest`) builds initramfs images and boots sched_ext
-//!   kernels in QEMU for tests.
+//! * [`vm`] boots a sched_ext kernel in QEMU and runs commands in it, for
+//!   `schedc run --vm` and the VM tests.
 
 mod error;
 mod manifest;
@@ -18,8 +18,7 @@ mod run;
 mod scheduler;
 mod sys;
 mod value;
-#[cfg(feature = "vmtest")]
-pub mod vmtest;
+pub mod vm;
 
 pub use error::Error;
 pub use manifest::{read_manifest, read_manifest_bytes};

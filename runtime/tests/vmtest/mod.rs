@@ -1,0 +1,71 @@
+//! What the VM tests share (`runtime/tests/vm.rs` and the workspace's
+//! `tests/vm.rs`, which includes this file by path): boot a kernel with a
+//! loader and some objects, and run the loader once per object.
+#![allow(dead_code)] // each test crate uses its own subset
+
+use std::path::{Path, PathBuf};
+
+use schedc_runtime::vm::Guest;
+pub use schedc_runtime::vm::{available_kernels, GuestReport, VmError};
+
+/// A guest that runs `loader` once for each object, then an optional shell
+/// script; each run is reported under the object's file name, the script
+/// under `script`.
+pub struct VmTest {
+    kernel: PathBuf,
+    loader: PathBuf,
+    loader_args: Vec<String>,
+    objects: Vec<PathBuf>,
+    script: Option<String>,
+}
+
+impl VmTest {
+    /// A run of `loader` (a host executable, copied in as `/bin/loader` with
+    /// its libraries) under `kernel`.
+    pub fn new(kernel: &Path, loader: &Path) -> VmTest {
+        VmTest {
+            kernel: kernel.into(),
+            loader: loader.into(),
+            loader_args: Vec::new(),
+            objects: Vec::new(),
+            script: None,
+        }
+    }
+
+    /// The loader's arguments; `{obj}` stands for the object's path in the
+    /// guest.
+    pub fn loader_args(&mut self, args: &[&str]) -> &mut Self {
+        self.loader_args = args.iter().map(|s| s.to_string()).collect();
+        self
+    }
+
+    /// Adds an object to run (in order); in the guest it is
+    /// `/objs/FILE_NAME`.
+    pub fn object(&mut self, obj: &Path) -> &mut Self {
+        self.objects.push(obj.into());
+        self
+    }
+
+    /// A shell snippet run after the objects, beside the same load; it may
+    /// use `/bin/loader` and `/objs/FILE_NAME`.
+    pub fn script(&mut self, cmd: &str) -> &mut Self {
+        self.script = Some(cmd.into());
+        self
+    }
+
+    pub fn run(&self) -> Result<GuestReport, VmError> {
+        let mut guest = Guest::new(&self.kernel);
+        guest.executable("/bin/loader", &self.loader);
+        for obj in &self.objects {
+            let name = obj.file_name().expect("an object file").to_string_lossy();
+            let in_guest = format!("/objs/{name}");
+            let args = self.loader_args.iter().map(|a| a.replace("{obj}", &in_guest));
+            let argv: Vec<String> = std::iter::once("/bin/loader".to_string()).chain(args).collect();
+            guest.file(&in_guest, obj).command(&name, &argv);
+        }
+        if let Some(script) = &self.script {
+            guest.command("script", &["/bin/sh", "-c", script]);
+        }
+        guest.boot()
+    }
+}

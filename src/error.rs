@@ -1,0 +1,121 @@
+//! The errors of the command line, each with a stable code, and how they
+//! are printed.
+
+use std::fmt;
+use std::path::PathBuf;
+
+use miette::{Diagnostic, MietteHandlerOpts, ReportHandler};
+
+/// Why a command failed. The compiler's, runtime's and VM runner's errors
+/// keep their own codes and messages.
+#[derive(Debug, thiserror::Error, Diagnostic)]
+pub enum CliError {
+    #[error("cannot read {}", path.display())]
+    #[diagnostic(code("schedc::cannot-read-policy"))]
+    ReadPolicy { path: PathBuf, source: std::io::Error },
+
+    /// The policy has errors; its diagnostics have been printed already.
+    #[error("{}: {errors} error{}", path.display(), if *errors == 1 { "" } else { "s" })]
+    #[diagnostic(code("schedc::policy-rejected"))]
+    PolicyRejected { path: PathBuf, errors: usize },
+
+    #[error("refusing to write the output over the policy {}", policy.display())]
+    #[diagnostic(code("schedc::output-is-policy"), help("choose another path with -o"))]
+    OutputIsPolicy { policy: PathBuf },
+
+    /// The output path holds a file schedc did not write.
+    #[error("{} exists and is not {what}; refusing to overwrite it", path.display())]
+    #[diagnostic(code("schedc::output-not-ours"), help("remove it or choose another path with -o"))]
+    OutputNotOurs { path: PathBuf, what: &'static str },
+
+    #[error("cannot write {}", path.display())]
+    #[diagnostic(code("schedc::cannot-write"))]
+    Write { path: PathBuf, source: std::io::Error },
+
+    #[error("--set {name}=... is given twice")]
+    #[diagnostic(code("schedc::set-twice"), help("keep the one you mean"))]
+    SetTwice { name: String },
+
+    #[error("cannot create a temporary directory")]
+    #[diagnostic(code("schedc::no-temp-dir"))]
+    TempDir { source: std::io::Error },
+
+    #[error("no sched_ext kernel found for --vm")]
+    #[diagnostic(
+        code("schedc::no-vm-kernel"),
+        help("pass one with --kernel, or set $SCHEDC_KERNELS_DIR to a folder of them")
+    )]
+    NoVmKernel,
+
+    #[error("cannot find the schedc executable to copy into the guest")]
+    #[diagnostic(code("schedc::no-executable"))]
+    CurrentExe { source: std::io::Error },
+
+    #[error("the guest finished without running the scheduler")]
+    #[diagnostic(code("schedc::vm-no-run"))]
+    GuestDidNotRun,
+
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Build(#[from] schedc_compiler::build::BuildError),
+
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Runtime(#[from] schedc_runtime::Error),
+
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Vm(#[from] schedc_runtime::vm::VmError),
+}
+
+/// Prints `error` on stderr.
+pub fn print(error: &CliError) {
+    eprintln!("{}", render(error));
+}
+
+/// `error` through miette, with its code, help and cause. Lines are not
+/// wrapped, so that paths and sentences stay whole for searching and
+/// copying.
+fn render(error: &CliError) -> String {
+    if let CliError::PolicyRejected { .. } = error {
+        // The policy's own diagnostics came first; a plain count closes
+        // them, as `schedc check` has always printed it.
+        return error.to_string();
+    }
+    struct Shown<'a>(&'a dyn Diagnostic);
+    impl fmt::Display for Shown<'_> {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            MietteHandlerOpts::new().wrap_lines(false).build().debug(self.0, f)
+        }
+    }
+    Shown(error).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_show_their_code_and_help_on_whole_lines() {
+        let path = PathBuf::from(format!("/tmp/{}/fifo.bpf.o", "deep/".repeat(30)));
+        let shown = render(&CliError::OutputNotOurs { path: path.clone(), what: "a BPF object" });
+        assert!(shown.contains("schedc::output-not-ours"), "{shown}");
+        let sentence = format!("{} exists and is not a BPF object; refusing to overwrite it", path.display());
+        assert!(shown.lines().any(|l| l.ends_with(&sentence)), "{shown}");
+        assert!(shown.contains("help: remove it or choose another path with -o"), "{shown}");
+    }
+
+    #[test]
+    fn library_errors_keep_their_codes_and_sentences() {
+        let shown = render(&CliError::Runtime(schedc_runtime::Error::AlreadyAttached { name: "fifo".into() }));
+        assert!(shown.contains("schedc::already-attached"), "{shown}");
+        assert!(shown.contains("Scheduler fifo is already attached; stop it before running another."), "{shown}");
+    }
+
+    #[test]
+    fn a_rejected_policy_ends_its_diagnostics_with_a_plain_count() {
+        let one = CliError::PolicyRejected { path: "a.policy".into(), errors: 1 };
+        assert_eq!(render(&one), "a.policy: 1 error");
+        assert_eq!(render(&CliError::PolicyRejected { path: "a.policy".into(), errors: 2 }), "a.policy: 2 errors");
+    }
+}
