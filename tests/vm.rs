@@ -155,3 +155,69 @@ fn every_policy_runs_on_every_kernel() {
         assert!(second.contains("second-rc=1"), "{second}");
     }
 }
+
+/// CPU 2 of a 4-CPU guest goes offline and back online three times while
+/// each policy runs beside CPU hogs. Each offline spell outlasts the longest
+/// policy timeout (fifo's 10 s), so a task stranded on the offline CPU's
+/// per-CPU queue would trip the kernel's watchdog.
+const HOTPLUG_CYCLES: &str = r#"
+( i=0; while [ $i -lt 30000 ]; do i=$((i+1)); done; echo workload-done ) &
+work=$!
+for cycle in 1 2 3; do
+    echo 0 >/sys/devices/system/cpu/cpu2/online || echo "offline-failed cycle=$cycle"
+    sleep 11
+    echo 1 >/sys/devices/system/cpu/cpu2/online || echo "online-failed cycle=$cycle"
+    sleep 1
+    echo "hotplug-cycle=$cycle state=$(cat /sys/kernel/sched_ext/state) online=$(cat /sys/devices/system/cpu/online)"
+done
+wait $work
+kill -INT $pid
+"#;
+
+#[test]
+fn every_policy_survives_cpu_hotplug_under_load() {
+    if let Some(why) = missing_prerequisite() {
+        if std::env::var_os("CI").is_some() {
+            panic!("the VM test cannot run under CI: {why}");
+        }
+        eprintln!("skipping the hotplug VM test: {why}");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let objects: Vec<PathBuf> = POLICIES.iter().map(|p| compile(p, dir.path())).collect();
+    let schedc = Path::new(env!("CARGO_BIN_EXE_schedc"));
+
+    for kernel in available_kernels() {
+        let mut vm = VmTest::new(&kernel, schedc);
+        // A long duration: the hotplug script stops each run with SIGINT.
+        vm.loader_args(&["run", "{obj}", "--duration", "300s"])
+            .load("stress-ng -q --cpu 4 --timeout 900s")
+            .during(HOTPLUG_CYCLES)
+            .smp(4)
+            .timeout(std::time::Duration::from_secs(900));
+        for obj in &objects {
+            vm.object(obj);
+        }
+        let report = vm.run().unwrap_or_else(|e| panic!("{}: {e}", kernel.display()));
+        println!("sched_ext messages on {}:\n{}", report.release, report.dmesg);
+        for policy in POLICIES {
+            let run = report
+                .object(&format!("{policy}.bpf.o"))
+                .unwrap_or_else(|| panic!("{policy} did not run:\n{}", report.serial));
+            let ctx = format!("{policy} on {}:\n{}\n--- kernel ---\n{}", report.release, run.output, report.dmesg);
+            assert_eq!(run.state_during, "enabled", "{ctx}");
+            for cycle in 1..=3 {
+                assert!(
+                    run.output.contains(&format!("hotplug-cycle={cycle} state=enabled online=0-3")),
+                    "{policy} was not enabled with every CPU back online after cycle {cycle}: {ctx}"
+                );
+            }
+            assert!(!run.output.contains("-failed"), "a CPU did not change state: {ctx}");
+            assert!(run.output.contains("workload-done"), "the workload did not finish: {ctx}");
+            assert!(run.output.contains("(interrupted)"), "the scheduler did not run until stopped: {ctx}");
+            assert!(run.output.contains("SCX_EXIT_UNREG"), "{ctx}");
+            assert_eq!(run.exit_code, 0, "{ctx}");
+            assert_eq!(run.state_after, "disabled", "{ctx}");
+        }
+    }
+}

@@ -361,6 +361,7 @@ pub struct VmTest {
     loader_args: Vec<String>,
     objects: Vec<PathBuf>,
     load: String,
+    during: Option<String>,
     script: Option<String>,
     smp: u32,
     timeout: Duration,
@@ -376,6 +377,7 @@ impl VmTest {
             loader_args: vec!["{obj}".into(), "3".into()],
             objects: Vec::new(),
             load: "stress-ng -q --cpu 2 --switch 1 --timeout 900s".into(),
+            during: None,
             script: None,
             smp: 2,
             timeout: Duration::from_secs(300),
@@ -399,6 +401,14 @@ impl VmTest {
     /// in the image). Its output is discarded.
     pub fn load(&mut self, cmd: &str) -> &mut Self {
         self.load = cmd.into();
+        self
+    }
+
+    /// A shell snippet run while each object is attached (once the kernel
+    /// reports it enabled), beside the load; `$pid` is the loader's process.
+    /// Its output follows the loader's in [`ObjectRun::output`].
+    pub fn during(&mut self, cmd: &str) -> &mut Self {
+        self.during = Some(cmd.into());
         self
     }
 
@@ -438,8 +448,12 @@ echo "$M state-before $(cat /sys/kernel/sched_ext/state 2>/dev/null || echo miss
 "#,
         );
         s.push_str(&format!("( {} ) >/dev/null 2>&1 &\nLOAD=$!\n", self.load));
+        let during = match &self.during {
+            Some(cmd) => format!("    [ $state = enabled ] && ( {cmd} ) >/tmp/during 2>&1\n"),
+            None => String::new(),
+        };
         s.push_str(
-            r#"run_one() {
+            &r#"run_one() {
     name=$1; shift
     echo "$M begin $name"
     "$@" >/tmp/out 2>&1 &
@@ -453,14 +467,17 @@ echo "$M state-before $(cat /sys/kernel/sched_ext/state 2>/dev/null || echo miss
         sleep 0.1; i=$((i+1))
     done
     echo "$M during $name state=$state ops=$ops"
-    wait $pid
+    rm -f /tmp/during
+DURING    wait $pid
     echo "$M rc $name $?"
     echo "$M after $name state=$(cat /sys/kernel/sched_ext/state)"
     echo "$M output-begin $name"
     cat /tmp/out
+    cat /tmp/during 2>/dev/null
     echo "$M output-end $name"
 }
-"#,
+"#
+            .replace("DURING", &during),
         );
         for name in names {
             let args: Vec<String> =
