@@ -168,7 +168,7 @@ for cycle in 1 2 3; do
     sleep 11
     echo 1 >/sys/devices/system/cpu/cpu2/online || echo "online-failed cycle=$cycle"
     sleep 1
-    echo "hotplug-cycle=$cycle state=$(cat /sys/kernel/sched_ext/state) online=$(cat /sys/devices/system/cpu/online)"
+    echo "hotplug-cycle=$cycle state=$(cat /sys/kernel/sched_ext/state) online=$(cat /sys/devices/system/cpu/online) uptime=$(cut -d' ' -f1 /proc/uptime)"
 done
 wait $work
 kill -INT $pid
