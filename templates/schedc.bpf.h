@@ -439,7 +439,7 @@ static __always_inline void schedc_set_slice(struct task_struct *p, s64 slice)
 /* Bound of per-CPU arrays in generated code (preemption bookkeeping). */
 #define SCHEDC_MAX_CPUS 4096
 
-/* For draining the per-CPU queues of offline CPUs. */
+/* The online CPUs: for counting them and for draining offline CPUs' queues. */
 const struct cpumask *scx_bpf_get_online_cpumask(void) __ksym;
 void scx_bpf_put_cpumask(const struct cpumask *mask) __ksym;
 u32 bpf_cpumask_weight(const struct cpumask *cpumask) __ksym;

@@ -14,6 +14,7 @@ use std::process::Command;
 #[path = "../runtime/tests/vmtest/mod.rs"]
 mod vmtest;
 
+use schedc_runtime::vm::Guest;
 use vmtest::{available_kernels, VmTest};
 
 const POLICIES: &[&str] = &["bpfland", "fifo", "vtime", "shortfirst"];
@@ -153,5 +154,78 @@ fn every_policy_runs_on_every_kernel() {
         let second = &report.command("script").expect("the script ran").output;
         assert!(second.contains("Scheduler fifo is already attached; stop it before running another."), "{second}");
         assert!(second.contains("second-rc=1"), "{second}");
+    }
+}
+
+/// CPU 2 of a 4-CPU guest goes offline and back online three times while
+/// each policy runs beside CPU hogs. Each offline spell outlasts the longest
+/// policy timeout (fifo's 10 s), so a task stranded on the offline CPU's
+/// per-CPU queue would trip the kernel's watchdog.
+const HOTPLUG_CYCLES: &str = r#"
+( i=0; while [ $i -lt 30000 ]; do i=$((i+1)); done; echo workload-done ) &
+work=$!
+for cycle in 1 2 3; do
+    echo 0 >/sys/devices/system/cpu/cpu2/online || echo "offline-failed cycle=$cycle"
+    sleep 11
+    echo 1 >/sys/devices/system/cpu/cpu2/online || echo "online-failed cycle=$cycle"
+    sleep 1
+    echo "hotplug-cycle=$cycle state=$(cat /sys/kernel/sched_ext/state) online=$(cat /sys/devices/system/cpu/online) uptime=$(cut -d' ' -f1 /proc/uptime)"
+done
+wait $work
+kill -INT $pid
+"#;
+
+#[test]
+fn every_policy_survives_cpu_hotplug_under_load() {
+    if let Some(why) = missing_prerequisite() {
+        if std::env::var_os("CI").is_some() {
+            panic!("the VM test cannot run under CI: {why}");
+        }
+        eprintln!("skipping the hotplug VM test: {why}");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let objects: Vec<PathBuf> = POLICIES.iter().map(|p| compile(p, dir.path())).collect();
+    let schedc = Path::new(env!("CARGO_BIN_EXE_schedc"));
+
+    for kernel in available_kernels() {
+        let mut guest = Guest::new(&kernel);
+        guest
+            .executable("/bin/schedc", schedc)
+            .cpus(4)
+            .load("stress-ng -q --cpu 4 --timeout 900s")
+            .timeout(std::time::Duration::from_secs(900));
+        for (policy, obj) in POLICIES.iter().zip(&objects) {
+            let in_guest = format!("/objs/{policy}.bpf.o");
+            // A long duration: the hotplug script stops the run with SIGINT.
+            let script = format!(
+                "/bin/schedc run {in_guest} --duration 300s &
+                 pid=$!
+                 while [ \"$(cat /sys/kernel/sched_ext/state)\" != enabled ]; do kill -0 $pid || break; sleep 0.1; done
+                 {HOTPLUG_CYCLES}
+                 wait $pid; rc=$?
+                 dmesg | grep sched_ext | tail -n 20
+                 exit $rc"
+            );
+            guest.file(&in_guest, obj).command(policy, &["/bin/sh", "-c", &script]);
+        }
+        let report = guest.boot().unwrap_or_else(|e| panic!("{}: {e}", kernel.display()));
+        for policy in POLICIES {
+            let run = report.command(policy).unwrap_or_else(|| panic!("{policy} did not run:\n{}", report.serial));
+            let ctx = format!("{policy} on {}:\n{}", report.release, run.output);
+            assert_eq!(run.state_during, "enabled", "{ctx}");
+            for cycle in 1..=3 {
+                assert!(
+                    run.output.contains(&format!("hotplug-cycle={cycle} state=enabled online=0-3")),
+                    "{policy} was not enabled with every CPU back online after cycle {cycle}: {ctx}"
+                );
+            }
+            assert!(!run.output.contains("-failed"), "a CPU did not change state: {ctx}");
+            assert!(run.output.contains("workload-done"), "the workload did not finish: {ctx}");
+            assert!(run.output.contains("(interrupted)"), "the scheduler did not run until stopped: {ctx}");
+            assert!(run.output.contains("SCX_EXIT_UNREG"), "{ctx}");
+            assert_eq!(run.exit_code, 0, "{ctx}");
+            assert_eq!(run.state_after, "disabled", "{ctx}");
+        }
     }
 }

@@ -31,7 +31,6 @@ SCHEDC_MANIFEST(
 	"{\"name\":\"nr_shared\",\"symbol\":\"nr_shared\",\"kind\":\"counter\",\"type\":\"uint\",\"doc\":\"tasks queued as regular\"}"
 	"],"
 	"\"inputs\":["
-	"{\"symbol\":\"schedc_nr_cpus\",\"fact\":\"nr_cpus\"},"
 	"{\"symbol\":\"schedc_smt\",\"fact\":\"smt\"}"
 	"]}");
 
@@ -52,8 +51,6 @@ const volatile s64 starvation_thresh = 5 * NSEC_PER_MSEC;
 const volatile bool debug = false;
 
 /* Facts about the machine. */
-/* Number of online CPUs, set by the runtime before load. */
-const volatile u64 schedc_nr_cpus = 1;
 /* Whether SMT is active, set by the runtime before load. */
 const volatile bool schedc_smt = false;
 
@@ -98,8 +95,12 @@ static u64 schedc_vtime_now;
 static u64 schedc_served_at_prio;
 /* When `shared` was last served, for its starvation limit. */
 static u64 schedc_served_at_shared;
-/* CPUs that went offline: their per-CPU queues are drained by the others. */
+/* Online CPUs: counted at load, then kept by the hotplug callbacks. */
+static u64 schedc_nr_cpus;
+/* CPUs gone offline since load: their per-CPU queues are drained by the others. */
 static s32 schedc_nr_offline;
+/* The pid of the waking task that claimed each idle CPU, until it is queued. */
+static s32 schedc_claimed_by[SCHEDC_MAX_CPUS];
 
 /* What the scheduler keeps for each task. */
 struct schedc_task {
@@ -263,6 +264,22 @@ static __always_inline s32 schedc_pick_idle_cpu(struct task_struct *p, s32 prev_
 	return -1;
 }
 
+/* select_cpu found idle @cpu for @p: ops.enqueue queues @p there if the kernel does. */
+static __always_inline void schedc_claim(struct task_struct *p, s32 cpu)
+{
+	if (cpu >= 0 && cpu < SCHEDC_MAX_CPUS)
+		schedc_claimed_by[cpu] = p->pid;
+}
+
+/* Whether @p, queued on @cpu, is the task that claimed it; uses the claim up. */
+static __always_inline bool schedc_claimed(struct task_struct *p, s32 cpu)
+{
+	if (cpu < 0 || cpu >= SCHEDC_MAX_CPUS || schedc_claimed_by[cpu] != p->pid)
+		return false;
+	schedc_claimed_by[cpu] = 0;
+	return true;
+}
+
 /* bpfland.policy:67  select_cpu { */
 s32 SCHEDC_OPS(bpfland_select_cpu, struct task_struct *p, s32 prev_cpu, u64 wake_flags)
 {
@@ -283,12 +300,12 @@ s32 SCHEDC_OPS(bpfland_select_cpu, struct task_struct *p, s32 prev_cpu, u64 wake
 		return prev_cpu;
 
 	/* bpfland.policy:73  found -> direct kick */
-	schedc_queue_direct(p, tctx, cpu, 0);
+	schedc_claim(p, cpu);
 	scx_bpf_kick_cpu(cpu, SCHEDC_KICK_IDLE);
 	return cpu;
 }
 
-/* A task became runnable and no idle CPU took it: route it to a queue. */
+/* A task became runnable: onto the idle CPU it claimed, if it is queued there; else route it. */
 void SCHEDC_OPS(bpfland_enqueue, struct task_struct *p, u64 enq_flags)
 {
 	struct schedc_task *tctx = schedc_task_ctx(p);
@@ -296,6 +313,12 @@ void SCHEDC_OPS(bpfland_enqueue, struct task_struct *p, u64 enq_flags)
 
 	if (!tctx) {
 		schedc_insert(p, SCHEDC_DSQ_GLOBAL, SCHEDC_SLICE_DFL, enq_flags);
+		return;
+	}
+
+	/* bpfland.policy:73  found -> direct kick */
+	if (schedc_claimed(p, cpu)) {
+		schedc_queue_direct(p, tctx, cpu, enq_flags);
 		return;
 	}
 
@@ -317,6 +340,10 @@ void SCHEDC_OPS(bpfland_dispatch, s32 cpu, struct task_struct *prev)
 {
 	u64 now = bpf_ktime_get_ns();
 
+	/* Tasks stranded on the queue of an offline CPU run first. */
+	if (schedc_drain_offline())
+		return;
+
 	/* Starvation limits first, lowest queue first: a limit of 0 turns one off. */
 	/* bpfland.policy:85  shared starve after starvation_thresh */
 	if (starvation_thresh > 0 && (s64)(now - schedc_served_at_shared) > starvation_thresh &&
@@ -336,10 +363,7 @@ void SCHEDC_OPS(bpfland_dispatch, s32 cpu, struct task_struct *prev)
 		return;
 
 	/* bpfland.policy:85  shared starve after starvation_thresh */
-	if (schedc_serve_shared(now))
-		return;
-
-	schedc_drain_offline();
+	schedc_serve_shared(now);
 }
 
 /* A task got a CPU. */
@@ -435,16 +459,19 @@ s32 SCHEDC_OPS(bpfland_init_task, struct task_struct *p, struct scx_init_task_ar
 	return 0;
 }
 
-/* Hotplug: counted so dispatch knows when to drain offline CPUs' queues. */
+/* Hotplug: keep count of online and offline CPUs. */
 void SCHEDC_OPS(bpfland_cpu_online, s32 cpu)
 {
 	if (schedc_nr_offline > 0)
 		__sync_fetch_and_sub(&schedc_nr_offline, 1);
+	__sync_fetch_and_add(&schedc_nr_cpus, 1);
 }
 
 void SCHEDC_OPS(bpfland_cpu_offline, s32 cpu)
 {
 	__sync_fetch_and_add(&schedc_nr_offline, 1);
+	if (schedc_nr_cpus > 1)
+		__sync_fetch_and_sub(&schedc_nr_cpus, 1);
 }
 
 /* Load time: create the queues. */
@@ -459,9 +486,9 @@ s32 SCHEDC_OPS_SLEEPABLE(bpfland_init)
 		if (err)
 			return err;
 	}
-	/* CPUs possible but offline now: their queues are drained. */
+	/* system.nr_cpus: the CPUs online now. */
 	online = scx_bpf_get_online_cpumask();
-	schedc_nr_offline = scx_bpf_nr_cpu_ids() - bpf_cpumask_weight(online);
+	schedc_nr_cpus = bpf_cpumask_weight(online);
 	scx_bpf_put_cpumask(online);
 	err = scx_bpf_create_dsq(DSQ_PRIO, -1);
 	if (err)

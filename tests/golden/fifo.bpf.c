@@ -37,8 +37,10 @@ u64 nr_direct;
 u64 nr_queued;
 
 /* Scheduler state. */
-/* CPUs that went offline: their per-CPU queues are drained by the others. */
+/* CPUs gone offline since load: their per-CPU queues are drained by the others. */
 static s32 schedc_nr_offline;
+/* The pid of the waking task that claimed each idle CPU, until it is queued. */
+static s32 schedc_claimed_by[SCHEDC_MAX_CPUS];
 
 /* The slice a task gets each time it is queued; never negative. */
 /* fifo.policy:29  slice = slice_len */
@@ -89,6 +91,22 @@ static __always_inline bool schedc_drain_offline(void)
 	return moved;
 }
 
+/* select_cpu found idle @cpu for @p: ops.enqueue queues @p there if the kernel does. */
+static __always_inline void schedc_claim(struct task_struct *p, s32 cpu)
+{
+	if (cpu >= 0 && cpu < SCHEDC_MAX_CPUS)
+		schedc_claimed_by[cpu] = p->pid;
+}
+
+/* Whether @p, queued on @cpu, is the task that claimed it; uses the claim up. */
+static __always_inline bool schedc_claimed(struct task_struct *p, s32 cpu)
+{
+	if (cpu < 0 || cpu >= SCHEDC_MAX_CPUS || schedc_claimed_by[cpu] != p->pid)
+		return false;
+	schedc_claimed_by[cpu] = 0;
+	return true;
+}
+
 /* fifo.policy:15  select_cpu { */
 s32 SCHEDC_OPS(fifo_select_cpu, struct task_struct *p, s32 prev_cpu, u64 wake_flags)
 {
@@ -102,13 +120,20 @@ s32 SCHEDC_OPS(fifo_select_cpu, struct task_struct *p, s32 prev_cpu, u64 wake_fl
 		return cpu;
 
 	/* fifo.policy:17  found -> direct */
-	schedc_queue_direct(p, cpu, 0);
+	schedc_claim(p, cpu);
 	return cpu;
 }
 
-/* A task became runnable and no idle CPU took it: route it to a queue. */
+/* A task became runnable: onto the idle CPU it claimed, if it is queued there; else route it. */
 void SCHEDC_OPS(fifo_enqueue, struct task_struct *p, u64 enq_flags)
 {
+	s32 cpu = scx_bpf_task_cpu(p);
+
+	/* fifo.policy:17  found -> direct */
+	if (schedc_claimed(p, cpu)) {
+		schedc_queue_direct(p, cpu, enq_flags);
+		return;
+	}
 
 	/* fifo.policy:21  else -> shared */
 	schedc_queue_shared(p, enq_flags);
@@ -117,18 +142,19 @@ void SCHEDC_OPS(fifo_enqueue, struct task_struct *p, u64 enq_flags)
 /* A CPU needs work: serve the queues in the policy's order. */
 void SCHEDC_OPS(fifo_dispatch, s32 cpu, struct task_struct *prev)
 {
+	/* Tasks stranded on the queue of an offline CPU run first. */
+	if (schedc_drain_offline())
+		return;
+
 	/* fifo.policy:25  direct */
 	if (schedc_move_to_local(DSQ_DIRECT(cpu)))
 		return;
 
 	/* fifo.policy:26  shared */
-	if (schedc_move_to_local(DSQ_SHARED))
-		return;
-
-	schedc_drain_offline();
+	schedc_move_to_local(DSQ_SHARED);
 }
 
-/* Hotplug: counted so dispatch knows when to drain offline CPUs' queues. */
+/* Hotplug: keep count of online and offline CPUs. */
 void SCHEDC_OPS(fifo_cpu_online, s32 cpu)
 {
 	if (schedc_nr_offline > 0)
@@ -144,7 +170,6 @@ void SCHEDC_OPS(fifo_cpu_offline, s32 cpu)
 s32 SCHEDC_OPS_SLEEPABLE(fifo_init)
 {
 	s32 err;
-	const struct cpumask *online;
 	s32 cpu;
 
 	bpf_for(cpu, 0, scx_bpf_nr_cpu_ids()) {
@@ -152,10 +177,6 @@ s32 SCHEDC_OPS_SLEEPABLE(fifo_init)
 		if (err)
 			return err;
 	}
-	/* CPUs possible but offline now: their queues are drained. */
-	online = scx_bpf_get_online_cpumask();
-	schedc_nr_offline = scx_bpf_nr_cpu_ids() - bpf_cpumask_weight(online);
-	scx_bpf_put_cpumask(online);
 	err = scx_bpf_create_dsq(DSQ_SHARED, -1);
 	if (err)
 		return err;

@@ -61,8 +61,10 @@ s64 last_burst;
 static u64 schedc_vtime_now;
 /* When `bulk` was last served, for its starvation limit. */
 static u64 schedc_served_at_bulk;
-/* CPUs that went offline: their per-CPU queues are drained by the others. */
+/* CPUs gone offline since load: their per-CPU queues are drained by the others. */
 static s32 schedc_nr_offline;
+/* The pid of the waking task that claimed each idle CPU, until it is queued. */
+static s32 schedc_claimed_by[SCHEDC_MAX_CPUS];
 /* The class of the task running on each CPU, for preemption. */
 static u8 schedc_running_class[SCHEDC_MAX_CPUS];
 
@@ -193,6 +195,22 @@ static __always_inline s32 schedc_pick_idle_cpu(struct task_struct *p, s32 prev_
 	return -1;
 }
 
+/* select_cpu found idle @cpu for @p: ops.enqueue queues @p there if the kernel does. */
+static __always_inline void schedc_claim(struct task_struct *p, s32 cpu)
+{
+	if (cpu >= 0 && cpu < SCHEDC_MAX_CPUS)
+		schedc_claimed_by[cpu] = p->pid;
+}
+
+/* Whether @p, queued on @cpu, is the task that claimed it; uses the claim up. */
+static __always_inline bool schedc_claimed(struct task_struct *p, s32 cpu)
+{
+	if (cpu < 0 || cpu >= SCHEDC_MAX_CPUS || schedc_claimed_by[cpu] != p->pid)
+		return false;
+	schedc_claimed_by[cpu] = 0;
+	return true;
+}
+
 /* Records the class of the task now running on @cpu. */
 static __always_inline void schedc_set_running_class(s32 cpu, u8 class)
 {
@@ -225,12 +243,12 @@ s32 SCHEDC_OPS(shortfirst_select_cpu, struct task_struct *p, s32 prev_cpu, u64 w
 		return prev_cpu;
 
 	/* shortfirst.policy:42  found -> direct kick */
-	schedc_queue_direct(p, tctx, cpu, 0);
+	schedc_claim(p, cpu);
 	scx_bpf_kick_cpu(cpu, SCHEDC_KICK_IDLE);
 	return cpu;
 }
 
-/* A task became runnable and no idle CPU took it: route it to a queue. */
+/* A task became runnable: onto the idle CPU it claimed, if it is queued there; else route it. */
 void SCHEDC_OPS(shortfirst_enqueue, struct task_struct *p, u64 enq_flags)
 {
 	struct schedc_task *tctx = schedc_task_ctx(p);
@@ -238,6 +256,12 @@ void SCHEDC_OPS(shortfirst_enqueue, struct task_struct *p, u64 enq_flags)
 
 	if (!tctx) {
 		schedc_insert(p, SCHEDC_DSQ_GLOBAL, SCHEDC_SLICE_DFL, enq_flags);
+		return;
+	}
+
+	/* shortfirst.policy:42  found -> direct kick */
+	if (schedc_claimed(p, cpu)) {
+		schedc_queue_direct(p, tctx, cpu, enq_flags);
 		return;
 	}
 
@@ -260,6 +284,10 @@ void SCHEDC_OPS(shortfirst_dispatch, s32 cpu, struct task_struct *prev)
 {
 	u64 now = bpf_ktime_get_ns();
 
+	/* Tasks stranded on the queue of an offline CPU run first. */
+	if (schedc_drain_offline())
+		return;
+
 	/* Starvation limits first, lowest queue first: a limit of 0 turns one off. */
 	/* shortfirst.policy:53  bulk starve after starve_limit */
 	if (starve_limit > 0 && (s64)(now - schedc_served_at_bulk) > starve_limit &&
@@ -275,10 +303,7 @@ void SCHEDC_OPS(shortfirst_dispatch, s32 cpu, struct task_struct *prev)
 		return;
 
 	/* shortfirst.policy:53  bulk starve after starve_limit */
-	if (schedc_serve_bulk(now))
-		return;
-
-	schedc_drain_offline();
+	schedc_serve_bulk(now);
 }
 
 /* A task got a CPU. */
@@ -344,7 +369,7 @@ s32 SCHEDC_OPS(shortfirst_init_task, struct task_struct *p, struct scx_init_task
 	return 0;
 }
 
-/* Hotplug: counted so dispatch knows when to drain offline CPUs' queues. */
+/* Hotplug: keep count of online and offline CPUs. */
 void SCHEDC_OPS(shortfirst_cpu_online, s32 cpu)
 {
 	if (schedc_nr_offline > 0)
@@ -360,7 +385,6 @@ void SCHEDC_OPS(shortfirst_cpu_offline, s32 cpu)
 s32 SCHEDC_OPS_SLEEPABLE(shortfirst_init)
 {
 	s32 err;
-	const struct cpumask *online;
 	s32 cpu;
 
 	bpf_for(cpu, 0, scx_bpf_nr_cpu_ids()) {
@@ -368,10 +392,6 @@ s32 SCHEDC_OPS_SLEEPABLE(shortfirst_init)
 		if (err)
 			return err;
 	}
-	/* CPUs possible but offline now: their queues are drained. */
-	online = scx_bpf_get_online_cpumask();
-	schedc_nr_offline = scx_bpf_nr_cpu_ids() - bpf_cpumask_weight(online);
-	scx_bpf_put_cpumask(online);
 	err = scx_bpf_create_dsq(DSQ_QUICK, -1);
 	if (err)
 		return err;

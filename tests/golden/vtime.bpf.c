@@ -39,8 +39,10 @@ u64 nr_fair;
 /* Scheduler state. */
 /* The vruntime of the most advanced running task: new and waking tasks start near it. */
 static u64 schedc_vtime_now;
-/* CPUs that went offline: their per-CPU queues are drained by the others. */
+/* CPUs gone offline since load: their per-CPU queues are drained by the others. */
 static s32 schedc_nr_offline;
+/* The pid of the waking task that claimed each idle CPU, until it is queued. */
+static s32 schedc_claimed_by[SCHEDC_MAX_CPUS];
 
 /* What the scheduler keeps for each task. */
 struct schedc_task {
@@ -146,6 +148,22 @@ static __always_inline s32 schedc_pick_idle_cpu(struct task_struct *p, s32 prev_
 	return -1;
 }
 
+/* select_cpu found idle @cpu for @p: ops.enqueue queues @p there if the kernel does. */
+static __always_inline void schedc_claim(struct task_struct *p, s32 cpu)
+{
+	if (cpu >= 0 && cpu < SCHEDC_MAX_CPUS)
+		schedc_claimed_by[cpu] = p->pid;
+}
+
+/* Whether @p, queued on @cpu, is the task that claimed it; uses the claim up. */
+static __always_inline bool schedc_claimed(struct task_struct *p, s32 cpu)
+{
+	if (cpu < 0 || cpu >= SCHEDC_MAX_CPUS || schedc_claimed_by[cpu] != p->pid)
+		return false;
+	schedc_claimed_by[cpu] = 0;
+	return true;
+}
+
 /* vtime.policy:16  select_cpu { */
 s32 SCHEDC_OPS(vtime_select_cpu, struct task_struct *p, s32 prev_cpu, u64 wake_flags)
 {
@@ -160,18 +178,25 @@ s32 SCHEDC_OPS(vtime_select_cpu, struct task_struct *p, s32 prev_cpu, u64 wake_f
 		return prev_cpu;
 
 	/* vtime.policy:19  found -> direct kick */
-	schedc_queue_direct(p, tctx, cpu, 0);
+	schedc_claim(p, cpu);
 	scx_bpf_kick_cpu(cpu, SCHEDC_KICK_IDLE);
 	return cpu;
 }
 
-/* A task became runnable and no idle CPU took it: route it to a queue. */
+/* A task became runnable: onto the idle CPU it claimed, if it is queued there; else route it. */
 void SCHEDC_OPS(vtime_enqueue, struct task_struct *p, u64 enq_flags)
 {
 	struct schedc_task *tctx = schedc_task_ctx(p);
+	s32 cpu = scx_bpf_task_cpu(p);
 
 	if (!tctx) {
 		schedc_insert(p, SCHEDC_DSQ_GLOBAL, SCHEDC_SLICE_DFL, enq_flags);
+		return;
+	}
+
+	/* vtime.policy:19  found -> direct kick */
+	if (schedc_claimed(p, cpu)) {
+		schedc_queue_direct(p, tctx, cpu, enq_flags);
 		return;
 	}
 
@@ -182,15 +207,16 @@ void SCHEDC_OPS(vtime_enqueue, struct task_struct *p, u64 enq_flags)
 /* A CPU needs work: serve the queues in the policy's order. */
 void SCHEDC_OPS(vtime_dispatch, s32 cpu, struct task_struct *prev)
 {
+	/* Tasks stranded on the queue of an offline CPU run first. */
+	if (schedc_drain_offline())
+		return;
+
 	/* vtime.policy:27  direct */
 	if (schedc_move_to_local(DSQ_DIRECT(cpu)))
 		return;
 
 	/* vtime.policy:28  fair */
-	if (schedc_move_to_local(DSQ_FAIR))
-		return;
-
-	schedc_drain_offline();
+	schedc_move_to_local(DSQ_FAIR);
 }
 
 /* A task got a CPU. */
@@ -238,7 +264,7 @@ s32 SCHEDC_OPS(vtime_init_task, struct task_struct *p, struct scx_init_task_args
 	return 0;
 }
 
-/* Hotplug: counted so dispatch knows when to drain offline CPUs' queues. */
+/* Hotplug: keep count of online and offline CPUs. */
 void SCHEDC_OPS(vtime_cpu_online, s32 cpu)
 {
 	if (schedc_nr_offline > 0)
@@ -254,7 +280,6 @@ void SCHEDC_OPS(vtime_cpu_offline, s32 cpu)
 s32 SCHEDC_OPS_SLEEPABLE(vtime_init)
 {
 	s32 err;
-	const struct cpumask *online;
 	s32 cpu;
 
 	bpf_for(cpu, 0, scx_bpf_nr_cpu_ids()) {
@@ -262,10 +287,6 @@ s32 SCHEDC_OPS_SLEEPABLE(vtime_init)
 		if (err)
 			return err;
 	}
-	/* CPUs possible but offline now: their queues are drained. */
-	online = scx_bpf_get_online_cpumask();
-	schedc_nr_offline = scx_bpf_nr_cpu_ids() - bpf_cpumask_weight(online);
-	scx_bpf_put_cpumask(online);
 	err = scx_bpf_create_dsq(DSQ_FAIR, -1);
 	if (err)
 		return err;

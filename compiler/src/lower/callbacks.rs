@@ -39,25 +39,7 @@ impl Lowering<'_> {
                 ],
             ));
         }
-        if self.has_per_cpu {
-            out.push(self.callback(
-                "cpu_online",
-                "void",
-                "s32 cpu",
-                "/* Hotplug: counted so dispatch knows when to drain offline CPUs' queues. */".to_string(),
-                vec![
-                    "\tif (schedc_nr_offline > 0)".to_string(),
-                    "\t\t__sync_fetch_and_sub(&schedc_nr_offline, 1);".to_string(),
-                ],
-            ));
-            out.push(self.callback(
-                "cpu_offline",
-                "void",
-                "s32 cpu",
-                String::new(),
-                vec!["\t__sync_fetch_and_add(&schedc_nr_offline, 1);".to_string()],
-            ));
-        }
+        out.extend(self.hotplug());
         out.push(self.init());
         out.push(self.callback(
             "exit",
@@ -67,6 +49,32 @@ impl Lowering<'_> {
             vec!["\tschedc_record_exit(ei);".to_string()],
         ));
         out
+    }
+
+    /// ops.cpu_online / ops.cpu_offline, when there is hotplug state to
+    /// keep: offline CPUs whose queues need draining, the CPU count. Without
+    /// them the kernel stops the scheduler on hotplug and asks for a restart.
+    pub(super) fn hotplug(&self) -> Vec<Function> {
+        if !self.has_per_cpu && !self.counts_cpus() {
+            return Vec::new();
+        }
+        let (mut online, mut offline) = (Vec::new(), Vec::new());
+        if self.has_per_cpu {
+            online.push("\tif (schedc_nr_offline > 0)".to_string());
+            online.push("\t\t__sync_fetch_and_sub(&schedc_nr_offline, 1);".to_string());
+            offline.push("\t__sync_fetch_and_add(&schedc_nr_offline, 1);".to_string());
+        }
+        if self.counts_cpus() {
+            online.push("\t__sync_fetch_and_add(&schedc_nr_cpus, 1);".to_string());
+            // The last CPU never goes offline; the count stays at least 1.
+            offline.push("\tif (schedc_nr_cpus > 1)".to_string());
+            offline.push("\t\t__sync_fetch_and_sub(&schedc_nr_cpus, 1);".to_string());
+        }
+        let comment = "/* Hotplug: keep count of online and offline CPUs. */".to_string();
+        vec![
+            self.callback("cpu_online", "void", "s32 cpu", comment, online),
+            self.callback("cpu_offline", "void", "s32 cpu", String::new(), offline),
+        ]
     }
 
     pub(super) fn select_cpu(&self) -> Option<Function> {
@@ -116,7 +124,11 @@ impl Lowering<'_> {
     pub(super) fn found(&self, select: &Select, body: &mut Vec<String>) {
         body.push(String::new());
         body.push(format!("\t{}", self.comment(select.found_origin)));
-        body.push(format!("\t{}", self.queue_call(select.found_queue, "cpu", "0")));
+        if self.claims_cpu {
+            body.push("\tschedc_claim(p, cpu);".to_string());
+        } else {
+            body.push(format!("\t{}", self.queue_call(select.found_queue, "cpu", "0")));
+        }
         if select.kick {
             body.push("\tscx_bpf_kick_cpu(cpu, SCHEDC_KICK_IDLE);".to_string());
         }
@@ -124,13 +136,23 @@ impl Lowering<'_> {
 
     pub(super) fn enqueue(&self) -> Function {
         let m = self.model;
-        let needs_cpu =
-            m.routes.iter().any(|r| r.kick || m.queues[r.queue].placement == Placement::PerCpu) || m.preempt.is_some();
+        let needs_cpu = m.routes.iter().any(|r| r.kick || m.queues[r.queue].placement == Placement::PerCpu)
+            || m.preempt.is_some()
+            || self.claims_cpu;
         let locals: &[&str] = if needs_cpu { &["s32 cpu = scx_bpf_task_cpu(p);"] } else { &[] };
         // A task without state (its creation failed) still runs, from the
         // kernel's global queue.
         let mut body =
             self.prologue(locals, &["schedc_insert(p, SCHEDC_DSQ_GLOBAL, SCHEDC_SLICE_DFL, enq_flags)", "return"]);
+        if let Some(select) = m.select.as_ref().filter(|_| self.claims_cpu) {
+            // Where select_cpu's insert used to be: no enqueue event, no route.
+            body.push(String::new());
+            body.push(format!("\t{}", self.comment(select.found_origin)));
+            body.push("\tif (schedc_claimed(p, cpu)) {".to_string());
+            body.push(format!("\t\t{}", self.queue_call(select.found_queue, "cpu", "enq_flags")));
+            body.push("\t\treturn;".to_string());
+            body.push("\t}".to_string());
+        }
         self.event_body(Event::Enqueue, &mut body);
         // The rules form one if / else if / else chain, in policy order.
         for (i, route) in m.routes.iter().enumerate() {
@@ -169,7 +191,12 @@ impl Lowering<'_> {
             body.push("\t    schedc_running_below(cpu, tctx->class))".to_string());
             body.push("\t\tscx_bpf_kick_cpu(cpu, SCHEDC_KICK_PREEMPT);".to_string());
         }
-        let comment = "/* A task became runnable and no idle CPU took it: route it to a queue. */".to_string();
+        let comment = if self.claims_cpu {
+            "/* A task became runnable: onto the idle CPU it claimed, if it is queued there; else route it. */"
+        } else {
+            "/* A task became runnable and no idle CPU took it: route it to a queue. */"
+        }
+        .to_string();
         self.callback("enqueue", "void", "struct task_struct *p, u64 enq_flags", comment, body)
     }
 
@@ -180,6 +207,18 @@ impl Lowering<'_> {
         if !starving.is_empty() {
             body.push("\tu64 now = bpf_ktime_get_ns();".to_string());
             body.push(String::new());
+        }
+        if self.has_per_cpu {
+            // Before any queue of the policy: under load those never run
+            // dry, and a stranded task would wait until its CPU returns.
+            body.push("\t/* Tasks stranded on the queue of an offline CPU run first. */".to_string());
+            body.push("\tif (schedc_drain_offline())".to_string());
+            body.push("\t\treturn;".to_string());
+        }
+        if !starving.is_empty() {
+            if self.has_per_cpu {
+                body.push(String::new());
+            }
             body.push("\t/* Starvation limits first, lowest queue first: a limit of 0 turns one off. */".to_string());
             for serve in starving.iter().rev() {
                 // Operand of `>`: parenthesised if it binds looser (e.g. `?:`).
@@ -200,18 +239,13 @@ impl Lowering<'_> {
             } else {
                 format!("schedc_move_to_local({})", self.queue_id(serve.queue, "cpu"))
             };
-            // The last queue needs no early return, unless offline CPUs'
-            // queues come after it.
-            if i + 1 == m.dispatch.len() && !self.has_per_cpu {
+            // The last queue needs no early return.
+            if i + 1 == m.dispatch.len() {
                 body.push(format!("\t{call};"));
             } else {
                 body.push(format!("\tif ({call})"));
                 body.push("\t\treturn;".to_string());
             }
-        }
-        if self.has_per_cpu {
-            body.push(String::new());
-            body.push("\tschedc_drain_offline();".to_string());
         }
         let comment = "/* A CPU needs work: serve the queues in the policy's order. */".to_string();
         self.callback("dispatch", "void", "s32 cpu, struct task_struct *prev", comment, body)
@@ -298,8 +332,10 @@ impl Lowering<'_> {
         let m = self.model;
         let mut body = vec!["\ts32 err;".to_string()];
         let per_cpu: Vec<usize> = (0..m.queues.len()).filter(|q| m.queues[*q].placement == Placement::PerCpu).collect();
-        if !per_cpu.is_empty() {
+        if self.counts_cpus() {
             body.push("\tconst struct cpumask *online;".to_string());
+        }
+        if !per_cpu.is_empty() {
             body.push("\ts32 cpu;".to_string());
         }
         body.push(String::new());
@@ -312,10 +348,11 @@ impl Lowering<'_> {
             }
             body.push("\t}".to_string());
         }
-        if !per_cpu.is_empty() {
-            body.push("\t/* CPUs possible but offline now: their queues are drained. */".to_string());
+        if self.counts_cpus() {
+            // From the kernel, so the object is right whoever loads it.
+            body.push("\t/* system.nr_cpus: the CPUs online now. */".to_string());
             body.push("\tonline = scx_bpf_get_online_cpumask();".to_string());
-            body.push("\tschedc_nr_offline = scx_bpf_nr_cpu_ids() - bpf_cpumask_weight(online);".to_string());
+            body.push("\tschedc_nr_cpus = bpf_cpumask_weight(online);".to_string());
             body.push("\tscx_bpf_put_cpumask(online);".to_string());
         }
         for q in (0..m.queues.len()).filter(|q| m.queues[*q].placement == Placement::Shared) {

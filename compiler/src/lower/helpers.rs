@@ -187,6 +187,36 @@ impl Lowering<'_> {
         }
     }
 
+    /// select_cpu may not insert into a per-CPU queue itself: the kernel can
+    /// still run the task elsewhere (the CPU going offline), and the task
+    /// would wait on a queue no CPU serves. It claims the CPU instead.
+    pub(super) fn claim_helpers(&self) -> [Function; 2] {
+        [
+            Function {
+                comment: "/* select_cpu found idle @cpu for @p: ops.enqueue queues @p there if the kernel does. */"
+                    .to_string(),
+                signature: "static __always_inline void schedc_claim(struct task_struct *p, s32 cpu)".to_string(),
+                body: vec![
+                    "\tif (cpu >= 0 && cpu < SCHEDC_MAX_CPUS)".to_string(),
+                    "\t\tschedc_claimed_by[cpu] = p->pid;".to_string(),
+                ],
+                member: None,
+            },
+            Function {
+                comment: "/* Whether @p, queued on @cpu, is the task that claimed it; uses the claim up. */"
+                    .to_string(),
+                signature: "static __always_inline bool schedc_claimed(struct task_struct *p, s32 cpu)".to_string(),
+                body: vec![
+                    "\tif (cpu < 0 || cpu >= SCHEDC_MAX_CPUS || schedc_claimed_by[cpu] != p->pid)".to_string(),
+                    "\t\treturn false;".to_string(),
+                    "\tschedc_claimed_by[cpu] = 0;".to_string(),
+                    "\treturn true;".to_string(),
+                ],
+                member: None,
+            },
+        ]
+    }
+
     pub(super) fn preempt_helpers(&self) -> [Function; 2] {
         [
             Function {

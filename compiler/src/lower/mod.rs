@@ -30,6 +30,9 @@ pub(crate) struct Lowering<'a> {
     has_task_state: bool,
     has_vtime: bool,
     has_per_cpu: bool,
+    /// select_cpu sends tasks to a per-CPU queue: it claims the CPU, and
+    /// ops.enqueue queues the task there only if the kernel did too.
+    claims_cpu: bool,
 }
 
 impl<'a> Lowering<'a> {
@@ -48,6 +51,10 @@ impl<'a> Lowering<'a> {
                 || model.queues.iter().any(|q| q.order == Order::Vtime),
             has_vtime: model.queues.iter().any(|q| q.order == Order::Vtime),
             has_per_cpu: model.queues.iter().any(|q| q.placement == Placement::PerCpu),
+            claims_cpu: model
+                .select
+                .as_ref()
+                .is_some_and(|s| model.queues[s.found_queue].placement == Placement::PerCpu),
         }
     }
 
@@ -155,6 +162,9 @@ impl<'a> Lowering<'a> {
                 helpers.push(self.pick_idle_helper(select));
             }
         }
+        if self.claims_cpu {
+            helpers.extend(self.claim_helpers());
+        }
         if m.preempt.is_some() {
             helpers.extend(self.preempt_helpers());
         }
@@ -199,16 +209,15 @@ impl<'a> Lowering<'a> {
         found
     }
 
+    /// Whether the policy reads `system.nr_cpus`, which the scheduler counts.
+    fn counts_cpus(&self) -> bool {
+        self.uses_fact(Fact::SystemNrCpus)
+    }
+
     fn inputs(&self) -> Vec<Global> {
+        // The CPU count is not among them: the scheduler counts CPUs itself
+        // (see `globals`), so any loader gets it right.
         let mut inputs = Vec::new();
-        if self.uses_fact(Fact::SystemNrCpus) {
-            inputs.push(Global {
-                comment: "/* Number of online CPUs, set by the runtime before load. */".to_string(),
-                decl: "const volatile u64".to_string(),
-                name: MachineFact::NrCpus.symbol().to_string(),
-                init: Some("1".to_string()),
-            });
-        }
         if self.uses_fact(Fact::SystemSmt) {
             inputs.push(Global {
                 comment: "/* Whether SMT is active, set by the runtime before load. */".to_string(),
@@ -326,11 +335,28 @@ impl<'a> Lowering<'a> {
                 init: None,
             });
         }
+        if self.counts_cpus() {
+            out.push(Global {
+                comment: "/* Online CPUs: counted at load, then kept by the hotplug callbacks. */".to_string(),
+                decl: "static u64".to_string(),
+                name: "schedc_nr_cpus".to_string(),
+                init: None,
+            });
+        }
         if self.has_per_cpu {
             out.push(Global {
-                comment: "/* CPUs that went offline: their per-CPU queues are drained by the others. */".to_string(),
+                comment: "/* CPUs gone offline since load: their per-CPU queues are drained by the others. */"
+                    .to_string(),
                 decl: "static s32".to_string(),
                 name: "schedc_nr_offline".to_string(),
+                init: None,
+            });
+        }
+        if self.claims_cpu {
+            out.push(Global {
+                comment: "/* The pid of the waking task that claimed each idle CPU, until it is queued. */".to_string(),
+                decl: "static s32".to_string(),
+                name: "schedc_claimed_by[SCHEDC_MAX_CPUS]".to_string(),
                 init: None,
             });
         }

@@ -10,8 +10,8 @@ use super::{qemu, which, Initramfs, VmError};
 /// Marker that starts every line the guest's /init prints for the host.
 const MARK: &str = "@@schedc-vm";
 
-/// The guest's background load: one busy CPU of the guest's two and a
-/// context-switch storm, so that wake-ups find idle CPUs and queues fill.
+/// The guest's default background load: one busy CPU of the guest's two
+/// and a context-switch storm, so that wake-ups find idle CPUs and queues fill.
 const LOAD: &str = "stress-ng -q --cpu 1 --switch 1 --timeout 900s";
 const CPUS: u32 = 2;
 
@@ -24,6 +24,8 @@ pub struct Guest {
     executables: Vec<(String, PathBuf)>,
     files: Vec<(String, PathBuf)>,
     commands: Vec<(String, Vec<String>)>,
+    cpus: u32,
+    load: String,
     timeout: Duration,
 }
 
@@ -35,6 +37,8 @@ impl Guest {
             executables: Vec::new(),
             files: Vec::new(),
             commands: Vec::new(),
+            cpus: CPUS,
+            load: LOAD.into(),
             timeout: Duration::from_secs(300),
         }
     }
@@ -61,6 +65,19 @@ impl Guest {
         self
     }
 
+    /// How many CPUs the guest has (two by default).
+    pub fn cpus(&mut self, n: u32) -> &mut Self {
+        self.cpus = n;
+        self
+    }
+
+    /// The shell command that loads the guest while the commands run, in
+    /// place of the default stress-ng CPU and context-switch load.
+    pub fn load(&mut self, cmd: &str) -> &mut Self {
+        self.load = cmd.into();
+        self
+    }
+
     /// How long the whole boot may take.
     pub fn timeout(&mut self, t: Duration) -> &mut Self {
         self.timeout = t;
@@ -76,7 +93,7 @@ impl Guest {
         let initrd = dir.path().join("initramfs.cpio");
         std::fs::write(&initrd, self.image()?)
             .map_err(|source| VmError::Host { what: "write the initramfs", source })?;
-        let serial = qemu::boot(&self.kernel, &initrd, CPUS, self.timeout)?;
+        let serial = qemu::boot(&self.kernel, &initrd, self.cpus, self.timeout)?;
         let report = GuestReport::parse(&self.kernel, &serial);
         if !report.finished {
             return Err(VmError::Unfinished { serial });
@@ -114,7 +131,7 @@ echo "$M kernel $(uname -r)"
 echo "$M state-before $(cat /sys/kernel/sched_ext/state 2>/dev/null || echo missing)"
 "#,
         );
-        s.push_str(&format!("( {LOAD} ) >/dev/null 2>&1 &\nLOAD=$!\n"));
+        s.push_str(&format!("( {} ) >/dev/null 2>&1 &\nLOAD=$!\n", self.load));
         s.push_str(
             r#"run_one() {
     name=$1; shift
