@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod commands;
+mod fmt;
 
 /// Compile declarative scheduling policies into Linux sched_ext schedulers.
 ///
@@ -83,6 +84,22 @@ enum Command {
         #[arg(long, value_name = "KERNEL", requires = "vm")]
         kernel: Option<PathBuf>,
     },
+    /// Rewrite policies in the canonical layout.
+    ///
+    /// One declaration, rule or statement per line, four-space blocks, single
+    /// spaces around operators, durations in their largest exact unit and
+    /// consecutive declarations aligned; comments stay where they were. A
+    /// policy with syntax errors is refused, never rewritten. `-` formats
+    /// standard input to standard output.
+    Fmt {
+        /// Change nothing: name the files that would change and exit with 1
+        /// if there are any.
+        #[arg(long)]
+        check: bool,
+        /// Policy files to format, or `-` for standard input.
+        #[arg(required = true, value_name = "POLICY")]
+        files: Vec<PathBuf>,
+    },
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -106,5 +123,6 @@ fn main() -> ExitCode {
                 commands::run(&target, &opts)
             }
         }
+        Command::Fmt { check, files } => fmt::fmt(&files, check),
     }
 }
