@@ -13,22 +13,36 @@ enum Entry {
     Comment(String, usize, usize),
 }
 
-/// Attaches every comment of the source to the lines: a trailing comment
-/// to the line made from its source line, any other comment above the
-/// first line made from later source lines.
+/// Attaches every comment of the source to the lines. A trailing comment
+/// goes beside the line made from its source line (the last such line that
+/// is not a brace, as it follows the last code of that source line), unless
+/// several would: then, like any other comment, they go above the first
+/// line made from their source line or later ones.
 fn place_comments(source: &Source, lines: &mut [Line]) -> Vec<Entry> {
+    let targets: Vec<(usize, bool)> = source
+        .comments
+        .iter()
+        .map(|comment| {
+            let at = source.line(comment.start);
+            let from_line = |l: &Line| l.first <= at && at <= l.last;
+            let beside = lines
+                .iter()
+                .rposition(|l| from_line(l) && !l.opens && !l.closes)
+                .or_else(|| lines.iter().position(from_line))
+                .filter(|_| comment.trailing);
+            match beside {
+                Some(i) => (i, true),
+                None => (lines.iter().position(|l| from_line(l) || l.first > at).unwrap_or(lines.len()), false),
+            }
+        })
+        .collect();
     let mut above: Vec<Vec<(String, usize)>> = (0..=lines.len()).map(|_| Vec::new()).collect();
-    for comment in &source.comments {
-        let at = source.line(comment.start);
-        match lines.iter().position(|l| l.first <= at && at <= l.last) {
-            Some(i) if comment.trailing && lines[i].trailing_comment.is_none() => {
-                lines[i].trailing_comment = Some(comment.text.clone());
-            }
-            Some(i) => above[i].push((comment.text.clone(), at)),
-            None => {
-                let next = lines.iter().position(|l| l.first > at).unwrap_or(lines.len());
-                above[next].push((comment.text.clone(), at));
-            }
+    for (comment, &(i, beside)) in source.comments.iter().zip(&targets) {
+        let alone = targets.iter().filter(|&&t| t == (i, true)).count() == 1;
+        if beside && alone {
+            lines[i].trailing_comment = Some(comment.text.clone());
+        } else {
+            above[i].push((comment.text.clone(), source.line(comment.start)));
         }
     }
     let mut entries = Vec::new();
