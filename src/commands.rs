@@ -3,14 +3,16 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use schedc_compiler::{check_source, Checked, Report};
+use schedc_compiler::{check_source, Checked};
 
-/// Reads and checks one policy, printing its diagnostics to stderr.
-fn load(path: &Path) -> Option<Checked> {
-    load_with_source(path).map(|(checked, _)| checked)
+use crate::output::DiagnosticArgs;
+
+/// Reads and checks one policy, printing its diagnostics.
+fn load(path: &Path, out: &DiagnosticArgs) -> Option<Checked> {
+    load_with_source(path, out).map(|(checked, _)| checked)
 }
 
-fn load_with_source(path: &Path) -> Option<(Checked, String)> {
+fn load_with_source(path: &Path, out: &DiagnosticArgs) -> Option<(Checked, String)> {
     let src = match std::fs::read_to_string(path) {
         Ok(src) => src,
         Err(err) => {
@@ -19,12 +21,18 @@ fn load_with_source(path: &Path) -> Option<(Checked, String)> {
         }
     };
     match check_source(&path.display().to_string(), &src) {
+        Ok(checked) if out.fails_on(&checked.warnings) => {
+            out.print_reports(&checked.warnings);
+            let warnings = checked.warnings.len();
+            eprintln!("{}: {warnings} warning{} (denied)", path.display(), if warnings == 1 { "" } else { "s" });
+            None
+        }
         Ok(checked) => {
-            print_reports(&checked.warnings);
+            out.print_reports(&checked.warnings);
             Some((checked, src))
         }
         Err(reports) => {
-            print_reports(&reports);
+            out.print_reports(&reports);
             let errors = reports.iter().filter(|r| r.diagnostic.is_error()).count();
             eprintln!("{}: {errors} error{}", path.display(), if errors == 1 { "" } else { "s" });
             None
@@ -32,17 +40,11 @@ fn load_with_source(path: &Path) -> Option<(Checked, String)> {
     }
 }
 
-fn print_reports(reports: &[Report]) {
-    for report in reports {
-        eprintln!("{:?}", miette::Report::new(report.clone()));
-    }
-}
-
-pub fn check(files: &[PathBuf]) -> ExitCode {
+pub fn check(files: &[PathBuf], out: &DiagnosticArgs) -> ExitCode {
     let mut failed = false;
     for path in files {
-        match load(path) {
-            Some(checked) => println!("{}: {}", path.display(), summary(&checked.model)),
+        match load(path, out) {
+            Some(checked) => out.say(&format!("{}: {}", path.display(), summary(&checked.model))),
             None => failed = true,
         }
     }
@@ -65,8 +67,8 @@ fn summary(model: &schedc_compiler::model::Model) -> String {
     )
 }
 
-pub fn compile(policy: &Path, output: Option<PathBuf>, emit_c: bool) -> ExitCode {
-    let Some((checked, src)) = load_with_source(policy) else { return ExitCode::FAILURE };
+pub fn compile(policy: &Path, output: Option<PathBuf>, emit_c: bool, out_args: &DiagnosticArgs) -> ExitCode {
+    let Some((checked, src)) = load_with_source(policy, out_args) else { return ExitCode::FAILURE };
     let out = output.unwrap_or_else(|| policy.with_extension(if emit_c { "bpf.c" } else { "bpf.o" }));
     if let Err(why) = safe_to_write(policy, &out, emit_c) {
         eprintln!("error: {why}");
@@ -80,7 +82,7 @@ pub fn compile(policy: &Path, output: Option<PathBuf>, emit_c: bool) -> ExitCode
     };
     match result {
         Ok(()) => {
-            println!("{}: wrote {}", policy.display(), out.display());
+            out_args.say(&format!("{}: wrote {}", policy.display(), out.display()));
             ExitCode::SUCCESS
         }
         Err(why) => {
@@ -170,7 +172,7 @@ fn object_for(target: &Path, dir: &Path) -> Result<PathBuf, ExitCode> {
     if std::fs::read(target).is_ok_and(|bytes| is_bpf_object(&bytes)) {
         return Ok(target.to_path_buf());
     }
-    let (checked, src) = load_with_source(target).ok_or(ExitCode::FAILURE)?;
+    let (checked, src) = load_with_source(target, &DiagnosticArgs::default()).ok_or(ExitCode::FAILURE)?;
     let obj = dir.join(format!("{}.bpf.o", checked.model.name));
     build(&checked, target, &src, &obj).map_err(|why| {
         eprintln!("error: {why}");

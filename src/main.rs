@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 
 mod commands;
 mod fmt;
+mod output;
 
 /// Compile declarative scheduling policies into Linux sched_ext schedulers.
 ///
@@ -34,6 +35,8 @@ enum Command {
         /// Policy files to check.
         #[arg(required = true, value_name = "POLICY")]
         files: Vec<PathBuf>,
+        #[command(flatten)]
+        diagnostics: output::DiagnosticArgs,
     },
     /// Compile a policy into BPF C (for review) or a BPF object.
     ///
@@ -50,6 +53,8 @@ enum Command {
         /// What to write: the C source, or the object built from it.
         #[arg(long, value_enum, default_value_t = Emit::Obj)]
         emit: Emit,
+        #[command(flatten)]
+        diagnostics: output::DiagnosticArgs,
     },
     /// Compile, load and attach a scheduler, show its statistics, detach.
     ///
@@ -113,8 +118,10 @@ enum Emit {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Check { files } => commands::check(&files),
-        Command::Compile { policy, output, emit } => commands::compile(&policy, output, emit == Emit::C),
+        Command::Check { files, diagnostics } => commands::check(&files, &diagnostics),
+        Command::Compile { policy, output, emit, diagnostics } => {
+            commands::compile(&policy, output, emit == Emit::C, &diagnostics)
+        }
         Command::Run { target, duration, overrides, interval, verifier_stats, vm, kernel } => {
             let opts = commands::RunArgs { duration, overrides, interval, verifier_stats };
             if vm {

@@ -79,6 +79,16 @@ impl Report {
         Report { diagnostic, source }
     }
 
+    /// The name of the file the report points into.
+    pub fn file_name(&self) -> &str {
+        self.source.name()
+    }
+
+    /// The text of the file the report points into.
+    pub fn source_text(&self) -> &str {
+        self.source.inner()
+    }
+
     /// The report drawn as a terminal would show it, without colour; used by
     /// the CLI when stderr is not a terminal and by the snapshot tests.
     pub fn render_plain(&self, width: usize) -> String {

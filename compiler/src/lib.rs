@@ -9,6 +9,7 @@ pub mod ast;
 pub mod build;
 pub mod check;
 pub mod diag;
+pub mod diag_json;
 pub mod fmt;
 pub mod ir;
 pub mod lower;
