@@ -3,10 +3,12 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 
 mod commands;
+mod explain;
 mod fmt;
+mod generate;
 mod output;
 
 /// Compile declarative scheduling policies into Linux sched_ext schedulers.
@@ -105,6 +107,27 @@ enum Command {
         #[arg(required = true, value_name = "POLICY")]
         files: Vec<PathBuf>,
     },
+    /// Explain a policy in plain sentences, in the order the kernel uses it.
+    ///
+    /// For reviewers who do not read BPF C: the parameters, queues and
+    /// classes, then what happens when a task wakes up, is queued, runs and
+    /// stops, how a CPU picks its next task, and the slice and vruntime
+    /// formulas.
+    Explain {
+        /// The policy to explain.
+        #[arg(value_name = "POLICY")]
+        policy: PathBuf,
+    },
+    /// Print a shell completion script for schedc.
+    ///
+    /// For example: `schedc completions bash > ~/.local/share/bash-completion/completions/schedc`.
+    Completions {
+        /// The shell to complete in.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page of schedc (roff), e.g. `schedc man > schedc.1`.
+    Man,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -131,5 +154,8 @@ fn main() -> ExitCode {
             }
         }
         Command::Fmt { check, files } => fmt::fmt(&files, check),
+        Command::Explain { policy } => explain::explain(&policy),
+        Command::Completions { shell } => generate::completions(shell, Cli::command()),
+        Command::Man => generate::man(Cli::command()),
     }
 }

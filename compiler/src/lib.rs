@@ -10,6 +10,7 @@ pub mod build;
 pub mod check;
 pub mod diag;
 pub mod diag_json;
+pub mod explain;
 pub mod fmt;
 pub mod ir;
 pub mod lower;

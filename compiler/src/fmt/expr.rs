@@ -102,7 +102,7 @@ impl ExprPrinter<'_, '_> {
 
 /// A duration in the largest unit that holds it exactly (`0ns` for zero);
 /// `None` for a literal too large to have been read exactly.
-pub(super) fn duration(ns: u128) -> Option<String> {
+pub(crate) fn duration(ns: u128) -> Option<String> {
     if ns == u128::MAX {
         return None;
     }

@@ -86,3 +86,25 @@ fn verify(policy: &Policy, source: &Source, formatted: &str) -> Result<(), &'sta
     }
     Ok(())
 }
+
+/// Expressions spelt as the formatter spells them, for other tools (such as
+/// `schedc explain`) that quote a policy's formulas.
+pub struct ExprText<'s> {
+    source: Source<'s>,
+}
+
+impl<'s> ExprText<'s> {
+    /// `src` is the policy text the expressions were parsed from.
+    pub fn new(src: &'s str) -> Self {
+        ExprText { source: Source::scan(src) }
+    }
+
+    pub fn expr(&self, e: &crate::ast::Expr) -> String {
+        expr::ExprPrinter { source: &self.source, explicit: false }.expr(e)
+    }
+}
+
+/// A duration as the formatter writes it, e.g. `5ms`.
+pub fn duration_text(ns: u128) -> String {
+    expr::duration(ns).unwrap_or_else(|| format!("{ns}ns"))
+}
