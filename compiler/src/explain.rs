@@ -205,13 +205,21 @@ impl Explainer<'_, '_> {
             writeln!(out, "When a task becomes runnable, these rules run first:")?;
             self.stmts(out, body, 1)?;
         }
-        writeln!(out, "The task goes to the first queue whose condition holds:")?;
         let routes = find_item!(self, ItemKind::Enqueue { routes } => routes.as_slice()).unwrap_or_default();
+        if routes.len() > 1 {
+            writeln!(out, "The task goes to the first queue whose condition holds:")?;
+        } else {
+            writeln!(out, "Every task goes to one queue:")?;
+        }
         for r in routes {
             let instance = if self.queue_is_per_cpu(&r.queue.name) { " (the instance of the task's CPU)" } else { "" };
             let kick = if r.kick { ", waking its CPU" } else { "" };
-            let when = r.condition.as_ref().map_or("otherwise".to_string(), |c| format!("if {}", self.expr(c)));
-            writeln!(out, "- `{}`{instance}{kick}, {when}", r.queue.name)?;
+            let when = match &r.condition {
+                Some(c) => format!(", if {}", self.expr(c)),
+                None if routes.len() > 1 => ", otherwise".to_string(),
+                None => String::new(),
+            };
+            writeln!(out, "- `{}`{instance}{kick}{when}", r.queue.name)?;
         }
         if let Some(p) = &self.model.preempt {
             let class = &self.model.classes[p.class].name;
@@ -233,7 +241,10 @@ impl Explainer<'_, '_> {
                 writeln!(out, "When a running task leaves its CPU{charge}:")?;
                 self.stmts(out, body, 1)
             }
-            None => writeln!(out, "Nothing policy-specific happens when a task leaves its CPU{charge}."),
+            None if vtime => {
+                writeln!(out, "When a task leaves its CPU, only its vruntime is charged (see Virtual time).")
+            }
+            None => writeln!(out, "Nothing policy-specific happens when a task leaves its CPU."),
         }
     }
 

@@ -109,7 +109,8 @@ pub(crate) fn duration(ns: u128) -> Option<String> {
     if ns == 0 {
         return Some("0ns".to_string());
     }
-    let (scale, unit) =
-        [(1_000_000_000, "s"), (1_000_000, "ms"), (1_000, "us"), (1, "ns")].into_iter().find(|(s, _)| ns % s == 0)?;
+    let (scale, unit) = [(1_000_000_000, "s"), (1_000_000, "ms"), (1_000, "us"), (1, "ns")]
+        .into_iter()
+        .find(|(s, _)| ns.is_multiple_of(*s))?;
     Some(format!("{}{unit}", ns / scale))
 }
