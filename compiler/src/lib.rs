@@ -4,6 +4,10 @@
 //! [`parse`] (text → [`ast`]), [`check`] (ast → [`model`], with
 //! [`diag`]nostics), [`lower`] (model → [`ir`]), [`render`] (ir → C) and
 //! [`build`] (C → object, with clang).
+//!
+//! Beside them, for the tools around the compiler: [`fmt`] (the canonical
+//! layout), [`explain`] (a checked policy in sentences) and [`diag_json`]
+//! (diagnostics with lines and columns, as JSON).
 
 pub mod ast;
 pub mod build;

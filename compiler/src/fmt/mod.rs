@@ -36,7 +36,7 @@ pub fn format(file_name: &str, src: &str) -> Result<String, Vec<Report>> {
     })
 }
 
-/// [`format`] without a file name: the diagnostics are plain data.
+/// [`format()`] without a file name: the diagnostics are plain data.
 pub fn format_diagnostics(src: &str) -> Result<String, Vec<Diagnostic>> {
     let (policy, errors) = parse::parse(src);
     if !errors.is_empty() {
