@@ -4,40 +4,38 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use schedc_compiler::{check_source, Checked, Report};
+use schedc_compiler::{check_source, Checked};
 
 use crate::error::{self, CliError};
+use crate::output::DiagnosticArgs;
 
 /// Reads and checks one policy, printing its warnings, or its errors and
-/// warnings, to stderr. Returns the checked policy with its source text.
-pub fn load(path: &Path) -> Result<Checked, CliError> {
+/// warnings, as `out` says. Warnings fail it under `--deny-warnings`.
+pub fn load(path: &Path, out: &DiagnosticArgs) -> Result<Checked, CliError> {
     let src = std::fs::read_to_string(path).map_err(|source| CliError::ReadPolicy { path: path.into(), source })?;
     match check_source(&path.display().to_string(), &src) {
         Ok(checked) => {
-            print_reports(&checked.warnings);
+            out.print_reports(&checked.warnings);
+            if out.fails_on(&checked.warnings) {
+                return Err(CliError::WarningsDenied { path: path.into(), warnings: checked.warnings.len() });
+            }
             Ok(checked)
         }
         Err(reports) => {
-            print_reports(&reports);
+            out.print_reports(&reports);
             let errors = reports.iter().filter(|r| r.diagnostic.is_error()).count();
             Err(CliError::PolicyRejected { path: path.into(), errors })
         }
     }
 }
 
-fn print_reports(reports: &[Report]) {
-    for report in reports {
-        eprintln!("{:?}", miette::Report::new(report.clone()));
-    }
-}
-
 /// Checks every file, printing a summary line for each good one and the
 /// errors of the others; fails if any has an error.
-pub fn check(files: &[PathBuf]) -> ExitCode {
+pub fn check(files: &[PathBuf], out: &DiagnosticArgs) -> ExitCode {
     let mut failed = false;
     for path in files {
-        match load(path) {
-            Ok(checked) => println!("{}: {}", path.display(), summary(&checked.model)),
+        match load(path, out) {
+            Ok(checked) => out.say(&format!("{}: {}", path.display(), summary(&checked.model))),
             Err(err) => {
                 error::print(&err);
                 failed = true;

@@ -6,9 +6,15 @@ use schedc_compiler::Checked;
 
 use crate::check::load;
 use crate::error::CliError;
+use crate::output::DiagnosticArgs;
 
-pub fn compile(policy: &Path, output: Option<PathBuf>, emit_c: bool) -> Result<(), CliError> {
-    let checked = load(policy)?;
+pub fn compile(
+    policy: &Path,
+    output: Option<PathBuf>,
+    emit_c: bool,
+    diagnostics: &DiagnosticArgs,
+) -> Result<(), CliError> {
+    let checked = load(policy, diagnostics)?;
     let out = output.unwrap_or_else(|| policy.with_extension(if emit_c { "bpf.c" } else { "bpf.o" }));
     safe_to_write(policy, &out, emit_c)?;
     if emit_c {
@@ -17,7 +23,7 @@ pub fn compile(policy: &Path, output: Option<PathBuf>, emit_c: bool) -> Result<(
     } else {
         build(&checked, &out)?;
     }
-    println!("{}: wrote {}", policy.display(), out.display());
+    diagnostics.say(&format!("{}: wrote {}", policy.display(), out.display()));
     Ok(())
 }
 

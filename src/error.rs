@@ -19,6 +19,19 @@ pub enum CliError {
     #[diagnostic(code("schedc::policy-rejected"))]
     PolicyRejected { path: PathBuf, errors: usize },
 
+    /// `--deny-warnings` and the policy has warnings, printed already.
+    #[error("{}: {warnings} warning{} (denied)", path.display(), if *warnings == 1 { "" } else { "s" })]
+    #[diagnostic(code("schedc::warnings-denied"))]
+    WarningsDenied { path: PathBuf, warnings: usize },
+
+    /// The formatter's output would not parse back to the same policy.
+    #[error("{}: not formatted: the formatter would change {what}", path.display())]
+    #[diagnostic(
+        code("schedc::formatter-bug"),
+        help("this is a bug in schedc: the file is left as it is; please report it with the policy")
+    )]
+    FormatterBug { path: PathBuf, what: &'static str },
+
     #[error("refusing to write the output over the policy {}", policy.display())]
     #[diagnostic(code("schedc::output-is-policy"), help("choose another path with -o"))]
     OutputIsPolicy { policy: PathBuf },
@@ -77,7 +90,7 @@ pub fn print(error: &CliError) {
 /// wrapped, so that paths and sentences stay whole for searching and
 /// copying.
 fn render(error: &CliError) -> String {
-    if let CliError::PolicyRejected { .. } = error {
+    if let CliError::PolicyRejected { .. } | CliError::WarningsDenied { .. } = error {
         // The policy's own diagnostics came first; a plain count closes
         // them, as `schedc check` has always printed it.
         return error.to_string();

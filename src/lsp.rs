@@ -22,8 +22,7 @@ use lsp_types::{
     TextDocumentPositionParams, TextDocumentSyncCapability, TextDocumentSyncKind, Uri,
 };
 use schedc_compiler::analysis::Analysis;
-
-use position::LineIndex;
+use schedc_compiler::source::Source;
 
 type Result<T> = std::result::Result<T, Box<dyn Error + Send + Sync>>;
 
@@ -89,14 +88,13 @@ fn run(connection: &Connection) -> Result<()> {
 
 /// One version of an open policy, with what is derived from its text.
 struct Document {
-    text: String,
-    lines: LineIndex,
+    source: Source,
     analysis: Analysis,
 }
 
 impl Document {
-    fn new(text: String) -> Self {
-        Document { lines: LineIndex::new(&text), analysis: Analysis::new(&text), text }
+    fn new(name: &str, text: &str) -> Self {
+        Document { source: Source::new(name, text), analysis: Analysis::new(text) }
     }
 }
 
@@ -114,7 +112,8 @@ impl Server {
             }
             DidChangeTextDocument::METHOD => {
                 let params: DidChangeTextDocumentParams = serde_json::from_value(notification.params)?;
-                let Some(mut text) = self.documents.get(&params.text_document.uri).map(|d| d.text.clone()) else {
+                let Some(mut text) = self.documents.get(&params.text_document.uri).map(|d| d.source.text().to_string())
+                else {
                     return Ok(Vec::new());
                 };
                 for change in params.content_changes {
@@ -130,8 +129,8 @@ impl Server {
         };
         let diagnostics = match text {
             Some(text) => {
-                let document = Document::new(text);
-                let diagnostics = convert::diagnostics(&uri, &document.text, &document.lines);
+                let document = Document::new(convert::file_name(&uri), &text);
+                let diagnostics = convert::diagnostics(&uri, &document.source);
                 self.documents.insert(uri.clone(), document);
                 diagnostics
             }
@@ -165,14 +164,14 @@ impl Server {
     /// The document and byte offset a request is about.
     fn locate(&self, at: &TextDocumentPositionParams) -> Option<(&Document, usize)> {
         let document = self.documents.get(&at.text_document.uri)?;
-        Some((document, document.lines.offset(&document.text, at.position)))
+        Some((document, position::offset(&document.source, at.position)))
     }
 
     fn hover(&self, params: serde_json::Value) -> Result<serde_json::Value> {
         let params: HoverParams = serde_json::from_value(params)?;
         let hover = self.locate(&params.text_document_position_params).and_then(|(document, offset)| {
             let hover = document.analysis.hover(offset)?;
-            Some(convert::hover(&hover, &document.text, &document.lines))
+            Some(convert::hover(&hover, &document.source))
         });
         Ok(serde_json::to_value(hover)?)
     }
@@ -182,7 +181,7 @@ impl Server {
         let at = &params.text_document_position_params;
         let location = self.locate(at).and_then(|(document, offset)| {
             let span = document.analysis.definition(offset)?;
-            let range = document.lines.range(&document.text, span);
+            let range = position::range(&document.source, span);
             Some(GotoDefinitionResponse::Scalar(Location::new(at.text_document.uri.clone(), range)))
         });
         Ok(serde_json::to_value(location)?)
@@ -193,7 +192,7 @@ impl Server {
         let at = &params.text_document_position;
         let locations = self.locate(at).map(|(document, offset)| {
             let spans = document.analysis.references(offset, params.context.include_declaration);
-            let range = |span| document.lines.range(&document.text, span);
+            let range = |span| position::range(&document.source, span);
             spans.into_iter().map(|span| Location::new(at.text_document.uri.clone(), range(span))).collect::<Vec<_>>()
         });
         Ok(serde_json::to_value(locations)?)

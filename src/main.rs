@@ -3,12 +3,16 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 
 mod check;
 mod compile;
 mod error;
+mod explain;
+mod fmt;
+mod generate;
 mod lsp;
+mod output;
 mod run;
 mod vm;
 
@@ -38,6 +42,8 @@ enum Command {
         /// Policy files to check.
         #[arg(required = true, value_name = "POLICY")]
         files: Vec<PathBuf>,
+        #[command(flatten)]
+        diagnostics: output::DiagnosticArgs,
     },
     /// Compile a policy into BPF C (for review) or a BPF object.
     ///
@@ -54,6 +60,8 @@ enum Command {
         /// What to write: the C source, or the object built from it.
         #[arg(long, value_enum, default_value_t = Emit::Obj)]
         emit: Emit,
+        #[command(flatten)]
+        diagnostics: output::DiagnosticArgs,
     },
     /// Compile, load and attach a scheduler, show its statistics, detach.
     ///
@@ -84,6 +92,43 @@ enum Command {
     /// completion for policy files; start it from the editor, not by hand
     /// (docs/editors.md shows how).
     Lsp,
+    /// Rewrite policies in the canonical layout.
+    ///
+    /// One declaration, rule or statement per line, four-space blocks, single
+    /// spaces around operators, durations in their largest exact unit and
+    /// consecutive declarations aligned; comments stay where they were. A
+    /// policy with syntax errors is refused, never rewritten. `-` formats
+    /// standard input to standard output.
+    Fmt {
+        /// Change nothing: name the files that would change and exit with 1
+        /// if there are any.
+        #[arg(long)]
+        check: bool,
+        /// Policy files to format, or `-` for standard input.
+        #[arg(required = true, value_name = "POLICY")]
+        files: Vec<PathBuf>,
+    },
+    /// Explain a policy in plain sentences, in the order the kernel uses it.
+    ///
+    /// For reviewers who do not read BPF C: the parameters, queues and
+    /// classes, then what happens when a task wakes up, is queued, runs and
+    /// stops, how a CPU picks its next task, and the slice and vruntime
+    /// formulas.
+    Explain {
+        /// The policy to explain.
+        #[arg(value_name = "POLICY")]
+        policy: PathBuf,
+    },
+    /// Print a shell completion script for schedc.
+    ///
+    /// For example: `schedc completions bash > ~/.local/share/bash-completion/completions/schedc`.
+    Completions {
+        /// The shell to complete in.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page of schedc (roff), e.g. `schedc man > schedc.1`.
+    Man,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -97,11 +142,15 @@ enum Emit {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let outcome = match cli.command {
-        Command::Check { files } => Ok(check::check(&files)),
-        Command::Compile { policy, output, emit } => {
-            compile::compile(&policy, output, emit == Emit::C).map(|()| ExitCode::SUCCESS)
+        Command::Check { files, diagnostics } => Ok(check::check(&files, &diagnostics)),
+        Command::Compile { policy, output, emit, diagnostics } => {
+            compile::compile(&policy, output, emit == Emit::C, &diagnostics).map(|()| ExitCode::SUCCESS)
         }
         Command::Lsp => Ok(lsp::serve()),
+        Command::Fmt { check, files } => Ok(fmt::fmt(&files, check)),
+        Command::Explain { policy } => explain::explain(&policy),
+        Command::Completions { shell } => Ok(generate::completions(shell, Cli::command())),
+        Command::Man => Ok(generate::man(Cli::command())),
         Command::Run { target, args, vm: false, .. } => run::run(&target, &args),
         Command::Run { target, args, vm: true, kernel } => vm::run_in_vm(&target, kernel, &args),
     };

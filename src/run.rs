@@ -10,6 +10,7 @@ use schedc_runtime::{read_sched_ext_state, OpenOptions, RunOptions, StopReason};
 use crate::check::load;
 use crate::compile::{build, is_bpf_object};
 use crate::error::CliError;
+use crate::output::DiagnosticArgs;
 
 /// The options of `schedc run`, on this machine or in a guest.
 #[derive(clap::Args)]
@@ -61,7 +62,7 @@ fn object_for(target: &Path, dir: &Path) -> Result<PathBuf, CliError> {
     if std::fs::read(target).is_ok_and(|bytes| is_bpf_object(&bytes)) {
         return Ok(target.to_path_buf());
     }
-    let checked = load(target)?;
+    let checked = load(target, &DiagnosticArgs::default())?;
     let obj = dir.join(format!("{}.bpf.o", checked.model.name));
     build(&checked, &obj)?;
     Ok(obj)

@@ -83,6 +83,11 @@ impl Report {
         Report { diagnostic, source }
     }
 
+    /// The policy the report points into.
+    pub fn source(&self) -> &Source {
+        &self.source
+    }
+
     /// The report drawn as a terminal would show it, without colour; used by
     /// the CLI when stderr is not a terminal and by the snapshot tests.
     pub fn render_plain(&self, width: usize) -> String {

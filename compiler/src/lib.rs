@@ -7,12 +7,19 @@
 //! the checked model, so code generation needs nothing else. [`analysis`]
 //! answers an editor's questions (definitions, references, hover, completion)
 //! for `schedc lsp`.
+//!
+//! Beside them, for the tools around the compiler: [`fmt`] (the canonical
+//! layout), [`explain`] (a checked policy in sentences) and [`diag_json`]
+//! (diagnostics with lines and columns, as JSON).
 
 pub mod analysis;
 pub mod ast;
 pub mod build;
 pub mod check;
 pub mod diag;
+pub mod diag_json;
+pub mod explain;
+pub mod fmt;
 pub mod ir;
 pub mod lower;
 pub mod model;

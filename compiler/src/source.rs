@@ -55,6 +55,35 @@ impl Source {
         (self.line_of(at), column + 1)
     }
 
+    /// 0-based line and 0-based column in UTF-16 code units, as the
+    /// language server protocol counts them; past the end means the end, and
+    /// a byte inside a character means that character.
+    pub fn utf16_position(&self, at: usize) -> (u32, u32) {
+        let mut at = at.min(self.text().len());
+        while !self.text().is_char_boundary(at) {
+            at -= 1;
+        }
+        let start = self.line_start_of(at);
+        let column = self.text()[start..at].encode_utf16().count();
+        (to_u32(self.line_of(at) - 1), to_u32(column))
+    }
+
+    /// The byte offset of a 0-based line and UTF-16 column (the inverse of
+    /// [`Self::utf16_position`]). A column past the end of its line means the
+    /// end of the line, a line past the end the end of the text.
+    pub fn offset_of_utf16(&self, line: u32, column: u32) -> usize {
+        let Some(&start) = self.line_starts.get(line as usize) else { return self.text().len() };
+        let end = self.line_starts.get(line as usize + 1).map_or(self.text().len(), |next| next - 1);
+        let mut units = 0;
+        for (i, c) in self.text()[start..end].char_indices() {
+            if units >= column as usize {
+                return start + i;
+            }
+            units += c.len_utf16();
+        }
+        end
+    }
+
     /// Line `number` (counted from 1) without its line break; empty when
     /// there is no such line.
     pub fn line(&self, number: usize) -> &str {
@@ -89,6 +118,10 @@ impl SourceCode for Source {
     ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
         self.named.read_span(span, context_lines_before, context_lines_after)
     }
+}
+
+fn to_u32(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
 }
 
 #[cfg(test)]

@@ -7,16 +7,22 @@ use lsp_types::{
 use schedc_compiler::analysis::{self, Candidate, CandidateKind, SymbolKind};
 use schedc_compiler::{check_source, Severity};
 
-use super::position::LineIndex;
+use schedc_compiler::source::Source;
 
-/// Everything the checker says about `text`, errors and warnings alike.
-pub fn diagnostics(uri: &Uri, text: &str, lines: &LineIndex) -> Vec<Diagnostic> {
-    let file_name = uri.as_str().rsplit('/').next().unwrap_or("policy");
-    let reports = match check_source(file_name, text) {
+use super::position;
+
+/// The last part of a document's URI, which diagnostics name it by.
+pub fn file_name(uri: &Uri) -> &str {
+    uri.as_str().rsplit('/').next().unwrap_or("policy")
+}
+
+/// Everything the checker says about the policy, errors and warnings alike.
+pub fn diagnostics(uri: &Uri, source: &Source) -> Vec<Diagnostic> {
+    let reports = match check_source(source.name(), source.text()) {
         Ok(checked) => checked.warnings,
         Err(reports) => reports,
     };
-    let location = |span| Location::new(uri.clone(), lines.range(text, span));
+    let location = |span| Location::new(uri.clone(), position::range(source, span));
     reports
         .iter()
         .map(|report| {
@@ -34,7 +40,7 @@ pub fn diagnostics(uri: &Uri, text: &str, lines: &LineIndex) -> Vec<Diagnostic> 
                 .map(|(span, label)| DiagnosticRelatedInformation { location: location(span), message: label })
                 .collect::<Vec<_>>();
             Diagnostic {
-                range: lines.range(text, d.span),
+                range: position::range(source, d.span),
                 severity: Some(match d.severity() {
                     Severity::Error => DiagnosticSeverity::ERROR,
                     Severity::Warning => DiagnosticSeverity::WARNING,
@@ -54,18 +60,18 @@ pub fn apply_change(text: &mut String, change: TextDocumentContentChangeEvent) {
     match change.range {
         None => *text = change.text,
         Some(range) => {
-            let lines = LineIndex::new(text);
-            let start = lines.offset(text, range.start);
-            let end = lines.offset(text, range.end).max(start);
+            let source = Source::new("", text);
+            let start = position::offset(&source, range.start);
+            let end = position::offset(&source, range.end).max(start);
             text.replace_range(start..end, &change.text);
         }
     }
 }
 
-pub fn hover(hover: &analysis::Hover, text: &str, lines: &LineIndex) -> Hover {
+pub fn hover(hover: &analysis::Hover, source: &Source) -> Hover {
     Hover {
         contents: HoverContents::Markup(MarkupContent { kind: MarkupKind::Markdown, value: hover.markdown.clone() }),
-        range: Some(lines.range(text, hover.span)),
+        range: Some(position::range(source, hover.span)),
     }
 }
 

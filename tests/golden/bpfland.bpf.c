@@ -35,19 +35,19 @@ SCHEDC_MANIFEST(
 	"]}");
 
 /* Parameters: `schedc run --set NAME=VALUE` changes them before load. */
-/* bpfland.policy:16  param slice_max: duration = 5ms     "longest slice a task gets" in 1us..1s */
+/* bpfland.policy:16  param slice_max: duration = 5ms         "longest slice a task gets" in 1us..1s */
 const volatile s64 slice_max = 5 * NSEC_PER_MSEC;
-/* bpfland.policy:17  param slice_min: duration = 500us   "floor of the slice when many tasks wait" in 1us..1s */
+/* bpfland.policy:17  param slice_min: duration = 500us       "floor of the slice when many tasks wait" in 1us..1s */
 const volatile s64 slice_min = 500 * NSEC_PER_USEC;
-/* bpfland.policy:18  param slice_lag: duration = 0ns     "how far below vtime_now a vruntime may sit (may be negative)" */
+/* bpfland.policy:18  param slice_lag: duration = 0ns         "how far below vtime_now a vruntime may sit (may be negative)" */
 const volatile s64 slice_lag = 0;
-/* bpfland.policy:19  param local_kthreads: bool = false  "dispatch per-CPU kernel threads straight to their CPU" */
+/* bpfland.policy:19  param local_kthreads: bool = false      "dispatch per-CPU kernel threads straight to their CPU" */
 const volatile bool local_kthreads = false;
-/* bpfland.policy:20  param nvcsw_max_thresh: int = 10    "cap of the moving interactive threshold; 0 turns classification off" in 0..1000 */
+/* bpfland.policy:20  param nvcsw_max_thresh: int = 10        "cap of the moving interactive threshold; 0 turns classification off" in 0..1000 */
 const volatile s64 nvcsw_max_thresh = 10;
 /* bpfland.policy:21  param starvation_thresh: duration = 5ms "serve each lower queue at least this often; 0 turns it off" in 0ns..1s */
 const volatile s64 starvation_thresh = 5 * NSEC_PER_MSEC;
-/* bpfland.policy:22  param debug: bool = false           "trace classification decisions" */
+/* bpfland.policy:22  param debug: bool = false               "trace classification decisions" */
 const volatile bool debug = false;
 
 /* Facts about the machine. */
@@ -69,23 +69,23 @@ enum schedc_class {
 };
 
 /* Statistics: the runtime reads these while the scheduler runs. */
-/* bpfland.policy:32  gauge nr_running: uint = 0       "tasks running" */
+/* bpfland.policy:32  gauge nr_running: uint = 0                "tasks running" */
 u64 nr_running;
-/* bpfland.policy:33  gauge nr_online: uint = system.nr_cpus "online CPUs" */
+/* bpfland.policy:33  gauge nr_online: uint = system.nr_cpus    "online CPUs" */
 u64 nr_online;
-/* bpfland.policy:34  gauge nr_interactive: uint = 0   "interactive tasks running" */
+/* bpfland.policy:34  gauge nr_interactive: uint = 0            "interactive tasks running" */
 u64 nr_interactive;
-/* bpfland.policy:35  gauge nr_waiting: uint = 0       "average tasks waiting in prio and shared" */
+/* bpfland.policy:35  gauge nr_waiting: uint = 0                "average tasks waiting in prio and shared" */
 u64 nr_waiting;
-/* bpfland.policy:36  gauge nvcsw_thresh: int = 0      "moving interactive threshold" */
+/* bpfland.policy:36  gauge nvcsw_thresh: int = 0               "moving interactive threshold" */
 s64 nvcsw_thresh;
-/* bpfland.policy:37  gauge slice_eff = slice          "effective slice" */
+/* bpfland.policy:37  gauge slice_eff = slice                   "effective slice" */
 s64 slice_eff;
-/* bpfland.policy:38  counter nr_direct = queue.direct.inserted  "tasks sent straight to a CPU" */
+/* bpfland.policy:38  counter nr_direct = queue.direct.inserted "tasks sent straight to a CPU" */
 u64 nr_direct;
-/* bpfland.policy:39  counter nr_prio = queue.prio.inserted      "tasks queued as interactive" */
+/* bpfland.policy:39  counter nr_prio = queue.prio.inserted     "tasks queued as interactive" */
 u64 nr_prio;
-/* bpfland.policy:40  counter nr_shared = queue.shared.inserted  "tasks queued as regular" */
+/* bpfland.policy:40  counter nr_shared = queue.shared.inserted "tasks queued as regular" */
 u64 nr_shared;
 
 /* Scheduler state. */
@@ -496,7 +496,7 @@ s32 SCHEDC_OPS_SLEEPABLE(bpfland_init)
 	err = scx_bpf_create_dsq(DSQ_SHARED, -1);
 	if (err)
 		return err;
-	/* bpfland.policy:33  gauge nr_online: uint = system.nr_cpus "online CPUs" */
+	/* bpfland.policy:33  gauge nr_online: uint = system.nr_cpus    "online CPUs" */
 	nr_online = schedc_nr_cpus;
 	schedc_served_at_prio = bpf_ktime_get_ns();
 	schedc_served_at_shared = bpf_ktime_get_ns();

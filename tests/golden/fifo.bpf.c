@@ -33,7 +33,7 @@ const volatile s64 slice_len = 20 * NSEC_PER_MSEC;
 /* Statistics: the runtime reads these while the scheduler runs. */
 /* fifo.policy:12  counter nr_direct = queue.direct.inserted "tasks sent straight to an idle CPU" */
 u64 nr_direct;
-/* fifo.policy:13  counter nr_queued = queue.shared.inserted   "tasks that waited in the shared queue" */
+/* fifo.policy:13  counter nr_queued = queue.shared.inserted "tasks that waited in the shared queue" */
 u64 nr_queued;
 
 /* Scheduler state. */

@@ -25,11 +25,11 @@ SCHEDC_MANIFEST(
 	"]}");
 
 /* Parameters: `schedc run --set NAME=VALUE` changes them before load. */
-/* shortfirst.policy:8  param short_burst: duration = 2ms "average burst below which a task counts as short" in 10us..1s */
+/* shortfirst.policy:8  param short_burst: duration = 2ms   "average burst below which a task counts as short" in 10us..1s */
 const volatile s64 short_burst = 2 * NSEC_PER_MSEC;
-/* shortfirst.policy:9  param slice_short: duration = 2ms "slice of a short task" in 10us..1s */
+/* shortfirst.policy:9  param slice_short: duration = 2ms   "slice of a short task" in 10us..1s */
 const volatile s64 slice_short = 2 * NSEC_PER_MSEC;
-/* shortfirst.policy:10  param slice_long: duration = 20ms "longest slice of a long runner" in 1ms..1s */
+/* shortfirst.policy:10  param slice_long: duration = 20ms   "longest slice of a long runner" in 1ms..1s */
 const volatile s64 slice_long = 20 * NSEC_PER_MSEC;
 /* shortfirst.policy:11  param starve_limit: duration = 50ms "longest wait of the long queue" in 1ms..1s */
 const volatile s64 starve_limit = 50 * NSEC_PER_MSEC;
