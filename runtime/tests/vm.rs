@@ -9,6 +9,11 @@ mod common;
 use std::path::{Path, PathBuf};
 
 use schedc_runtime::vmtest::{available_kernels, VmTest};
+use schedc_testkit::Missing;
+
+fn main() {
+    schedc_testkit::run(vec![schedc_testkit::test("sample_runs_on_every_kernel", sample_runs_on_every_kernel)])
+}
 
 /// The `load` example, which cargo builds next to the test binaries.
 fn loader() -> PathBuf {
@@ -26,11 +31,10 @@ fn stat(output: &str, name: &str) -> u64 {
         .unwrap_or_else(|| panic!("no final stat {name} in:\n{output}"))
 }
 
-#[test]
-fn sample_runs_on_every_kernel() {
+fn sample_runs_on_every_kernel() -> Result<(), Missing> {
     let kernels = available_kernels();
     if kernels.is_empty() {
-        return schedc_testkit::skip_or_fail("no sched_ext kernels found (../shared/kernels or $SCHEDC_KERNELS_DIR)");
+        return Err(Missing::new("no sched_ext kernels found (../shared/kernels or $SCHEDC_KERNELS_DIR)"));
     }
     let dir = tempfile::tempdir().unwrap();
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/vm/sample.bpf.c");
@@ -79,4 +83,5 @@ fn sample_runs_on_every_kernel() {
             println!("{line}");
         }
     }
+    Ok(())
 }
