@@ -3,8 +3,9 @@
 //!
 //! A test that needs something this machine may lack (clang, root, QEMU,
 //! the test kernels) never passes silently without it. Outside CI it is
-//! skipped visibly: a `SKIPPED: <test>: <reason>` line, and, in the test
-//! crates that use [`run`], an `ignored (<reason>)` result. Under CI the
+//! skipped visibly: in the test crates that use [`run`], an `ignored
+//! (<reason>)` result; in a plain `#[test]`, a `SKIPPED: <test>: <reason>`
+//! line. Under CI the
 //! same test fails with the reason, since there nothing may be skipped.
 
 use std::fmt::Display;
@@ -45,12 +46,8 @@ pub fn skip_or_fail(reason: impl Display) {
     if in_ci() {
         panic!("{test} cannot be skipped under CI: {reason}");
     }
-    say_skipped(&test, &reason.to_string());
-}
-
-/// Writes to the process's standard error directly: libtest captures only
-/// what `eprintln!` prints.
-fn say_skipped(test: &str, reason: &str) {
+    // Straight to the process's standard error: libtest captures only what
+    // `eprintln!` prints.
     let _ = writeln!(std::io::stderr(), "SKIPPED: {test}: {reason}");
 }
 
@@ -58,20 +55,16 @@ fn say_skipped(test: &str, reason: &str) {
 /// `Err(Missing)` when it cannot run here: then the test is ignored with
 /// that reason, or fails under CI.
 pub fn test(name: impl Into<String>, body: impl FnOnce() -> Result<(), Missing> + Send + 'static) -> Trial {
-    let name = name.into();
-    Trial::ignorable_test(name.clone(), move || conclude(in_ci(), &name, body()))
+    Trial::ignorable_test(name, move || conclude(in_ci(), body()))
 }
 
 /// What a test's result means for libtest-mimic: a missing requirement
 /// ignores the test, or fails it under CI.
-fn conclude(ci: bool, name: &str, result: Result<(), Missing>) -> Result<Completion, Failed> {
+fn conclude(ci: bool, result: Result<(), Missing>) -> Result<Completion, Failed> {
     match result {
         Ok(()) => Ok(Completion::Completed),
         Err(Missing(reason)) if ci => Err(format!("cannot be skipped under CI: {reason}").into()),
-        Err(Missing(reason)) => {
-            say_skipped(name, &reason);
-            Ok(Completion::ignored_with(reason))
-        }
+        Err(Missing(reason)) => Ok(Completion::ignored_with(reason)),
     }
 }
 
@@ -131,10 +124,10 @@ mod tests {
     #[test]
     fn a_missing_requirement_ignores_the_test_except_under_ci() {
         let missing = || Err(Missing::new("needs root"));
-        let outside = conclude(false, "t", missing());
+        let outside = conclude(false, missing());
         assert!(matches!(outside, Ok(Completion::Ignored { reason: Some(r) }) if r == "needs root"));
-        let under_ci = conclude(true, "t", missing()).err().expect("fails under CI");
+        let under_ci = conclude(true, missing()).err().expect("fails under CI");
         assert_eq!(under_ci.message(), Some("cannot be skipped under CI: needs root"));
-        assert!(matches!(conclude(true, "t", Ok(())), Ok(Completion::Completed)));
+        assert!(matches!(conclude(true, Ok(())), Ok(Completion::Completed)));
     }
 }
