@@ -42,13 +42,17 @@ pub fn needs<T, E: Display>(what: &str, found: Result<T, E>) -> Result<T, Missin
 /// output capture, and the caller returns. (libtest cannot mark a running
 /// `#[test]` ignored; the crates that use [`run`] report an ignored test.)
 pub fn skip_or_fail(reason: impl Display) {
-    let test = std::thread::current().name().filter(|n| *n != "main").unwrap_or("this test").to_string();
+    // libtest names each test's thread after the test.
+    let test = match std::thread::current().name() {
+        Some(name) if name != "main" => format!("{name}: "),
+        _ => String::new(),
+    };
     if in_ci() {
-        panic!("{test} cannot be skipped under CI: {reason}");
+        panic!("{test}cannot be skipped under CI: {reason}");
     }
     // Straight to the process's standard error: libtest captures only what
     // `eprintln!` prints.
-    let _ = writeln!(std::io::stderr(), "SKIPPED: {test}: {reason}");
+    let _ = writeln!(std::io::stderr(), "SKIPPED: {test}{reason}");
 }
 
 /// A named test for [`run`]. `body` fails by panicking, and returns
