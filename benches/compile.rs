@@ -1,65 +1,86 @@
-//! How long compiling a policy takes (`cargo bench`).
+//! How long compiling a policy takes (`cargo bench`), measured with divan,
+//! which prints the fastest, slowest, median and mean time of each.
 //!
-//! (a) The front end and code generation: parse + check + lower + render of
-//!     `policies/bpfland.policy`, averaged over many runs. Target: < 5 ms.
-//! (b) A whole `schedc compile`: rendering plus `build::build_object` (which
-//!     writes the C and our header to a temporary directory and runs clang
-//!     through libbpf-cargo, then libbpf's linker), against clang alone on
-//!     the same C with the same flags. Target: < 1.1x, i.e. schedc adds less
-//!     than 10% to what clang takes anyway.
+//! - `front_end::bpfland`: parse + check + lower + render of
+//!   `policies/bpfland.policy`. Target: under 5 ms.
+//! - `build::schedc` against `build::clang_alone`: a whole `schedc compile`
+//!   (rendering plus `build::build_object`, which writes the C and our header
+//!   to a temporary directory and runs clang through libbpf-cargo, then
+//!   libbpf's linker), against clang alone on the same C with the same
+//!   flags. Target: `schedc` under 1.1 times `clang_alone`, i.e. schedc adds
+//!   less than 10% to what clang takes anyway.
 //!
-//! Plain `std::time::Instant`; the numbers are printed with PASS or MISS.
-//! `SCHEDC_BENCH_RUNS` sets the runs of (b) (default 10, at least 10).
+//! The builds take 10 samples each; `cargo bench -- --sample-count 20` takes
+//! more. Without clang the build benchmarks are skipped with a `SKIPPED:` line.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::{Duration, Instant};
 
+use divan::Bencher;
 use schedc_compiler::build::{build_object, Clang, CLANG_ARGS, SCHEDC_BPF_H};
-use schedc_compiler::{check_source, generate_c};
+use schedc_compiler::{check_source, generate_c, Checked};
 
 const POLICY: &str = "policies/bpfland.policy";
-const FRONT_END_RUNS: u32 = 500;
-const FRONT_END_TARGET_MS: f64 = 5.0;
-const BUILD_TARGET_RATIO: f64 = 1.1;
 
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1e3
+fn main() {
+    let mut divan = divan::Divan::from_args();
+    if let Err(e) = Clang::find() {
+        schedc_testkit::skip_or_fail(format!("the build benchmarks need clang: {e}"));
+        divan = divan.skip_regex("build::");
+    }
+    divan.main();
 }
 
-fn verdict(pass: bool) -> &'static str {
-    if pass {
-        "PASS"
-    } else {
-        "MISS"
-    }
+fn policy_source() -> String {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    std::fs::read_to_string(root.join(POLICY)).expect("the policy is readable")
 }
 
 /// Parse, check, lower and render once.
-fn front_end(src: &str) -> String {
+fn front_end(src: &str) -> (Checked, String) {
     let checked = check_source(POLICY, src).expect("bpfland checks");
-    generate_c(&checked)
+    let c = generate_c(&checked);
+    (checked, c)
 }
 
-fn bench_front_end(src: &str) {
-    for _ in 0..20 {
-        std::hint::black_box(front_end(src));
+mod front_end {
+    use super::*;
+
+    #[divan::bench]
+    fn bpfland(bencher: Bencher) {
+        let src = policy_source();
+        bencher.bench(|| front_end(divan::black_box(&src)));
     }
-    let mut times = Vec::with_capacity(FRONT_END_RUNS as usize);
-    for _ in 0..FRONT_END_RUNS {
-        let start = Instant::now();
-        std::hint::black_box(front_end(std::hint::black_box(src)));
-        times.push(start.elapsed());
+}
+
+mod build {
+    use super::*;
+
+    fn clang() -> Clang {
+        Clang::find().expect("main skips the build benchmarks without clang")
     }
-    let mean = ms(times.iter().sum::<Duration>()) / f64::from(FRONT_END_RUNS);
-    times.sort();
-    let median = ms(times[times.len() / 2]);
-    let p95 = ms(times[times.len() * 95 / 100]);
-    println!(
-        "(a) parse+check+render {POLICY}: mean {mean:.3} ms, median {median:.3} ms, p95 {p95:.3} ms over {FRONT_END_RUNS} runs \
-         (target < {FRONT_END_TARGET_MS} ms): {}",
-        verdict(mean < FRONT_END_TARGET_MS)
-    );
+
+    /// Rendering and `build_object`, as `schedc compile` does them.
+    #[divan::bench(sample_count = 10, sample_size = 1)]
+    fn schedc(bencher: Bencher) {
+        let (clang, src) = (clang(), policy_source());
+        let (checked, _) = front_end(&src);
+        let out_dir = tempfile::tempdir().expect("temporary directory");
+        let out = out_dir.path().join(format!("{}.bpf.o", checked.model.name));
+        bencher.bench(|| {
+            let c = generate_c(&checked);
+            build_object(&clang, &checked.model.name, &c, &out).expect("build_object");
+        });
+    }
+
+    /// clang alone on the same C, with the flags `build_object` passes.
+    #[divan::bench(sample_count = 10, sample_size = 1)]
+    fn clang_alone(bencher: Bencher) {
+        let clang = clang();
+        let (checked, c) = front_end(&policy_source());
+        let alone = ClangAlone::new(&checked.model.name, &c);
+        bencher.bench(|| alone.run(&clang.path));
+    }
 }
 
 /// The `-D__TARGET_ARCH_…` libbpf-cargo adds for this machine.
@@ -119,58 +140,4 @@ impl ClangAlone {
             .expect("clang runs");
         assert!(out.status.success(), "clang alone failed:\n{}", String::from_utf8_lossy(&out.stderr));
     }
-}
-
-fn bench_build(src: &str) {
-    let clang = match Clang::find() {
-        Ok(clang) => clang,
-        Err(e) => {
-            println!("(b) skipped: {e}");
-            return;
-        }
-    };
-    let runs: u32 = std::env::var("SCHEDC_BENCH_RUNS").ok().and_then(|v| v.parse().ok()).unwrap_or(10).max(10);
-    let checked = check_source(POLICY, src).expect("bpfland checks");
-    let name = checked.model.name.clone();
-    let c = generate_c(&checked);
-    let alone = ClangAlone::new(&name, &c);
-    let out_dir = tempfile::tempdir().expect("temporary directory");
-    let out = out_dir.path().join(format!("{name}.bpf.o"));
-    let whole = || {
-        let c = generate_c(&checked);
-        build_object(&clang, &name, &c, &out).expect("build_object");
-    };
-    // One of each first, so that caches are warm for both.
-    whole();
-    alone.run(&clang.path);
-    // Interleaved, so that a slow spell of the machine hits both.
-    let (mut t_whole, mut t_alone) = (Vec::new(), Vec::new());
-    for _ in 0..runs {
-        let start = Instant::now();
-        whole();
-        t_whole.push(start.elapsed());
-        let start = Instant::now();
-        alone.run(&clang.path);
-        t_alone.push(start.elapsed());
-    }
-    let mean = |t: &[Duration]| ms(t.iter().sum::<Duration>()) / t.len() as f64;
-    let min = |t: &[Duration]| ms(*t.iter().min().expect("runs"));
-    let (whole_ms, alone_ms) = (mean(&t_whole), mean(&t_alone));
-    let ratio = whole_ms / alone_ms;
-    println!(
-        "(b) {} (clang {}), {runs} runs each: render + build_object mean {whole_ms:.1} ms (min {:.1}), \
-         clang alone mean {alone_ms:.1} ms (min {:.1})",
-        clang.path.display(),
-        clang.major,
-        min(&t_whole),
-        min(&t_alone)
-    );
-    println!("(b) ratio {ratio:.3}x (target < {BUILD_TARGET_RATIO}x): {}", verdict(ratio < BUILD_TARGET_RATIO));
-}
-
-fn main() {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let src = std::fs::read_to_string(root.join(POLICY)).expect("the policy is readable");
-    bench_front_end(&src);
-    bench_build(&src);
 }

@@ -2,114 +2,84 @@
 //! `tests/bad/` and `tests/warn/`), the good policies in `policies/`, and the
 //! `schedc check` command line.
 //!
-//! Each `NAME.policy` in `tests/bad/` must fail to check, and everything it
-//! reports, drawn by `Report::render_plain(100)`, must equal `NAME.expected`.
-//! Each policy in `tests/warn/` must check, with warnings, likewise.
-//! Run with `SCHEDC_BLESS=1` to rewrite the `.expected` files after reviewing
-//! a change to the diagnostics.
+//! Each `NAME.policy` in `tests/bad/` is its own test, `bad::NAME`: the
+//! policy must fail to check, and everything it reports, drawn by
+//! `Report::render_plain(100)`, must equal the insta snapshot `NAME.snap`
+//! beside it. Each policy in `tests/warn/` (`warn::NAME`) must check, with
+//! warnings, likewise. After reviewing a change to the diagnostics, accept it
+//! with `cargo insta review`, or `INSTA_UPDATE=always cargo test --test check`.
 
 mod common;
 
-use common::{blessing, display_name, policies_in, render, root};
+use common::{display_name, orphan_snapshots, policies_in, render, root, snapshot_settings, stem};
 
 use std::fs;
+use std::path::Path;
 use std::process::Command;
 
 use schedc_compiler::check_source;
+use schedc_testkit::{self as testkit, Trial};
 
-/// Compares every policy of `dir` with its snapshot. `want_ok` says whether
-/// the policies should check (with warnings) or fail.
-fn snapshots(dir: &str, want_ok: bool, min_files: usize) {
-    let dir = root().join(dir);
-    let files = policies_in(&dir);
-    assert!(
-        files.len() >= min_files,
-        "expected at least {min_files} policies in {}, found {}",
-        dir.display(),
-        files.len()
-    );
-    let bless = blessing();
-    let mut failures = Vec::new();
-    for path in &files {
-        let name = display_name(path);
-        let src = fs::read_to_string(path).expect("policy is readable");
-        let reports = match (check_source(&name, &src), want_ok) {
-            (Err(reports), false) => reports,
-            (Ok(checked), true) if !checked.warnings.is_empty() => checked.warnings,
-            (Ok(_), true) => {
-                failures.push(format!("{name}: checks without any warning"));
-                continue;
-            }
-            (Ok(checked), false) => {
-                failures.push(format!("{name}: unexpectedly checks ({} warnings)", checked.warnings.len()));
-                continue;
-            }
-            (Err(reports), true) => {
-                failures.push(format!("{name}: unexpectedly fails to check:\n{}", render(&reports)));
-                continue;
-            }
-        };
-        if !want_ok {
+fn main() {
+    let mut trials = snapshot_tests("bad", "tests/bad", 35, Outcome::Errors);
+    trials.extend(snapshot_tests("warn", "tests/warn", 3, Outcome::Warnings));
+    trials.extend(testkit::always_all![
+        shipped_policies_check_without_errors,
+        cli_prints_a_summary_per_good_policy,
+        cli_reports_every_error_of_a_bad_policy_with_its_location,
+        cli_reports_syntax_errors_in_several_items,
+        cli_fails_on_a_missing_file,
+        the_timeout_is_a_literal_not_a_parameter,
+        let_names_of_a_formula_block_are_known_in_its_result,
+    ]);
+    testkit::run(trials)
+}
+
+/// What checking the policies of a snapshot folder must give.
+#[derive(Clone, Copy)]
+enum Outcome {
+    /// Errors (and perhaps warnings): the policy fails to check.
+    Errors,
+    /// The policy checks, with warnings.
+    Warnings,
+}
+
+/// One test per policy of `dir`, named `GROUP::NAME`, and one that the
+/// folder holds at least `min` policies and no snapshot without its policy.
+fn snapshot_tests(group: &str, dir: &'static str, min: usize, outcome: Outcome) -> Vec<Trial> {
+    let files = policies_in(dir);
+    let count = files.len();
+    let mut trials: Vec<Trial> = files
+        .into_iter()
+        .map(|path| testkit::always(format!("{group}::{}", stem(&path)), move || matches_snapshot(dir, &path, outcome)))
+        .collect();
+    trials.push(testkit::always(format!("{group}::every_snapshot_has_its_policy"), move || {
+        assert!(count >= min, "expected at least {min} policies in {dir}, found {count}");
+        let orphans = orphan_snapshots(dir, |name| root().join(dir).join(format!("{name}.policy")));
+        assert!(orphans.is_empty(), "{}", orphans.join("\n"));
+    }));
+    trials
+}
+
+/// Checks the policy at `path` and compares what it reports with its snapshot.
+fn matches_snapshot(dir: &str, path: &Path, outcome: Outcome) {
+    let name = display_name(path);
+    let src = fs::read_to_string(path).expect("policy is readable");
+    let reports = match (check_source(&name, &src), outcome) {
+        (Err(reports), Outcome::Errors) => {
             assert!(reports.iter().any(|r| r.diagnostic.is_error()), "{name}: Err without an error");
+            reports
         }
-        let got = render(&reports);
-        let expected_path = path.with_extension("expected");
-        if bless {
-            fs::write(&expected_path, &got).expect("snapshot is writable");
-            continue;
+        (Ok(checked), Outcome::Warnings) => {
+            assert!(!checked.warnings.is_empty(), "{name}: checks without any warning");
+            checked.warnings
         }
-        match fs::read_to_string(&expected_path) {
-            Ok(want) if want == got => {}
-            Ok(want) => failures.push(format!(
-                "{name}: output differs from {}\n{}",
-                display_name(&expected_path),
-                diff(&want, &got)
-            )),
-            Err(_) => failures
-                .push(format!("{name}: no snapshot {}; run with SCHEDC_BLESS=1\n{got}", display_name(&expected_path))),
-        }
-    }
-    // A snapshot whose policy is gone is a leftover.
-    for entry in fs::read_dir(&dir).expect("readable") {
-        let p = entry.expect("entry").path();
-        if p.extension().is_some_and(|e| e == "expected") && !p.with_extension("policy").exists() {
-            failures.push(format!("{}: snapshot without a policy", display_name(&p)));
-        }
-    }
-    assert!(failures.is_empty(), "{} of {} policies failed:\n\n{}", failures.len(), files.len(), failures.join("\n\n"));
+        (Ok(checked), Outcome::Errors) => panic!("{name}: unexpectedly checks ({} warnings)", checked.warnings.len()),
+        (Err(reports), Outcome::Warnings) => panic!("{name}: unexpectedly fails to check:\n{}", render(&reports)),
+    };
+    snapshot_settings(dir, path).bind(|| insta::assert_snapshot!(stem(path), render(&reports)));
 }
 
-/// A line diff, good enough to see what changed in a snapshot.
-fn diff(want: &str, got: &str) -> String {
-    let (w, g): (Vec<&str>, Vec<&str>) = (want.lines().collect(), got.lines().collect());
-    let mut out = String::new();
-    for i in 0..w.len().max(g.len()) {
-        match (w.get(i), g.get(i)) {
-            (Some(a), Some(b)) if a == b => {}
-            (a, b) => {
-                if let Some(a) = a {
-                    out.push_str(&format!("  line {}: - {a}\n", i + 1));
-                }
-                if let Some(b) = b {
-                    out.push_str(&format!("  line {}: + {b}\n", i + 1));
-                }
-            }
-        }
-    }
-    out
-}
-
-#[test]
-fn bad_policies_match_their_snapshots() {
-    snapshots("tests/bad", false, 35);
-}
-
-#[test]
-fn questionable_policies_warn_as_in_their_snapshots() {
-    snapshots("tests/warn", true, 3);
-}
-
-#[test]
 fn shipped_policies_check_without_errors() {
     let files = policies_in("policies");
     assert!(files.len() >= 4, "the four shipped policies are there");
@@ -138,7 +108,6 @@ fn schedc(args: &[&str]) -> (i32, String, String) {
     (code, String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
 }
 
-#[test]
 fn cli_prints_a_summary_per_good_policy() {
     let files: Vec<String> = policies_in("policies").iter().map(|p| display_name(p)).collect();
     let args: Vec<&str> = std::iter::once("check").chain(files.iter().map(String::as_str)).collect();
@@ -156,7 +125,6 @@ fn cli_prints_a_summary_per_good_policy() {
     );
 }
 
-#[test]
 fn cli_reports_every_error_of_a_bad_policy_with_its_location() {
     let dir = tempfile::tempdir().expect("temporary directory");
     let bad = dir.path().join("two.policy");
@@ -185,7 +153,6 @@ fn cli_reports_every_error_of_a_bad_policy_with_its_location() {
     assert!(stderr.contains(&format!("{bad}: 2 errors")), "error count:\n{stderr}");
 }
 
-#[test]
 fn cli_reports_syntax_errors_in_several_items() {
     let dir = tempfile::tempdir().expect("temporary directory");
     let bad = dir.path().join("syntax.policy");
@@ -207,14 +174,12 @@ fn cli_reports_syntax_errors_in_several_items() {
     assert!(stderr.contains(&format!("{bad}: 2 errors")), "{stderr}");
 }
 
-#[test]
 fn cli_fails_on_a_missing_file() {
     let (code, _, stderr) = schedc(&["check", "tests/no-such-file.policy"]);
     assert_eq!(code, 1);
     assert!(stderr.contains("cannot read tests/no-such-file.policy"), "{stderr}");
 }
 
-#[test]
 fn the_timeout_is_a_literal_not_a_parameter() {
     // A parameter's default would be baked into the object, and `--set`
     // could not change it: the checker says so instead.
@@ -229,7 +194,6 @@ fn the_timeout_is_a_literal_not_a_parameter() {
     assert!(text.contains("the watchdog timeout must be a constant duration"), "{text}");
 }
 
-#[test]
 fn let_names_of_a_formula_block_are_known_in_its_result() {
     let src = "scheduler s \"let in a formula\" timeout 5s\n\
                param base: duration = 10ms \"base slice\" in 1ms..1s\n\

@@ -5,8 +5,8 @@
 //! `.rodata` with its C size, the statistics as globals, the manifest in
 //! `.schedc.manifest`, and the license.
 //!
-//! Without a clang 16 or newer these tests print one line and pass, unless
-//! `CI` is set: there a missing clang fails them.
+//! Without a clang 16 or newer the tests that build are reported ignored,
+//! with a `SKIPPED:` line, except under CI, where they fail.
 //!
 //! Also here: policies that check but once produced unsound C (kept as
 //! regression cases), and `schedc compile`'s refusal to overwrite files.
@@ -26,23 +26,30 @@ use serde_json::Value;
 use schedc_compiler::build::{build_object, Clang};
 use schedc_compiler::model::{Model, StatKind, ValueType};
 use schedc_compiler::{check_source, generate_c};
+use schedc_testkit as testkit;
 
-/// Whether we run under continuous integration, where nothing may be skipped.
-fn in_ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "0" && v != "false")
-}
-
-/// A clang that can build BPF, or `None` (after saying why) when the test
-/// should be skipped. Under CI a missing clang is a failure.
-fn clang_or_skip(test: &str) -> Option<Clang> {
-    match Clang::find() {
-        Ok(clang) => Some(clang),
-        Err(e) if in_ci() => panic!("{test}: CI is set but no usable clang was found: {e}"),
-        Err(e) => {
-            eprintln!("{test}: skipped: {e}");
-            None
-        }
-    }
+fn main() {
+    let clang = Clang::find().map_err(|e| e.to_string());
+    let mut trials = testkit::needing_all!(
+        "clang 16 or newer",
+        clang,
+        [
+            shipped_policies_build_into_complete_objects,
+            construct_policies_build_into_complete_objects,
+            policies_that_check_build_into_sound_objects,
+            compile_writes_an_object_and_may_replace_one,
+            names_the_checker_accepts_give_sound_c,
+        ]
+    );
+    trials.extend(testkit::always_all![
+        construct_policies_cover_the_language,
+        name_clash_detection_works,
+        operator_check_ignores_comments_and_strings,
+        compile_refuses_to_write_over_the_policy,
+        compile_refuses_to_write_over_a_file_it_did_not_make,
+        compile_emits_the_generated_c,
+    ]);
+    testkit::run(trials)
 }
 
 /// Runs `f` on every item with a few threads; results keep the items' order.
@@ -406,15 +413,14 @@ fn clang_errors(output: &str) -> String {
     }
 }
 
-fn build_folder(dir: &str, min_files: usize, test: &str) {
-    let Some(clang) = clang_or_skip(test) else { return };
+fn build_folder(clang: &Clang, dir: &str, min_files: usize) {
     let files = policies_in(dir);
     assert!(files.len() >= min_files, "expected at least {min_files} policies in {dir}, found {}", files.len());
     let out = tempfile::tempdir().expect("temporary directory");
     let results = parallel_map(&files, |path| {
         let name = display_name(path);
         let src = fs::read_to_string(path).expect("readable");
-        (name.clone(), build_and_inspect(&clang, &name, &src, out.path()))
+        (name.clone(), build_and_inspect(clang, &name, &src, out.path()))
     });
     let failures: Vec<String> = results
         .into_iter()
@@ -424,18 +430,15 @@ fn build_folder(dir: &str, min_files: usize, test: &str) {
     assert!(failures.is_empty(), "{} of {} policies failed:\n\n{}", failures.len(), files.len(), failures.join("\n\n"));
 }
 
-#[test]
-fn shipped_policies_build_into_complete_objects() {
-    build_folder("policies", 4, "shipped_policies_build_into_complete_objects");
+fn shipped_policies_build_into_complete_objects(clang: Clang) {
+    build_folder(&clang, "policies", 4);
 }
 
-#[test]
-fn construct_policies_build_into_complete_objects() {
-    build_folder("tests/constructs", 10, "construct_policies_build_into_complete_objects");
+fn construct_policies_build_into_complete_objects(clang: Clang) {
+    build_folder(&clang, "tests/constructs", 10);
 }
 
 /// The construct policies together use every construct of the language.
-#[test]
 fn construct_policies_cover_the_language() {
     let all: String =
         policies_in("tests/constructs").iter().map(|p| fs::read_to_string(p).expect("readable")).collect();
@@ -642,9 +645,7 @@ const SOUNDNESS_CASES: &[(&str, &str)] = &[
     ),
 ];
 
-#[test]
-fn policies_that_check_build_into_sound_objects() {
-    let Some(clang) = clang_or_skip("policies_that_check_build_into_sound_objects") else { return };
+fn policies_that_check_build_into_sound_objects(clang: Clang) {
     let out = tempfile::tempdir().expect("temporary directory");
     let results = parallel_map(SOUNDNESS_CASES, |(what, src)| {
         let name = format!("case{}.policy", SOUNDNESS_CASES.iter().position(|(w, _)| w == what).expect("listed"));
@@ -670,7 +671,6 @@ fn policies_that_check_build_into_sound_objects() {
     );
 }
 
-#[test]
 fn name_clash_detection_works() {
     let c = "#define DSQ_A SCHEDC_SHARED_DSQ(0)\n#define DSQ_A SCHEDC_SHARED_DSQ(1)\nconst volatile s64 k = 1;\nenum schedc_class {\n\tCLASS_NONE = 0, /* x */\n\tCLASS_B = 1,\n};\nstatic u8 schedc_running_class[SCHEDC_MAX_CPUS];\ns32 SCHEDC_OPS(x_init)\n{\n\ts64 CLASS_B = 0;\n\tu64 now = 1;\n}\n";
     let names = c_names(c);
@@ -679,7 +679,6 @@ fn name_clash_detection_works() {
     assert_eq!(name_clashes(c).len(), 2, "{:?}", name_clashes(c));
 }
 
-#[test]
 fn operator_check_ignores_comments_and_strings() {
     let c = "\t/* a -- b ++ */\n\tbpf_printk(\"x--y \\\" ++\");\n\tx = -(-y);\n";
     assert!(operator_problems(c).is_empty(), "{:?}", operator_problems(c));
@@ -705,7 +704,6 @@ fn copy_fifo(dir: &Path) -> PathBuf {
     policy
 }
 
-#[test]
 fn compile_refuses_to_write_over_the_policy() {
     let dir = tempfile::tempdir().expect("temporary directory");
     let policy = copy_fifo(dir.path());
@@ -724,7 +722,6 @@ fn compile_refuses_to_write_over_the_policy() {
     assert_eq!(fs::read(&policy).expect("readable"), before);
 }
 
-#[test]
 fn compile_refuses_to_write_over_a_file_it_did_not_make() {
     let dir = tempfile::tempdir().expect("temporary directory");
     let policy = copy_fifo(dir.path()).display().to_string();
@@ -755,7 +752,6 @@ fn compile_refuses_to_write_over_a_file_it_did_not_make() {
     assert_eq!(fs::read_to_string(&c_file).expect("readable"), "/* my own scheduler */\n");
 }
 
-#[test]
 fn compile_emits_the_generated_c() {
     let dir = tempfile::tempdir().expect("temporary directory");
     let policy = copy_fifo(dir.path()).display().to_string();
@@ -777,9 +773,8 @@ fn compile_emits_the_generated_c() {
     assert_eq!(fs::read_to_string(dir.path().join("fifo.bpf.c")).expect("written beside the policy"), written);
 }
 
-#[test]
-fn compile_writes_an_object_and_may_replace_one() {
-    let Some(_) = clang_or_skip("compile_writes_an_object_and_may_replace_one") else { return };
+/// `schedc compile` finds clang itself; `_clang` says there is one.
+fn compile_writes_an_object_and_may_replace_one(_clang: Clang) {
     let dir = tempfile::tempdir().expect("temporary directory");
     let policy = copy_fifo(dir.path()).display().to_string();
     let out = dir.path().join("fifo.bpf.o");
@@ -908,17 +903,49 @@ fn names_policy(role: &str, names: &[&str]) -> String {
     )
 }
 
-/// Any name the checker accepts, in any role, must give sound C: the
-/// names of the header, of libbpf's headers and of the generated code are
-/// each tried as a global, a parameter, a gauge, a `let`, a per-task
-/// variable, a queue and a class; each one the checker accepts goes into
-/// one policy per role, which must build and define every name once. A
-/// scheduler whose name makes a callback (`NAME_enqueue`, …) equal to one
-/// of those identifiers is tried on its own.
-#[test]
-fn names_the_checker_accepts_give_sound_c() {
-    let Some(clang) = clang_or_skip("names_the_checker_accepts_give_sound_c") else { return };
-    let identifiers = c_identifiers();
+/// The roles a name can take in a policy (see `names_policy`).
+const ROLES: [&str; 7] = ["global", "param", "gauge", "let", "task", "queue", "class"];
+
+/// Problems of the C generated for `src`: names defined twice, runs of
+/// signs that C reads as `--`, and clang's errors.
+fn names_policy_problems(clang: &Clang, src: &str, out: &Path) -> Vec<String> {
+    let checked = match check_source("n.policy", src) {
+        Ok(checked) => checked,
+        Err(reports) => return vec![format!("fails to check though its names passed:\n{}", render(&reports))],
+    };
+    let c = generate_c(&checked);
+    let mut problems = name_clashes(&c);
+    problems.extend(operator_problems(&c));
+    let dir = tempfile::tempdir_in(out).expect("temporary directory");
+    if let Err(e) = build_object(clang, &checked.model.name, &c, &dir.path().join("n.bpf.o")) {
+        problems.push(format!("does not build: {}", clang_errors(&e.to_string())));
+    }
+    problems
+}
+
+/// Builds the names of one role into one object; if it is unsound, halves
+/// the names until the problems are pinned on single names.
+fn role_problems(clang: &Clang, role: &str, names: &[&str], out: &Path) -> Vec<String> {
+    let problems = names_policy_problems(clang, &names_policy(role, names), out);
+    match names {
+        _ if problems.is_empty() => Vec::new(),
+        [name] => vec![format!("{role} {name}:\n  {}", problems.join("\n  "))],
+        _ => {
+            let (first, second) = names.split_at(names.len() / 2);
+            let mut pinned = role_problems(clang, role, first, out);
+            pinned.extend(role_problems(clang, role, second, out));
+            if pinned.is_empty() {
+                // Each half is sound, the whole is not: report the whole.
+                pinned.push(format!("{role} names {}:\n  {}", names.join(" "), problems.join("\n  ")));
+            }
+            pinned
+        }
+    }
+}
+
+/// Scheduler names whose callbacks (`NAME_enqueue`, …) or ops map
+/// (`NAME_ops`) are among `identifiers`.
+fn clashing_scheduler_names(identifiers: &[&str]) -> BTreeSet<String> {
     let members = [
         "select_cpu",
         "enqueue",
@@ -933,8 +960,8 @@ fn names_the_checker_accepts_give_sound_c() {
         "exit",
         "ops",
     ];
-    let mut schedulers: BTreeSet<String> = BTreeSet::new();
-    for id in &identifiers {
+    let mut schedulers = BTreeSet::new();
+    for id in identifiers {
         for m in members {
             if let Some(prefix) = id.strip_suffix(&format!("_{m}")) {
                 if is_ident(prefix) {
@@ -943,53 +970,47 @@ fn names_the_checker_accepts_give_sound_c() {
             }
         }
     }
-    let mut jobs: Vec<(String, String)> = Vec::new();
-    for role in ["global", "param", "gauge", "let", "task", "queue", "class"] {
-        let accepted: Vec<&str> = identifiers
-            .iter()
-            .map(String::as_str)
-            .filter(|n| check_source("n.policy", &names_policy(role, &[n])).is_ok())
-            .collect();
-        assert!(!accepted.is_empty(), "the checker accepts no name as a {role}");
-        // A few policies per role, so that a failure names few candidates.
-        for (i, chunk) in accepted.chunks(40).enumerate() {
-            jobs.push((format!("{role} names, part {}: {}", i + 1, chunk.join(" ")), names_policy(role, chunk)));
-        }
-    }
-    for name in &schedulers {
-        let src = names_policy("scheduler", &[name.as_str()]);
-        if check_source("n.policy", &src).is_ok() {
-            jobs.push((format!("scheduler name {name}"), src));
-        }
-    }
-    let out = tempfile::tempdir().expect("temporary directory");
-    let results = parallel_map(&jobs, |(_, src)| {
-        let checked = match check_source("n.policy", src) {
-            Ok(checked) => checked,
-            Err(reports) => {
-                return vec![format!("a batch fails to check though each name passed alone:\n{}", render(&reports))]
-            }
-        };
-        let c = generate_c(&checked);
-        let mut problems = name_clashes(&c);
-        problems.extend(operator_problems(&c));
-        let dir = tempfile::tempdir_in(out.path()).expect("temporary directory");
-        if let Err(e) = build_object(&clang, &checked.model.name, &c, &dir.path().join("n.bpf.o")) {
-            problems.push(format!("does not build: {}", clang_errors(&e.to_string())));
-        }
-        problems
-    });
-    let failures: Vec<String> = jobs
+    schedulers
+}
+
+/// Any name the checker accepts, in any role, must give sound C: the
+/// names of the header, of libbpf's headers and of the generated code are
+/// each tried as a global, a parameter, a gauge, a `let`, a per-task
+/// variable, a queue and a class; all the ones the checker accepts in a
+/// role go into one policy, which must build and define every name once.
+/// A scheduler whose name makes a callback (`NAME_enqueue`, …) equal to
+/// one of those identifiers is tried on its own.
+fn names_the_checker_accepts_give_sound_c(clang: Clang) {
+    let identifiers = c_identifiers();
+    let identifiers: Vec<&str> = identifiers.iter().map(String::as_str).collect();
+    // Each name is checked alone in each role, on every core.
+    let pairs: Vec<(&str, &str)> =
+        ROLES.iter().flat_map(|role| identifiers.iter().map(move |name| (*role, *name))).collect();
+    let passes = parallel_map(&pairs, |(role, name)| check_source("n.policy", &names_policy(role, &[name])).is_ok());
+    let accepted: Vec<Vec<&str>> = ROLES
         .iter()
-        .zip(results)
-        .filter(|(_, problems)| !problems.is_empty())
-        .map(|((what, _), problems)| format!("{what}:\n  {}", problems.join("\n  ")))
+        .map(|role| {
+            pairs.iter().zip(&passes).filter(|((r, _), ok)| r == role && **ok).map(|((_, name), _)| *name).collect()
+        })
         .collect();
-    assert!(
-        failures.is_empty(),
-        "{} of {} name policies are unsound:\n\n{}",
-        failures.len(),
-        jobs.len(),
-        failures.join("\n\n")
+    for (role, names) in ROLES.iter().zip(&accepted) {
+        assert!(!names.is_empty(), "the checker accepts no name as a {role}");
+    }
+    let schedulers: Vec<String> = clashing_scheduler_names(&identifiers)
+        .into_iter()
+        .filter(|name| check_source("n.policy", &names_policy("scheduler", &[name])).is_ok())
+        .collect();
+    let out = tempfile::tempdir().expect("temporary directory");
+    // One object per role, then one per scheduler name.
+    let roles: Vec<(&str, &[&str])> = ROLES.iter().copied().zip(accepted.iter().map(Vec::as_slice)).collect();
+    let mut failures = parallel_map(&roles, |(role, names)| role_problems(&clang, role, names, out.path())).concat();
+    failures.extend(
+        parallel_map(&schedulers, |name| {
+            let problems = names_policy_problems(&clang, &names_policy("scheduler", &[name]), out.path());
+            (!problems.is_empty()).then(|| format!("scheduler name {name}:\n  {}", problems.join("\n  ")))
+        })
+        .into_iter()
+        .flatten(),
     );
+    assert!(failures.is_empty(), "{} unsound name policies:\n\n{}", failures.len(), failures.join("\n\n"));
 }

@@ -142,9 +142,9 @@ mod tests {
 
     #[test]
     fn rejected_c_is_kept_and_called_a_bug() {
-        let Ok(clang) = Clang::find() else {
-            eprintln!("skipping: no clang 16 or newer");
-            return;
+        let clang = match Clang::find() {
+            Ok(clang) => clang,
+            Err(e) => return schedc_testkit::skip_or_fail(e),
         };
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("broken.bpf.o");
