@@ -185,6 +185,8 @@ pub struct RunArgs {
     pub overrides: Vec<(String, String)>,
     pub interval: std::time::Duration,
     pub verifier_stats: bool,
+    /// Measure runqueue latency beside the scheduler (`--latency`).
+    pub latency: Option<crate::latency::LatencyArgs>,
 }
 
 /// What `run` and `run --vm` share: one `--set` per name (which of two was
@@ -215,7 +217,8 @@ pub fn run(target: &Path, args: &RunArgs) -> ExitCode {
     let opts =
         RunOptions { open: OpenOptions { overrides: args.overrides.clone() }, duration: args.duration, interval };
     let mut ticks = 0u64;
-    let result = schedc_runtime::run(&obj, &opts, |sched, stats| {
+    let probe = args.latency.map(|l| l.probe());
+    let result = schedc_runtime::run_measured(&obj, &opts, probe, |sched, stats, waits| {
         if ticks == 0 {
             let state = read_sched_ext_state();
             let (state, ops) = state.map_or(("unknown".to_string(), "none".to_string()), |s| {
@@ -238,6 +241,9 @@ pub fn run(target: &Path, args: &RunArgs) -> ExitCode {
             let values: Vec<String> = stats.iter().map(|(_, v)| format!("{:>14}", readable(v))).collect();
             println!("{:>7}s {}", (ticks as f64 * interval.as_secs_f64()).round(), values.join(" "));
         }
+        if let Some(waits) = waits {
+            crate::latency::print_interval(interval * ticks as u32, waits);
+        }
         ticks += 1;
     });
     let report = match result {
@@ -258,6 +264,9 @@ pub fn run(target: &Path, args: &RunArgs) -> ExitCode {
     }
     for (s, v) in &report.stats {
         println!("final {}={v}  # {}", s.name, s.doc);
+    }
+    if let (Some(waits), Some(asked)) = (&report.latency, args.latency) {
+        crate::latency::print_total(report.ran_for, waits, &report.probe_cost, asked.probe_cost);
     }
     if report.reason == StopReason::Ejected || report.exit.as_ref().is_some_and(|e| e.is_error()) {
         ExitCode::FAILURE
@@ -294,6 +303,12 @@ pub fn run_in_vm(target: &Path, kernel: Option<PathBuf>, args: &RunArgs) -> Exit
     }
     if args.verifier_stats {
         loader_args.push("--verifier-stats".to_string());
+    }
+    if let Some(latency) = args.latency {
+        loader_args.push("--latency".to_string());
+        if latency.probe_cost {
+            loader_args.push("--probe-cost".to_string());
+        }
     }
     let arg_refs: Vec<&str> = loader_args.iter().map(String::as_str).collect();
     eprintln!("booting {} under QEMU to run {} for {:?}...", kernel.display(), target.display(), duration);

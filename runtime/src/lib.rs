@@ -8,10 +8,13 @@
 //!   values, loads the object, attaches it and reads its statistics and
 //!   exit record.
 //! * [`run`] is the attach / report / stop loop behind `schedc run`.
+//! * [`latency`] measures runqueue latency with a tracing probe, under any
+//!   scheduler, by class when a schedc scheduler is attached.
 //! * `vmtest` (feature `vmtest`) builds initramfs images and boots sched_ext
 //!   kernels in QEMU for tests.
 
 mod error;
+pub mod latency;
 mod manifest;
 mod run;
 mod scheduler;
@@ -21,8 +24,8 @@ mod value;
 pub mod vmtest;
 
 pub use error::Error;
-pub use manifest::{InputInfo, Manifest, ParamInfo, StatInfo, StatKind, ValueType, MANIFEST_SECTION};
-pub use run::{run, RunOptions, RunReport, StopReason};
+pub use manifest::{ClassInfo, InputInfo, Manifest, ParamInfo, StatInfo, StatKind, ValueType, MANIFEST_SECTION};
+pub use run::{run, run_measured, RunOptions, RunReport, StopReason};
 pub use scheduler::{ExitInfo, OpenOptions, ProgStats, Scheduler};
 pub use sys::{read_sched_ext_state, SchedExtState};
 pub use value::{parse_override, Value};

@@ -91,6 +91,14 @@ pub struct InputInfo {
     pub fact: String,
 }
 
+/// A task class of the policy: its name and its value in the scheduler's
+/// per-task `class` field (0 is reserved for tasks in no class).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct ClassInfo {
+    pub name: String,
+    pub value: u8,
+}
+
 /// The description of a scheduler that schedc embeds in the object.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Manifest {
@@ -101,6 +109,8 @@ pub struct Manifest {
     pub params: Vec<ParamInfo>,
     pub stats: Vec<StatInfo>,
     pub inputs: Vec<InputInfo>,
+    /// The policy's classes in rank order; empty when it declares none.
+    pub classes: Vec<ClassInfo>,
 }
 
 /// The facts the runtime knows how to fill in.
@@ -135,6 +145,8 @@ struct RawManifest {
     stats: Vec<StatInfo>,
     #[serde(default)]
     inputs: Vec<InputInfo>,
+    #[serde(default)]
+    classes: Vec<ClassInfo>,
 }
 
 impl Manifest {
@@ -186,6 +198,9 @@ impl Manifest {
                 return Err(format!("input {} asks for unknown fact {:?}", input.symbol, input.fact));
             }
         }
+        if let Some(c) = raw.classes.iter().find(|c| c.value == 0) {
+            return Err(format!("class {} has value 0, which means no class", c.name));
+        }
         Ok(Manifest {
             version: raw.schedc,
             scheduler: raw.scheduler,
@@ -194,6 +209,7 @@ impl Manifest {
             params,
             stats: raw.stats,
             inputs: raw.inputs,
+            classes: raw.classes,
         })
     }
 
@@ -212,7 +228,8 @@ mod tests {
                   {"name":"big","symbol":"big","type":"uint","default":18446744073709551615,"min":null,"max":null,"doc":""},
                   {"name":"on","symbol":"on","type":"bool","default":true,"min":null,"max":null,"doc":""}],
         "stats":[{"name":"nr_direct","symbol":"nr_direct","kind":"counter","type":"uint","doc":"x"}],
-        "inputs":[{"symbol":"schedc_nr_cpus","fact":"nr_cpus"},{"symbol":"schedc_smt","fact":"smt"}]}"#;
+        "inputs":[{"symbol":"schedc_nr_cpus","fact":"nr_cpus"},{"symbol":"schedc_smt","fact":"smt"}],
+        "classes":[{"name":"interactive","value":1}]}"#;
 
     #[test]
     fn parses_sample_json() {
@@ -228,6 +245,7 @@ mod tests {
         assert_eq!(m.param("on").unwrap().default, Value::Bool(true));
         assert_eq!(m.stats[0].kind, StatKind::Counter);
         assert_eq!(m.inputs[1].fact, "smt");
+        assert_eq!(m.classes, [ClassInfo { name: "interactive".into(), value: 1 }]);
     }
 
     #[test]
@@ -238,6 +256,8 @@ mod tests {
         assert!(Manifest::from_json(&bad_default).unwrap_err().contains("default of parameter on"));
         let bad_fact = SAMPLE.replacen("\"fact\":\"smt\"", "\"fact\":\"numa\"", 1);
         assert!(Manifest::from_json(&bad_fact).unwrap_err().contains("unknown fact"));
+        let class_zero = SAMPLE.replacen("\"value\":1", "\"value\":0", 1);
+        assert!(Manifest::from_json(&class_zero).unwrap_err().contains("class interactive has value 0"));
     }
 
     #[test]

@@ -24,12 +24,18 @@ pub fn read_sched_ext_state() -> Option<SchedExtState> {
     Some(SchedExtState { state, ops })
 }
 
-/// Checks that a scheduler can be loaded and attached here.
-pub(crate) fn preflight() -> Result<(), Error> {
+/// Loading BPF programs needs root.
+pub(crate) fn require_root() -> Result<(), Error> {
     // SAFETY: geteuid has no preconditions and cannot fail.
     if unsafe { libc::geteuid() } != 0 {
         return Err(Error::NotRoot);
     }
+    Ok(())
+}
+
+/// Checks that a scheduler can be loaded and attached here.
+pub(crate) fn preflight() -> Result<(), Error> {
+    require_root()?;
     let st = read_sched_ext_state().ok_or(Error::NoSchedExt)?;
     if st.state != "disabled" {
         return Err(Error::AlreadyAttached { name: st.ops.unwrap_or_else(|| format!("(state {})", st.state)) });

@@ -33,6 +33,9 @@ SCHEDC_MANIFEST(
 	"\"inputs\":["
 	"{\"symbol\":\"schedc_nr_cpus\",\"fact\":\"nr_cpus\"},"
 	"{\"symbol\":\"schedc_smt\",\"fact\":\"smt\"}"
+	"],"
+	"\"classes\":["
+	"{\"name\":\"interactive\",\"value\":1}"
 	"]}");
 
 /* Parameters: `schedc run --set NAME=VALUE` changes them before load. */

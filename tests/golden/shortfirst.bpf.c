@@ -22,6 +22,9 @@ SCHEDC_MANIFEST(
 	"{\"name\":\"last_burst\",\"symbol\":\"last_burst\",\"kind\":\"gauge\",\"type\":\"duration\",\"doc\":\"burst of the task that stopped last\"}"
 	"],"
 	"\"inputs\":["
+	"],"
+	"\"classes\":["
+	"{\"name\":\"brief\",\"value\":1}"
 	"]}");
 
 /* Parameters: `schedc run --set NAME=VALUE` changes them before load. */

@@ -49,14 +49,22 @@ impl Lowering<'_> {
             .iter()
             .map(|g| json!({ "symbol": g.name, "fact": g.name.trim_start_matches("schedc_") }))
             .collect();
-        json!({
+        let mut manifest = json!({
             "schedc": 1, "scheduler": m.name, "description": m.description, "timeout_ms": m.timeout_ms,
             "params": params, "stats": stats, "inputs": inputs,
-        })
+        });
+        // Class values as in `enum schedc_class`, for the latency probe's
+        // per-class histograms; only policies with classes have the key.
+        if !m.classes.is_empty() {
+            let classes: Vec<Value> =
+                m.classes.iter().enumerate().map(|(i, c)| json!({ "name": c.name, "value": i + 1 })).collect();
+            manifest["classes"] = json!(classes);
+        }
+        manifest
     }
 
     /// The manifest as C string literal lines: one line for the scheduler,
-    /// then one per parameter, statistic and input.
+    /// then one per parameter, statistic, input and class.
     pub(super) fn manifest(&self) -> Vec<String> {
         let json = self.manifest_json();
         let compact = |v: &Value| serde_json::to_string(v).expect("JSON values always serialise");
@@ -66,13 +74,15 @@ impl Lowering<'_> {
             .map(|k| format!("{}:{}", compact(&json!(k)), compact(&json[k])))
             .collect();
         lines.push(format!("{{{},", head.join(",")));
-        for (i, key) in ["params", "stats", "inputs"].iter().enumerate() {
+        let keys: Vec<&str> =
+            ["params", "stats", "inputs", "classes"].into_iter().filter(|k| json.get(k).is_some()).collect();
+        for (i, key) in keys.iter().enumerate() {
             let entries = json[key].as_array().expect("built as an array");
             lines.push(format!("{}:[", compact(&json!(key))));
             for (j, entry) in entries.iter().enumerate() {
                 lines.push(format!("{}{}", compact(entry), if j + 1 < entries.len() { "," } else { "" }));
             }
-            lines.push(if i < 2 { "]," } else { "]}" }.to_string());
+            lines.push(if i + 1 < keys.len() { "]," } else { "]}" }.to_string());
         }
         lines.iter().map(|l| format!("\"{}\"", c_string(l))).collect()
     }
