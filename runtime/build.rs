@@ -12,7 +12,7 @@ use schedc_compiler::build::{Clang, CLANG_ARGS};
 const SOURCE: &str = "src/bpf/latency.bpf.c";
 
 fn main() {
-    println!("cargo:rerun-if-changed={SOURCE}");
+    println!("cargo:rerun-if-changed=src/bpf");
     println!("cargo:rerun-if-env-changed=CLANG");
     let clang = Clang::find().unwrap_or_else(|e| panic!("cannot build the latency probe: {e}"));
     let out = PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR")).join("latency.bpf.o");
