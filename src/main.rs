@@ -11,6 +11,7 @@ mod error;
 mod explain;
 mod fmt;
 mod generate;
+mod latency;
 mod lsp;
 mod output;
 mod run;
@@ -70,16 +71,17 @@ enum Command {
     /// --duration, on Ctrl-C, or when the kernel ejects the scheduler, and
     /// then prints why it stopped and the final statistics.
     Run {
-        /// A policy file or a compiled object.
-        #[arg(value_name = "TARGET")]
-        target: PathBuf,
+        /// A policy file or a compiled object; without it, --latency
+        /// measures the running scheduler as `schedc latency` does.
+        #[arg(value_name = "TARGET", required_unless_present = "latency")]
+        target: Option<PathBuf>,
         #[command(flatten)]
         args: run::RunArgs,
         /// Run inside a QEMU guest booted from a sched_ext kernel, beside a
         /// stress-ng load, instead of on this machine: for trying policies
         /// where the running kernel has no sched_ext. The guest's output is
         /// shown when it powers off (--duration defaults to 10s here).
-        #[arg(long)]
+        #[arg(long, requires = "target")]
         vm: bool,
         /// The kernel for --vm; by default the first in ../shared/kernels
         /// (or $SCHEDC_KERNELS_DIR).
@@ -129,6 +131,25 @@ enum Command {
     },
     /// Print the manual page of schedc (roff), e.g. `schedc man > schedc.1`.
     Man,
+    /// Measure runqueue latency under whatever scheduler the system runs.
+    ///
+    /// Attaches a small tracing probe to the scheduler tracepoints and
+    /// prints, every --interval and at the end, a log2 histogram of how
+    /// long tasks waited between becoming runnable and running, with count,
+    /// p50, p90, p99 and max. Needs root, not sched_ext: it works the same
+    /// under the kernel's default scheduler. See docs/latency.md.
+    Latency {
+        /// Measure for this long (e.g. 10s); without it, until Ctrl-C.
+        #[arg(short, long, value_parser = run::parse_duration)]
+        duration: Option<std::time::Duration>,
+        /// How often to print the histograms.
+        #[arg(short, long, default_value = "1s", value_parser = run::parse_interval)]
+        interval: std::time::Duration,
+        /// Turn on the kernel's BPF statistics and print what the probe
+        /// costs per event.
+        #[arg(long)]
+        probe_cost: bool,
+    },
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -151,8 +172,12 @@ fn main() -> ExitCode {
         Command::Explain { policy } => explain::explain(&policy),
         Command::Completions { shell } => Ok(generate::completions(shell, Cli::command())),
         Command::Man => Ok(generate::man(Cli::command())),
-        Command::Run { target, args, vm: false, .. } => run::run(&target, &args),
-        Command::Run { target, args, vm: true, kernel } => vm::run_in_vm(&target, kernel, &args),
+        Command::Run { target: None, args, .. } => latency::measure(&args.latency_args()),
+        Command::Run { target: Some(target), args, vm: false, .. } => run::run(&target, &args),
+        Command::Run { target: Some(target), args, vm: true, kernel } => vm::run_in_vm(&target, kernel, &args),
+        Command::Latency { duration, interval, probe_cost } => {
+            latency::measure(&latency::LatencyArgs { duration, interval, probe_cost })
+        }
     };
     outcome.unwrap_or_else(|error| {
         error::print(&error);

@@ -10,6 +10,7 @@ use schedc_runtime::{read_sched_ext_state, OpenOptions, RunOptions, StopReason};
 use crate::check::load;
 use crate::compile::{build, is_bpf_object};
 use crate::error::CliError;
+use crate::latency::LatencyArgs;
 use crate::output::DiagnosticArgs;
 
 /// The options of `schedc run`, on this machine or in a guest.
@@ -19,7 +20,7 @@ pub struct RunArgs {
     #[arg(short, long, value_parser = parse_duration)]
     pub duration: Option<Duration>,
     /// Override a parameter before loading, e.g. --set slice_max=2ms.
-    #[arg(long = "set", value_name = "NAME=VALUE", value_parser = parse_assignment)]
+    #[arg(long = "set", value_name = "NAME=VALUE", value_parser = parse_assignment, requires = "target")]
     pub overrides: Vec<(String, String)>,
     /// How often to print the statistics.
     #[arg(short, long, default_value = "1s", value_parser = parse_interval)]
@@ -27,6 +28,22 @@ pub struct RunArgs {
     /// Print how many instructions the kernel's verifier processed per program.
     #[arg(long)]
     pub verifier_stats: bool,
+    /// Also measure runqueue latency (runnable to running) with a tracing
+    /// probe, and print its log2 histograms every interval and at the end:
+    /// for all tasks and for each class of the policy.
+    #[arg(long)]
+    pub latency: bool,
+    /// With --latency: turn on the kernel's BPF statistics and print what
+    /// the probe costs per event.
+    #[arg(long, requires = "latency")]
+    pub probe_cost: bool,
+}
+
+impl RunArgs {
+    /// The latency options these run options carry.
+    pub fn latency_args(&self) -> LatencyArgs {
+        LatencyArgs { duration: self.duration, interval: self.interval, probe_cost: self.probe_cost }
+    }
 }
 
 /// A duration in the one syntax of policies and `--set` (schedc_abi::units):
@@ -91,7 +108,8 @@ pub fn run(target: &Path, args: &RunArgs) -> Result<ExitCode, CliError> {
     let opts =
         RunOptions { open: OpenOptions { overrides: args.overrides.clone() }, duration: args.duration, interval };
     let mut ticks = 0u64;
-    let report = schedc_runtime::run(&obj, &opts, |sched, stats| {
+    let probe = args.latency.then(|| args.latency_args().probe());
+    let report = schedc_runtime::run_measured(&obj, &opts, probe, |sched, stats, waits| {
         if ticks == 0 {
             let state = read_sched_ext_state();
             let (state, ops) = state.map_or(("unknown".to_string(), "none".to_string()), |s| {
@@ -114,6 +132,9 @@ pub fn run(target: &Path, args: &RunArgs) -> Result<ExitCode, CliError> {
             let values: Vec<String> = stats.iter().map(|(_, v)| format!("{:>14}", readable(v))).collect();
             println!("{:>7}s {}", (ticks as f64 * interval.as_secs_f64()).round(), values.join(" "));
         }
+        if let Some(waits) = waits {
+            crate::latency::print_interval(interval * ticks as u32, waits);
+        }
         ticks += 1;
     })?;
     let why = match report.reason {
@@ -127,6 +148,9 @@ pub fn run(target: &Path, args: &RunArgs) -> Result<ExitCode, CliError> {
     }
     for (s, v) in &report.stats {
         println!("final {}={v}  # {}", s.name, s.doc);
+    }
+    if let (Some(waits), true) = (&report.latency, args.latency) {
+        crate::latency::print_total(report.ran_for, waits, &report.probe_cost, args.probe_cost);
     }
     if report.reason == StopReason::Ejected || report.exit.as_ref().is_some_and(|e| e.is_error()) {
         Ok(ExitCode::FAILURE)

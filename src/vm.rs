@@ -32,6 +32,9 @@ pub struct VmRun {
     pub interval: Duration,
     pub overrides: Vec<(String, String)>,
     pub verifier_stats: bool,
+    /// `--latency` and `--probe-cost` in the guest.
+    pub latency: bool,
+    pub probe_cost: bool,
 }
 
 impl VmRun {
@@ -51,6 +54,12 @@ impl VmRun {
         }
         if self.verifier_stats {
             argv.push("--verifier-stats".into());
+        }
+        if self.latency {
+            argv.push("--latency".into());
+        }
+        if self.probe_cost {
+            argv.push("--probe-cost".into());
         }
         argv
     }
@@ -80,6 +89,8 @@ pub fn run_in_vm(target: &Path, kernel: Option<PathBuf>, args: &RunArgs) -> Resu
         interval: args.interval,
         overrides: args.overrides.clone(),
         verifier_stats: args.verifier_stats,
+        latency: args.latency,
+        probe_cost: args.probe_cost,
     };
     eprintln!("booting {} under QEMU to run {} for {:?}...", vm.kernel.display(), target.display(), vm.duration);
     let report = vm.run()?;
@@ -108,13 +119,15 @@ mod tests {
             interval: Duration::from_micros(250_500),
             overrides: vec![("slice_max".into(), "2ms".into()), ("boost".into(), "true".into())],
             verifier_stats: true,
+            latency: true,
+            probe_cost: true,
         };
         let cli = Cli::try_parse_from(vm.guest_command()).unwrap_or_else(|e| panic!("{e}"));
         let Command::Run { target, args, vm: false, kernel: None } = cli.command else { panic!("not a plain run") };
-        assert_eq!(target, Path::new("/objs/fifo.bpf.o"));
+        assert_eq!(target.as_deref(), Some(Path::new("/objs/fifo.bpf.o")));
         assert_eq!(args.duration, Some(vm.duration));
         assert_eq!(args.interval, vm.interval);
         assert_eq!(args.overrides, vm.overrides);
-        assert!(args.verifier_stats);
+        assert!(args.verifier_stats && args.latency && args.probe_cost);
     }
 }

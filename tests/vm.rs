@@ -25,6 +25,10 @@ fn main() {
             "every_policy_survives_cpu_hotplug_under_load",
             every_policy_survives_cpu_hotplug_under_load,
         ),
+        schedc_testkit::test(
+            "latency_histograms_under_the_default_scheduler_and_by_class_under_bpfland",
+            latency_histograms_under_the_default_scheduler_and_by_class_under_bpfland,
+        ),
     ])
 }
 
@@ -229,6 +233,55 @@ fn every_policy_survives_cpu_hotplug_under_load() -> Result<(), Missing> {
             assert_eq!(run.exit_code, 0, "{ctx}");
             assert_eq!(run.state_after, "disabled", "{ctx}");
         }
+    }
+    Ok(())
+}
+
+/// The count of the histogram titled `title` ("all tasks", "class
+/// interactive", ...) in the whole-run block `schedc run --latency` and
+/// `schedc latency` print last, if there is one with at least one slot line.
+fn run_latency_count(output: &str, title: &str) -> Option<u64> {
+    let (_, whole_run) = output.split_once("latency over the run")?;
+    let mut lines = whole_run.lines().skip_while(|l| !l.starts_with(&format!("{title}: count ")));
+    let count = lines.next()?.strip_prefix(&format!("{title}: count "))?.split_whitespace().next()?.parse().ok()?;
+    let slot = lines.next()?;
+    (slot.trim_start().starts_with('[') && slot.contains("|@")).then_some(count)
+}
+
+fn latency_histograms_under_the_default_scheduler_and_by_class_under_bpfland() -> Result<(), Missing> {
+    if let Some(why) = missing_prerequisite() {
+        return Err(Missing::new(why));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let bpfland = compile("bpfland", dir.path());
+    let schedc = Path::new(env!("CARGO_BIN_EXE_schedc"));
+
+    for kernel in available_kernels() {
+        let mut vm = VmTest::new(&kernel, schedc);
+        vm.loader_args(&["run", "--latency", "{obj}", "--duration", "3s", "--interval", "1s"])
+            .object(&bpfland)
+            .script("/bin/loader latency --duration 3s --interval 1s --probe-cost");
+        let report = vm.run().unwrap_or_else(|e| panic!("{}: {e}", kernel.display()));
+
+        let run = report.command("bpfland.bpf.o").unwrap_or_else(|| panic!("bpfland did not run:\n{}", report.serial));
+        let ctx = format!("bpfland --latency on {}:\n{}", report.release, run.output);
+        assert_eq!((run.state_during.as_str(), run.exit_code), ("enabled", 0), "{ctx}");
+        assert!(run.output.contains("latency at 1s\nall tasks: count "), "no interval histogram: {ctx}");
+        let all = run_latency_count(&run.output, "all tasks").unwrap_or_else(|| panic!("no histogram: {ctx}"));
+        let interactive = run_latency_count(&run.output, "class interactive")
+            .unwrap_or_else(|| panic!("no interactive histogram: {ctx}"));
+        let rest = run_latency_count(&run.output, "class none").unwrap_or_else(|| panic!("no none histogram: {ctx}"));
+        let unattributed = run_latency_count(&run.output, "no class record").unwrap_or(0);
+        assert_eq!(interactive + rest + unattributed, all, "every wait is in one class row: {ctx}");
+        println!("bpfland on {}: {all} waits, {interactive} interactive, {rest} in no class", report.release);
+
+        let default = &report.command("script").expect("the script ran").output;
+        let ctx = format!("schedc latency on {}:\n{default}", report.release);
+        assert!(default.contains("measuring runqueue latency under the kernel's default scheduler"), "{ctx}");
+        let all = run_latency_count(default, "all tasks").unwrap_or_else(|| panic!("no histogram: {ctx}"));
+        assert!(!default.contains("class "), "no classes without a schedc scheduler: {ctx}");
+        let cost = default.lines().find(|l| l.starts_with("probe cost: ")).unwrap_or_else(|| panic!("{ctx}"));
+        println!("default scheduler on {}: {all} waits; {cost}", report.release);
     }
     Ok(())
 }

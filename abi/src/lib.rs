@@ -20,7 +20,7 @@ pub mod manifest;
 pub mod units;
 mod value;
 
-pub use manifest::{Input, MachineFact, Manifest, Param, Stat};
+pub use manifest::{Class, Input, MachineFact, Manifest, Param, Stat};
 pub use value::{StatKind, Value, ValueType};
 
 /// ELF sections of a schedc object.

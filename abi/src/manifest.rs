@@ -34,6 +34,36 @@ pub struct Manifest {
     pub stats: Vec<Stat>,
     #[serde(default)]
     pub inputs: Vec<Input>,
+    /// The policy's classes in rank order, for per-class latency; absent
+    /// when it declares none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub classes: Vec<Class>,
+}
+
+/// A task class of the policy: its name and its value in the scheduler's
+/// per-task `class` field (0 means no class).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "RawClass")]
+pub struct Class {
+    pub name: String,
+    pub value: u8,
+}
+
+#[derive(Deserialize)]
+struct RawClass {
+    name: String,
+    value: u8,
+}
+
+impl TryFrom<RawClass> for Class {
+    type Error = String;
+
+    fn try_from(raw: RawClass) -> Result<Class, String> {
+        if raw.value == 0 {
+            return Err(format!("class {} has value 0, which means no class", raw.name));
+        }
+        Ok(Class { name: raw.name, value: raw.value })
+    }
 }
 
 /// A tunable of the scheduler: a `const volatile` global in `.rodata`.
@@ -76,19 +106,17 @@ pub struct Input {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum MachineFact {
-    /// The number of online CPUs (`uint`).
-    NrCpus,
-    /// Whether SMT is active (`bool`).
+    /// Whether SMT is active (`bool`). (The CPU count is no input: the
+    /// scheduler counts CPUs itself, so any loader gets it right.)
     Smt,
 }
 
 impl MachineFact {
-    pub const ALL: [MachineFact; 2] = [MachineFact::NrCpus, MachineFact::Smt];
+    pub const ALL: [MachineFact; 1] = [MachineFact::Smt];
 
     /// The `const volatile` global generated code declares for the fact.
     pub fn symbol(self) -> &'static str {
         match self {
-            MachineFact::NrCpus => "schedc_nr_cpus",
             MachineFact::Smt => "schedc_smt",
         }
     }
@@ -96,7 +124,6 @@ impl MachineFact {
     /// The type of the global that receives the fact.
     pub fn value_type(self) -> ValueType {
         match self {
-            MachineFact::NrCpus => ValueType::Uint,
             MachineFact::Smt => ValueType::Bool,
         }
     }
@@ -218,7 +245,7 @@ mod tests {
                   {"name":"bias","symbol":"bias","type":"int","default":-3,"min":-50,"max":50,"doc":""},
                   {"name":"on","symbol":"on","type":"bool","default":true,"min":null,"max":null,"doc":""}],
         "stats":[{"name":"nr_direct","symbol":"nr_direct","kind":"counter","type":"uint","doc":"x"}],
-        "inputs":[{"symbol":"schedc_nr_cpus","fact":"nr_cpus"},{"symbol":"schedc_smt","fact":"smt"}]}"#;
+        "inputs":[{"symbol":"schedc_smt","fact":"smt"}]}"#;
 
     #[test]
     fn reads_typed_values() {
@@ -233,7 +260,7 @@ mod tests {
         assert_eq!(m.param("bias").unwrap().min, Some(Value::Int(-50)));
         assert_eq!(m.param("on").unwrap().default, Value::Bool(true));
         assert_eq!(m.stats[0].kind, StatKind::Counter);
-        assert_eq!(m.inputs[1].fact, MachineFact::Smt);
+        assert_eq!(m.inputs[0].fact, MachineFact::Smt);
     }
 
     #[test]

@@ -11,8 +11,13 @@
 //! * [`run`] is the attach / report / stop loop behind `schedc run`.
 //! * [`vm`] boots a sched_ext kernel in QEMU and runs commands in it, for
 //!   `schedc run --vm` and the VM tests.
+//! * [`latency`] measures runqueue latency with a tracing probe, under any
+//!   scheduler, by class when a schedc scheduler is attached.
+//! * [`latency`] measures runqueue latency with a tracing probe, under any
+//!   scheduler, by class when a schedc scheduler is attached.
 
 mod error;
+pub mod latency;
 mod manifest;
 mod run;
 mod scheduler;
@@ -22,8 +27,8 @@ pub mod vm;
 
 pub use error::Error;
 pub use manifest::{read_manifest, read_manifest_bytes};
-pub use run::{run, RunOptions, RunReport, StopReason};
-pub use schedc_abi::{Input, MachineFact, Manifest, Param, Stat, StatKind, Value, ValueType};
+pub use run::{run, run_measured, RunOptions, RunReport, StopReason};
+pub use schedc_abi::{Class, Input, MachineFact, Manifest, Param, Stat, StatKind, Value, ValueType};
 pub use scheduler::{ExitInfo, OpenOptions, ProgStats, Scheduler};
 pub use sys::{read_sched_ext_state, SchedExtState};
 pub use value::parse_override;

@@ -5,6 +5,7 @@ use std::time::{Duration, Instant};
 
 use schedc_abi::{Stat, Value};
 
+use crate::latency::{LatencyProbe, LatencyReport, ProbeOptions, ProgCost};
 use crate::scheduler::{ExitInfo, OpenOptions, ProgStats, Scheduler};
 use crate::Error;
 
@@ -48,6 +49,10 @@ pub struct RunReport {
     pub stats: Vec<(Stat, Value)>,
     pub verifier: Vec<ProgStats>,
     pub ran_for: Duration,
+    /// The runqueue latency over the run, when measured.
+    pub latency: Option<LatencyReport>,
+    /// What the latency probe cost, when the kernel kept BPF statistics.
+    pub probe_cost: Vec<ProgCost>,
 }
 
 static STOP: AtomicBool = AtomicBool::new(false);
@@ -84,34 +89,42 @@ pub fn run<F>(path: impl AsRef<Path>, opts: &RunOptions, mut on_tick: F) -> Resu
 where
     F: FnMut(&Scheduler, &[(Stat, Value)]),
 {
-    install_signal_handlers();
-    STOP.store(false, Ordering::SeqCst);
+    run_measured(path, opts, None, |sched, stats, _| on_tick(sched, stats))
+}
 
+/// [`run`], with the latency probe attached beside the scheduler when
+/// `latency` is given: `on_tick` then also gets the waits of each interval
+/// (`None` on the first call, just after attaching), and the report holds
+/// those of the whole run, taken before the scheduler is detached.
+pub fn run_measured<F>(
+    path: impl AsRef<Path>,
+    opts: &RunOptions,
+    latency: Option<ProbeOptions>,
+    mut on_tick: F,
+) -> Result<RunReport, Error>
+where
+    F: FnMut(&Scheduler, &[(Stat, Value)], Option<&LatencyReport>),
+{
+    watch_signals();
     let mut sched = Scheduler::open_with(path, &opts.open)?;
     sched.attach()?;
-    let started = Instant::now();
-    on_tick(&sched, &sched.read_stats()?);
-
-    let step = Duration::from_millis(50).min(opts.interval);
-    let mut next_tick = started + opts.interval;
-    let reason = loop {
-        if STOP.load(Ordering::SeqCst) {
-            break StopReason::Signal;
-        }
-        if !sched.is_attached() {
-            break StopReason::Ejected;
-        }
-        let now = Instant::now();
-        if opts.duration.is_some_and(|d| now >= started + d) {
-            break StopReason::DurationElapsed;
-        }
-        if now >= next_tick {
-            on_tick(&sched, &sched.read_stats()?);
-            next_tick += opts.interval;
-        }
-        std::thread::sleep(step);
-    };
-    let ran_for = started.elapsed();
+    let mut probe = latency.map(|o| LatencyProbe::attach(Some(&sched), &o)).transpose()?;
+    on_tick(&sched, &sched.read_stats()?, None);
+    let (reason, ran_for) = tick_loop(
+        opts.duration,
+        opts.interval,
+        || !sched.is_attached(),
+        || {
+            let waits = probe.as_mut().map(LatencyProbe::interval).transpose()?;
+            on_tick(&sched, &sched.read_stats()?, waits.as_ref());
+            Ok(())
+        },
+    )?;
+    // The rest of the last interval, before the kernel's own scheduler
+    // takes over again.
+    if let Some(probe) = probe.as_mut() {
+        probe.interval()?;
+    }
     sched.detach();
     Ok(RunReport {
         scheduler: sched.manifest().scheduler.clone(),
@@ -120,5 +133,46 @@ where
         stats: sched.read_stats()?,
         verifier: sched.verifier_stats().to_vec(),
         ran_for,
+        latency: probe.as_ref().map(|p| p.total().clone()),
+        probe_cost: probe.as_ref().map(LatencyProbe::cost).unwrap_or_default(),
     })
+}
+
+/// From now on SIGINT and SIGTERM end the next [`tick_loop`] (even one
+/// that starts after they arrived).
+pub(crate) fn watch_signals() {
+    install_signal_handlers();
+    STOP.store(false, Ordering::SeqCst);
+}
+
+/// Calls `tick` every `interval` until `duration` has elapsed, SIGINT or
+/// SIGTERM arrives (see [`watch_signals`]), or `ejected` says the scheduler
+/// is gone. Returns why it stopped and after how long.
+pub(crate) fn tick_loop(
+    duration: Option<Duration>,
+    interval: Duration,
+    mut ejected: impl FnMut() -> bool,
+    mut tick: impl FnMut() -> Result<(), Error>,
+) -> Result<(StopReason, Duration), Error> {
+    let started = Instant::now();
+    let step = Duration::from_millis(50).min(interval);
+    let mut next_tick = started + interval;
+    let reason = loop {
+        if STOP.load(Ordering::SeqCst) {
+            break StopReason::Signal;
+        }
+        if ejected() {
+            break StopReason::Ejected;
+        }
+        let now = Instant::now();
+        if duration.is_some_and(|d| now >= started + d) {
+            break StopReason::DurationElapsed;
+        }
+        if now >= next_tick {
+            tick()?;
+            next_tick += interval;
+        }
+        std::thread::sleep(step);
+    };
+    Ok((reason, started.elapsed()))
 }

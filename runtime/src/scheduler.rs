@@ -81,10 +81,10 @@ impl std::fmt::Display for ExitInfo {
 
 /// Where a global lives in the object's data sections.
 #[derive(Debug, Clone)]
-struct VarLoc {
-    section: String,
-    offset: usize,
-    size: usize,
+pub(crate) struct VarLoc {
+    pub(crate) section: String,
+    pub(crate) offset: usize,
+    pub(crate) size: usize,
 }
 
 /// A loaded schedc scheduler; attached after [`Scheduler::attach`],
@@ -197,6 +197,11 @@ impl Scheduler {
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// The loaded object, for the latency probe to share its task storage.
+    pub(crate) fn object(&self) -> &Object {
+        &self.object
     }
 
     /// Every parameter with the value it was loaded with.
@@ -326,7 +331,7 @@ fn resolve_params(manifest: &Manifest, overrides: &[(String, String)]) -> Result
 
 /// Every global of the object's .rodata/.bss/.data sections, from the BTF
 /// datasecs libbpf has laid out at open time.
-fn data_section_vars(open: &OpenObject) -> Result<HashMap<String, VarLoc>, Error> {
+pub(crate) fn data_section_vars(open: &OpenObject) -> Result<HashMap<String, VarLoc>, Error> {
     // SAFETY: the object pointer is valid while `open` is borrowed, and the
     // Btf borrows it no longer than this function.
     let obj = unsafe { open.as_libbpf_object().as_ref() };
@@ -365,7 +370,6 @@ fn rodata_values(
     }
     for input in &manifest.inputs {
         let value = match input.fact {
-            MachineFact::NrCpus => Value::Uint(sys::nr_online_cpus()),
             MachineFact::Smt => Value::Bool(sys::smt_active()),
         };
         debug_assert_eq!(value.ty(), input.fact.value_type());
@@ -395,21 +399,22 @@ fn lookup_var<'a>(
     Ok(loc)
 }
 
+/// The kernel's information about a loaded program, if it gives any.
+pub(crate) fn prog_info(prog: &libbpf_rs::Program<'_>) -> Option<libbpf_rs::libbpf_sys::bpf_prog_info> {
+    let mut info = libbpf_rs::libbpf_sys::bpf_prog_info::default();
+    let mut len = size_of::<libbpf_rs::libbpf_sys::bpf_prog_info>() as u32;
+    // SAFETY: info is a valid, writable bpf_prog_info of `len` bytes.
+    let ret = unsafe { libbpf_rs::libbpf_sys::bpf_prog_get_info_by_fd(prog.as_fd().as_raw_fd(), &mut info, &mut len) };
+    (ret == 0).then_some(info)
+}
+
 fn verifier_stats(object: &Object) -> Vec<ProgStats> {
     object
         .progs()
-        .map(|prog| {
-            let mut info = libbpf_rs::libbpf_sys::bpf_prog_info::default();
-            let mut len = size_of::<libbpf_rs::libbpf_sys::bpf_prog_info>() as u32;
-            // SAFETY: info is a valid, writable bpf_prog_info of `len` bytes.
-            let ret = unsafe {
-                libbpf_rs::libbpf_sys::bpf_prog_get_info_by_fd(prog.as_fd().as_raw_fd(), &mut info, &mut len)
-            };
-            ProgStats {
-                prog: prog.name().to_string_lossy().into_owned(),
-                verified_insns: if ret == 0 { info.verified_insns } else { 0 },
-                insns: prog.insn_cnt(),
-            }
+        .map(|prog| ProgStats {
+            prog: prog.name().to_string_lossy().into_owned(),
+            verified_insns: prog_info(&prog).map_or(0, |info| info.verified_insns),
+            insns: prog.insn_cnt(),
         })
         .collect()
 }

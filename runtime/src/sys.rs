@@ -24,12 +24,18 @@ pub fn read_sched_ext_state() -> Option<SchedExtState> {
     Some(SchedExtState { state, ops })
 }
 
-/// Checks that a scheduler can be loaded and attached here.
-pub(crate) fn preflight() -> Result<(), Error> {
+/// Loading BPF programs needs root.
+pub(crate) fn require_root() -> Result<(), Error> {
     // SAFETY: geteuid has no preconditions and cannot fail.
     if unsafe { libc::geteuid() } != 0 {
         return Err(Error::NotRoot);
     }
+    Ok(())
+}
+
+/// Checks that a scheduler can be loaded and attached here.
+pub(crate) fn preflight() -> Result<(), Error> {
+    require_root()?;
     let st = read_sched_ext_state().ok_or(Error::NoSchedExt)?;
     if st.state != "disabled" {
         return Err(Error::AlreadyAttached { name: st.ops.unwrap_or_else(|| format!("(state {})", st.state)) });
@@ -37,45 +43,8 @@ pub(crate) fn preflight() -> Result<(), Error> {
     Ok(())
 }
 
-/// Number of online CPUs, from `/sys/devices/system/cpu/online`
-/// (a list like `0-3,6`).
-pub(crate) fn nr_online_cpus() -> u64 {
-    fs::read_to_string("/sys/devices/system/cpu/online")
-        .ok()
-        .and_then(|s| count_cpu_list(&s))
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get() as u64))
-}
-
-fn count_cpu_list(list: &str) -> Option<u64> {
-    let mut n = 0;
-    for part in list.trim().split(',').filter(|p| !p.is_empty()) {
-        n += match part.split_once('-') {
-            Some((a, b)) => b.parse::<u64>().ok()?.checked_sub(a.parse::<u64>().ok()?)? + 1,
-            None => {
-                part.parse::<u64>().ok()?;
-                1
-            }
-        };
-    }
-    (n > 0).then_some(n)
-}
-
 /// Whether SMT is active, from `/sys/devices/system/cpu/smt/active`
 /// (absent on kernels without SMT support: then it is not).
 pub(crate) fn smt_active() -> bool {
     fs::read_to_string("/sys/devices/system/cpu/smt/active").is_ok_and(|s| s.trim() == "1")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn cpu_lists() {
-        assert_eq!(count_cpu_list("0\n"), Some(1));
-        assert_eq!(count_cpu_list("0-3\n"), Some(4));
-        assert_eq!(count_cpu_list("0-3,6,8-9"), Some(7));
-        assert_eq!(count_cpu_list(""), None);
-        assert_eq!(count_cpu_list("x"), None);
-    }
 }

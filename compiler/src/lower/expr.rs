@@ -331,7 +331,7 @@ fn fact(f: Fact) -> &'static str {
         Fact::TaskCpu => "(s64)scx_bpf_task_cpu(p)",
         Fact::TaskClass => "tctx->class",
         Fact::SystemNow => "bpf_ktime_get_ns()",
-        Fact::SystemNrCpus => MachineFact::NrCpus.symbol(),
+        Fact::SystemNrCpus => "schedc_nr_cpus",
         Fact::SystemSmt => MachineFact::Smt.symbol(),
         Fact::SystemVtimeNow => "(s64)schedc_vtime_now",
         Fact::EventPrevCpu => "(s64)prev_cpu",

@@ -2,7 +2,7 @@
 //! in its object so `schedc run obj.bpf.o` works without the policy. Its
 //! types and its C text belong to schedc-abi; this fills it in.
 
-use schedc_abi::manifest::{Input, MachineFact, Manifest, Param, Stat, VERSION};
+use schedc_abi::manifest::{Class, Input, MachineFact, Manifest, Param, Stat, VERSION};
 use schedc_abi::Value;
 
 use crate::model::ValueType;
@@ -31,7 +31,7 @@ fn fact(symbol: &str) -> MachineFact {
 
 impl Lowering<'_> {
     /// The manifest as C string literal lines: one line for the scheduler,
-    /// then one per parameter, statistic and input.
+    /// then one per parameter, statistic, input and class.
     pub(super) fn manifest(&self) -> Vec<String> {
         schedc_abi::c::manifest_literals(&self.typed_manifest())
     }
@@ -68,6 +68,9 @@ impl Lowering<'_> {
                 })
                 .collect(),
             inputs: self.inputs().into_iter().map(|g| Input { fact: fact(&g.name), symbol: g.name }).collect(),
+            // Class values as in `enum schedc_class`, for the latency
+            // probe's per-class histograms.
+            classes: m.classes.iter().zip(1..).map(|(c, value)| Class { name: c.name.clone(), value }).collect(),
         }
     }
 }

@@ -76,6 +76,7 @@ pub fn eject_manifest() -> Manifest {
             doc: "tasks enqueued".into(),
         }],
         inputs: vec![],
+        classes: vec![],
     }
 }
 
