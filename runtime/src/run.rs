@@ -80,9 +80,26 @@ fn install_signal_handlers() {
 ///
 /// `on_tick` is called once just after attaching (`scheduler` is then
 /// attached) and after every interval.
-pub fn run<F>(path: impl AsRef<Path>, opts: &RunOptions, mut on_tick: F) -> Result<RunReport, Error>
+pub fn run<F>(path: impl AsRef<Path>, opts: &RunOptions, on_tick: F) -> Result<RunReport, Error>
 where
     F: FnMut(&Scheduler, &[(Stat, Value)]),
+{
+    run_polled(path, opts, on_tick, |_| {})
+}
+
+/// [`run`], calling `poll` with the running scheduler between ticks (every
+/// 50 ms at most), which may replace it: `schedc run --watch` swaps in a new
+/// one there. Ticks go on at the same pace; the report is the last
+/// scheduler's.
+pub fn run_polled<F, P>(
+    path: impl AsRef<Path>,
+    opts: &RunOptions,
+    mut on_tick: F,
+    mut poll: P,
+) -> Result<RunReport, Error>
+where
+    F: FnMut(&Scheduler, &[(Stat, Value)]),
+    P: FnMut(&mut Scheduler),
 {
     install_signal_handlers();
     STOP.store(false, Ordering::SeqCst);
@@ -109,6 +126,7 @@ where
             on_tick(&sched, &sched.read_stats()?);
             next_tick += opts.interval;
         }
+        poll(&mut sched);
         std::thread::sleep(step);
     };
     let ran_for = started.elapsed();
