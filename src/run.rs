@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
-use schedc_runtime::{read_sched_ext_state, OpenOptions, RunOptions, StopReason};
+use schedc_runtime::{read_sched_ext_state, OpenOptions, RunOptions, Scheduler, Stat, StopReason, Value};
 
 use crate::check::load;
 use crate::compile::{build, is_bpf_object};
@@ -87,11 +87,22 @@ pub fn prepare(target: &Path, args: &RunArgs) -> Result<(tempfile::TempDir, Path
 /// error.
 pub fn run(target: &Path, args: &RunArgs) -> Result<ExitCode, CliError> {
     let (_dir, obj) = prepare(target, args)?;
+    run_object(&obj, args, |_| {})
+}
+
+/// [`run`] of a prepared object, with `poll` called between statistics
+/// rows; it may replace the scheduler (`--watch`), and then the table
+/// starts again with the new one's statistics.
+pub fn run_object(obj: &Path, args: &RunArgs, poll: impl FnMut(&mut Scheduler)) -> Result<ExitCode, CliError> {
     let (interval, verifier_stats) = (args.interval, args.verifier_stats);
     let opts =
         RunOptions { open: OpenOptions { overrides: args.overrides.clone() }, duration: args.duration, interval };
     let mut ticks = 0u64;
-    let report = schedc_runtime::run(&obj, &opts, |sched, stats| {
+    let mut shown = PathBuf::new(); // the object whose statistics the table shows
+    let on_tick = |sched: &Scheduler, stats: &[(Stat, Value)]| {
+        if sched.path() != shown {
+            (shown, ticks) = (sched.path().to_path_buf(), 0);
+        }
         if ticks == 0 {
             let state = read_sched_ext_state();
             let (state, ops) = state.map_or(("unknown".to_string(), "none".to_string()), |s| {
@@ -115,7 +126,8 @@ pub fn run(target: &Path, args: &RunArgs) -> Result<ExitCode, CliError> {
             println!("{:>7}s {}", (ticks as f64 * interval.as_secs_f64()).round(), values.join(" "));
         }
         ticks += 1;
-    })?;
+    };
+    let report = schedc_runtime::run_polled(obj, &opts, on_tick, poll)?;
     let why = match report.reason {
         StopReason::DurationElapsed => "the duration elapsed",
         StopReason::Signal => "interrupted",

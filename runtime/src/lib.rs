@@ -26,7 +26,7 @@ pub mod vm;
 pub use carry::{carry_over, CarriedOver, Dropped};
 pub use error::Error;
 pub use manifest::{read_manifest, read_manifest_bytes};
-pub use run::{run, run_polled, RunOptions, RunReport, StopReason};
+pub use run::{interrupted, run, run_polled, RunOptions, RunReport, StopReason};
 pub use schedc_abi::{Input, MachineFact, Manifest, Param, Stat, StatKind, Value, ValueType};
 pub use scheduler::{ExitInfo, OpenOptions, ProgStats, Scheduler, SwapFailed, Swapped};
 pub use sys::{read_sched_ext_state, SchedExtState};

@@ -74,6 +74,14 @@ fn install_signal_handlers() {
     });
 }
 
+/// Whether SIGINT or SIGTERM arrived since [`run`] last started, for a
+/// program that waits on something else, such as a guest running the
+/// scheduler; from the first call on, they no longer kill the process.
+pub fn interrupted() -> bool {
+    install_signal_handlers();
+    STOP.load(Ordering::SeqCst)
+}
+
 /// Loads and attaches the scheduler at `path`, calls `on_tick` with its
 /// statistics every `opts.interval`, and detaches it when `opts.duration`
 /// has elapsed, on SIGINT/SIGTERM, or when the kernel ejects it.
