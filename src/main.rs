@@ -15,6 +15,7 @@ mod lsp;
 mod output;
 mod run;
 mod vm;
+mod watch;
 
 /// Compile declarative scheduling policies into Linux sched_ext schedulers.
 ///
@@ -75,6 +76,8 @@ enum Command {
         target: PathBuf,
         #[command(flatten)]
         args: run::RunArgs,
+        #[command(flatten)]
+        watch: watch::WatchArgs,
         /// Run inside a QEMU guest booted from a sched_ext kernel, beside a
         /// stress-ng load, instead of on this machine: for trying policies
         /// where the running kernel has no sched_ext. The guest's output is
@@ -151,8 +154,12 @@ fn main() -> ExitCode {
         Command::Explain { policy } => explain::explain(&policy),
         Command::Completions { shell } => Ok(generate::completions(shell, Cli::command())),
         Command::Man => Ok(generate::man(Cli::command())),
-        Command::Run { target, args, vm: false, .. } => run::run(&target, &args),
-        Command::Run { target, args, vm: true, kernel } => vm::run_in_vm(&target, kernel, &args),
+        Command::Run { target, args, vm: false, watch, .. } => match (watch.watch, &watch.swap_from) {
+            (true, _) => watch::run_watching(&target, &args),
+            (false, Some(device)) => watch::run_receiving(&target, device, &args),
+            (false, None) => run::run(&target, &args),
+        },
+        Command::Run { target, args, vm: true, kernel, watch } => vm::run_in_vm(&target, kernel, &args, watch.watch),
     };
     outcome.unwrap_or_else(|error| {
         error::print(&error);

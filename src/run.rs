@@ -72,14 +72,24 @@ fn object_for(target: &Path, dir: &Path) -> Result<PathBuf, CliError> {
 /// meant is a guess), then the object to run, in a directory that lives as
 /// long as the returned handle.
 pub fn prepare(target: &Path, args: &RunArgs) -> Result<(tempfile::TempDir, PathBuf), CliError> {
+    check_set_once(args)?;
+    let dir = temp_dir()?;
+    let obj = object_for(target, dir.path())?;
+    Ok((dir, obj))
+}
+
+/// One `--set` per name: which of two was meant is a guess.
+pub fn check_set_once(args: &RunArgs) -> Result<(), CliError> {
     let names: Vec<&str> = args.overrides.iter().map(|(n, _)| n.as_str()).collect();
     if let Some(name) = names.iter().enumerate().find(|(i, n)| names[..*i].contains(n)).map(|(_, n)| *n) {
         return Err(CliError::SetTwice { name: name.to_string() });
     }
-    let dir =
-        tempfile::Builder::new().prefix("schedc-run-").tempdir().map_err(|source| CliError::TempDir { source })?;
-    let obj = object_for(target, dir.path())?;
-    Ok((dir, obj))
+    Ok(())
+}
+
+/// A private directory for compiled objects, removed when dropped.
+pub fn temp_dir() -> Result<tempfile::TempDir, CliError> {
+    tempfile::Builder::new().prefix("schedc-run-").tempdir().map_err(|source| CliError::TempDir { source })
 }
 
 /// Runs the scheduler until it is stopped, printing statistics on the way;

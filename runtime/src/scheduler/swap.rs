@@ -29,6 +29,8 @@ pub struct SwapFailed {
     /// Whether the old scheduler runs again (it was loaded anew and
     /// attached); otherwise nothing is attached.
     pub restored: bool,
+    /// From the start of the detach to the end of the attempts.
+    pub gap: Duration,
 }
 
 impl Scheduler {
@@ -60,7 +62,7 @@ impl Scheduler {
                     Ok(again)
                 });
                 let restored = again.map(|again| *self = again).is_ok();
-                Err(SwapFailed { error, restored })
+                Err(SwapFailed { error, restored, gap: start.elapsed() })
             }
         }
     }

@@ -32,9 +32,12 @@ pub struct Guest {
     on_output: Option<OutputSink>,
 }
 
+/// What is called with (command, line) for each line of output.
+type LineFn = dyn Fn(&str, &str) + Send + Sync;
+
 /// Where the lines of the commands' output go as they arrive.
 #[derive(Clone)]
-struct OutputSink(Arc<dyn Fn(&str, &str) + Send + Sync>);
+struct OutputSink(Arc<LineFn>);
 
 impl std::fmt::Debug for OutputSink {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
