@@ -187,8 +187,10 @@ pub fn swap_in(sched: &mut Scheduler, object: &Path, overrides: &[(String, Strin
                 Ok(swapped) => {
                     event.outcome = SwapOutcome::Ok;
                     event.gap_us = Some(swapped.gap.as_micros() as u64);
-                    let ms = swapped.gap.as_secs_f64() * 1e3;
-                    say(&format!("swapped in {ms:.1} ms: now running {}", sched.manifest().scheduler));
+                    let ms = |d: std::time::Duration| d.as_secs_f64() * 1e3;
+                    let (gap, detach) = (ms(swapped.gap), ms(swapped.detach));
+                    let name = &sched.manifest().scheduler;
+                    say(&format!("swapped in {gap:.1} ms (detach {detach:.1} ms): now running {name}"));
                 }
                 Err(SwapFailed { error, restored, gap }) => {
                     error::print(&error.into());

@@ -166,3 +166,84 @@ impl PolicyWatcher {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Instant;
+
+    use super::*;
+
+    const FIFO: &str = include_str!("../../policies/fifo.policy");
+
+    /// Polls `watcher` until the text of the file has been taken in (or
+    /// ten seconds have passed), returning the candidate if there was one.
+    fn next_after_save(watcher: &mut PolicyWatcher, text: &str) -> Option<Candidate> {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Some(candidate) = watcher.next_candidate() {
+                return Some(candidate);
+            }
+            if watcher.last_text == text {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("the save of {text:?} was not seen");
+    }
+
+    fn swapped(candidate: &Candidate) -> SwapEvent {
+        let to = Some(candidate.checked.model.name.clone());
+        SwapEvent { outcome: SwapOutcome::Ok, from: "fifo".into(), to, gap_us: Some(1), reason: None }
+    }
+
+    #[test]
+    fn saves_in_place_and_by_rename_become_candidates_and_broken_ones_keep_the_running_policy() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("mine.policy");
+        std::fs::write(&path, FIFO).unwrap();
+        let checked = check_source("mine.policy", FIFO).unwrap();
+        let overrides = [("slice_len".to_string(), "5ms".to_string())];
+        let mut watcher = PolicyWatcher::new(&path, checked, &overrides).unwrap();
+        assert!(watcher.next_candidate().is_none(), "nothing was saved yet");
+
+        // Written in place (truncated and rewritten), as many editors do.
+        let faster = FIFO.replace("slice_len: duration = 20ms", "slice_len: duration = 10ms");
+        std::fs::write(&path, &faster).unwrap();
+        let candidate = next_after_save(&mut watcher, &faster).expect("a good save is a candidate");
+        assert_eq!(candidate.overrides, overrides);
+        assert!(std::fs::read(&candidate.object).is_ok_and(|b| crate::compile::is_bpf_object(&b)));
+        let event = swapped(&candidate);
+        watcher.settle(candidate, &event);
+
+        // A broken save keeps what runs; saving the same text again is no event.
+        std::fs::write(&path, "scheduler").unwrap();
+        assert!(next_after_save(&mut watcher, "scheduler").is_none());
+        assert_eq!(watcher.loaded().name, "fifo");
+
+        // A new file renamed over the policy, as other editors save; the
+        // parameter's new name leaves the --set value behind.
+        let renamed = faster.replace("scheduler fifo ", "scheduler fifo2 ").replace("slice_len", "slice_time");
+        let temporary = dir.path().join(".mine.policy.swp");
+        std::fs::write(&temporary, &renamed).unwrap();
+        std::fs::rename(&temporary, &path).unwrap();
+        let candidate = next_after_save(&mut watcher, &renamed).expect("a renamed save is a candidate");
+        assert_eq!(candidate.checked.model.name, "fifo2");
+        assert!(candidate.overrides.is_empty());
+        let event = swapped(&candidate);
+        watcher.settle(candidate, &event);
+        assert_eq!(watcher.loaded().name, "fifo2");
+        assert_eq!(watcher.running.checked.source.text(), renamed);
+    }
+
+    #[test]
+    fn other_files_in_the_directory_are_not_the_policy() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("mine.policy");
+        std::fs::write(&path, FIFO).unwrap();
+        let mut watcher = PolicyWatcher::new(&path, check_source("mine.policy", FIFO).unwrap(), &[]).unwrap();
+        std::fs::write(dir.path().join("other.policy"), FIFO.replace("20ms", "10ms")).unwrap();
+        std::thread::sleep(DEBOUNCE * 3);
+        assert!(!watcher.saved());
+        assert!(watcher.next_candidate().is_none());
+    }
+}

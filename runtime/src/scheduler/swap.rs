@@ -20,6 +20,9 @@ pub struct Swapped {
     /// From the start of the detach to the end of the attach: the time
     /// tasks ran on the default scheduler.
     pub gap: Duration,
+    /// How much of the gap the detach took (the kernel moving every task
+    /// back to the default scheduler); the rest is the attach.
+    pub detach: Duration,
 }
 
 /// A swap that did not happen: the new scheduler would not attach.
@@ -50,10 +53,11 @@ impl Scheduler {
     pub fn swap(&mut self, mut next: Scheduler) -> Result<Swapped, SwapFailed> {
         let start = Instant::now();
         self.detach();
+        let detach = start.elapsed();
         match next.attach() {
             Ok(()) => {
                 let gap = start.elapsed();
-                Ok(Swapped { old: std::mem::replace(self, next), gap })
+                Ok(Swapped { old: std::mem::replace(self, next), gap, detach })
             }
             Err(error) => {
                 let overrides = self.params.iter().map(|(p, v)| (p.name.clone(), v.to_string())).collect();
