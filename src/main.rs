@@ -69,7 +69,8 @@ enum Command {
     /// TARGET is a policy (compiled on the fly) or an object from `schedc
     /// compile`. Needs root and a kernel with sched_ext. Stops after
     /// --duration, on Ctrl-C, or when the kernel ejects the scheduler, and
-    /// then prints why it stopped and the final statistics.
+    /// then prints why it stopped and the final statistics. With --watch,
+    /// each save of the policy swaps in the new scheduler.
     Run {
         /// A policy file or a compiled object.
         #[arg(value_name = "TARGET")]
@@ -81,7 +82,8 @@ enum Command {
         /// Run inside a QEMU guest booted from a sched_ext kernel, beside a
         /// stress-ng load, instead of on this machine: for trying policies
         /// where the running kernel has no sched_ext. The guest's output is
-        /// shown when it powers off (--duration defaults to 10s here).
+        /// shown as it comes (--duration defaults to 10s here, except with
+        /// --watch, which runs until Ctrl-C).
         #[arg(long)]
         vm: bool,
         /// The kernel for --vm; by default the first in ../shared/kernels

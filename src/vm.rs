@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use std::sync::mpsc;
 use std::time::Duration;
 
-use schedc_abi::events::SwapEvent;
+use schedc_abi::events::{SwapEvent, SwapReason};
 use schedc_runtime::vm::{available_kernels, Guest, GuestReport, HostChannel, CHANNEL_DEVICE};
 
 use crate::error::CliError;
@@ -155,10 +155,16 @@ fn boot_watching(vm: &VmRun, mut watcher: PolicyWatcher) -> Result<GuestReport, 
                     }
                 } else if !stopping {
                     if let Some(candidate) = watcher.next_candidate() {
-                        let object = std::fs::read(&candidate.object)
-                            .map_err(|source| CliError::ReadPolicy { path: candidate.object.clone(), source })?;
-                        send(&mut stream, &Message::Swap { object, overrides: candidate.overrides.clone() });
-                        sent = Some(candidate);
+                        match std::fs::read(&candidate.object) {
+                            Ok(object) => {
+                                send(&mut stream, &Message::Swap { object, overrides: candidate.overrides.clone() });
+                                sent = Some(candidate);
+                            }
+                            Err(err) => {
+                                watch::say(&format!("cannot read {}: {err}", candidate.object.display()));
+                                watcher.kept(Some(candidate.checked.model.name), SwapReason::BuildFailed);
+                            }
+                        }
                     }
                 }
                 std::thread::sleep(Duration::from_millis(100));
