@@ -98,9 +98,9 @@ struct Entry {
     subject: String,
     /// What it says after its subject, on one line (documentation left out).
     text: String,
-    /// For a parameter, its default alone: when only the default changed,
-    /// the summary shows just that.
-    default: Option<String>,
+    /// For a parameter, its default alone and its type and range: when
+    /// only the default changed, the summary shows just that.
+    default: Option<(String, String)>,
     /// For a block of rules, its lines (inside the braces).
     lines: Vec<String>,
 }
@@ -123,7 +123,7 @@ fn edit_between(old: &Entry, new: &Entry) -> Option<Edit> {
     }
     let (old_text, new_text) = match (&old.default, &new.default) {
         // Same type and range: the default is what changed.
-        (Some(a), Some(b)) if old.text.replacen(a, "", 1) == new.text.replacen(b, "", 1) => (a, b),
+        (Some((a, old_rest)), Some((b, new_rest))) if old_rest == new_rest => (a, b),
         _ => (&old.text, &new.text),
     };
     Some(Edit::Changed { old: old_text.clone(), new: new_text.clone() })
@@ -208,8 +208,9 @@ fn item_entries(text: &ExprText, item: &ast::Item) -> Vec<Entry> {
             };
             let default = text.expr(&p.default);
             let said = format!("{} = {default}{range}", p.ty.ty.keyword());
+            let rest = format!("{}{range}", p.ty.ty.keyword());
             Entry {
-                default: Some(default),
+                default: Some((default, rest)),
                 ..Entry::new(Part::Param, &p.name.name, format!("param {}", p.name.name), said)
             }
         }
