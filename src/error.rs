@@ -68,6 +68,18 @@ pub enum CliError {
     #[diagnostic(code("schedc::vm-no-run"))]
     GuestDidNotRun,
 
+    #[error("cannot watch {} for changes", path.display())]
+    #[diagnostic(code("schedc::cannot-watch"))]
+    Watch { path: PathBuf, source: std::io::Error },
+
+    #[error("{} is a compiled object; --watch needs the policy it was compiled from", path.display())]
+    #[diagnostic(code("schedc::watch-needs-policy"), help("run --watch on the .policy file"))]
+    WatchObject { path: PathBuf },
+
+    #[error("cannot read the host's channel {}", path.display())]
+    #[diagnostic(code("schedc::swap-channel"))]
+    SwapChannel { path: PathBuf, source: std::io::Error },
+
     #[error(transparent)]
     #[diagnostic(transparent)]
     Build(#[from] schedc_compiler::build::BuildError),

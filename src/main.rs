@@ -16,6 +16,7 @@ mod lsp;
 mod output;
 mod run;
 mod vm;
+mod watch;
 
 /// Compile declarative scheduling policies into Linux sched_ext schedulers.
 ///
@@ -69,7 +70,8 @@ enum Command {
     /// TARGET is a policy (compiled on the fly) or an object from `schedc
     /// compile`. Needs root and a kernel with sched_ext. Stops after
     /// --duration, on Ctrl-C, or when the kernel ejects the scheduler, and
-    /// then prints why it stopped and the final statistics.
+    /// then prints why it stopped and the final statistics. With --watch,
+    /// each save of the policy swaps in the new scheduler.
     Run {
         /// A policy file or a compiled object; without it, --latency
         /// measures the running scheduler as `schedc latency` does.
@@ -77,10 +79,13 @@ enum Command {
         target: Option<PathBuf>,
         #[command(flatten)]
         args: run::RunArgs,
+        #[command(flatten)]
+        watch: watch::WatchArgs,
         /// Run inside a QEMU guest booted from a sched_ext kernel, beside a
         /// stress-ng load, instead of on this machine: for trying policies
         /// where the running kernel has no sched_ext. The guest's output is
-        /// shown when it powers off (--duration defaults to 10s here).
+        /// shown as it comes (--duration defaults to 10s here, except with
+        /// --watch, which runs until Ctrl-C).
         #[arg(long, requires = "target")]
         vm: bool,
         /// The kernel for --vm; by default the first in ../shared/kernels
@@ -173,8 +178,14 @@ fn main() -> ExitCode {
         Command::Completions { shell } => Ok(generate::completions(shell, Cli::command())),
         Command::Man => Ok(generate::man(Cli::command())),
         Command::Run { target: None, args, .. } => latency::measure(&args.latency_args()),
-        Command::Run { target: Some(target), args, vm: false, .. } => run::run(&target, &args),
-        Command::Run { target: Some(target), args, vm: true, kernel } => vm::run_in_vm(&target, kernel, &args),
+        Command::Run { target: Some(target), args, vm: false, watch, .. } => match (watch.watch, &watch.swap_from) {
+            (true, _) => watch::run_watching(&target, &args),
+            (false, Some(device)) => watch::run_receiving(&target, device, &args),
+            (false, None) => run::run(&target, &args),
+        },
+        Command::Run { target: Some(target), args, vm: true, kernel, watch } => {
+            vm::run_in_vm(&target, kernel, &args, watch.watch)
+        }
         Command::Latency { duration, interval, probe_cost } => {
             latency::measure(&latency::LatencyArgs { duration, interval, probe_cost })
         }

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
-use schedc_runtime::{read_sched_ext_state, OpenOptions, RunOptions, StopReason};
+use schedc_runtime::{read_sched_ext_state, OpenOptions, RunOptions, Scheduler, Stat, StopReason, Value};
 
 use crate::check::load;
 use crate::compile::{build, is_bpf_object};
@@ -89,14 +89,24 @@ fn object_for(target: &Path, dir: &Path) -> Result<PathBuf, CliError> {
 /// meant is a guess), then the object to run, in a directory that lives as
 /// long as the returned handle.
 pub fn prepare(target: &Path, args: &RunArgs) -> Result<(tempfile::TempDir, PathBuf), CliError> {
+    check_set_once(args)?;
+    let dir = temp_dir()?;
+    let obj = object_for(target, dir.path())?;
+    Ok((dir, obj))
+}
+
+/// One `--set` per name: which of two was meant is a guess.
+pub fn check_set_once(args: &RunArgs) -> Result<(), CliError> {
     let names: Vec<&str> = args.overrides.iter().map(|(n, _)| n.as_str()).collect();
     if let Some(name) = names.iter().enumerate().find(|(i, n)| names[..*i].contains(n)).map(|(_, n)| *n) {
         return Err(CliError::SetTwice { name: name.to_string() });
     }
-    let dir =
-        tempfile::Builder::new().prefix("schedc-run-").tempdir().map_err(|source| CliError::TempDir { source })?;
-    let obj = object_for(target, dir.path())?;
-    Ok((dir, obj))
+    Ok(())
+}
+
+/// A private directory for compiled objects, removed when dropped.
+pub fn temp_dir() -> Result<tempfile::TempDir, CliError> {
+    tempfile::Builder::new().prefix("schedc-run-").tempdir().map_err(|source| CliError::TempDir { source })
 }
 
 /// Runs the scheduler until it is stopped, printing statistics on the way;
@@ -104,12 +114,22 @@ pub fn prepare(target: &Path, args: &RunArgs) -> Result<(tempfile::TempDir, Path
 /// error.
 pub fn run(target: &Path, args: &RunArgs) -> Result<ExitCode, CliError> {
     let (_dir, obj) = prepare(target, args)?;
+    run_object(&obj, args, |_| {})
+}
+
+/// [`run`] of a prepared object, with `poll` called between statistics
+/// rows; it may replace the scheduler (`--watch`), and then the table
+/// starts again with the new one's statistics.
+pub fn run_object(obj: &Path, args: &RunArgs, poll: impl FnMut(&mut Scheduler)) -> Result<ExitCode, CliError> {
     let (interval, verifier_stats) = (args.interval, args.verifier_stats);
     let opts =
         RunOptions { open: OpenOptions { overrides: args.overrides.clone() }, duration: args.duration, interval };
     let mut ticks = 0u64;
-    let probe = args.latency.then(|| args.latency_args().probe());
-    let report = schedc_runtime::run_measured(&obj, &opts, probe, |sched, stats, waits| {
+    let mut shown = PathBuf::new(); // the object whose statistics the table shows
+    let on_tick = |sched: &Scheduler, stats: &[(Stat, Value)], waits: Option<&LatencyReport>| {
+        if sched.path() != shown {
+            (shown, ticks) = (sched.path().to_path_buf(), 0);
+        }
         if ticks == 0 {
             let state = read_sched_ext_state();
             let (state, ops) = state.map_or(("unknown".to_string(), "none".to_string()), |s| {
@@ -136,7 +156,9 @@ pub fn run(target: &Path, args: &RunArgs) -> Result<ExitCode, CliError> {
             crate::latency::print_interval(interval * ticks as u32, waits);
         }
         ticks += 1;
-    })?;
+    };
+    let probe = args.latency.then(|| args.latency_args().probe());
+    let report = schedc_runtime::run_with(obj, &opts, probe, on_tick, poll)?;
     let why = match report.reason {
         StopReason::DurationElapsed => "the duration elapsed",
         StopReason::Signal => "interrupted",

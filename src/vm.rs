@@ -1,19 +1,23 @@
 //! `schedc run --vm`: the same run inside a QEMU guest booted from a
 //! sched_ext kernel, beside a stress-ng load, for machines whose kernel has
-//! no sched_ext. The guest runs this very executable; its output is printed
-//! when the guest powers off.
+//! no sched_ext. The guest runs this very executable; what it prints is
+//! shown as it comes. With `--watch` the host watches and compiles the
+//! policy and hands each new object to the guest through the VM's channel.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::mpsc;
 use std::time::Duration;
 
-use schedc_runtime::vm::{available_kernels, Guest, GuestReport};
+use schedc_abi::events::{SwapEvent, SwapReason};
+use schedc_runtime::vm::{available_kernels, Guest, GuestReport, HostChannel, CHANNEL_DEVICE};
 
 use crate::error::CliError;
 use crate::run::{prepare, RunArgs};
+use crate::watch::{self, Candidate, Message, PolicyWatcher};
 
 /// How long a run in a guest lasts when --duration is not given: a guest
-/// cannot be interrupted with Ctrl-C.
+/// cannot be interrupted with Ctrl-C (but a watched one can).
 const DEFAULT_DURATION: Duration = Duration::from_secs(10);
 
 /// Time for the guest to boot and power off, on top of the run itself
@@ -28,13 +32,16 @@ pub struct VmRun {
     pub kernel: PathBuf,
     /// The object to copy into the guest and run.
     pub object: PathBuf,
-    pub duration: Duration,
+    /// `None`: until the host says stop through the channel.
+    pub duration: Option<Duration>,
     pub interval: Duration,
     pub overrides: Vec<(String, String)>,
     pub verifier_stats: bool,
     /// `--latency` and `--probe-cost` in the guest.
     pub latency: bool,
     pub probe_cost: bool,
+    /// Whether the guest swaps in objects from the host's channel.
+    pub swaps: bool,
 }
 
 impl VmRun {
@@ -47,7 +54,9 @@ impl VmRun {
     /// `schedc run` reads them.
     fn guest_command(&self) -> Vec<String> {
         let mut argv: Vec<String> = vec!["/bin/schedc".into(), "run".into(), self.guest_object()];
-        argv.extend(["--duration".into(), format!("{}ns", self.duration.as_nanos())]);
+        if let Some(duration) = self.duration {
+            argv.extend(["--duration".into(), format!("{}ns", duration.as_nanos())]);
+        }
         argv.extend(["--interval".into(), format!("{}ns", self.interval.as_nanos())]);
         for (name, value) in &self.overrides {
             argv.extend(["--set".into(), format!("{name}={value}")]);
@@ -61,46 +70,127 @@ impl VmRun {
         if self.probe_cost {
             argv.push("--probe-cost".into());
         }
+        if self.swaps {
+            argv.extend(["--swap-from".into(), CHANNEL_DEVICE.into()]);
+        }
         argv
     }
 
-    /// Boots the guest and runs the scheduler in it.
-    pub fn run(&self) -> Result<GuestReport, CliError> {
+    /// The guest that runs the scheduler, printing the lines of `schedc
+    /// run` as they come: swap events on stderr (as `schedc run` prints
+    /// them), also sent to `swaps`, the rest on stdout.
+    fn guest(&self, swaps: mpsc::Sender<SwapEvent>) -> Result<Guest, CliError> {
         let me = std::env::current_exe().map_err(|source| CliError::CurrentExe { source })?;
-        let report = Guest::new(&self.kernel)
+        let mut guest = Guest::new(&self.kernel);
+        guest
             .executable("/bin/schedc", &me)
             .file(&self.guest_object(), &self.object)
             .command(COMMAND, &self.guest_command())
-            .timeout(self.duration + BOOT_ALLOWANCE)
-            .boot()?;
-        Ok(report)
+            .timeout(self.duration.map(|d| d + BOOT_ALLOWANCE))
+            .on_output(move |command, line| {
+                if command != COMMAND {
+                    return;
+                }
+                match line.parse::<SwapEvent>() {
+                    Ok(event) => {
+                        eprintln!("{line}");
+                        let _ = swaps.send(event);
+                    }
+                    Err(_) => println!("{line}"),
+                }
+            });
+        Ok(guest)
     }
 }
 
-/// `schedc run --vm TARGET`: prints what sched_ext did in the guest and
-/// what `schedc run` printed there, and fails if that run failed.
-pub fn run_in_vm(target: &Path, kernel: Option<PathBuf>, args: &RunArgs) -> Result<ExitCode, CliError> {
+/// `schedc run --vm TARGET`: shows what `schedc run` prints in the guest as
+/// it comes, then what sched_ext did there; fails if that run failed.
+pub fn run_in_vm(target: &Path, kernel: Option<PathBuf>, args: &RunArgs, watching: bool) -> Result<ExitCode, CliError> {
     let kernel = kernel.or_else(|| available_kernels().into_iter().next()).ok_or(CliError::NoVmKernel)?;
-    let (_dir, object) = prepare(target, args)?;
-    let vm = VmRun {
-        kernel,
+    let vm = |object: PathBuf, duration, swaps| VmRun {
+        kernel: kernel.clone(),
         object,
-        duration: args.duration.unwrap_or(DEFAULT_DURATION),
+        duration,
         interval: args.interval,
         overrides: args.overrides.clone(),
         verifier_stats: args.verifier_stats,
         latency: args.latency,
         probe_cost: args.probe_cost,
+        swaps,
     };
-    eprintln!("booting {} under QEMU to run {} for {:?}...", vm.kernel.display(), target.display(), vm.duration);
-    let report = vm.run()?;
+    let report = if watching {
+        let started = watch::start(target, args)?;
+        let vm = vm(started.object.clone(), args.duration, true);
+        let until = vm.duration.map_or("until Ctrl-C".to_string(), |d| format!("for {d:?}"));
+        eprintln!("booting {} under QEMU to run {} {until}...", vm.kernel.display(), target.display());
+        boot_watching(&vm, started.watcher)?
+    } else {
+        let (_dir, object) = prepare(target, args)?;
+        let vm = vm(object, Some(args.duration.unwrap_or(DEFAULT_DURATION)), false);
+        let duration = vm.duration.unwrap_or_default();
+        eprintln!("booting {} under QEMU to run {} for {duration:?}...", vm.kernel.display(), target.display());
+        vm.guest(mpsc::channel().0)?.boot()?
+    };
     let run = report.command(COMMAND).ok_or(CliError::GuestDidNotRun)?;
     println!(
         "guest kernel {}: sched_ext {} while running (ops {}), {} after",
         report.release, run.state_during, run.ops_during, run.state_after
     );
-    print!("{}", run.output);
     Ok(if run.exit_code == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+/// Boots the guest and, while it runs, sends it each new version of the
+/// watched policy; Ctrl-C tells it to stop.
+fn boot_watching(vm: &VmRun, mut watcher: PolicyWatcher) -> Result<GuestReport, CliError> {
+    let (swaps_tx, swaps) = mpsc::channel();
+    let channel = HostChannel::new()?;
+    let mut guest = vm.guest(swaps_tx)?;
+    guest.channel(&channel);
+    schedc_runtime::interrupted(); // From now on Ctrl-C is ours to handle.
+    std::thread::scope(|scope| {
+        let boot = scope.spawn(|| guest.boot());
+        if let Some(mut stream) = channel.connect(|| !boot.is_finished())? {
+            let mut sent: Option<Candidate> = None;
+            let mut stopping = false;
+            while !boot.is_finished() {
+                if schedc_runtime::interrupted() && !stopping {
+                    stopping = true;
+                    watch::say("stopping the scheduler in the guest...");
+                    send(&mut stream, &Message::Stop);
+                }
+                // The guest answers each object with one swap event.
+                if let Some(candidate) = sent.take() {
+                    match swaps.try_recv() {
+                        Ok(event) => watcher.settle(candidate, &event),
+                        Err(_) => sent = Some(candidate),
+                    }
+                } else if !stopping {
+                    if let Some(candidate) = watcher.next_candidate() {
+                        match std::fs::read(&candidate.object) {
+                            Ok(object) => {
+                                send(&mut stream, &Message::Swap { object, overrides: candidate.overrides.clone() });
+                                sent = Some(candidate);
+                            }
+                            Err(err) => {
+                                watch::say(&format!("cannot read {}: {err}", candidate.object.display()));
+                                watcher.kept(Some(candidate.checked.model.name), SwapReason::BuildFailed);
+                            }
+                        }
+                    }
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        }
+        Ok(boot.join().expect("the guest's thread does not panic")?)
+    })
+}
+
+/// Writes `message` to the guest; if the guest is gone, the boot ends and
+/// says so.
+fn send(stream: &mut std::os::unix::net::UnixStream, message: &Message) {
+    if let Err(err) = message.write_to(stream) {
+        watch::say(&format!("cannot reach the guest: {err}"));
+    }
 }
 
 #[cfg(test)]
@@ -115,19 +205,42 @@ mod tests {
         let vm = VmRun {
             kernel: "vmlinuz".into(),
             object: "/tmp/x/fifo.bpf.o".into(),
-            duration: Duration::from_millis(1500),
+            duration: Some(Duration::from_millis(1500)),
             interval: Duration::from_micros(250_500),
             overrides: vec![("slice_max".into(), "2ms".into()), ("boost".into(), "true".into())],
             verifier_stats: true,
             latency: true,
             probe_cost: true,
+            swaps: false,
         };
         let cli = Cli::try_parse_from(vm.guest_command()).unwrap_or_else(|e| panic!("{e}"));
-        let Command::Run { target, args, vm: false, kernel: None } = cli.command else { panic!("not a plain run") };
+        let Command::Run { target, args, vm: false, kernel: None, watch } = cli.command else {
+            panic!("not a plain run")
+        };
         assert_eq!(target.as_deref(), Some(Path::new("/objs/fifo.bpf.o")));
-        assert_eq!(args.duration, Some(vm.duration));
+        assert_eq!(args.duration, vm.duration);
         assert_eq!(args.interval, vm.interval);
         assert_eq!(args.overrides, vm.overrides);
         assert!(args.verifier_stats && args.latency && args.probe_cost);
+        assert!(!watch.watch && watch.swap_from.is_none());
+    }
+
+    #[test]
+    fn a_watched_guest_runs_until_stopped_and_swaps_from_the_channel() {
+        let vm = VmRun {
+            kernel: "vmlinuz".into(),
+            object: "/tmp/x/bpfland.bpf.o".into(),
+            duration: None,
+            interval: Duration::from_secs(1),
+            overrides: Vec::new(),
+            verifier_stats: false,
+            latency: false,
+            probe_cost: false,
+            swaps: true,
+        };
+        let cli = Cli::try_parse_from(vm.guest_command()).unwrap_or_else(|e| panic!("{e}"));
+        let Command::Run { args, vm: false, watch, .. } = cli.command else { panic!("not a plain run") };
+        assert_eq!(args.duration, None);
+        assert_eq!(watch.swap_from.as_deref(), Some(Path::new(CHANNEL_DEVICE)));
     }
 }

@@ -16,7 +16,7 @@ mod vmtest;
 
 use schedc_runtime::vm::Guest;
 use schedc_testkit::Missing;
-use vmtest::{available_kernels, VmTest};
+use vmtest::{available_kernels, missing_prerequisite, VmTest};
 
 fn main() {
     schedc_testkit::run(vec![
@@ -33,22 +33,6 @@ fn main() {
 }
 
 const POLICIES: &[&str] = &["bpfland", "fifo", "vtime", "shortfirst"];
-
-/// The reason this machine cannot run the test, if any.
-fn missing_prerequisite() -> Option<String> {
-    if available_kernels().is_empty() {
-        return Some("no sched_ext kernels found (../shared/kernels or $SCHEDC_KERNELS_DIR)".to_string());
-    }
-    for tool in ["qemu-system-x86_64", "stress-ng"] {
-        if Command::new(tool).arg("--version").output().is_err() {
-            return Some(format!("{tool} is not installed"));
-        }
-    }
-    if !Path::new("/bin/busybox").exists() && !Path::new("/usr/bin/busybox").exists() {
-        return Some("busybox-static is not installed".to_string());
-    }
-    None
-}
 
 fn compile(policy: &str, dir: &Path) -> PathBuf {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));

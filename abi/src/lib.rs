@@ -11,10 +11,13 @@
 //! * [`exit`]: the exit record the scheduler fills in when it stops;
 //! * [`units`]: the one syntax for durations, in policies and on the
 //!   command line;
+//! * [`events`]: what `schedc run` reports beside its statistics (swaps),
+//!   as a line and as JSON;
 //! * [`c`]: the C side of all this, rendered into the header every
 //!   generated scheduler includes.
 
 pub mod c;
+pub mod events;
 pub mod exit;
 pub mod manifest;
 pub mod units;

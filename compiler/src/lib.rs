@@ -9,7 +9,8 @@
 //! for `schedc lsp`.
 //!
 //! Beside them, for the tools around the compiler: [`fmt`] (the canonical
-//! layout), [`explain`] (a checked policy in sentences) and [`diag_json`]
+//! layout), [`explain`] (a checked policy in sentences), [`diff`] (what
+//! changed between two checked policies) and [`diag_json`]
 //! (diagnostics with lines and columns, as JSON).
 
 pub mod analysis;
@@ -18,6 +19,7 @@ pub mod build;
 pub mod check;
 pub mod diag;
 pub mod diag_json;
+pub mod diff;
 pub mod explain;
 pub mod fmt;
 pub mod ir;

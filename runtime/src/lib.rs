@@ -8,14 +8,15 @@
 //! * [`Scheduler`] checks the system, fills in machine facts and parameter
 //!   values, loads the object, attaches it and reads its statistics and
 //!   exit record.
-//! * [`run`] is the attach / report / stop loop behind `schedc run`.
+//! * [`run`] is the attach / report / stop loop behind `schedc run`;
+//!   [`Scheduler::swap`] replaces a running scheduler (`--watch`), and
+//!   [`carry_over`] says which `--set` values the replacement takes.
 //! * [`vm`] boots a sched_ext kernel in QEMU and runs commands in it, for
 //!   `schedc run --vm` and the VM tests.
 //! * [`latency`] measures runqueue latency with a tracing probe, under any
 //!   scheduler, by class when a schedc scheduler is attached.
-//! * [`latency`] measures runqueue latency with a tracing probe, under any
-//!   scheduler, by class when a schedc scheduler is attached.
 
+mod carry;
 mod error;
 pub mod latency;
 mod manifest;
@@ -25,10 +26,11 @@ mod sys;
 mod value;
 pub mod vm;
 
+pub use carry::{carry_over, CarriedOver, Dropped};
 pub use error::Error;
 pub use manifest::{read_manifest, read_manifest_bytes};
-pub use run::{run, run_measured, RunOptions, RunReport, StopReason};
+pub use run::{interrupted, run, run_with, RunOptions, RunReport, StopReason};
 pub use schedc_abi::{Class, Input, MachineFact, Manifest, Param, Stat, StatKind, Value, ValueType};
-pub use scheduler::{ExitInfo, OpenOptions, ProgStats, Scheduler};
+pub use scheduler::{ExitInfo, OpenOptions, ProgStats, Scheduler, SwapFailed, Swapped};
 pub use sys::{read_sched_ext_state, SchedExtState};
 pub use value::parse_override;

@@ -79,6 +79,14 @@ fn install_signal_handlers() {
     });
 }
 
+/// Whether SIGINT or SIGTERM arrived since [`run`] last started, for a
+/// program that waits on something else, such as a guest running the
+/// scheduler; from the first call on, they no longer kill the process.
+pub fn interrupted() -> bool {
+    install_signal_handlers();
+    STOP.load(Ordering::SeqCst)
+}
+
 /// Loads and attaches the scheduler at `path`, calls `on_tick` with its
 /// statistics every `opts.interval`, and detaches it when `opts.duration`
 /// has elapsed, on SIGINT/SIGTERM, or when the kernel ejects it.
@@ -89,21 +97,27 @@ pub fn run<F>(path: impl AsRef<Path>, opts: &RunOptions, mut on_tick: F) -> Resu
 where
     F: FnMut(&Scheduler, &[(Stat, Value)]),
 {
-    run_measured(path, opts, None, |sched, stats, _| on_tick(sched, stats))
+    run_with(path, opts, None, |sched, stats, _| on_tick(sched, stats), |_| {})
 }
 
-/// [`run`], with the latency probe attached beside the scheduler when
-/// `latency` is given: `on_tick` then also gets the waits of each interval
-/// (`None` on the first call, just after attaching), and the report holds
-/// those of the whole run, taken before the scheduler is detached.
-pub fn run_measured<F>(
+/// [`run`], with two additions. When `latency` is given the latency probe
+/// runs beside the scheduler: `on_tick` then also gets the waits of each
+/// interval (`None` on the first call, just after attaching), and the report
+/// holds those of the whole run, taken before the scheduler is detached.
+/// And `poll` is called with the running scheduler between ticks (every
+/// 50 ms at most), which may replace it: `schedc run --watch` swaps in a new
+/// one there. Ticks go on at the same pace; the report is the last
+/// scheduler's.
+pub fn run_with<F, P>(
     path: impl AsRef<Path>,
     opts: &RunOptions,
     latency: Option<ProbeOptions>,
     mut on_tick: F,
+    mut poll: P,
 ) -> Result<RunReport, Error>
 where
     F: FnMut(&Scheduler, &[(Stat, Value)], Option<&LatencyReport>),
+    P: FnMut(&mut Scheduler),
 {
     watch_signals();
     let mut sched = Scheduler::open_with(path, &opts.open)?;
@@ -113,12 +127,14 @@ where
     let (reason, ran_for) = tick_loop(
         opts.duration,
         opts.interval,
-        || !sched.is_attached(),
-        || {
+        &mut sched,
+        |sched| !sched.is_attached(),
+        |sched| {
             let waits = probe.as_mut().map(LatencyProbe::interval).transpose()?;
-            on_tick(&sched, &sched.read_stats()?, waits.as_ref());
+            on_tick(sched, &sched.read_stats()?, waits.as_ref());
             Ok(())
         },
+        &mut poll,
     )?;
     // The rest of the last interval, before the kernel's own scheduler
     // takes over again.
@@ -145,14 +161,17 @@ pub(crate) fn watch_signals() {
     STOP.store(false, Ordering::SeqCst);
 }
 
-/// Calls `tick` every `interval` until `duration` has elapsed, SIGINT or
-/// SIGTERM arrives (see [`watch_signals`]), or `ejected` says the scheduler
-/// is gone. Returns why it stopped and after how long.
-pub(crate) fn tick_loop(
+/// Calls `tick` every `interval`, and `poll` between ticks, until `duration`
+/// has elapsed, SIGINT or SIGTERM arrives (see [`watch_signals`]), or
+/// `ejected` says the scheduler is gone; each gets `state`. Returns why it
+/// stopped and after how long.
+pub(crate) fn tick_loop<S>(
     duration: Option<Duration>,
     interval: Duration,
-    mut ejected: impl FnMut() -> bool,
-    mut tick: impl FnMut() -> Result<(), Error>,
+    state: &mut S,
+    mut ejected: impl FnMut(&S) -> bool,
+    mut tick: impl FnMut(&mut S) -> Result<(), Error>,
+    mut poll: impl FnMut(&mut S),
 ) -> Result<(StopReason, Duration), Error> {
     let started = Instant::now();
     let step = Duration::from_millis(50).min(interval);
@@ -161,7 +180,7 @@ pub(crate) fn tick_loop(
         if STOP.load(Ordering::SeqCst) {
             break StopReason::Signal;
         }
-        if ejected() {
+        if ejected(state) {
             break StopReason::Ejected;
         }
         let now = Instant::now();
@@ -169,9 +188,10 @@ pub(crate) fn tick_loop(
             break StopReason::DurationElapsed;
         }
         if now >= next_tick {
-            tick()?;
+            tick(state)?;
             next_tick += interval;
         }
+        poll(state);
         std::thread::sleep(step);
     };
     Ok((reason, started.elapsed()))

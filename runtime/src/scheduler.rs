@@ -15,6 +15,10 @@ use crate::sys;
 use crate::value::{check_range, parse_override};
 use crate::Error;
 
+mod swap;
+
+pub use swap::{SwapFailed, Swapped};
+
 /// How to open a scheduler.
 #[derive(Debug, Clone, Default)]
 pub struct OpenOptions {
@@ -139,10 +143,20 @@ impl Scheduler {
     /// Checks the system and the object, sets machine facts and parameter
     /// values, and loads the object into the kernel. Does not attach.
     pub fn open_with(path: impl AsRef<Path>, opts: &OpenOptions) -> Result<Scheduler, Error> {
-        let path = path.as_ref().to_path_buf();
+        Scheduler::open_after(path.as_ref(), opts, sys::preflight)
+    }
+
+    /// [`Scheduler::open_with`], with `preflight` checking the system once
+    /// the object and the overrides have been found good.
+    fn open_after(
+        path: &Path,
+        opts: &OpenOptions,
+        preflight: impl FnOnce() -> Result<(), Error>,
+    ) -> Result<Scheduler, Error> {
+        let path = path.to_path_buf();
         let manifest = read_manifest(&path)?;
         let params = resolve_params(&manifest, &opts.overrides)?;
-        sys::preflight()?;
+        preflight()?;
 
         start_libbpf_log();
         let load_err = |source| Error::Load { path: path.clone(), log: take_libbpf_log(), source };

@@ -35,9 +35,16 @@ pub(crate) fn require_root() -> Result<(), Error> {
 
 /// Checks that a scheduler can be loaded and attached here.
 pub(crate) fn preflight() -> Result<(), Error> {
+    preflight_replacing(None)
+}
+
+/// Checks that a scheduler can be loaded here and attached once the one
+/// called `replacing` (if any) is detached: no other scheduler may be
+/// attached.
+pub(crate) fn preflight_replacing(replacing: Option<&str>) -> Result<(), Error> {
     require_root()?;
     let st = read_sched_ext_state().ok_or(Error::NoSchedExt)?;
-    if st.state != "disabled" {
+    if st.state != "disabled" && (replacing.is_none() || st.ops.as_deref() != replacing) {
         return Err(Error::AlreadyAttached { name: st.ops.unwrap_or_else(|| format!("(state {})", st.state)) });
     }
     Ok(())

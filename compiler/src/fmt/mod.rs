@@ -83,8 +83,9 @@ fn verify(policy: &Policy, source: &Source, formatted: &str) -> Result<(), &'sta
     Ok(())
 }
 
-/// Expressions spelt as the formatter spells them, for other tools (such as
-/// `schedc explain`) that quote a policy's formulas.
+/// Expressions and items spelt as the formatter spells them, for other tools
+/// (such as `schedc explain` and the change summary of `schedc run --watch`)
+/// that quote a policy's formulas and rules.
 pub struct ExprText<'s> {
     source: Source<'s>,
 }
@@ -97,6 +98,15 @@ impl<'s> ExprText<'s> {
 
     pub fn expr(&self, e: &crate::ast::Expr) -> String {
         expr::ExprPrinter { source: &self.source, explicit: false }.expr(e)
+    }
+
+    /// The lines of one item in the canonical layout, without comments or
+    /// alignment: blocks indented by four spaces, a declaration's cells
+    /// joined by one space.
+    pub fn item_lines(&self, item: &crate::ast::Item) -> Vec<String> {
+        let mut layout = Layout::new(&self.source, false);
+        layout.item(item);
+        layout.lines.iter().map(|line| format!("{}{}", "    ".repeat(line.depth), line.cells.join(" "))).collect()
     }
 }
 

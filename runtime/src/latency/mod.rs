@@ -47,11 +47,13 @@ where
     let (reason, ran_for) = tick_loop(
         opts.duration,
         opts.interval,
-        || false,
-        || {
+        &mut probe,
+        |_| false,
+        |probe| {
             on_interval(&probe.interval()?);
             Ok(())
         },
+        |_| {},
     )?;
     probe.interval()?;
     Ok(MeasureReport { reason, ran_for, latency: probe.total().clone(), probe_cost: probe.cost() })

@@ -3,9 +3,10 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
-use super::{qemu, which, Initramfs, VmError};
+use super::{qemu, which, HostChannel, Initramfs, VmError, CHANNEL_DEVICE};
 
 /// Marker that starts every line the guest's /init prints for the host.
 const MARK: &str = "@@schedc-vm";
@@ -26,7 +27,22 @@ pub struct Guest {
     commands: Vec<(String, Vec<String>)>,
     cpus: u32,
     load: String,
-    timeout: Duration,
+    timeout: Option<Duration>,
+    channel: Option<PathBuf>,
+    on_output: Option<OutputSink>,
+}
+
+/// What is called with (command, line) for each line of output.
+type LineFn = dyn Fn(&str, &str) + Send + Sync;
+
+/// Where the lines of the commands' output go as they arrive.
+#[derive(Clone)]
+struct OutputSink(Arc<LineFn>);
+
+impl std::fmt::Debug for OutputSink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("OutputSink")
+    }
 }
 
 impl Guest {
@@ -39,7 +55,9 @@ impl Guest {
             commands: Vec::new(),
             cpus: CPUS,
             load: LOAD.into(),
-            timeout: Duration::from_secs(300),
+            timeout: Some(Duration::from_secs(300)),
+            channel: None,
+            on_output: None,
         }
     }
 
@@ -78,9 +96,27 @@ impl Guest {
         self
     }
 
-    /// How long the whole boot may take.
-    pub fn timeout(&mut self, t: Duration) -> &mut Self {
-        self.timeout = t;
+    /// How long the whole boot may take; `None`: as long as it runs (then
+    /// something must stop it, such as a command stopped through the
+    /// [`HostChannel`]).
+    pub fn timeout(&mut self, t: impl Into<Option<Duration>>) -> &mut Self {
+        self.timeout = t.into();
+        self
+    }
+
+    /// Connects `channel` to the guest: what the host writes into it, the
+    /// commands read from [`CHANNEL_DEVICE`]. QEMU then runs in a process
+    /// group of its own, so that a Ctrl-C in the terminal reaches the host
+    /// program alone, which stops the guest through the channel.
+    pub fn channel(&mut self, channel: &HostChannel) -> &mut Self {
+        self.channel = Some(channel.socket());
+        self
+    }
+
+    /// Calls `sink(command, line)` with each line the commands print, as
+    /// the guest prints it (their output is in the report as well).
+    pub fn on_output(&mut self, sink: impl Fn(&str, &str) + Send + Sync + 'static) -> &mut Self {
+        self.on_output = Some(OutputSink(Arc::new(sink)));
         self
     }
 
@@ -93,7 +129,22 @@ impl Guest {
         let initrd = dir.path().join("initramfs.cpio");
         std::fs::write(&initrd, self.image()?)
             .map_err(|source| VmError::Host { what: "write the initramfs", source })?;
-        let serial = qemu::boot(&self.kernel, &initrd, self.cpus, self.timeout)?;
+        let args = self.channel.as_deref().map(channel_args).unwrap_or_default();
+        let on_line = |line: &str| {
+            if let (Some(sink), Some((name, text))) = (&self.on_output, output_line(line)) {
+                (sink.0)(name, text);
+            }
+        };
+        let boot = qemu::Boot {
+            kernel: &self.kernel,
+            initrd: &initrd,
+            smp: self.cpus,
+            timeout: self.timeout,
+            args: &args,
+            own_process_group: self.channel.is_some(),
+            on_line: &on_line,
+        };
+        let serial = qemu::boot(&boot)?;
         let report = GuestReport::parse(&self.kernel, &serial);
         if !report.finished {
             return Err(VmError::Unfinished { serial });
@@ -131,12 +182,17 @@ echo "$M kernel $(uname -r)"
 echo "$M state-before $(cat /sys/kernel/sched_ext/state 2>/dev/null || echo missing)"
 "#,
         );
+        s.push_str(&format!(
+            "for port in /sys/class/virtio-ports/*; do\n    \
+             [ \"$(cat $port/name 2>/dev/null)\" = schedc ] && ln -sf /dev/${{port##*/}} {CHANNEL_DEVICE}\ndone\n"
+        ));
         s.push_str(&format!("( {} ) >/dev/null 2>&1 &\nLOAD=$!\n", self.load));
         s.push_str(
             r#"run_one() {
     name=$1; shift
     echo "$M begin $name"
-    "$@" >/tmp/out 2>&1 &
+    # Each line of output goes to the console as it comes, marked.
+    ( "$@" 2>&1; echo $? >/tmp/rc ) | while IFS= read -r line; do echo "$M out $name $line"; done &
     pid=$!
     state=none; ops=none; i=0
     while [ $i -lt 1200 ]; do
@@ -148,11 +204,8 @@ echo "$M state-before $(cat /sys/kernel/sched_ext/state 2>/dev/null || echo miss
     done
     echo "$M during $name state=$state ops=$ops"
     wait $pid
-    echo "$M rc $name $?"
+    echo "$M rc $name $(cat /tmp/rc)"
     echo "$M after $name state=$(cat /sys/kernel/sched_ext/state)"
-    echo "$M output-begin $name"
-    cat /tmp/out
-    echo "$M output-end $name"
 }
 "#,
         );
@@ -163,6 +216,28 @@ echo "$M state-before $(cat /sys/kernel/sched_ext/state 2>/dev/null || echo miss
         s.push_str("kill $LOAD 2>/dev/null\necho \"$M done\"\npoweroff -f\n");
         s
     }
+}
+
+/// A line of a command's output: (command, text).
+fn output_line(line: &str) -> Option<(&str, &str)> {
+    // Console escape sequences may precede the marker.
+    let rest = &line[line.find(MARK)? + MARK.len()..];
+    let rest = rest.strip_prefix(" out ")?;
+    Some(rest.split_once(' ').unwrap_or((rest, "")))
+}
+
+/// The QEMU devices behind [`Guest::channel`]: a virtio-serial port named
+/// `schedc`, connected to the host's socket (both test kernels have
+/// virtio-console built in; 7.2's has no 9p).
+fn channel_args(socket: &Path) -> Vec<String> {
+    vec![
+        "-device".into(),
+        "virtio-serial-pci".into(),
+        "-chardev".into(),
+        format!("socket,id=schedc,path={}", socket.display()),
+        "-device".into(),
+        "virtserialport,chardev=schedc,name=schedc".into(),
+    ]
 }
 
 fn shell_quote(word: &str) -> String {
@@ -213,13 +288,10 @@ impl GuestReport {
         let mut r = GuestReport { kernel: kernel.into(), serial: serial.into(), ..Default::default() };
         let mut runs: BTreeMap<String, CommandRun> = BTreeMap::new();
         let mut order = Vec::new();
-        let mut capturing: Option<String> = None; // the command whose output this is
         for line in serial.lines() {
-            if let Some(name) = &capturing {
-                if line.contains(&format!("{MARK} output-end {name}")) {
-                    capturing = None;
-                } else if let Some(run) = runs.get_mut(name) {
-                    run.output.push_str(line);
+            if let Some((name, text)) = output_line(line) {
+                if let Some(run) = runs.get_mut(name) {
+                    run.output.push_str(text);
                     run.output.push('\n');
                 }
                 continue;
@@ -253,7 +325,6 @@ impl GuestReport {
                         }
                     }
                 }
-                "output-begin" => capturing = Some(arg.into()),
                 "done" => r.finished = true,
                 _ => {}
             }
@@ -275,11 +346,12 @@ mod tests {
 @@schedc-vm state-before disabled
 @@schedc-vm begin s.bpf.o
 @@schedc-vm during s.bpf.o state=enabled ops=bpfland
+@@schedc-vm out s.bpf.o schedc-load: stat nr_direct=5
+[    2.0] a kernel message between two lines
+@@schedc-vm out s.bpf.o   indented
+@@schedc-vm out s.bpf.o
 @@schedc-vm rc s.bpf.o 0
 @@schedc-vm after s.bpf.o state=disabled
-@@schedc-vm output-begin s.bpf.o
-schedc-load: stat nr_direct=5
-@@schedc-vm output-end s.bpf.o
 @@schedc-vm done
 ";
         let r = GuestReport::parse(Path::new("k"), serial);
@@ -291,7 +363,7 @@ schedc-load: stat nr_direct=5
             (o.state_during.as_str(), o.ops_during.as_str(), o.exit_code, o.state_after.as_str()),
             ("enabled", "bpfland", 0, "disabled")
         );
-        assert_eq!(o.output, "schedc-load: stat nr_direct=5\n");
+        assert_eq!(o.output, "schedc-load: stat nr_direct=5\n  indented\n\n");
     }
 
     #[test]
@@ -303,5 +375,6 @@ schedc-load: stat nr_direct=5
         let second = init.find("run_one 'second' '/bin/sh' '-c' 'echo $X'\n").expect(&init);
         assert!(first < second, "{init}");
         assert!(init.ends_with("poweroff -f\n"), "{init}");
+        assert!(init.contains("= schedc ] && ln -sf /dev/${port##*/} /dev/schedc-channel\n"), "{init}");
     }
 }

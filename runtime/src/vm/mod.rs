@@ -4,8 +4,10 @@
 //! A [`Guest`] is an initramfs holding busybox, stress-ng, the executables
 //! and files it is given, and a generated `/init` that starts a background
 //! load, runs each command in turn and reports on it with `@@schedc-vm`
-//! lines on the serial console. [`Guest::boot`] boots it under QEMU and
-//! parses those lines into a [`GuestReport`].
+//! lines on the serial console (each line of a command's output as it
+//! comes). [`Guest::boot`] boots it under QEMU and parses those lines into
+//! a [`GuestReport`]; [`Guest::on_output`] sees the output lines live, and
+//! a [`HostChannel`] carries bytes from the host to the commands.
 //!
 //! ```no_run
 //! # use schedc_runtime::vm::*;
@@ -20,6 +22,7 @@
 //! assert_eq!(fifo.state_during, "enabled", "{}", report.serial);
 //! ```
 
+mod channel;
 mod guest;
 mod initramfs;
 mod qemu;
@@ -27,6 +30,7 @@ mod qemu;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+pub use channel::{HostChannel, CHANNEL_DEVICE};
 pub use guest::{CommandRun, Guest, GuestReport};
 pub use initramfs::Initramfs;
 

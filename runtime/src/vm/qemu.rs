@@ -1,70 +1,129 @@
 //! Booting a kernel under QEMU and collecting its serial console.
 
 use std::io::{ErrorKind, Read};
+use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use super::VmError;
 
 const QEMU: &str = "qemu-system-x86_64";
 
-/// Boots `kernel` with the initramfs `initrd` (a file) on `smp` CPUs and
-/// returns the serial console output once the guest powers off.
-pub(super) fn boot(kernel: &Path, initrd: &Path, smp: u32, timeout: Duration) -> Result<String, VmError> {
-    let mut child = Command::new(QEMU)
-        // One host thread for all vCPUs: with multi-threaded TCG the kernel's
-        // int3-based live patching (static keys flip when a scheduler attaches)
-        // races with the other vCPU and oopses at the patched site.
-        .args(["-accel", "tcg,thread=single", "-cpu", "max", "-m", "1G", "-nographic", "-no-reboot"])
-        .args(["-smp", &smp.to_string()])
+/// How to boot: the kernel, its initramfs (a file), the CPUs and the rest.
+pub(super) struct Boot<'a> {
+    pub kernel: &'a Path,
+    pub initrd: &'a Path,
+    pub smp: u32,
+    /// `None`: as long as the guest runs.
+    pub timeout: Option<Duration>,
+    /// More QEMU arguments (devices).
+    pub args: &'a [String],
+    /// Run QEMU in a process group of its own, out of reach of the
+    /// terminal's Ctrl-C: the host program stops the guest itself.
+    pub own_process_group: bool,
+    /// Called with each line of the serial console as it arrives.
+    pub on_line: &'a (dyn Fn(&str) + Sync),
+}
+
+/// Boots the guest and returns the serial console output once it powers
+/// off.
+pub(super) fn boot(b: &Boot) -> Result<String, VmError> {
+    let mut cmd = Command::new(QEMU);
+    // One host thread for all vCPUs: with multi-threaded TCG the kernel's
+    // int3-based live patching (static keys flip when a scheduler attaches)
+    // races with the other vCPU and oopses at the patched site.
+    cmd.args(["-accel", "tcg,thread=single", "-cpu", "max", "-m", "1G", "-nographic", "-no-reboot"])
+        .args(["-smp", &b.smp.to_string()])
         .arg("-kernel")
-        .arg(kernel)
+        .arg(b.kernel)
         .arg("-initrd")
-        .arg(initrd)
+        .arg(b.initrd)
         .args(["-append", "console=ttyS0 panic=-1 loglevel=4"])
+        .args(b.args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|source| match source.kind() {
-            ErrorKind::NotFound => VmError::MissingProgram { program: QEMU, package: "qemu-system-x86" },
-            _ => VmError::Host { what: "start qemu-system-x86_64", source },
-        })?;
-    let serial = Arc::new(Mutex::new(Vec::new()));
+        .stderr(Stdio::piped());
+    if b.own_process_group {
+        cmd.process_group(0);
+        // SAFETY: prctl is async-signal-safe; QEMU goes when this thread
+        // (which waits for it) goes, so no guest outlives its host program.
+        unsafe {
+            cmd.pre_exec(|| {
+                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+                Ok(())
+            });
+        }
+    }
+    let mut child = cmd.spawn().map_err(|source| match source.kind() {
+        ErrorKind::NotFound => VmError::MissingProgram { program: QEMU, package: "qemu-system-x86" },
+        _ => VmError::Host { what: "start qemu-system-x86_64", source },
+    })?;
     let mut stdout = child.stdout.take().expect("piped");
-    let sink = Arc::clone(&serial);
-    let reader = std::thread::spawn(move || {
-        let mut buf = [0u8; 4096];
-        while let Ok(n) = stdout.read(&mut buf) {
-            if n == 0 {
-                break;
+    let deadline = b.timeout.and_then(|t| Instant::now().checked_add(t));
+    let (status, serial) = std::thread::scope(|scope| {
+        let reader = scope.spawn(|| read_lines(&mut stdout, b.on_line));
+        let status = loop {
+            match child.try_wait() {
+                Ok(Some(status)) => break Ok(Some(status)),
+                Ok(None) => {}
+                Err(source) => break Err(VmError::Host { what: "wait for QEMU", source }),
             }
-            sink.lock().unwrap().extend_from_slice(&buf[..n]);
-        }
+            if deadline.is_some_and(|d| Instant::now() >= d) {
+                let _ = child.kill();
+                let _ = child.wait();
+                break Ok(None);
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        };
+        (status, reader.join().unwrap_or_default())
     });
-    let deadline = Instant::now() + timeout;
-    let status = loop {
-        if let Some(status) = child.try_wait().map_err(|source| VmError::Host { what: "wait for QEMU", source })? {
-            break Some(status);
-        }
-        if Instant::now() >= deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            break None;
-        }
-        std::thread::sleep(Duration::from_millis(200));
-    };
-    let _ = reader.join();
     let mut stderr = String::new();
     if let Some(mut e) = child.stderr.take() {
         let _ = e.read_to_string(&mut stderr);
     }
-    let serial = String::from_utf8_lossy(&serial.lock().unwrap()).replace('\r', "");
-    match status {
+    match status? {
         Some(status) if status.success() => Ok(serial),
         Some(status) => Err(VmError::Qemu { status, stderr, serial }),
-        None => Err(VmError::Timeout { timeout, serial }),
+        None => Err(VmError::Timeout { timeout: b.timeout.unwrap_or(Duration::MAX), serial }),
+    }
+}
+
+/// Everything `from` gives until it ends, without carriage returns, with
+/// `on_line` called on each complete line as it arrives.
+fn read_lines(from: &mut impl Read, on_line: &(dyn Fn(&str) + Sync)) -> String {
+    let mut all = String::new();
+    let mut pending = Vec::new();
+    let mut buf = [0u8; 4096];
+    while let Ok(n) = from.read(&mut buf) {
+        if n == 0 {
+            break;
+        }
+        pending.extend_from_slice(&buf[..n]);
+        while let Some(end) = pending.iter().position(|&c| c == b'\n') {
+            let line: Vec<u8> = pending.drain(..=end).collect();
+            let line = String::from_utf8_lossy(&line[..end]).replace('\r', "");
+            on_line(&line);
+            all.push_str(&line);
+            all.push('\n');
+        }
+    }
+    all.push_str(&String::from_utf8_lossy(&pending).replace('\r', ""));
+    all
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use super::*;
+
+    #[test]
+    fn lines_are_handed_on_as_they_complete() {
+        let seen = Mutex::new(Vec::new());
+        let on_line = |line: &str| seen.lock().unwrap().push(line.to_string());
+        let all = read_lines(&mut &b"one\r\ntwo\nthree"[..], &on_line);
+        assert_eq!(all, "one\ntwo\nthree");
+        assert_eq!(*seen.lock().unwrap(), ["one", "two"]);
     }
 }

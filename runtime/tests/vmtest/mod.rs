@@ -4,6 +4,7 @@
 #![allow(dead_code)] // each test crate uses its own subset
 
 use std::path::{Path, PathBuf};
+use std::process::Command;
 
 use schedc_runtime::vm::Guest;
 pub use schedc_runtime::vm::{available_kernels, GuestReport, VmError};
@@ -68,4 +69,20 @@ impl VmTest {
         }
         guest.boot()
     }
+}
+
+/// The reason this machine cannot run the workspace's VM tests, if any.
+pub fn missing_prerequisite() -> Option<String> {
+    if available_kernels().is_empty() {
+        return Some("no sched_ext kernels found (../shared/kernels or $SCHEDC_KERNELS_DIR)".to_string());
+    }
+    for tool in ["qemu-system-x86_64", "stress-ng"] {
+        if Command::new(tool).arg("--version").output().is_err() {
+            return Some(format!("{tool} is not installed"));
+        }
+    }
+    if !Path::new("/bin/busybox").exists() && !Path::new("/usr/bin/busybox").exists() {
+        return Some("busybox-static is not installed".to_string());
+    }
+    None
 }
