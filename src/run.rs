@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
+use schedc_runtime::latency::LatencyReport;
 use schedc_runtime::{read_sched_ext_state, OpenOptions, RunOptions, Scheduler, Stat, StopReason, Value};
 
 use crate::check::load;
