@@ -8,12 +8,17 @@
 //! * [`Scheduler`] checks the system, fills in machine facts and parameter
 //!   values, loads the object, attaches it and reads its statistics and
 //!   exit record.
-//! * [`run`] is the attach / report / stop loop behind `schedc run`.
+//! * [`run`] is the attach / report / stop loop behind `schedc run`, which
+//!   also restarts a scheduler when the kernel asks for it.
+//! * [`find_attached`] finds the schedc scheduler some other program
+//!   attached, through the kernel alone, for `schedc stats`.
 //! * [`vm`] boots a sched_ext kernel in QEMU and runs commands in it, for
 //!   `schedc run --vm` and the VM tests.
 
+mod btf;
 mod error;
 mod manifest;
+mod monitor;
 mod run;
 mod scheduler;
 mod sys;
@@ -22,7 +27,8 @@ pub mod vm;
 
 pub use error::Error;
 pub use manifest::{read_manifest, read_manifest_bytes};
-pub use run::{run, RunOptions, RunReport, StopReason};
+pub use monitor::{find_attached, AttachedScheduler, Found};
+pub use run::{run, RestartBudget, RunEvent, RunOptions, RunReport, StopReason, RESTART_LIMIT, RESTART_WINDOW};
 pub use schedc_abi::{Input, MachineFact, Manifest, Param, Stat, StatKind, Value, ValueType};
 pub use scheduler::{ExitInfo, OpenOptions, ProgStats, Scheduler};
 pub use sys::{read_sched_ext_state, SchedExtState};

@@ -24,17 +24,29 @@ pub fn read_sched_ext_state() -> Option<SchedExtState> {
     Some(SchedExtState { state, ops })
 }
 
-/// Checks that a scheduler can be loaded and attached here.
-pub(crate) fn preflight() -> Result<(), Error> {
+/// Fails unless this process runs as root, naming `command` as what needs it.
+pub(crate) fn require_root(command: &'static str) -> Result<(), Error> {
     // SAFETY: geteuid has no preconditions and cannot fail.
     if unsafe { libc::geteuid() } != 0 {
-        return Err(Error::NotRoot);
+        return Err(Error::NotRoot { command });
     }
+    Ok(())
+}
+
+/// Checks that a scheduler can be loaded and attached here.
+pub(crate) fn preflight() -> Result<(), Error> {
+    require_root("schedc run")?;
     let st = read_sched_ext_state().ok_or(Error::NoSchedExt)?;
     if st.state != "disabled" {
         return Err(Error::AlreadyAttached { name: st.ops.unwrap_or_else(|| format!("(state {})", st.state)) });
     }
     Ok(())
+}
+
+/// sched_ext's count of CPU hotplug events, from
+/// `/sys/kernel/sched_ext/hotplug_seq`; `None` where the kernel has none.
+pub(crate) fn hotplug_seq() -> Option<u64> {
+    fs::read_to_string(Path::new(SCHED_EXT_DIR).join("hotplug_seq")).ok()?.trim().parse().ok()
 }
 
 /// Number of online CPUs, from `/sys/devices/system/cpu/online`
