@@ -3,14 +3,16 @@
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use schedc_runtime::{read_sched_ext_state, OpenOptions, RunOptions, StopReason};
+use schedc_abi::stats::Stop;
+use schedc_runtime::{read_sched_ext_state, OpenOptions, RunEvent, RunOptions, StopReason};
 
 use crate::check::load;
 use crate::compile::{build, is_bpf_object};
 use crate::error::CliError;
 use crate::output::DiagnosticArgs;
+use crate::report::{StatsFormat, StatsPrinter};
 
 /// The options of `schedc run`, on this machine or in a guest.
 #[derive(clap::Args)]
@@ -27,6 +29,10 @@ pub struct RunArgs {
     /// Print how many instructions the kernel's verifier processed per program.
     #[arg(long)]
     pub verifier_stats: bool,
+    /// How to print the statistics: a table, or one JSON object per
+    /// interval on stdout with everything else on stderr (docs/stats.md).
+    #[arg(long, value_enum, default_value_t = StatsFormat::Table, value_name = "FORMAT")]
+    pub stats: StatsFormat,
 }
 
 /// A duration in the one syntax of policies and `--set` (schedc_abi::units):
@@ -82,69 +88,62 @@ pub fn prepare(target: &Path, args: &RunArgs) -> Result<(tempfile::TempDir, Path
     Ok((dir, obj))
 }
 
-/// Runs the scheduler until it is stopped, printing statistics on the way;
-/// fails (after the report) if the kernel ejected it or it exited with an
-/// error.
+/// Runs the scheduler until it is stopped, printing statistics on the way
+/// and restarting it when the kernel asks; fails (after the report) if the
+/// kernel ejected it or it exited with an error.
 pub fn run(target: &Path, args: &RunArgs) -> Result<ExitCode, CliError> {
     let (_dir, obj) = prepare(target, args)?;
-    let (interval, verifier_stats) = (args.interval, args.verifier_stats);
-    let opts =
-        RunOptions { open: OpenOptions { overrides: args.overrides.clone() }, duration: args.duration, interval };
-    let mut ticks = 0u64;
-    let report = schedc_runtime::run(&obj, &opts, |sched, stats| {
-        if ticks == 0 {
+    let manifest = schedc_runtime::read_manifest(&obj)?;
+    let (policy, object) = if obj == target { (None, Some(target)) } else { (Some(target), None) };
+    let shown = |p: Option<&Path>| p.map(|p| p.display().to_string());
+    let mut printer =
+        StatsPrinter::new(args.stats, args.interval, &manifest.scheduler).source(shown(policy), shown(object));
+    let opts = RunOptions {
+        open: OpenOptions { overrides: args.overrides.clone() },
+        duration: args.duration,
+        interval: args.interval,
+        ..RunOptions::default()
+    };
+    let mut attached_at = Instant::now();
+    let report = schedc_runtime::run(&obj, &opts, |event| match event {
+        RunEvent::Attached { scheduler, stats } => {
+            attached_at = Instant::now();
             let state = read_sched_ext_state();
             let (state, ops) = state.map_or(("unknown".to_string(), "none".to_string()), |s| {
                 (s.state, s.ops.unwrap_or_else(|| "none".to_string()))
             });
-            println!("attached: sched_ext state={state} ops={ops}");
-            for (p, v) in sched.params() {
-                println!("param {}={v}", p.name);
-            }
-            if verifier_stats {
-                for v in sched.verifier_stats() {
-                    println!("verifier {} processed={} insns={}", v.prog, v.verified_insns, v.insns);
+            printer.say(&format!("attached: sched_ext state={state} ops={ops}"));
+            if args.verifier_stats {
+                for v in scheduler.verifier_stats() {
+                    printer.say(&format!("verifier {} processed={} insns={}", v.prog, v.verified_insns, v.insns));
                 }
             }
-            if !stats.is_empty() {
-                let names: Vec<String> = stats.iter().map(|(s, _)| format!("{:>14}", s.name)).collect();
-                println!("{:>8} {}", "time", names.join(" "));
-            }
-        } else if !stats.is_empty() {
-            let values: Vec<String> = stats.iter().map(|(_, v)| format!("{:>14}", readable(v))).collect();
-            println!("{:>7}s {}", (ticks as f64 * interval.as_secs_f64()).round(), values.join(" "));
+            printer.attached(scheduler.params(), stats);
         }
-        ticks += 1;
+        RunEvent::Interval { stats, since_attach, .. } => printer.interval(stats, since_attach),
+        RunEvent::Restarting { exit, since_attach: t, attempt, limit, window, .. } => {
+            printer.restarting(exit, t, attempt, limit, window);
+        }
     })?;
-    let why = match report.reason {
-        StopReason::DurationElapsed => "the duration elapsed",
-        StopReason::Signal => "interrupted",
-        StopReason::Ejected => "the kernel stopped the scheduler",
+    let (why, stop) = match report.reason {
+        StopReason::DurationElapsed => ("the duration elapsed", Stop::DurationElapsed),
+        StopReason::Signal => ("interrupted", Stop::Signal),
+        StopReason::Ejected => ("the kernel stopped the scheduler", Stop::Ejected),
     };
-    println!("stopped: {} after {:.1}s ({why})", report.scheduler, report.ran_for.as_secs_f64());
-    if let Some(exit) = &report.exit {
-        println!("exit: {exit}");
+    let named = if policy.is_some() { format!(" ({})", target.display()) } else { String::new() };
+    printer.say(&format!("stopped: {}{named} after {:.1}s ({why})", report.scheduler, report.ran_for.as_secs_f64()));
+    if report.reason == StopReason::Ejected && report.exit.as_ref().is_some_and(|e| e.wants_restart()) {
+        printer.say(&format!(
+            "not restarted: the kernel asked for a restart, but {} restarts within {}s is the limit",
+            opts.restart_limit,
+            schedc_runtime::RESTART_WINDOW.as_secs()
+        ));
     }
-    for (s, v) in &report.stats {
-        println!("final {}={v}  # {}", s.name, s.doc);
-    }
+    printer.stopped(stop, report.exit.as_ref(), &report.stats, attached_at.elapsed());
     if report.reason == StopReason::Ejected || report.exit.as_ref().is_some_and(|e| e.is_error()) {
         Ok(ExitCode::FAILURE)
     } else {
         Ok(ExitCode::SUCCESS)
-    }
-}
-
-/// A statistic as a person reads it: durations rounded to a sensible unit
-/// (the final report keeps exact values).
-fn readable(value: &schedc_runtime::Value) -> String {
-    let schedc_runtime::Value::Duration(ns) = *value else { return value.to_string() };
-    let x = ns as f64;
-    match ns.unsigned_abs() {
-        0..=999 => format!("{ns}ns"),
-        1_000..=999_999 => format!("{:.1}us", x / 1e3),
-        1_000_000..=999_999_999 => format!("{:.2}ms", x / 1e6),
-        _ => format!("{:.2}s", x / 1e9),
     }
 }
 

@@ -10,6 +10,7 @@ use std::time::Duration;
 use schedc_runtime::vm::{available_kernels, Guest, GuestReport};
 
 use crate::error::CliError;
+use crate::report::StatsFormat;
 use crate::run::{prepare, RunArgs};
 
 /// How long a run in a guest lasts when --duration is not given: a guest
@@ -32,6 +33,7 @@ pub struct VmRun {
     pub interval: Duration,
     pub overrides: Vec<(String, String)>,
     pub verifier_stats: bool,
+    pub stats: StatsFormat,
 }
 
 impl VmRun {
@@ -51,6 +53,9 @@ impl VmRun {
         }
         if self.verifier_stats {
             argv.push("--verifier-stats".into());
+        }
+        if self.stats == StatsFormat::Json {
+            argv.extend(["--stats".into(), "json".into()]);
         }
         argv
     }
@@ -80,15 +85,30 @@ pub fn run_in_vm(target: &Path, kernel: Option<PathBuf>, args: &RunArgs) -> Resu
         interval: args.interval,
         overrides: args.overrides.clone(),
         verifier_stats: args.verifier_stats,
+        stats: args.stats,
     };
     eprintln!("booting {} under QEMU to run {} for {:?}...", vm.kernel.display(), target.display(), vm.duration);
     let report = vm.run()?;
     let run = report.command(COMMAND).ok_or(CliError::GuestDidNotRun)?;
-    println!(
+    let summary = format!(
         "guest kernel {}: sched_ext {} while running (ops {}), {} after",
         report.release, run.state_during, run.ops_during, run.state_after
     );
-    print!("{}", run.output);
+    match vm.stats {
+        StatsFormat::Table => println!("{summary}\n{}", run.output.trim_end()),
+        // The guest's stdout and stderr arrive as one text: its records go
+        // to stdout, everything else to stderr, as on this machine.
+        StatsFormat::Json => {
+            eprintln!("{summary}");
+            for line in run.output.lines() {
+                if line.starts_with("{\"schedc_stats\":") {
+                    println!("{line}");
+                } else {
+                    eprintln!("{line}");
+                }
+            }
+        }
+    }
     Ok(if run.exit_code == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
 
@@ -108,6 +128,7 @@ mod tests {
             interval: Duration::from_micros(250_500),
             overrides: vec![("slice_max".into(), "2ms".into()), ("boost".into(), "true".into())],
             verifier_stats: true,
+            stats: StatsFormat::Json,
         };
         let cli = Cli::try_parse_from(vm.guest_command()).unwrap_or_else(|e| panic!("{e}"));
         let Command::Run { target, args, vm: false, kernel: None } = cli.command else { panic!("not a plain run") };
@@ -116,5 +137,6 @@ mod tests {
         assert_eq!(args.interval, vm.interval);
         assert_eq!(args.overrides, vm.overrides);
         assert!(args.verifier_stats);
+        assert_eq!(args.stats, StatsFormat::Json);
     }
 }

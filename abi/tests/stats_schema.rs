@@ -173,7 +173,8 @@ fn the_validator_refuses_records_that_break_the_schema() {
         edit(&mut v);
         check(&v)
     };
-    let cases: Vec<(&str, Box<dyn Fn(&mut Json)>)> = vec![
+    type Edit = Box<dyn Fn(&mut Json)>;
+    let cases: Vec<(&str, Edit)> = vec![
         ("version", Box::new(|v| v["schedc_stats"] = json!(2))),
         ("missing field", Box::new(|v| drop(v.as_object_mut().unwrap().remove("elapsed_ns")))),
         ("extra field", Box::new(|v| v["colour"] = json!("red"))),

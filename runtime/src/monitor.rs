@@ -10,7 +10,7 @@
 
 use libbpf_rs::query::{LinkInfoIter, LinkTypeInfo, MapInfo, MapInfoIter};
 use libbpf_rs::{MapCore, MapFlags, MapHandle, MapType};
-use schedc_abi::{exit, manifest, section, Manifest, Stat, Value};
+use schedc_abi::{exit, manifest, section, Manifest, Param, Stat, Value};
 
 use crate::btf::{DataSections, Slot};
 use crate::scheduler::{is_exit_record, ExitInfo};
@@ -21,6 +21,8 @@ use crate::Error;
 pub struct AttachedScheduler {
     manifest: Manifest,
     link_id: u32,
+    /// The parameters as loaded, read from `.rodata`.
+    params: Vec<(Param, Value)>,
     bss: MapHandle,
     data: Option<MapHandle>,
     /// Each statistic's section and place, in manifest order.
@@ -41,7 +43,7 @@ impl std::fmt::Debug for AttachedScheduler {
 #[derive(Debug)]
 pub enum Found {
     /// A schedc scheduler is attached.
-    Schedc(AttachedScheduler),
+    Schedc(Box<AttachedScheduler>),
     /// sched_ext is not `enabled` (it reads this state).
     Nothing { state: String },
     /// The attached scheduler is not one schedc built (or was built before
@@ -64,7 +66,7 @@ pub fn find_attached() -> Result<Found, Error> {
             _ => None,
         })
         .collect();
-    links.sort_by(|a, b| b.0.cmp(&a.0));
+    links.sort_by_key(|&(link_id, _)| std::cmp::Reverse(link_id));
     for (link_id, map_id) in links {
         let Some(ops_map) = maps.iter().find(|m| m.id == map_id && m.ty == MapType::StructOps) else { continue };
         if ops_map.btf_id == 0 {
@@ -72,7 +74,7 @@ pub fn find_attached() -> Result<Found, Error> {
         }
         let Some(found) = AttachedScheduler::from_object_maps(link_id, ops_map.btf_id, &maps)? else { continue };
         if ops.as_deref().is_none_or(|name| name == found.manifest.scheduler) {
-            return Ok(Found::Schedc(found));
+            return Ok(Found::Schedc(Box::new(found)));
         }
     }
     Ok(Found::Other { name: ops.unwrap_or_else(|| "(unnamed)".into()) })
@@ -98,6 +100,15 @@ impl AttachedScheduler {
         let json = bytes.get(copy.offset..copy.offset + copy.size).unwrap_or_default();
         let json = &json[..json.iter().position(|&b| b == 0).unwrap_or(json.len())];
         let Ok(manifest) = Manifest::from_json(&String::from_utf8_lossy(json)) else { return Ok(None) };
+        let params = manifest
+            .params
+            .iter()
+            .filter_map(|p| {
+                let slot = secs.get(section::RODATA, &p.symbol)?;
+                let raw = bytes.get(slot.offset..slot.offset + p.ty.size())?;
+                Some((p.clone(), Value::from_bytes(p.ty, raw)))
+            })
+            .collect();
 
         let data_id = map_of(section::DATA);
         let mut stats = Vec::with_capacity(manifest.stats.len());
@@ -112,6 +123,7 @@ impl AttachedScheduler {
         Ok(Some(AttachedScheduler {
             manifest,
             link_id,
+            params,
             bss: open_map(bss_id)?,
             data: data_id.map(open_map).transpose()?,
             stats,
@@ -121,6 +133,16 @@ impl AttachedScheduler {
 
     pub fn manifest(&self) -> &Manifest {
         &self.manifest
+    }
+
+    /// Every parameter with the value it was loaded with.
+    pub fn params(&self) -> &[(Param, Value)] {
+        &self.params
+    }
+
+    /// The id of the kernel link that attached it.
+    pub fn link_id(&self) -> u32 {
+        self.link_id
     }
 
     /// Current value of every statistic, in manifest order.
