@@ -157,7 +157,9 @@ impl StatsPrinter {
 /// reason, the message, the exit code when it says something, and the
 /// dump's lines.
 pub fn exit_block(exit: Option<&ExitInfo>) -> Vec<String> {
-    let Some(exit) = exit else { return vec!["exit: (this object keeps no exit record)".into()] };
+    let Some(exit) = exit else {
+        return vec!["exit: (no exit record: the object keeps none, or it was not written)".into()];
+    };
     let mut lines = vec![format!("exit: {} ({})", exit.kind_name(), exit.reason)];
     if !exit.msg.is_empty() {
         lines.push(format!("  message: {}", exit.msg));

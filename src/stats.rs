@@ -68,13 +68,15 @@ fn follow(
 ) -> Result<(Stop, Option<ExitInfo>), CliError> {
     let mut next_tick = since + interval;
     loop {
+        let linked = sched.is_linked();
         if let Some(exit) = sched.exit_info()? {
-            // SCX_EXIT_UNREG: user space detached it; anything else the kernel decided.
-            let stop = if exit.kind == 64 { Stop::Detached } else { Stop::Ejected };
-            return Ok((stop, Some(exit)));
+            return Ok((stop_of(&exit), Some(exit)));
         }
-        if !sched.is_linked() {
-            return Ok((Stop::Detached, None));
+        if !linked {
+            // The link's id goes before the kernel calls ops.exit: give the
+            // exit record a moment to be written.
+            let exit = wait_for_exit_record(sched)?;
+            return Ok((exit.as_ref().map_or(Stop::Detached, stop_of), exit));
         }
         let now = Instant::now();
         if now >= next_tick {
@@ -83,6 +85,27 @@ fn follow(
         }
         std::thread::sleep(POLL);
     }
+}
+
+/// SCX_EXIT_UNREG: user space detached it; anything else the kernel decided.
+fn stop_of(exit: &ExitInfo) -> Stop {
+    if exit.kind == 64 {
+        Stop::Detached
+    } else {
+        Stop::Ejected
+    }
+}
+
+/// The exit record of a scheduler whose link is gone, once written (within a second).
+fn wait_for_exit_record(sched: &AttachedScheduler) -> Result<Option<ExitInfo>, CliError> {
+    let deadline = Instant::now() + Duration::from_secs(1);
+    while Instant::now() < deadline {
+        if let Some(exit) = sched.exit_info()? {
+            return Ok(Some(exit));
+        }
+        std::thread::sleep(POLL);
+    }
+    Ok(None)
 }
 
 /// A schedc scheduler attached in place of `gone` within an interval (at

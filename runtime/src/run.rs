@@ -162,13 +162,15 @@ where
 
     let path = path.as_ref();
     let mut budget = RestartBudget::new(opts.restart_limit, RESTART_WINDOW);
-    let started = Instant::now();
-    let deadline = opts.duration.map(|d| started + d);
+    // Both count from the first attach: loading may take a while.
+    let mut first_attach: Option<Instant> = None;
     let mut restarts = 0;
     loop {
         let mut sched = Scheduler::open_with(path, &opts.open)?;
         sched.attach()?;
         let attached = Instant::now();
+        let started = *first_attach.get_or_insert(attached);
+        let deadline = opts.duration.map(|d| started + d);
         on_event(RunEvent::Attached { scheduler: &sched, stats: &sched.read_stats()? });
         let reason = watch(&sched, opts.interval, deadline, attached, &mut on_event)?;
         sched.detach();
