@@ -141,6 +141,8 @@ mod tests {
         let shown = render(&CliError::Runtime(schedc_runtime::Error::AlreadyAttached { name: "fifo".into() }));
         assert!(shown.contains("schedc::already-attached"), "{shown}");
         assert!(shown.contains("Scheduler fifo is already attached; stop it before running another."), "{shown}");
+        let shown = render(&CliError::Runtime(schedc_runtime::Error::NoSchedExt));
+        assert!(shown.contains("or use --vm to try it in a virtual machine."), "{shown}");
     }
 
     #[test]

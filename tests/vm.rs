@@ -299,13 +299,15 @@ fn stats_json_monitor_and_restarts_on_every_kernel() {
          wait $pid; echo rc=$? >>/tmp/run.err
          {PRINT_SECTIONS}"
     );
-    // Four hotplug events 2 s apart: three restarts, the fourth refused.
+    // Four hotplug events 6 s apart (more than a load takes, so none falls
+    // between an ejection and the next load): three restarts within 30 s,
+    // the fourth refused.
     let restarts = format!(
         "/bin/schedc run /objs/onequeue.bpf.o --duration 60s --stats json >/tmp/restart.out 2>/tmp/restart.err &
          pid=$!
          {wait_enabled}
          for online in 0 1 0 1; do
-             sleep 2
+             sleep 6
              echo $online >/sys/devices/system/cpu/cpu1/online || echo hotplug-failed >>/tmp/restart.err
          done
          wait $pid; echo rc=$? >>/tmp/restart.err

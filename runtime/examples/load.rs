@@ -49,6 +49,8 @@ fn main() -> ExitCode {
             }
             if let Some(exit) = &report.exit {
                 println!("schedc-load: exit kind={} {exit}", exit.kind);
+                let dump = exit.dump_lines();
+                println!("schedc-load: dump lines={} first={}", dump.len(), dump.first().map_or("", |l| l.as_str()));
             }
             println!("schedc-load: stopped reason={:?} after_ms={}", report.reason, report.ran_for.as_millis());
             if report.exit.as_ref().is_some_and(|e| e.is_error()) {

@@ -18,7 +18,7 @@ pub enum Error {
     )]
     #[diagnostic(
         code("schedc::no-sched-ext"),
-        help("`schedc run --vm` tries the scheduler in a QEMU guest booted from a sched_ext kernel instead")
+        help("--vm runs it in a QEMU guest booted from a sched_ext kernel; --kernel picks which")
     )]
     NoSchedExt,
     /// Another sched_ext scheduler is attached.

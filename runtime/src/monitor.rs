@@ -54,7 +54,9 @@ pub enum Found {
 /// Looks for the schedc scheduler attached right now. Needs root.
 pub fn find_attached() -> Result<Found, Error> {
     sys::require_root("schedc stats")?;
-    let SchedExtState { state, ops } = sys::read_sched_ext_state().ok_or(Error::NoSchedExt)?;
+    let Some(SchedExtState { state, ops }) = sys::read_sched_ext_state() else {
+        return Ok(Found::Nothing { state: "not in this kernel".into() });
+    };
     if state != "enabled" {
         return Ok(Found::Nothing { state });
     }
