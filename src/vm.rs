@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
+use schedc_abi::stats::Record;
 use schedc_runtime::vm::{available_kernels, Guest, GuestReport};
 
 use crate::error::CliError;
@@ -97,14 +98,18 @@ pub fn run_in_vm(target: &Path, kernel: Option<PathBuf>, args: &RunArgs) -> Resu
     match vm.stats {
         StatsFormat::Table => println!("{summary}\n{}", run.output.trim_end()),
         // The guest's stdout and stderr arrive as one text: its records go
-        // to stdout, everything else to stderr, as on this machine.
+        // to stdout, naming the files as given here, and everything else to
+        // stderr, as on this machine.
         StatsFormat::Json => {
             eprintln!("{summary}");
+            let given = Some(target.display().to_string());
+            let (policy, object) = if vm.object == target { (None, given) } else { (given, None) };
             for line in run.output.lines() {
-                if line.starts_with("{\"schedc_stats\":") {
-                    println!("{line}");
-                } else {
-                    eprintln!("{line}");
+                match Record::from_json(line) {
+                    Ok(record) => {
+                        println!("{}", Record { policy: policy.clone(), object: object.clone(), ..record }.to_json())
+                    }
+                    Err(_) => eprintln!("{line}"),
                 }
             }
         }
