@@ -1,5 +1,6 @@
 //! `schedc compile`: a policy to readable BPF C or to a BPF object.
 
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 use schedc_compiler::Checked;
@@ -15,6 +16,9 @@ pub fn compile(
     diagnostics: &DiagnosticArgs,
 ) -> Result<(), CliError> {
     let checked = load(policy, diagnostics)?;
+    if output.as_deref() == Some(Path::new("-")) {
+        return write_to_stdout(&checked, emit_c);
+    }
     let out = output.unwrap_or_else(|| policy.with_extension(if emit_c { "bpf.c" } else { "bpf.o" }));
     safe_to_write(policy, &out, emit_c)?;
     if emit_c {
@@ -25,6 +29,30 @@ pub fn compile(
     }
     diagnostics.say(&format!("{}: wrote {}", policy.display(), out.display()));
     Ok(())
+}
+
+/// `-o -`: the C or the object on stdout, and nothing else there. An
+/// object is not written to a terminal.
+fn write_to_stdout(checked: &Checked, emit_c: bool) -> Result<(), CliError> {
+    let stdout = std::io::stdout();
+    let bytes = if emit_c {
+        schedc_compiler::generate_c(checked).into_bytes()
+    } else {
+        if stdout.is_terminal() {
+            return Err(CliError::ObjectToTerminal);
+        }
+        let dir = tempfile::Builder::new()
+            .prefix("schedc-compile-")
+            .tempdir()
+            .map_err(|source| CliError::TempDir { source })?;
+        let obj = dir.path().join(format!("{}.bpf.o", checked.model.name));
+        build(checked, &obj)?;
+        std::fs::read(&obj).map_err(|source| CliError::Write { path: obj, source })?
+    };
+    let mut out = stdout.lock();
+    out.write_all(&bytes)
+        .and_then(|()| out.flush())
+        .map_err(|source| CliError::Write { path: PathBuf::from("-"), source })
 }
 
 /// Generates the C of a checked policy and builds it into the object `out`.

@@ -41,6 +41,13 @@ pub enum CliError {
     #[diagnostic(code("schedc::output-not-ours"), help("remove it or choose another path with -o"))]
     OutputNotOurs { path: PathBuf, what: &'static str },
 
+    #[error("refusing to write a BPF object to a terminal")]
+    #[diagnostic(
+        code("schedc::object-to-terminal"),
+        help("redirect it to a file or a pipe, e.g. `-o - > fifo.bpf.o`")
+    )]
+    ObjectToTerminal,
+
     #[error("cannot write {}", path.display())]
     #[diagnostic(code("schedc::cannot-write"))]
     Write { path: PathBuf, source: std::io::Error },
@@ -59,6 +66,17 @@ pub enum CliError {
         help("pass one with --kernel, or set $SCHEDC_KERNELS_DIR to a folder of them")
     )]
     NoVmKernel,
+
+    #[error("no sched_ext scheduler is attached (sched_ext is {state})")]
+    #[diagnostic(code("schedc::nothing-attached"), help("start one with `schedc run`, then run `schedc stats` again"))]
+    NothingAttached { state: String },
+
+    #[error("the attached scheduler {name} was not built by this schedc")]
+    #[diagnostic(
+        code("schedc::not-schedc-attached"),
+        help("schedc stats reads schedulers built by schedc, which carry their manifest into the kernel; rebuild it with this schedc")
+    )]
+    NotSchedcAttached { name: String },
 
     #[error("cannot find the schedc executable to copy into the guest")]
     #[diagnostic(code("schedc::no-executable"))]
@@ -135,6 +153,8 @@ mod tests {
         let shown = render(&CliError::Runtime(schedc_runtime::Error::AlreadyAttached { name: "fifo".into() }));
         assert!(shown.contains("schedc::already-attached"), "{shown}");
         assert!(shown.contains("Scheduler fifo is already attached; stop it before running another."), "{shown}");
+        let shown = render(&CliError::Runtime(schedc_runtime::Error::NoSchedExt));
+        assert!(shown.contains("or use --vm to try it in a virtual machine."), "{shown}");
     }
 
     #[test]

@@ -14,7 +14,9 @@ mod generate;
 mod latency;
 mod lsp;
 mod output;
+mod report;
 mod run;
+mod stats;
 mod vm;
 mod watch;
 
@@ -56,7 +58,7 @@ enum Command {
         /// The policy to compile.
         #[arg(value_name = "POLICY")]
         policy: PathBuf,
-        /// Where to write the output.
+        /// Where to write the output; `-` writes it to stdout.
         #[arg(short, long, value_name = "OUT")]
         output: Option<PathBuf>,
         /// What to write: the C source, or the object built from it.
@@ -92,6 +94,17 @@ enum Command {
         /// (or $SCHEDC_KERNELS_DIR).
         #[arg(long, value_name = "KERNEL", requires = "vm")]
         kernel: Option<PathBuf>,
+    },
+    /// Follow the statistics of the schedc scheduler attached right now.
+    ///
+    /// From another terminal while `schedc run` (or anything else) has a
+    /// scheduler built by schedc attached: prints the same table as
+    /// `schedc run`, or its JSON records, until the scheduler stops, and
+    /// follows a schedc scheduler attached in its place (a restart or a
+    /// swap). Needs root; needs nothing from the program that attached it.
+    Stats {
+        #[command(flatten)]
+        args: stats::StatsArgs,
     },
     /// Serve editors over stdio with the Language Server Protocol.
     ///
@@ -172,6 +185,7 @@ fn main() -> ExitCode {
         Command::Compile { policy, output, emit, diagnostics } => {
             compile::compile(&policy, output, emit == Emit::C, &diagnostics).map(|()| ExitCode::SUCCESS)
         }
+        Command::Stats { args } => stats::stats(&args),
         Command::Lsp => Ok(lsp::serve()),
         Command::Fmt { check, files } => Ok(fmt::fmt(&files, check)),
         Command::Explain { policy } => explain::explain(&policy),

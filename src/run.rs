@@ -3,16 +3,17 @@
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use schedc_runtime::latency::LatencyReport;
-use schedc_runtime::{read_sched_ext_state, OpenOptions, RunOptions, Scheduler, Stat, StopReason, Value};
+use schedc_abi::stats::Stop;
+use schedc_runtime::{read_sched_ext_state, OpenOptions, RunEvent, RunOptions, Scheduler, StopReason};
 
 use crate::check::load;
 use crate::compile::{build, is_bpf_object};
 use crate::error::CliError;
 use crate::latency::LatencyArgs;
 use crate::output::DiagnosticArgs;
+use crate::report::{StatsFormat, StatsPrinter};
 
 /// The options of `schedc run`, on this machine or in a guest.
 #[derive(clap::Args)]
@@ -38,6 +39,10 @@ pub struct RunArgs {
     /// the probe costs per event.
     #[arg(long, requires = "latency")]
     pub probe_cost: bool,
+    /// How to print the statistics: a table, or one JSON object per
+    /// interval on stdout with everything else on stderr (docs/stats.md).
+    #[arg(long, value_enum, default_value_t = StatsFormat::Table, value_name = "FORMAT")]
+    pub stats: StatsFormat,
 }
 
 impl RunArgs {
@@ -110,88 +115,100 @@ pub fn temp_dir() -> Result<tempfile::TempDir, CliError> {
     tempfile::Builder::new().prefix("schedc-run-").tempdir().map_err(|source| CliError::TempDir { source })
 }
 
-/// Runs the scheduler until it is stopped, printing statistics on the way;
-/// fails (after the report) if the kernel ejected it or it exited with an
-/// error.
+/// Runs the scheduler until it is stopped, printing statistics on the way
+/// and restarting it when the kernel asks; fails (after the report) if the
+/// kernel ejected it or it exited with an error.
 pub fn run(target: &Path, args: &RunArgs) -> Result<ExitCode, CliError> {
     let (_dir, obj) = prepare(target, args)?;
-    run_object(&obj, args, |_| {})
+    run_object(target, &obj, args, |_| {})
 }
 
-/// [`run`] of a prepared object, with `poll` called between statistics
-/// rows; it may replace the scheduler (`--watch`), and then the table
-/// starts again with the new one's statistics.
-pub fn run_object(obj: &Path, args: &RunArgs, poll: impl FnMut(&mut Scheduler)) -> Result<ExitCode, CliError> {
-    let (interval, verifier_stats) = (args.interval, args.verifier_stats);
-    let opts =
-        RunOptions { open: OpenOptions { overrides: args.overrides.clone() }, duration: args.duration, interval };
-    let mut ticks = 0u64;
-    let mut shown = PathBuf::new(); // the object whose statistics the table shows
-    let on_tick = |sched: &Scheduler, stats: &[(Stat, Value)], waits: Option<&LatencyReport>| {
-        if sched.path() != shown {
-            (shown, ticks) = (sched.path().to_path_buf(), 0);
-        }
-        if ticks == 0 {
-            let state = read_sched_ext_state();
-            let (state, ops) = state.map_or(("unknown".to_string(), "none".to_string()), |s| {
-                (s.state, s.ops.unwrap_or_else(|| "none".to_string()))
-            });
-            println!("attached: sched_ext state={state} ops={ops}");
-            for (p, v) in sched.params() {
-                println!("param {}={v}", p.name);
+/// [`run`] of `obj`, prepared from `target`, with `poll` called between
+/// statistics rows; it may replace the scheduler (`--watch`), and then the
+/// table starts again with the new one's statistics.
+pub fn run_object(
+    target: &Path,
+    obj: &Path,
+    args: &RunArgs,
+    poll: impl FnMut(&mut Scheduler),
+) -> Result<ExitCode, CliError> {
+    let manifest = schedc_runtime::read_manifest(obj)?;
+    let (policy, object) = if obj == target { (None, Some(target)) } else { (Some(target), None) };
+    let shown = |p: Option<&Path>| p.map(|p| p.display().to_string());
+    let mut printer =
+        StatsPrinter::new(args.stats, args.interval, &manifest.scheduler).source(shown(policy), shown(object));
+    let opts = RunOptions {
+        open: OpenOptions { overrides: args.overrides.clone() },
+        duration: args.duration,
+        interval: args.interval,
+        ..RunOptions::default()
+    };
+    // Histograms are for people: beside JSON records they are left out.
+    let table = args.stats == StatsFormat::Table;
+    let mut attached_at = Instant::now();
+    let mut running = PathBuf::new(); // the object whose statistics the table shows
+    let probe = args.latency.then(|| args.latency_args().probe());
+    let report = schedc_runtime::run_with(
+        obj,
+        &opts,
+        probe,
+        |event| match event {
+            RunEvent::Attached { scheduler, stats } => {
+                attached_at = Instant::now();
+                running = scheduler.path().to_path_buf();
+                let state = read_sched_ext_state();
+                let (state, ops) = state.map_or(("unknown".to_string(), "none".to_string()), |s| {
+                    (s.state, s.ops.unwrap_or_else(|| "none".to_string()))
+                });
+                printer.say(&format!("attached: sched_ext state={state} ops={ops}"));
+                if args.verifier_stats {
+                    for v in scheduler.verifier_stats() {
+                        printer.say(&format!("verifier {} processed={} insns={}", v.prog, v.verified_insns, v.insns));
+                    }
+                }
+                printer.attached(scheduler.params(), stats);
             }
-            if verifier_stats {
-                for v in sched.verifier_stats() {
-                    println!("verifier {} processed={} insns={}", v.prog, v.verified_insns, v.insns);
+            // A swap under --watch: the table starts again with the new names.
+            RunEvent::Interval { scheduler, stats, .. } if scheduler.path() != running => {
+                attached_at = Instant::now();
+                running = scheduler.path().to_path_buf();
+                printer.now_running(&scheduler.manifest().scheduler);
+                printer.attached(scheduler.params(), stats);
+            }
+            RunEvent::Interval { stats, since_attach, waits, .. } => {
+                printer.interval(stats, since_attach);
+                if let (Some(waits), true) = (waits, table) {
+                    crate::latency::print_interval(since_attach, waits);
                 }
             }
-            if !stats.is_empty() {
-                let names: Vec<String> = stats.iter().map(|(s, _)| format!("{:>14}", s.name)).collect();
-                println!("{:>8} {}", "time", names.join(" "));
+            RunEvent::Restarting { exit, since_attach: t, attempt, limit, window, .. } => {
+                printer.restarting(exit, t, attempt, limit, window);
             }
-        } else if !stats.is_empty() {
-            let values: Vec<String> = stats.iter().map(|(_, v)| format!("{:>14}", readable(v))).collect();
-            println!("{:>7}s {}", (ticks as f64 * interval.as_secs_f64()).round(), values.join(" "));
-        }
-        if let Some(waits) = waits {
-            crate::latency::print_interval(interval * ticks as u32, waits);
-        }
-        ticks += 1;
+        },
+        poll,
+    )?;
+    let (why, stop) = match report.reason {
+        StopReason::DurationElapsed => ("the duration elapsed", Stop::DurationElapsed),
+        StopReason::Signal => ("interrupted", Stop::Signal),
+        StopReason::Ejected => ("the kernel stopped the scheduler", Stop::Ejected),
     };
-    let probe = args.latency.then(|| args.latency_args().probe());
-    let report = schedc_runtime::run_with(obj, &opts, probe, on_tick, poll)?;
-    let why = match report.reason {
-        StopReason::DurationElapsed => "the duration elapsed",
-        StopReason::Signal => "interrupted",
-        StopReason::Ejected => "the kernel stopped the scheduler",
-    };
-    println!("stopped: {} after {:.1}s ({why})", report.scheduler, report.ran_for.as_secs_f64());
-    if let Some(exit) = &report.exit {
-        println!("exit: {exit}");
+    let named = if policy.is_some() { format!(" ({})", target.display()) } else { String::new() };
+    printer.say(&format!("stopped: {}{named} after {:.1}s ({why})", report.scheduler, report.ran_for.as_secs_f64()));
+    if report.reason == StopReason::Ejected && report.exit.as_ref().is_some_and(|e| e.wants_restart()) {
+        printer.say(&format!(
+            "not restarted: the kernel asked for a restart, but {} restarts within {}s is the limit",
+            opts.restart_limit,
+            schedc_runtime::RESTART_WINDOW.as_secs()
+        ));
     }
-    for (s, v) in &report.stats {
-        println!("final {}={v}  # {}", s.name, s.doc);
-    }
-    if let (Some(waits), true) = (&report.latency, args.latency) {
+    printer.stopped(stop, report.exit.as_ref(), &report.stats, attached_at.elapsed());
+    if let (Some(waits), true) = (&report.latency, table) {
         crate::latency::print_total(report.ran_for, waits, &report.probe_cost, args.probe_cost);
     }
     if report.reason == StopReason::Ejected || report.exit.as_ref().is_some_and(|e| e.is_error()) {
         Ok(ExitCode::FAILURE)
     } else {
         Ok(ExitCode::SUCCESS)
-    }
-}
-
-/// A statistic as a person reads it: durations rounded to a sensible unit
-/// (the final report keeps exact values).
-fn readable(value: &schedc_runtime::Value) -> String {
-    let schedc_runtime::Value::Duration(ns) = *value else { return value.to_string() };
-    let x = ns as f64;
-    match ns.unsigned_abs() {
-        0..=999 => format!("{ns}ns"),
-        1_000..=999_999 => format!("{:.1}us", x / 1e3),
-        1_000_000..=999_999_999 => format!("{:.2}ms", x / 1e6),
-        _ => format!("{:.2}s", x / 1e9),
     }
 }
 

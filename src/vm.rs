@@ -10,9 +10,11 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use schedc_abi::events::{SwapEvent, SwapReason};
+use schedc_abi::stats::Record;
 use schedc_runtime::vm::{available_kernels, Guest, GuestReport, HostChannel, CHANNEL_DEVICE};
 
 use crate::error::CliError;
+use crate::report::StatsFormat;
 use crate::run::{prepare, RunArgs};
 use crate::watch::{self, Candidate, Message, PolicyWatcher};
 
@@ -42,6 +44,10 @@ pub struct VmRun {
     pub probe_cost: bool,
     /// Whether the guest swaps in objects from the host's channel.
     pub swaps: bool,
+    pub stats: StatsFormat,
+    /// How the guest's records name what runs: the policy or object as
+    /// given on this machine.
+    pub given: String,
 }
 
 impl VmRun {
@@ -73,6 +79,9 @@ impl VmRun {
         if self.swaps {
             argv.extend(["--swap-from".into(), CHANNEL_DEVICE.into()]);
         }
+        if self.stats == StatsFormat::Json {
+            argv.extend(["--stats".into(), "json".into()]);
+        }
         argv
     }
 
@@ -81,6 +90,10 @@ impl VmRun {
     /// them), also sent to `swaps`, the rest on stdout.
     fn guest(&self, swaps: mpsc::Sender<SwapEvent>) -> Result<Guest, CliError> {
         let me = std::env::current_exe().map_err(|source| CliError::CurrentExe { source })?;
+        let stats = self.stats;
+        let given = Some(self.given.clone());
+        let is_object = self.object.as_path() == std::path::Path::new(&self.given);
+        let (policy, object) = if is_object { (None, given) } else { (given, None) };
         let mut guest = Guest::new(&self.kernel);
         guest
             .executable("/bin/schedc", &me)
@@ -91,12 +104,20 @@ impl VmRun {
                 if command != COMMAND {
                     return;
                 }
-                match line.parse::<SwapEvent>() {
-                    Ok(event) => {
-                        eprintln!("{line}");
-                        let _ = swaps.send(event);
+                if let Ok(event) = line.parse::<SwapEvent>() {
+                    eprintln!("{line}");
+                    let _ = swaps.send(event);
+                    return;
+                }
+                match (stats, Record::from_json(line)) {
+                    // The guest's stdout and stderr arrive as one stream:
+                    // its records go to stdout, naming the files as given
+                    // here, and everything else to stderr, as on this machine.
+                    (StatsFormat::Json, Ok(record)) => {
+                        println!("{}", Record { policy: policy.clone(), object: object.clone(), ..record }.to_json())
                     }
-                    Err(_) => println!("{line}"),
+                    (StatsFormat::Json, Err(_)) => eprintln!("{line}"),
+                    (StatsFormat::Table, _) => println!("{line}"),
                 }
             });
         Ok(guest)
@@ -117,6 +138,8 @@ pub fn run_in_vm(target: &Path, kernel: Option<PathBuf>, args: &RunArgs, watchin
         latency: args.latency,
         probe_cost: args.probe_cost,
         swaps,
+        stats: args.stats,
+        given: target.display().to_string(),
     };
     let report = if watching {
         let started = watch::start(target, args)?;
@@ -132,10 +155,14 @@ pub fn run_in_vm(target: &Path, kernel: Option<PathBuf>, args: &RunArgs, watchin
         vm.guest(mpsc::channel().0)?.boot()?
     };
     let run = report.command(COMMAND).ok_or(CliError::GuestDidNotRun)?;
-    println!(
+    let summary = format!(
         "guest kernel {}: sched_ext {} while running (ops {}), {} after",
         report.release, run.state_during, run.ops_during, run.state_after
     );
+    match args.stats {
+        StatsFormat::Table => println!("{summary}"),
+        StatsFormat::Json => eprintln!("{summary}"),
+    }
     Ok(if run.exit_code == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
 
@@ -212,6 +239,8 @@ mod tests {
             latency: true,
             probe_cost: true,
             swaps: false,
+            stats: StatsFormat::Json,
+            given: "fifo.policy".into(),
         };
         let cli = Cli::try_parse_from(vm.guest_command()).unwrap_or_else(|e| panic!("{e}"));
         let Command::Run { target, args, vm: false, kernel: None, watch } = cli.command else {
@@ -222,6 +251,7 @@ mod tests {
         assert_eq!(args.interval, vm.interval);
         assert_eq!(args.overrides, vm.overrides);
         assert!(args.verifier_stats && args.latency && args.probe_cost);
+        assert_eq!(args.stats, StatsFormat::Json);
         assert!(!watch.watch && watch.swap_from.is_none());
     }
 
@@ -237,6 +267,8 @@ mod tests {
             latency: false,
             probe_cost: false,
             swaps: true,
+            stats: StatsFormat::Table,
+            given: "bpfland.policy".into(),
         };
         let cli = Cli::try_parse_from(vm.guest_command()).unwrap_or_else(|e| panic!("{e}"));
         let Command::Run { args, vm: false, watch, .. } = cli.command else { panic!("not a plain run") };

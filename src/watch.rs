@@ -106,7 +106,7 @@ pub fn start(target: &Path, args: &RunArgs) -> Result<Started, CliError> {
 /// `schedc run --watch POLICY` on this machine.
 pub fn run_watching(target: &Path, args: &RunArgs) -> Result<ExitCode, CliError> {
     let Started { mut watcher, object, _dir } = start(target, args)?;
-    run_object(&object, args, |sched| {
+    run_object(target, &object, args, |sched| {
         if let Some(candidate) = watcher.next_candidate() {
             let event = swap_in(sched, &candidate.object, &candidate.overrides, watcher.loaded());
             watcher.settle(candidate, &event);
@@ -120,7 +120,7 @@ pub fn run_receiving(target: &Path, device: &Path, args: &RunArgs) -> Result<Exi
     let (dir, object) = crate::run::prepare(target, args)?;
     let swaps = receive(device, dir.path().to_path_buf())?;
     let mut loaded: Option<Loaded> = None;
-    run_object(&object, args, |sched| {
+    run_object(target, &object, args, |sched| {
         let running = loaded.get_or_insert_with(|| Loaded::now(&sched.manifest().scheduler));
         if let Ok((object, overrides)) = swaps.try_recv() {
             if swap_in(sched, &object, &overrides, running).outcome == SwapOutcome::Ok {

@@ -130,6 +130,7 @@ struct sched_ext_ops {
 	u32 dispatch_max_batch;
 	u64 flags;
 	u32 timeout_ms;
+	u64 hotplug_seq;	/* written by the runtime before load, not by the C */
 	char name[128];
 };
 
@@ -184,6 +185,7 @@ struct scx_exit_info {
 	s64 exit_code;
 	const char *reason;
 	char *msg;
+	char *dump;	/* the debug dump of an error exit */
 } __attribute__((preserve_access_index));
 
 #define SCHEDC_DSQ_GLOBAL	((u64)bpf_core_enum_value(enum scx_dsq_id_flags, SCX_DSQ_GLOBAL))
@@ -495,6 +497,8 @@ static __always_inline void schedc_record_exit(struct scx_exit_info *ei)
 	schedc_exit.exit_code = ei->exit_code;
 	bpf_probe_read_kernel_str(schedc_exit.reason, sizeof(schedc_exit.reason), ei->reason);
 	bpf_probe_read_kernel_str(schedc_exit.msg, sizeof(schedc_exit.msg), ei->msg);
+	if (ei->dump)
+		bpf_probe_read_kernel_str(schedc_exit.dump, sizeof(schedc_exit.dump), ei->dump);
 	/* Written last: a non-zero kind tells the runtime the record is complete. */
 	schedc_exit.kind = ei->kind;
 }
@@ -508,7 +512,9 @@ static __always_inline void schedc_record_exit(struct scx_exit_info *ei)
 
 /*
  * The JSON manifest: the runtime reads it from an ELF section of its own
- * (libbpf ignores sections it does not know), named by schedc-abi.
+ * (libbpf ignores sections it does not know), named by schedc-abi. A copy
+ * in .rodata reaches the kernel with the object, so that `schedc stats` can
+ * read it from the loaded scheduler's maps.
  */
 /* @abi manifest_macro */
 

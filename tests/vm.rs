@@ -29,6 +29,10 @@ fn main() {
             "latency_histograms_under_the_default_scheduler_and_by_class_under_bpfland",
             latency_histograms_under_the_default_scheduler_and_by_class_under_bpfland,
         ),
+        schedc_testkit::test(
+            "stats_json_monitor_and_restarts_on_every_kernel",
+            stats_json_monitor_and_restarts_on_every_kernel,
+        ),
     ])
 }
 
@@ -266,6 +270,180 @@ fn latency_histograms_under_the_default_scheduler_and_by_class_under_bpfland() -
         assert!(!default.contains("class "), "no classes without a schedc scheduler: {ctx}");
         let cost = default.lines().find(|l| l.starts_with("probe cost: ")).unwrap_or_else(|| panic!("{ctx}"));
         println!("default scheduler on {}: {all} waits; {cost}", report.release);
+    }
+    Ok(())
+}
+
+/// The sections a guest script printed between `@@NAME` lines.
+fn sections(output: &str) -> std::collections::HashMap<String, String> {
+    let mut out = std::collections::HashMap::new();
+    let mut current: Option<String> = None;
+    for line in output.lines() {
+        if let Some(name) = line.strip_prefix("@@") {
+            current = Some(name.trim().to_string());
+            out.entry(name.trim().to_string()).or_insert_with(String::new);
+        } else if let Some(name) = &current {
+            let text = out.get_mut(name).expect("section exists");
+            text.push_str(line);
+            text.push('\n');
+        }
+    }
+    out
+}
+
+/// Every line of `ndjson` as a statistics record; any other line fails.
+fn records(ndjson: &str, ctx: &str) -> Vec<schedc_abi::stats::Record> {
+    ndjson
+        .lines()
+        .map(|l| schedc_abi::stats::Record::from_json(l).unwrap_or_else(|e| panic!("{e}: {l}\n{ctx}")))
+        .collect()
+}
+
+/// Prints each section of a guest script's output between `@@NAME` lines.
+const PRINT_SECTIONS: &str = "for f in /tmp/*.out /tmp/*.err; do echo \"@@$(basename $f)\"; cat $f; done; echo @@end";
+
+/// `schedc run --stats json` writes valid NDJSON on stdout; `schedc stats`
+/// from a second command finds the scheduler through the kernel, prints the
+/// same statistics live and exits when it goes away; a scheduler without
+/// hotplug callbacks is restarted each time a CPU goes on- or offline, at
+/// most 3 times in 30 s.
+fn stats_json_monitor_and_restarts_on_every_kernel() -> Result<(), Missing> {
+    use schedc_abi::stats::{Body, Stop};
+    if let Some(why) = missing_prerequisite() {
+        return Err(Missing::new(why));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = compile("fifo", dir.path());
+    let onequeue = dir.path().join("onequeue.bpf.o");
+    let policy = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vm/onequeue.policy");
+    let status = Command::new(env!("CARGO_BIN_EXE_schedc"))
+        .args(["compile", "-o"])
+        .arg(&onequeue)
+        .arg(&policy)
+        .status()
+        .expect("schedc runs");
+    assert!(status.success());
+    let schedc = Path::new(env!("CARGO_BIN_EXE_schedc"));
+    let wait_enabled =
+        "while [ \"$(cat /sys/kernel/sched_ext/state)\" != enabled ]; do kill -0 $pid || break; sleep 0.1; done";
+    let monitor = format!(
+        "/bin/schedc stats --interval 500ms >/tmp/nothing.out 2>/tmp/nothing.err; echo rc=$? >>/tmp/nothing.out
+         /bin/schedc run /objs/fifo.bpf.o --duration 8s --interval 500ms --stats json >/tmp/run.out 2>/tmp/run.err &
+         pid=$!
+         {wait_enabled}
+         /bin/schedc stats >/tmp/table.out 2>/tmp/table.err &
+         table=$!
+         /bin/schedc stats --json --interval 500ms >/tmp/mon.out 2>/tmp/mon.err; echo rc=$? >>/tmp/mon.err
+         wait $table; echo rc=$? >>/tmp/table.err
+         wait $pid; echo rc=$? >>/tmp/run.err
+         {PRINT_SECTIONS}"
+    );
+    // Four hotplug events 6 s apart (more than a load takes, so none falls
+    // between an ejection and the next load): three restarts within 30 s,
+    // the fourth refused.
+    let restarts = format!(
+        "/bin/schedc run /objs/onequeue.bpf.o --duration 60s --stats json >/tmp/restart.out 2>/tmp/restart.err &
+         pid=$!
+         {wait_enabled}
+         for online in 0 1 0 1; do
+             sleep 6
+             echo $online >/sys/devices/system/cpu/cpu1/online || echo hotplug-failed >>/tmp/restart.err
+         done
+         wait $pid; echo rc=$? >>/tmp/restart.err
+         echo state-after=$(cat /sys/kernel/sched_ext/state) >>/tmp/restart.err
+         {PRINT_SECTIONS}"
+    );
+
+    for kernel in available_kernels() {
+        let mut guest = Guest::new(&kernel);
+        guest
+            .executable("/bin/schedc", schedc)
+            .file("/objs/fifo.bpf.o", &fifo)
+            .file("/objs/onequeue.bpf.o", &onequeue)
+            .command("monitor", &["/bin/sh", "-c", &monitor])
+            .command("restarts", &["/bin/sh", "-c", &restarts]);
+        let report = guest.boot().unwrap_or_else(|e| panic!("{}: {e}", kernel.display()));
+        let release = &report.release;
+
+        let run = report.command("monitor").unwrap_or_else(|| panic!("no monitor run:\n{}", report.serial));
+        let s = sections(&run.output);
+        let ctx = format!("monitor on {release}:\n{}", run.output);
+        let text = |name: &str| s.get(name).map(String::as_str).unwrap_or_else(|| panic!("no {name}: {ctx}"));
+        assert!(text("nothing.err").contains("no sched_ext scheduler is attached (sched_ext is disabled)"), "{ctx}");
+        assert!(text("nothing.out").contains("rc=1"), "{ctx}");
+        assert!(text("run.err").contains("rc=0"), "{ctx}");
+        assert!(text("run.err").contains("(the duration elapsed)"), "people's lines go to stderr: {ctx}");
+        let ran = records(text("run.out"), &ctx);
+        assert!(matches!(ran.first().map(|r| &r.body), Some(Body::Attached { .. })), "{ctx}");
+        let intervals = ran.iter().filter(|r| matches!(r.body, Body::Interval { .. })).count();
+        assert!(intervals >= 10, "{intervals} interval records in 8 s at 500 ms: {ctx}");
+        let Some(Body::Exit { stop, exit: Some(exit), stats }) = ran.last().map(|r| &r.body) else {
+            panic!("the last record is not an exit record: {ctx}")
+        };
+        assert_eq!((*stop, exit.kind_name.as_str()), (Stop::DurationElapsed, "SCX_EXIT_UNREG"), "{ctx}");
+        let queued: u64 = stats.iter().filter_map(|s| s.delta).sum::<u64>()
+            + ran
+                .iter()
+                .filter_map(|r| match &r.body {
+                    Body::Interval { stats, .. } => Some(stats.iter().filter_map(|s| s.delta).sum::<u64>()),
+                    _ => None,
+                })
+                .sum::<u64>();
+        assert!(queued > 0, "the counters' deltas never moved: {ctx}");
+        assert!(ran.iter().all(|r| r.scheduler == "fifo" && r.object.as_deref() == Some("/objs/fifo.bpf.o")), "{ctx}");
+
+        // The monitor saw the same scheduler, live, and its end.
+        assert!(text("mon.err").contains("rc=0"), "{ctx}");
+        let seen = records(text("mon.out"), &ctx);
+        let names = |r: &schedc_abi::stats::Record| match &r.body {
+            Body::Interval { stats, .. } => stats.iter().map(|s| s.name.clone()).collect::<Vec<_>>(),
+            _ => vec![],
+        };
+        let live: Vec<&schedc_abi::stats::Record> =
+            seen.iter().filter(|r| matches!(r.body, Body::Interval { .. })).collect();
+        assert!(live.len() >= 5, "{} interval records from schedc stats: {ctx}", live.len());
+        assert_eq!(names(live[0]), ["nr_direct", "nr_queued"], "{ctx}");
+        let Some(Body::Attached { params }) = seen.first().map(|r| &r.body) else { panic!("{ctx}") };
+        assert_eq!(
+            params.iter().map(|p| (p.name.as_str(), p.value.to_string())).collect::<Vec<_>>(),
+            [("slice_len", "20ms".to_string())]
+        );
+        let Some(Body::Exit { stop: Stop::Detached, exit: Some(exit), .. }) = seen.last().map(|r| &r.body) else {
+            panic!("schedc stats did not end with the scheduler's detach: {ctx}")
+        };
+        assert_eq!(exit.kind_name, "SCX_EXIT_UNREG", "{ctx}");
+        let table = text("table.out");
+        assert!(table.contains("nr_direct") && table.contains("stopped: fifo"), "{ctx}");
+        assert!(text("table.err").contains("rc=0"), "{ctx}");
+        println!("schedc stats on {release}: {} live records, the run {intervals}", live.len());
+
+        let run = report.command("restarts").unwrap_or_else(|| panic!("no restart run:\n{}", report.serial));
+        let s = sections(&run.output);
+        let ctx = format!("restarts on {release}:\n{}", run.output);
+        let text = |name: &str| s.get(name).map(String::as_str).unwrap_or_else(|| panic!("no {name}: {ctx}"));
+        let err = text("restart.err");
+        assert!(!err.contains("hotplug-failed"), "{ctx}");
+        assert!(err.contains("rc=1") && err.contains("state-after=disabled"), "{ctx}");
+        assert_eq!(err.matches("restarting onequeue (").count(), 3, "{ctx}");
+        assert!(err.contains("not restarted: the kernel asked for a restart, but 3 restarts within 30s"), "{ctx}");
+        let recs = records(text("restart.out"), &ctx);
+        let attempts: Vec<u32> = recs
+            .iter()
+            .filter_map(|r| match &r.body {
+                Body::Restart { attempt, exit, .. } => {
+                    assert!(exit.restart && exit.exit_code & schedc_abi::exit::ECODE_RSN_HOTPLUG != 0, "{ctx}");
+                    Some(*attempt)
+                }
+                _ => None,
+            })
+            .collect();
+        assert_eq!(attempts, [1, 2, 3], "{ctx}");
+        assert_eq!(recs.iter().filter(|r| matches!(r.body, Body::Attached { .. })).count(), 4, "{ctx}");
+        let Some(Body::Exit { stop: Stop::Ejected, exit: Some(exit), .. }) = recs.last().map(|r| &r.body) else {
+            panic!("{ctx}")
+        };
+        assert!(exit.restart, "{ctx}");
+        println!("onequeue on {release}: restarted 3 times, the fourth request refused: {}", exit.message);
     }
     Ok(())
 }

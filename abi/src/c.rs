@@ -44,7 +44,11 @@ pub fn exit_record() -> String {
 
 /// `SCHEDC_MANIFEST(json)`, which defines the manifest string in its section.
 pub fn manifest_macro() -> String {
-    format!("#define SCHEDC_MANIFEST(json) \\\n\tconst char schedc_manifest[] SEC(\"{}\") = json\n", section::MANIFEST)
+    format!(
+        "#define SCHEDC_MANIFEST(json) \\\n\tconst char {}[] = json; \\\n\tconst char schedc_manifest[] SEC(\"{}\") = json\n",
+        crate::manifest::RODATA_COPY,
+        section::MANIFEST
+    )
 }
 
 /// Escapes text for the inside of a C string literal. Anything but
@@ -90,8 +94,9 @@ mod tests {
     }
 
     #[test]
-    fn manifest_macro_names_the_section() {
+    fn manifest_macro_names_the_section_and_the_rodata_copy() {
         assert!(manifest_macro().contains("SEC(\".schedc.manifest\")"));
+        assert!(manifest_macro().contains("const char schedc_manifest_copy[] = json; \\\n"));
     }
 
     #[test]

@@ -9,6 +9,7 @@
 //!   statistics, and how a value is stored in the object;
 //! * [`section`]: the ELF sections each kind of global lives in;
 //! * [`exit`]: the exit record the scheduler fills in when it stops;
+//! * [`stats`]: the records of the statistics stream (`--stats json`);
 //! * [`units`]: the one syntax for durations, in policies and on the
 //!   command line;
 //! * [`events`]: what `schedc run` reports beside its statistics (swaps),
@@ -20,6 +21,7 @@ pub mod c;
 pub mod events;
 pub mod exit;
 pub mod manifest;
+pub mod stats;
 pub mod units;
 mod value;
 

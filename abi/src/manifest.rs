@@ -12,6 +12,11 @@ use crate::{StatKind, Value, ValueType};
 /// The format version this crate writes and reads.
 pub const VERSION: u32 = 1;
 
+/// The `.rodata` global holding a copy of the manifest JSON (NUL-terminated),
+/// which, unlike the manifest's own section, is loaded into the kernel with
+/// the scheduler: `schedc stats` reads it there.
+pub const RODATA_COPY: &str = "schedc_manifest_copy";
+
 /// The description of a scheduler that schedc embeds in its object.
 ///
 /// The fields are serialised in this order; the one-line fields come first

@@ -117,7 +117,13 @@ pub fn build_object(clang: &Clang, name: &str, source: &str, out: &Path) -> Resu
     // Write beside the destination, then rename: a failed build never
     // leaves half an object at `out`, and no other file is touched.
     let parent = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let mut staging = tempfile::Builder::new().prefix(".schedc-").tempfile_in(parent).map_err(io(parent))?;
+    // Like any compiler's output, the object follows the umask (the
+    // staging file would otherwise keep tempfile's private 0600).
+    let mut staging = tempfile::Builder::new()
+        .prefix(".schedc-")
+        .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666))
+        .tempfile_in(parent)
+        .map_err(io(parent))?;
     let bytes = std::fs::read(&obj).map_err(io(&obj))?;
     std::io::Write::write_all(&mut staging, &bytes).map_err(io(staging.path()))?;
     staging.persist(out).map_err(|e| BuildError::Io { path: out.to_path_buf(), source: e.error })?;

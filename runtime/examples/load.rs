@@ -7,7 +7,7 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
-use schedc_runtime::{read_sched_ext_state, run, OpenOptions, RunOptions};
+use schedc_runtime::{read_sched_ext_state, run, OpenOptions, RunEvent, RunOptions};
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -21,11 +21,11 @@ fn main() -> ExitCode {
         open: OpenOptions { overrides },
         duration: Some(Duration::from_secs(secs)),
         interval: Duration::from_secs(1),
+        ..RunOptions::default()
     };
-    let mut first = true;
-    let result = run(obj, &opts, |sched, stats| {
-        if first {
-            first = false;
+    let result = run(obj, &opts, |event| {
+        let (RunEvent::Attached { stats, .. } | RunEvent::Interval { stats, .. }) = event else { return };
+        if let RunEvent::Attached { scheduler: sched, .. } = event {
             for v in sched.verifier_stats() {
                 println!("schedc-load: verifier prog={} insns={} processed={}", v.prog, v.insns, v.verified_insns);
             }
@@ -49,6 +49,8 @@ fn main() -> ExitCode {
             }
             if let Some(exit) = &report.exit {
                 println!("schedc-load: exit kind={} {exit}", exit.kind);
+                let dump = exit.dump_lines();
+                println!("schedc-load: dump lines={} first={}", dump.len(), dump.first().map_or("", |l| l.as_str()));
             }
             println!("schedc-load: stopped reason={:?} after_ms={}", report.reason, report.ran_for.as_millis());
             if report.exit.as_ref().is_some_and(|e| e.is_error()) {

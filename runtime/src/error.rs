@@ -8,14 +8,17 @@ use std::path::PathBuf;
 #[non_exhaustive]
 pub enum Error {
     /// Loading BPF needs root.
-    #[error("schedc run needs root: run it with sudo.")]
+    #[error("{command} needs root: run it with sudo.")]
     #[diagnostic(code("schedc::needs-root"))]
-    NotRoot,
+    NotRoot { command: &'static str },
     /// The running kernel has no sched_ext.
-    #[error("This kernel has no sched_ext (CONFIG_SCHED_CLASS_EXT); boot a 6.12 or newer kernel built with it.")]
+    #[error(
+        "This kernel has no sched_ext (CONFIG_SCHED_CLASS_EXT); boot a 6.12 or newer kernel built with it, \
+         or use --vm to try it in a virtual machine."
+    )]
     #[diagnostic(
         code("schedc::no-sched-ext"),
-        help("`schedc run --vm` tries the scheduler in a QEMU guest booted from a sched_ext kernel instead")
+        help("--vm runs it in a QEMU guest booted from a sched_ext kernel; --kernel picks which")
     )]
     NoSchedExt,
     /// Another sched_ext scheduler is attached.

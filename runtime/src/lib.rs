@@ -8,18 +8,23 @@
 //! * [`Scheduler`] checks the system, fills in machine facts and parameter
 //!   values, loads the object, attaches it and reads its statistics and
 //!   exit record.
-//! * [`run`] is the attach / report / stop loop behind `schedc run`;
+//! * [`run`] is the attach / report / stop loop behind `schedc run`, which
+//!   also restarts a scheduler when the kernel asks for it;
 //!   [`Scheduler::swap`] replaces a running scheduler (`--watch`), and
 //!   [`carry_over`] says which `--set` values the replacement takes.
+//! * [`find_attached`] finds the schedc scheduler some other program
+//!   attached, through the kernel alone, for `schedc stats`.
 //! * [`vm`] boots a sched_ext kernel in QEMU and runs commands in it, for
 //!   `schedc run --vm` and the VM tests.
 //! * [`latency`] measures runqueue latency with a tracing probe, under any
 //!   scheduler, by class when a schedc scheduler is attached.
 
+mod btf;
 mod carry;
 mod error;
 pub mod latency;
 mod manifest;
+mod monitor;
 mod run;
 mod scheduler;
 mod sys;
@@ -29,7 +34,11 @@ pub mod vm;
 pub use carry::{carry_over, CarriedOver, Dropped};
 pub use error::Error;
 pub use manifest::{read_manifest, read_manifest_bytes};
-pub use run::{interrupted, run, run_with, RunOptions, RunReport, StopReason};
+pub use monitor::{find_attached, AttachedScheduler, Found};
+pub use run::{
+    interrupted, run, run_with, RestartBudget, RunEvent, RunOptions, RunReport, StopReason, RESTART_LIMIT,
+    RESTART_WINDOW,
+};
 pub use schedc_abi::{Class, Input, MachineFact, Manifest, Param, Stat, StatKind, Value, ValueType};
 pub use scheduler::{ExitInfo, OpenOptions, ProgStats, Scheduler, SwapFailed, Swapped};
 pub use sys::{read_sched_ext_state, SchedExtState};

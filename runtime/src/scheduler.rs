@@ -46,30 +46,70 @@ pub struct ExitInfo {
     pub exit_code: i64,
     pub reason: String,
     pub msg: String,
+    /// The kernel's debug dump (error exits only); empty when there is none.
+    pub dump: String,
 }
 
 impl ExitInfo {
     /// The kernel's name for `kind`, e.g. `SCX_EXIT_UNREG`.
     pub fn kind_name(&self) -> &'static str {
-        match self.kind {
-            0 => "SCX_EXIT_NONE",
-            1 => "SCX_EXIT_DONE",
-            64 => "SCX_EXIT_UNREG",
-            65 => "SCX_EXIT_UNREG_BPF",
-            66 => "SCX_EXIT_UNREG_KERN",
-            67 => "SCX_EXIT_SYSRQ",
-            68 => "SCX_EXIT_PARENT",
-            1024 => "SCX_EXIT_ERROR",
-            1025 => "SCX_EXIT_ERROR_BPF",
-            1026 => "SCX_EXIT_ERROR_STALL",
-            _ => "SCX_EXIT_UNKNOWN",
-        }
+        exit::kind_name(self.kind)
     }
 
     /// Whether the scheduler was ejected because of an error (kind >= 1024)
     /// rather than stopped on request.
     pub fn is_error(&self) -> bool {
         self.kind >= 1024
+    }
+
+    /// Whether the kernel asks for the scheduler to be loaded and attached
+    /// again (the restart bit of the exit code, e.g. after CPU hotplug).
+    pub fn wants_restart(&self) -> bool {
+        self.exit_code & exit::ECODE_ACT_RESTART != 0
+    }
+
+    /// The dump's lines, without the blank ones at its end.
+    pub fn dump_lines(&self) -> Vec<String> {
+        let mut lines: Vec<String> = self.dump.lines().map(str::to_string).collect();
+        while lines.last().is_some_and(|l| l.trim().is_empty()) {
+            lines.pop();
+        }
+        lines
+    }
+
+    /// The record as the statistics stream carries it.
+    pub fn to_record(&self) -> schedc_abi::stats::Exit {
+        schedc_abi::stats::Exit {
+            kind: self.kind,
+            kind_name: self.kind_name().to_string(),
+            exit_code: self.exit_code,
+            restart: self.wants_restart(),
+            reason: self.reason.clone(),
+            message: self.msg.clone(),
+            dump: self.dump_lines(),
+        }
+    }
+
+    /// Decodes the `schedc_exit` record's bytes: the whole record, or the
+    /// shorter one of objects built before it kept the dump. `None` while
+    /// the kind is still 0 (the scheduler runs).
+    pub fn from_record(rec: &[u8]) -> Option<ExitInfo> {
+        let kind = i32::from_ne_bytes(rec[exit::KIND.range()].try_into().expect("the kind is an s32"));
+        if kind == 0 {
+            return None;
+        }
+        let text = |r: std::ops::Range<usize>| {
+            let Some(b) = rec.get(r) else { return String::new() };
+            let end = b.iter().position(|&c| c == 0).unwrap_or(b.len());
+            String::from_utf8_lossy(&b[..end]).into_owned()
+        };
+        Some(ExitInfo {
+            kind,
+            exit_code: i64::from_ne_bytes(rec[exit::EXIT_CODE.range()].try_into().expect("the exit code is an s64")),
+            reason: text(exit::REASON.range()),
+            msg: text(exit::MSG.range()),
+            dump: text(exit::DUMP.range()),
+        })
     }
 }
 
@@ -179,6 +219,8 @@ impl Scheduler {
                 data[loc.offset..loc.offset + bytes.len()].copy_from_slice(&bytes);
             }
         }
+
+        write_hotplug_seq(&mut open)?;
 
         let object = open.load().map_err(load_err)?;
         take_libbpf_log();
@@ -292,27 +334,12 @@ impl Scheduler {
     /// detach, or by ejecting it); `None` while it runs or if the object
     /// keeps no `schedc_exit` record.
     pub fn exit_info(&self) -> Result<Option<ExitInfo>, Error> {
-        let Some(loc) = self.vars.get(exit::SYMBOL).filter(|l| l.section == section::BSS && l.size == exit::SIZE)
+        let Some(loc) = self.vars.get(exit::SYMBOL).filter(|l| l.section == section::BSS && is_exit_record(l.size))
         else {
             return Ok(None);
         };
         let data = self.read_section(section::BSS)?;
-        let rec = &data[loc.offset..loc.offset + exit::SIZE];
-        let kind = i32::from_ne_bytes(rec[exit::KIND.range()].try_into().expect("the kind is an s32"));
-        if kind == 0 {
-            return Ok(None);
-        }
-        let text = |r: std::ops::Range<usize>| {
-            let b = &rec[r];
-            let end = b.iter().position(|&c| c == 0).unwrap_or(b.len());
-            String::from_utf8_lossy(&b[..end]).into_owned()
-        };
-        Ok(Some(ExitInfo {
-            kind,
-            exit_code: i64::from_ne_bytes(rec[exit::EXIT_CODE.range()].try_into().expect("the exit code is an s64")),
-            reason: text(exit::REASON.range()),
-            msg: text(exit::MSG.range()),
-        }))
+        Ok(ExitInfo::from_record(&data[loc.offset..loc.offset + loc.size]))
     }
 
     fn read_section(&self, section: &str) -> Result<Vec<u8>, Error> {
@@ -325,6 +352,12 @@ impl Scheduler {
             .map_err(|source| Error::Bpf { what: "read the scheduler's data", source })?
             .ok_or_else(|| Error::Symbol { symbol: section.into(), reason: "the map is empty".into() })
     }
+}
+
+/// Whether a `schedc_exit` global of `size` bytes is an exit record this
+/// runtime reads: today's, or the one of objects built before the dump.
+pub(crate) fn is_exit_record(size: usize) -> bool {
+    size == exit::SIZE || size == exit::SIZE_WITHOUT_DUMP
 }
 
 /// Default values overlaid with the overrides, range-checked.
@@ -343,16 +376,49 @@ fn resolve_params(manifest: &Manifest, overrides: &[(String, String)]) -> Result
     Ok(params)
 }
 
+/// The BTF of an opened object.
+fn object_btf(open: &OpenObject) -> Result<Btf<'_>, Error> {
+    // SAFETY: the object pointer is valid while `open` is borrowed, and the
+    // Btf borrows it no longer than that.
+    let obj = unsafe { open.as_libbpf_object().as_ref() };
+    Btf::from_bpf_object(obj)
+        .map_err(|source| Error::Bpf { what: "read the object's BTF", source })?
+        .ok_or_else(|| Error::Symbol { symbol: "BTF".into(), reason: "the object has no BTF; compile with -g".into() })
+}
+
+/// Writes sched_ext's CPU hotplug sequence number into the `struct_ops`
+/// map before load. The kernel compares it when the scheduler is attached:
+/// if a CPU went on- or offline in between, it ejects the scheduler with a
+/// restart request instead of letting it run on stale CPU facts. Skipped
+/// for objects whose `sched_ext_ops` has no `hotplug_seq` (built before it)
+/// and kernels that do not publish the number.
+fn write_hotplug_seq(open: &mut OpenObject) -> Result<(), Error> {
+    const MEMBER: &str = "hotplug_seq";
+    let Some(seq) = sys::hotplug_seq() else { return Ok(()) };
+    let offset = {
+        let btf = object_btf(open)?;
+        let ops = btf.type_by_name::<libbpf_rs::btf::types::Struct<'_>>("sched_ext_ops");
+        ops.and_then(|ops| {
+            ops.iter().find(|m| m.name.is_some_and(|n| n == MEMBER)).and_then(|m| match m.attr {
+                libbpf_rs::btf::types::MemberAttr::Normal { offset } => Some(offset as usize / 8),
+                libbpf_rs::btf::types::MemberAttr::BitField { .. } => None,
+            })
+        })
+    };
+    let Some(offset) = offset else { return Ok(()) };
+    let mismatch = |reason: &str| Error::Symbol { symbol: format!("sched_ext_ops.{MEMBER}"), reason: reason.into() };
+    let mut map =
+        open.maps_mut().find(|m| m.map_type() == MapType::StructOps).ok_or_else(|| mismatch("no struct_ops map"))?;
+    let data = map.initial_value_mut().ok_or_else(|| mismatch("libbpf gave no struct_ops data"))?;
+    let slot = data.get_mut(offset..offset + 8).ok_or_else(|| mismatch("it lies outside the struct_ops data"))?;
+    slot.copy_from_slice(&seq.to_ne_bytes());
+    Ok(())
+}
+
 /// Every global of the object's .rodata/.bss/.data sections, from the BTF
 /// datasecs libbpf has laid out at open time.
 pub(crate) fn data_section_vars(open: &OpenObject) -> Result<HashMap<String, VarLoc>, Error> {
-    // SAFETY: the object pointer is valid while `open` is borrowed, and the
-    // Btf borrows it no longer than this function.
-    let obj = unsafe { open.as_libbpf_object().as_ref() };
-    let btf =
-        Btf::from_bpf_object(obj).map_err(|source| Error::Bpf { what: "read the object's BTF", source })?.ok_or_else(
-            || Error::Symbol { symbol: "BTF".into(), reason: "the object has no BTF; compile with -g".into() },
-        )?;
+    let btf = object_btf(open)?;
     let mut vars = HashMap::new();
     for sec in btf.type_by_kind::<DataSec<'_>>() {
         let Some(sec_name) = sec.name().map(|n| n.to_string_lossy().into_owned()) else { continue };

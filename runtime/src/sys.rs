@@ -24,11 +24,11 @@ pub fn read_sched_ext_state() -> Option<SchedExtState> {
     Some(SchedExtState { state, ops })
 }
 
-/// Loading BPF programs needs root.
-pub(crate) fn require_root() -> Result<(), Error> {
+/// Fails unless this process runs as root, naming `command` as what needs it.
+pub(crate) fn require_root(command: &'static str) -> Result<(), Error> {
     // SAFETY: geteuid has no preconditions and cannot fail.
     if unsafe { libc::geteuid() } != 0 {
-        return Err(Error::NotRoot);
+        return Err(Error::NotRoot { command });
     }
     Ok(())
 }
@@ -38,11 +38,17 @@ pub(crate) fn preflight() -> Result<(), Error> {
     preflight_replacing(None)
 }
 
+/// sched_ext's count of CPU hotplug events, from
+/// `/sys/kernel/sched_ext/hotplug_seq`; `None` where the kernel has none.
+pub(crate) fn hotplug_seq() -> Option<u64> {
+    fs::read_to_string(Path::new(SCHED_EXT_DIR).join("hotplug_seq")).ok()?.trim().parse().ok()
+}
+
 /// Checks that a scheduler can be loaded here and attached once the one
 /// called `replacing` (if any) is detached: no other scheduler may be
 /// attached.
 pub(crate) fn preflight_replacing(replacing: Option<&str>) -> Result<(), Error> {
-    require_root()?;
+    require_root("schedc run")?;
     let st = read_sched_ext_state().ok_or(Error::NoSchedExt)?;
     if st.state != "disabled" && (replacing.is_none() || st.ops.as_deref() != replacing) {
         return Err(Error::AlreadyAttached { name: st.ops.unwrap_or_else(|| format!("(state {})", st.state)) });

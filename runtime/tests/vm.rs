@@ -71,6 +71,16 @@ fn sample_runs_on_every_kernel() -> Result<(), Missing> {
         assert!(ej.output.contains("reason=Ejected"), "{ctx}");
         assert!(ej.output.contains("SCX_EXIT_ERROR_BPF"), "{ctx}");
         assert!(ej.output.contains("eject test: 2000 enqueues"), "{ctx}");
+        // The kernel's debug dump of the error reaches the exit record.
+        let dump_lines = ej
+            .output
+            .lines()
+            .find_map(|l| l.strip_prefix("schedc-load: dump lines="))
+            .and_then(|rest| rest.split_whitespace().next()?.parse::<usize>().ok())
+            .unwrap_or_else(|| panic!("no dump line: {ctx}"));
+        assert!(dump_lines > 1, "the error exit carried no kernel dump: {ctx}");
+        let run_dump = run.output.lines().find(|l| l.starts_with("schedc-load: dump lines=")).expect("a dump line");
+        assert_eq!(run_dump, "schedc-load: dump lines=0 first=", "a requested stop has no dump: {ctx}");
         println!("== {} ({})", report.release, kernel.display());
         for line in run.output.lines().filter(|l| l.contains("verifier") || l.contains("stat ")) {
             println!("{line}");

@@ -5,7 +5,7 @@
 mod histogram;
 mod probe;
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
@@ -44,8 +44,10 @@ where
 {
     watch_signals();
     let mut probe = LatencyProbe::attach(None, &opts.probe)?;
-    let (reason, ran_for) = tick_loop(
-        opts.duration,
+    let started = Instant::now();
+    let reason = tick_loop(
+        opts.duration.map(|d| started + d),
+        started,
         opts.interval,
         &mut probe,
         |_| false,
@@ -56,7 +58,7 @@ where
         |_| {},
     )?;
     probe.interval()?;
-    Ok(MeasureReport { reason, ran_for, latency: probe.total().clone(), probe_cost: probe.cost() })
+    Ok(MeasureReport { reason, ran_for: started.elapsed(), latency: probe.total().clone(), probe_cost: probe.cost() })
 }
 
 /// The waits of one task class of the attached schedc scheduler.

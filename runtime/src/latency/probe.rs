@@ -81,7 +81,7 @@ impl LatencyProbe {
     /// scheduler that declares classes, the waits are also counted by the
     /// class the scheduler keeps in its task storage.
     pub fn attach(scheduler: Option<&Scheduler>, opts: &ProbeOptions) -> Result<LatencyProbe, Error> {
-        crate::sys::require_root()?;
+        crate::sys::require_root("schedc latency")?;
         let mut open = ObjectBuilder::default()
             .name("latency")
             .map_err(|source| Error::Bpf { what: "name the latency probe", source })?
