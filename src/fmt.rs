@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use schedc_compiler::fmt::{format, FormatError};
 
-use crate::error::CliError;
+use crate::error::{self, CliError};
 
 /// What happened to one file.
 enum Outcome {
@@ -45,7 +45,7 @@ fn formatted(name: &str, src: &str) -> Option<String> {
             None
         }
         Err(FormatError::Unstable(what)) => {
-            crate::error::print(&CliError::FormatterBug { path: name.into(), what });
+            error::print(&CliError::FormatterBug { path: name.into(), what });
             None
         }
     }
@@ -56,7 +56,7 @@ fn formatted(name: &str, src: &str) -> Option<String> {
 fn stdin(check: bool) -> Outcome {
     let mut src = String::new();
     if let Err(err) = std::io::stdin().read_to_string(&mut src) {
-        eprintln!("error: cannot read standard input: {err}");
+        error::print(&CliError::ReadPolicy { path: "<stdin>".into(), source: err });
         return Outcome::Failed;
     }
     let Some(text) = formatted("<stdin>", &src) else { return Outcome::Failed };
@@ -70,7 +70,7 @@ fn stdin(check: bool) -> Outcome {
     match std::io::stdout().write_all(text.as_bytes()) {
         Ok(()) => Outcome::Unchanged,
         Err(err) => {
-            eprintln!("error: cannot write standard output: {err}");
+            error::print(&CliError::Write { path: "<stdout>".into(), source: err });
             Outcome::Failed
         }
     }
@@ -80,7 +80,7 @@ fn file(path: &Path, check: bool) -> Outcome {
     let src = match std::fs::read_to_string(path) {
         Ok(src) => src,
         Err(err) => {
-            eprintln!("error: cannot read {}: {err}", path.display());
+            error::print(&CliError::ReadPolicy { path: path.into(), source: err });
             return Outcome::Failed;
         }
     };
@@ -98,7 +98,7 @@ fn file(path: &Path, check: bool) -> Outcome {
             Outcome::Changed
         }
         Err(err) => {
-            eprintln!("error: cannot rewrite {}: {err}", path.display());
+            error::print(&CliError::Write { path: path.into(), source: err });
             Outcome::Failed
         }
     }

@@ -4,6 +4,8 @@
 use std::io::Write;
 use std::process::ExitCode;
 
+use crate::error::CliError;
+
 pub fn completions(shell: clap_complete::Shell, mut cli: clap::Command) -> ExitCode {
     let name = cli.get_name().to_string();
     clap_complete::generate(shell, &mut cli, name, &mut std::io::stdout());
@@ -11,7 +13,7 @@ pub fn completions(shell: clap_complete::Shell, mut cli: clap::Command) -> ExitC
 }
 
 /// The roff page of `schedc` with a section per subcommand.
-pub fn man(cli: clap::Command) -> ExitCode {
+pub fn man(cli: clap::Command) -> Result<ExitCode, CliError> {
     let mut page = Vec::new();
     let man = clap_mangen::Man::new(cli.clone());
     let written = man.render_title(&mut page).and_then(|()| {
@@ -25,17 +27,10 @@ pub fn man(cli: clap::Command) -> ExitCode {
         }
         man.render_version_section(&mut page)
     });
-    if let Err(err) = written {
-        eprintln!("error: cannot render the manual page: {err}");
-        return ExitCode::FAILURE;
-    }
-    match std::io::stdout().write_all(&page) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(err) => {
-            eprintln!("error: cannot write the manual page: {err}");
-            ExitCode::FAILURE
-        }
-    }
+    written
+        .and_then(|()| std::io::stdout().write_all(&page))
+        .map_err(|source| CliError::Write { path: "<stdout>".into(), source })?;
+    Ok(ExitCode::SUCCESS)
 }
 
 /// One subcommand's synopsis, description and options, under its own

@@ -190,7 +190,7 @@ fn main() -> ExitCode {
         Command::Fmt { check, files } => Ok(fmt::fmt(&files, check)),
         Command::Explain { policy } => explain::explain(&policy),
         Command::Completions { shell } => Ok(generate::completions(shell, Cli::command())),
-        Command::Man => Ok(generate::man(Cli::command())),
+        Command::Man => generate::man(Cli::command()),
         Command::Run { target: None, args, .. } => latency::measure(&args.latency_args()),
         Command::Run { target: Some(target), args, vm: false, watch, .. } => match (watch.watch, &watch.swap_from) {
             (true, _) => watch::run_watching(&target, &args),
