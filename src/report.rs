@@ -191,13 +191,9 @@ pub fn exit_block(exit: Option<&ExitInfo>) -> Vec<String> {
 /// A statistic as a person reads it: durations rounded to a sensible unit
 /// (the final report keeps exact values).
 fn readable(value: &Value) -> String {
-    let Value::Duration(ns) = *value else { return value.to_string() };
-    let x = ns as f64;
-    match ns.unsigned_abs() {
-        0..=999 => format!("{ns}ns"),
-        1_000..=999_999 => format!("{:.1}us", x / 1e3),
-        1_000_000..=999_999_999 => format!("{:.2}ms", x / 1e6),
-        _ => format!("{:.2}s", x / 1e9),
+    match *value {
+        Value::Duration(ns) => schedc_abi::units::rounded(i128::from(ns)),
+        _ => value.to_string(),
     }
 }
 

@@ -100,6 +100,20 @@ pub fn format(ns: i128) -> String {
     format!("{ns}ns")
 }
 
+/// `ns` rounded for people to read in a table, to about three significant
+/// digits: `750ns`, `31.4us`, `416us`, `2.50ms`, `1.20s`. Not read back: [`format`] is
+/// exact.
+pub fn rounded(ns: i128) -> String {
+    let x = ns as f64;
+    match ns.unsigned_abs() {
+        0..=999 => format!("{ns}ns"),
+        1_000..=99_999 => format!("{:.1}us", x / 1e3),
+        100_000..=999_999 => format!("{:.0}us", x / 1e3),
+        1_000_000..=999_999_999 => format!("{:.2}ms", x / 1e6),
+        _ => format!("{:.2}s", x / 1e9),
+    }
+}
+
 /// Digits with `_` as a number, or `None` if it exceeds u64.
 fn whole_number(digits: &str) -> Option<u64> {
     digits
@@ -137,6 +151,15 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
+
+    #[test]
+    fn rounded_reads_at_a_glance() {
+        assert_eq!(rounded(750), "750ns");
+        assert_eq!(rounded(31_400), "31.4us");
+        assert_eq!(rounded(416_000), "416us");
+        assert_eq!(rounded(-2_500_000), "-2.50ms");
+        assert_eq!(rounded(1_204_000_000), "1.20s");
+    }
 
     #[test]
     fn every_unit() {

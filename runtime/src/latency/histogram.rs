@@ -211,13 +211,7 @@ fn us(v: u64) -> String {
 
 /// A latency as a person reads it, to three significant digits or so.
 pub fn readable_ns(ns: u64) -> String {
-    let x = ns as f64;
-    match ns {
-        0..=999 => format!("{ns}ns"),
-        1_000..=999_999 => format!("{:.0}us", x / 1e3),
-        1_000_000..=999_999_999 => format!("{:.2}ms", x / 1e6),
-        _ => format!("{:.2}s", x / 1e9),
-    }
+    schedc_abi::units::rounded(i128::from(ns))
 }
 
 #[cfg(test)]
