@@ -46,7 +46,9 @@ fn sample_runs_on_every_kernel() -> Result<(), Missing> {
 
     for kernel in &kernels {
         let report = VmTest::new(kernel, &loader())
-            .loader_args(&["{obj}", "3"])
+            // Long enough for the eject scheduler to reach its 2000 enqueues on a
+            // busy host; it stops as soon as the kernel ejects it.
+            .loader_args(&["{obj}", "8"])
             .object(&obj)
             .object(&eject)
             .run()
