@@ -19,7 +19,7 @@ use schedc_testkit::Missing;
 use vmtest::{available_kernels, missing_prerequisite, VmTest};
 
 fn main() {
-    schedc_testkit::run(vec![
+    schedc_testkit::run_guests(vec![
         schedc_testkit::test("every_policy_runs_on_every_kernel", every_policy_runs_on_every_kernel),
         schedc_testkit::test(
             "every_policy_survives_cpu_hotplug_under_load",
@@ -161,12 +161,27 @@ fn every_policy_runs_on_every_kernel() -> Result<(), Missing> {
 /// policy timeout (fifo's 10 s), so a task stranded on the offline CPU's
 /// per-CPU queue would trip the kernel's watchdog.
 const HOTPLUG_CYCLES: &str = r#"
+# If a CPU's state change hangs, the console gets the stacks of the tasks
+# stuck in D state after 60 s, so the failure says where the kernel waits.
+watchdog() {
+    ( sleep 60; echo "hotplug step '$1' hangs; blocked tasks:" >/dev/console
+      for t in /proc/[0-9]*; do
+          case "$(cat $t/stat 2>/dev/null)" in *") D "*) cat $t/stat $t/stack >/dev/console 2>&1;; esac
+      done
+      echo w >/proc/sysrq-trigger ) &
+    dog=$!
+}
+step() {
+    watchdog "$1"
+    echo $2 >/sys/devices/system/cpu/cpu2/online || echo "$1-failed cycle=$cycle"
+    kill $dog 2>/dev/null
+}
 ( i=0; while [ $i -lt 30000 ]; do i=$((i+1)); done; echo workload-done ) &
 work=$!
 for cycle in 1 2 3; do
-    echo 0 >/sys/devices/system/cpu/cpu2/online || echo "offline-failed cycle=$cycle"
+    step offline 0
     sleep 11
-    echo 1 >/sys/devices/system/cpu/cpu2/online || echo "online-failed cycle=$cycle"
+    step online 1
     sleep 1
     echo "hotplug-cycle=$cycle state=$(cat /sys/kernel/sched_ext/state) online=$(cat /sys/devices/system/cpu/online) uptime=$(cut -d' ' -f1 /proc/uptime)"
 done

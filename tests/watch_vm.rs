@@ -98,7 +98,7 @@ impl Watched {
 }
 
 fn main() {
-    schedc_testkit::run(vec![schedc_testkit::test(
+    schedc_testkit::run_guests(vec![schedc_testkit::test(
         "saving_the_policy_swaps_the_scheduler_in_the_guest",
         saving_the_policy_swaps_the_scheduler_in_the_guest,
     )])

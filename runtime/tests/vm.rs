@@ -14,7 +14,7 @@ use schedc_testkit::Missing;
 use vmtest::{available_kernels, VmTest};
 
 fn main() {
-    schedc_testkit::run(vec![schedc_testkit::test("sample_runs_on_every_kernel", sample_runs_on_every_kernel)])
+    schedc_testkit::run_guests(vec![schedc_testkit::test("sample_runs_on_every_kernel", sample_runs_on_every_kernel)])
 }
 
 /// The `load` example, which cargo builds next to the test binaries.

@@ -114,6 +114,16 @@ pub fn run(trials: Vec<Trial>) -> ! {
     libtest_mimic::run(&Arguments::from_args(), trials).exit()
 }
 
+/// [`run`] for tests that each boot a QEMU guest: at most two at a time
+/// unless `--test-threads` says otherwise. Every guest emulates its CPUs
+/// on one host thread, and more guests than host cores slow each one
+/// until timing-sensitive kernels (watchdogs, hung-task checks) misbehave.
+pub fn run_guests(trials: Vec<Trial>) -> ! {
+    let mut args = Arguments::from_args();
+    args.test_threads.get_or_insert(2);
+    libtest_mimic::run(&args, trials).exit()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
