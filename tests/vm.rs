@@ -168,7 +168,7 @@ watchdog() {
       for t in /proc/[0-9]*; do
           case "$(cat $t/stat 2>/dev/null)" in *") D "*) cat $t/stat $t/stack >/dev/console 2>&1;; esac
       done
-      echo w >/proc/sysrq-trigger ) &
+      dmesg -n 8; echo w >/proc/sysrq-trigger ) &
     dog=$!
 }
 step() {
