@@ -76,6 +76,11 @@ pub enum CliError {
     #[diagnostic(transparent)]
     Runtime(#[from] schedc_runtime::Error),
 
+    /// The verifier refused the code generated for a policy line.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    VerifierRejected(Box<crate::verifier::PolicyRejection>),
+
     #[error(transparent)]
     #[diagnostic(transparent)]
     Vm(#[from] schedc_runtime::vm::VmError),

@@ -14,6 +14,7 @@ mod generate;
 mod lsp;
 mod output;
 mod run;
+mod verifier;
 mod vm;
 
 /// Compile declarative scheduling policies into Linux sched_ext schedulers.

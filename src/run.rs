@@ -11,6 +11,7 @@ use crate::check::load;
 use crate::compile::{build, is_bpf_object};
 use crate::error::CliError;
 use crate::output::DiagnosticArgs;
+use crate::verifier::{in_policy_terms, Generated};
 
 /// The options of `schedc run`, on this machine or in a guest.
 #[derive(clap::Args)]
@@ -115,7 +116,8 @@ pub fn run(target: &Path, args: &RunArgs) -> Result<ExitCode, CliError> {
             println!("{:>7}s {}", (ticks as f64 * interval.as_secs_f64()).round(), values.join(" "));
         }
         ticks += 1;
-    })?;
+    })
+    .map_err(|err| in_policy_terms(err, Generated::from_policy_file(target).as_ref()))?;
     let why = match report.reason {
         StopReason::DurationElapsed => "the duration elapsed",
         StopReason::Signal => "interrupted",

@@ -10,7 +10,8 @@
 //!
 //! Beside them, for the tools around the compiler: [`fmt`] (the canonical
 //! layout), [`explain`] (a checked policy in sentences) and [`diag_json`]
-//! (diagnostics with lines and columns, as JSON).
+//! (diagnostics with lines and columns, as JSON); [`origin`] leads from a
+//! line of the generated C back to the policy line it implements.
 
 pub mod analysis;
 pub mod ast;
@@ -23,6 +24,7 @@ pub mod fmt;
 pub mod ir;
 pub mod lower;
 pub mod model;
+pub mod origin;
 pub mod parse;
 pub mod render;
 pub mod source;

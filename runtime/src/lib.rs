@@ -8,6 +8,8 @@
 //! * [`Scheduler`] checks the system, fills in machine facts and parameter
 //!   values, loads the object, attaches it and reads its statistics and
 //!   exit record.
+//! * [`Rejection`] is what the kernel's verifier said when it refused a
+//!   program, with the C line it refused.
 //! * [`run`] is the attach / report / stop loop behind `schedc run`.
 //! * [`vm`] boots a sched_ext kernel in QEMU and runs commands in it, for
 //!   `schedc run --vm` and the VM tests.
@@ -18,6 +20,7 @@ mod run;
 mod scheduler;
 mod sys;
 mod value;
+mod verifier;
 pub mod vm;
 
 pub use error::Error;
@@ -27,3 +30,4 @@ pub use schedc_abi::{Input, MachineFact, Manifest, Param, Stat, StatKind, Value,
 pub use scheduler::{ExitInfo, OpenOptions, ProgStats, Scheduler};
 pub use sys::{read_sched_ext_state, SchedExtState};
 pub use value::parse_override;
+pub use verifier::{report_help, CLine, Rejection};

@@ -61,7 +61,7 @@ impl<'a> Lowering<'a> {
     /// `/* bpfland.policy:41  slice = max(...) */`: the policy line, trimmed.
     fn comment(&self, origin: Origin) -> String {
         let text = self.source.line_without_comment(origin.line).trim();
-        format!("/* {}:{}  {} */", self.file_name, origin.line, comment_text(text))
+        crate::origin::comment(&self.file_name, origin.line, &comment_text(text))
     }
 
     fn queue_macro(&self, q: usize) -> String {
