@@ -82,8 +82,9 @@ enum Command {
         /// shown when it powers off (--duration defaults to 10s here).
         #[arg(long)]
         vm: bool,
-        /// The kernel for --vm; by default the first in ../shared/kernels
-        /// (or $SCHEDC_KERNELS_DIR).
+        /// The kernel for --vm; by default the first in $SCHEDC_KERNELS_DIR,
+        /// else a sched_ext kernel in /boot (CONFIG_SCHED_CLASS_EXT=y in its
+        /// config), else ../shared/kernels.
         #[arg(long, value_name = "KERNEL", requires = "vm")]
         kernel: Option<PathBuf>,
     },

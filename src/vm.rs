@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
-use schedc_runtime::vm::{available_kernels, Guest, GuestReport};
+use schedc_runtime::vm::{Guest, GuestReport, KernelSearch};
 
 use crate::error::CliError;
 use crate::run::{prepare, RunArgs};
@@ -71,7 +71,10 @@ impl VmRun {
 /// `schedc run --vm TARGET`: prints what sched_ext did in the guest and
 /// what `schedc run` printed there, and fails if that run failed.
 pub fn run_in_vm(target: &Path, kernel: Option<PathBuf>, args: &RunArgs) -> Result<ExitCode, CliError> {
-    let kernel = kernel.or_else(|| available_kernels().into_iter().next()).ok_or(CliError::NoVmKernel)?;
+    let search = KernelSearch::from_env();
+    let kernel = kernel
+        .or_else(|| search.kernels().into_iter().next())
+        .ok_or(CliError::NoVmKernel { looked: search.places() })?;
     let (_dir, object) = prepare(target, args)?;
     let vm = VmRun {
         kernel,

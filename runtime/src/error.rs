@@ -112,7 +112,8 @@ impl Error {
 fn keep_log(object: &Path, log: &str) -> Option<PathBuf> {
     let name = object.file_name()?.to_string_lossy();
     let stem = name.split('.').next().unwrap_or("object");
-    let mut file = tempfile::Builder::new().prefix(&format!("schedc-verifier-{stem}-")).suffix(".log").tempfile().ok()?;
+    let mut file =
+        tempfile::Builder::new().prefix(&format!("schedc-verifier-{stem}-")).suffix(".log").tempfile().ok()?;
     std::io::Write::write_all(&mut file, log.as_bytes()).ok()?;
     file.keep().ok().map(|(_, path)| path)
 }
