@@ -189,7 +189,7 @@ mod tests {
         let rejection = Rejection::from_libbpf_log(LOGS[0]).unwrap();
         let err = || schedc_runtime::Error::VerifierRejected {
             path: "/objs/reject.bpf.o".into(),
-            rejection: rejection.clone(),
+            rejection: Box::new(rejection.clone()),
             kept_log: None,
             source: libbpf_rs::Error::from(std::io::Error::from_raw_os_error(13)),
         };

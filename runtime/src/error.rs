@@ -77,7 +77,7 @@ pub enum Error {
         indented(&rejection.last_words)
     )]
     #[diagnostic(code("schedc::verifier-rejected"), help("{}", verifier_help(kept_log.as_deref())))]
-    VerifierRejected { path: PathBuf, rejection: Rejection, kept_log: Option<PathBuf>, source: libbpf_rs::Error },
+    VerifierRejected { path: PathBuf, rejection: Box<Rejection>, kept_log: Option<PathBuf>, source: libbpf_rs::Error },
     /// libbpf could not open the file as a BPF object.
     #[error(
         "libbpf cannot open {} as a BPF object; rebuild it with `schedc compile`{}",
@@ -101,7 +101,12 @@ impl Error {
     /// libbpf's `log` holds one (its whole log is then kept in a file).
     pub(crate) fn load_failed(path: PathBuf, log: String, source: libbpf_rs::Error) -> Error {
         match Rejection::from_libbpf_log(&log) {
-            Some(rejection) => Error::VerifierRejected { kept_log: keep_log(&path, &log), path, rejection, source },
+            Some(rejection) => Error::VerifierRejected {
+                kept_log: keep_log(&path, &log),
+                path,
+                rejection: Box::new(rejection),
+                source,
+            },
             None => Error::Load { path, log, source },
         }
     }
