@@ -152,10 +152,10 @@ static __always_inline u64 schedc_queued_vtime(struct task_struct *p, struct sch
 }
 
 /* How much vruntime a task is charged when it stops. */
-/* bpfland.policy:92  vtime charge = (slice_max - task.slice_left) * 100 / task.weight */
+/* bpfland.policy:92  vtime charge = max(slice_max - task.slice_left, 0ns) * 100 / task.weight */
 static __always_inline s64 schedc_vtime_charge(struct task_struct *p, struct schedc_task *tctx, bool runnable)
 {
-	return schedc_sdiv((slice_max - (s64)p->scx.slice) * 100, (s64)p->scx.weight);
+	return schedc_sdiv(schedc_max_s64(slice_max - (s64)p->scx.slice, 0) * 100, (s64)p->scx.weight);
 }
 
 /* bpfland.policy:24  queue direct per_cpu vtime */
@@ -397,7 +397,7 @@ void SCHEDC_OPS(bpfland_stopping, struct task_struct *p, bool runnable)
 	if (!tctx)
 		return;
 
-	/* bpfland.policy:92  vtime charge = (slice_max - task.slice_left) * 100 / task.weight */
+	/* bpfland.policy:92  vtime charge = max(slice_max - task.slice_left, 0ns) * 100 / task.weight */
 	tctx->vruntime += (u64)schedc_vtime_charge(p, tctx, runnable);
 
 	/* bpfland.policy:52  on stopping { */

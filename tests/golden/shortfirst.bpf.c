@@ -113,10 +113,10 @@ static __always_inline u64 schedc_queued_vtime(struct task_struct *p, struct sch
 }
 
 /* How much vruntime a task is charged when it stops. */
-/* shortfirst.policy:58  vtime charge = system.now - task.started */
+/* shortfirst.policy:58  vtime charge = max(system.now - task.started, 0ns) */
 static __always_inline s64 schedc_vtime_charge(struct task_struct *p, struct schedc_task *tctx, bool runnable)
 {
-	return (s64)bpf_ktime_get_ns() - (s64)tctx->started;
+	return schedc_max_s64((s64)bpf_ktime_get_ns() - (s64)tctx->started, 0);
 }
 
 /* shortfirst.policy:13  queue direct per_cpu fifo */
@@ -332,7 +332,7 @@ void SCHEDC_OPS(shortfirst_stopping, struct task_struct *p, bool runnable)
 	if (!tctx)
 		return;
 
-	/* shortfirst.policy:58  vtime charge = system.now - task.started */
+	/* shortfirst.policy:58  vtime charge = max(system.now - task.started, 0ns) */
 	tctx->vruntime += (u64)schedc_vtime_charge(p, tctx, runnable);
 	schedc_set_running_class(scx_bpf_task_cpu(p), CLASS_NONE);
 

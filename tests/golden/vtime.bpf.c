@@ -83,10 +83,10 @@ static __always_inline u64 schedc_queued_vtime(struct task_struct *p, struct sch
 }
 
 /* How much vruntime a task is charged when it stops. */
-/* vtime.policy:34  vtime charge = (slice_len - task.slice_left) * 100 / task.weight */
+/* vtime.policy:34  vtime charge = max(slice_len - task.slice_left, 0ns) * 100 / task.weight */
 static __always_inline s64 schedc_vtime_charge(struct task_struct *p, struct schedc_task *tctx, bool runnable)
 {
-	return schedc_sdiv((slice_len - (s64)p->scx.slice) * 100, (s64)p->scx.weight);
+	return schedc_sdiv(schedc_max_s64(slice_len - (s64)p->scx.slice, 0) * 100, (s64)p->scx.weight);
 }
 
 /* vtime.policy:10  queue direct per_cpu fifo */
@@ -240,7 +240,7 @@ void SCHEDC_OPS(vtime_stopping, struct task_struct *p, bool runnable)
 	if (!tctx)
 		return;
 
-	/* vtime.policy:34  vtime charge = (slice_len - task.slice_left) * 100 / task.weight */
+	/* vtime.policy:34  vtime charge = max(slice_len - task.slice_left, 0ns) * 100 / task.weight */
 	tctx->vruntime += (u64)schedc_vtime_charge(p, tctx, runnable);
 }
 

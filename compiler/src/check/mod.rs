@@ -6,6 +6,7 @@ mod behaviour;
 mod expr;
 pub mod facts;
 mod names;
+pub(crate) mod sign;
 mod stmt;
 mod whole;
 

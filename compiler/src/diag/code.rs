@@ -199,6 +199,15 @@ enqueue { else -> q }
 dispatch { q }
 slice = min(5ms)
 "#;
+    BadClamp = "bad-clamp", Error,
+        "a `clamp(value, low, high)` whose constant low bound is above its constant high bound",
+        example r#"
+scheduler s "example"
+queue q shared fifo
+enqueue { else -> q }
+dispatch { q }
+slice = clamp(5ms, 10ms, 1ms)
+"#;
     NotAssignable = "not-assignable", Error,
         "assigning a parameter, a `let`, a bound statistic, a read-only fact, or a counter with `=`/`-=`",
         example r#"
@@ -316,6 +325,16 @@ scheduler s "example"
 queue q shared vtime
 enqueue { else -> q }
 dispatch { q }
+"#;
+    NegativeCharge = "negative-charge", Warning,
+        "a `vtime charge` not proven never negative: a negative charge counts as 0, so a vruntime never moves back",
+        example r#"
+scheduler s "example"
+param slice_max: duration = 5ms "longest slice"
+queue q shared vtime
+enqueue { else -> q }
+dispatch { q }
+vtime charge = (slice_max - task.slice_left) * 100 / task.weight
 "#;
     Unused = "unused", Warning,
         "a parameter, global or per-task variable never read; a class never used or never assigned; a queue no task is routed to; a `vtime` formula with no `vtime` queue; a `gauge NAME = slice` in a policy without a `slice` item",
