@@ -117,7 +117,7 @@ pub fn run(target: &Path, args: &RunArgs) -> Result<ExitCode, CliError> {
         }
         ticks += 1;
     })
-    .map_err(|err| in_policy_terms(err, Generated::from_policy_file(target).as_ref()))?;
+    .map_err(|err| in_policy_terms(err, || Generated::from_policy_file(target)))?;
     let why = match report.reason {
         StopReason::DurationElapsed => "the duration elapsed",
         StopReason::Signal => "interrupted",

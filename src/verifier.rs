@@ -50,11 +50,12 @@ impl Generated {
 }
 
 /// `err` pointed at the policy line, when it is a verifier refusal of C
-/// that `generated` maps to a policy line; any other error as it is.
-pub fn in_policy_terms(err: schedc_runtime::Error, generated: Option<&Generated>) -> CliError {
+/// that the policy and C from `generated` (asked only then) map to a policy
+/// line; any other error as it is.
+pub fn in_policy_terms(err: schedc_runtime::Error, generated: impl FnOnce() -> Option<Generated>) -> CliError {
     let schedc_runtime::Error::VerifierRejected { rejection, kept_log, .. } = &err else { return err.into() };
-    let Some(generated) = generated else { return err.into() };
-    match PolicyRejection::new(generated, rejection, kept_log.as_deref()) {
+    let Some(generated) = generated() else { return err.into() };
+    match PolicyRejection::new(&generated, rejection, kept_log.as_deref()) {
         Some(report) => CliError::VerifierRejected(Box::new(report)),
         None => err.into(),
     }
@@ -193,12 +194,11 @@ mod tests {
             kept_log: None,
             source: libbpf_rs::Error::from(std::io::Error::from_raw_os_error(13)),
         };
-        let generated = generated();
-        assert!(matches!(in_policy_terms(err(), Some(&generated)), CliError::VerifierRejected(_)));
-        let bare = in_policy_terms(err(), None);
+        assert!(matches!(in_policy_terms(err(), || Some(generated())), CliError::VerifierRejected(_)));
+        let bare = in_policy_terms(err(), || None);
         assert!(matches!(bare, CliError::Runtime(_)));
         assert!(bare.to_string().contains("at reject.bpf.c:74 (`tctx->hits"), "{bare}");
-        let other = in_policy_terms(schedc_runtime::Error::NotRoot, Some(&generated));
+        let other = in_policy_terms(schedc_runtime::Error::NotRoot, || panic!("asked for the policy"));
         assert!(matches!(other, CliError::Runtime(schedc_runtime::Error::NotRoot)));
     }
 }
