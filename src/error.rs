@@ -60,12 +60,16 @@ pub enum CliError {
     #[diagnostic(code("schedc::no-temp-dir"))]
     TempDir { source: std::io::Error },
 
-    #[error("no sched_ext kernel found for --vm")]
+    #[error("no sched_ext kernel found for --vm in {looked}")]
     #[diagnostic(
         code("schedc::no-vm-kernel"),
-        help("pass one with --kernel, or set $SCHEDC_KERNELS_DIR to a folder of them")
+        help(
+            "--vm boots a Linux 6.12 or newer kernel image built with CONFIG_SCHED_CLASS_EXT=y: pass it with \
+             --kernel PATH, or set $SCHEDC_KERNELS_DIR to a folder of bzImage-* or vmlinuz-* images; an image in \
+             /boot counts when its /boot/config-RELEASE has CONFIG_SCHED_CLASS_EXT=y"
+        )
     )]
-    NoVmKernel,
+    NoVmKernel { looked: String },
 
     #[error("no sched_ext scheduler is attached (sched_ext is {state})")]
     #[diagnostic(code("schedc::nothing-attached"), help("start one with `schedc run`, then run `schedc stats` again"))]
@@ -105,6 +109,11 @@ pub enum CliError {
     #[error(transparent)]
     #[diagnostic(transparent)]
     Runtime(#[from] schedc_runtime::Error),
+
+    /// The verifier refused the code generated for a policy line.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    VerifierRejected(Box<crate::verifier::PolicyRejection>),
 
     #[error(transparent)]
     #[diagnostic(transparent)]
@@ -155,6 +164,14 @@ mod tests {
         assert!(shown.contains("Scheduler fifo is already attached; stop it before running another."), "{shown}");
         let shown = render(&CliError::Runtime(schedc_runtime::Error::NoSchedExt));
         assert!(shown.contains("or use --vm to try it in a virtual machine."), "{shown}");
+    }
+
+    #[test]
+    fn a_missing_vm_kernel_says_which_kernel_and_how_to_pass_it() {
+        let shown = render(&CliError::NoVmKernel { looked: "/boot and ../shared/kernels".into() });
+        assert!(shown.contains("no sched_ext kernel found for --vm in /boot and ../shared/kernels"), "{shown}");
+        assert!(shown.contains("6.12 or newer kernel image built with CONFIG_SCHED_CLASS_EXT=y"), "{shown}");
+        assert!(shown.contains("--kernel PATH") && shown.contains("$SCHEDC_KERNELS_DIR"), "{shown}");
     }
 
     #[test]

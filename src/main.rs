@@ -17,6 +17,7 @@ mod output;
 mod report;
 mod run;
 mod stats;
+mod verifier;
 mod vm;
 mod watch;
 
@@ -90,8 +91,9 @@ enum Command {
         /// --watch, which runs until Ctrl-C).
         #[arg(long, requires = "target")]
         vm: bool,
-        /// The kernel for --vm; by default the first in ../shared/kernels
-        /// (or $SCHEDC_KERNELS_DIR).
+        /// The kernel for --vm; by default the first in $SCHEDC_KERNELS_DIR,
+        /// else a sched_ext kernel in /boot (CONFIG_SCHED_CLASS_EXT=y in its
+        /// config), else ../shared/kernels.
         #[arg(long, value_name = "KERNEL", requires = "vm")]
         kernel: Option<PathBuf>,
     },

@@ -14,6 +14,7 @@ use crate::error::CliError;
 use crate::latency::LatencyArgs;
 use crate::output::DiagnosticArgs;
 use crate::report::{StatsFormat, StatsPrinter};
+use crate::verifier::{in_policy_terms, Generated};
 
 /// The options of `schedc run`, on this machine or in a guest.
 #[derive(clap::Args)]
@@ -186,7 +187,8 @@ pub fn run_object(
             }
         },
         poll,
-    )?;
+    )
+    .map_err(|err| in_policy_terms(err, || Generated::from_policy_file(target)))?;
     let (why, stop) = match report.reason {
         StopReason::DurationElapsed => ("the duration elapsed", Stop::DurationElapsed),
         StopReason::Signal => ("interrupted", Stop::Signal),

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use schedc_abi::events::{SwapEvent, SwapReason};
 use schedc_abi::stats::Record;
-use schedc_runtime::vm::{available_kernels, Guest, GuestReport, HostChannel, CHANNEL_DEVICE};
+use schedc_runtime::vm::{Guest, GuestReport, HostChannel, KernelSearch, CHANNEL_DEVICE};
 
 use crate::error::CliError;
 use crate::report::StatsFormat;
@@ -127,7 +127,10 @@ impl VmRun {
 /// `schedc run --vm TARGET`: shows what `schedc run` prints in the guest as
 /// it comes, then what sched_ext did there; fails if that run failed.
 pub fn run_in_vm(target: &Path, kernel: Option<PathBuf>, args: &RunArgs, watching: bool) -> Result<ExitCode, CliError> {
-    let kernel = kernel.or_else(|| available_kernels().into_iter().next()).ok_or(CliError::NoVmKernel)?;
+    let search = KernelSearch::from_env();
+    let kernel = kernel
+        .or_else(|| search.kernels().into_iter().next())
+        .ok_or(CliError::NoVmKernel { looked: search.places() })?;
     let vm = |object: PathBuf, duration, swaps| VmRun {
         kernel: kernel.clone(),
         object,

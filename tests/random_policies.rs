@@ -651,7 +651,11 @@ impl<'a> Render<'a> {
 
     fn call(&self, ty: Ty, sub: usize, args: &[E], ctx: &Ctx) -> Out {
         let (name, arity) = [("min", 2), ("max", 2), ("clamp", 3), ("ewma", 2)][sub % 4];
-        let outs: Vec<Out> = (0..arity).map(|i| self.expr(Self::arg(args, i), ty, ctx)).collect();
+        let mut outs: Vec<Out> = (0..arity).map(|i| self.expr(Self::arg(args, i), ty, ctx)).collect();
+        if name == "clamp" && outs[1].literal_only && outs[2].literal_only {
+            // Constant bounds the wrong way round are an error (`bad-clamp`).
+            outs[2].text = format!("max({}, {})", outs[1].text, outs[2].text);
+        }
         let text = format!("{name}({})", outs.iter().map(|o| o.text.as_str()).collect::<Vec<_>>().join(", "));
         Out::combine(text, &outs.iter().collect::<Vec<_>>())
     }

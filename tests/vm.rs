@@ -33,6 +33,10 @@ fn main() {
             "stats_json_monitor_and_restarts_on_every_kernel",
             stats_json_monitor_and_restarts_on_every_kernel,
         ),
+        schedc_testkit::test(
+            "a_refused_program_is_reported_at_its_c_line",
+            a_refused_program_is_reported_at_its_c_line,
+        ),
     ])
 }
 
@@ -152,6 +156,45 @@ fn every_policy_runs_on_every_kernel() -> Result<(), Missing> {
         let second = &report.command("script").expect("the script ran").output;
         assert!(second.contains("Scheduler fifo is already attached; stop it before running another."), "{second}");
         assert!(second.contains("second-rc=1"), "{second}");
+    }
+    Ok(())
+}
+
+/// `tests/vm/reject.bpf.c` (the C of `tests/vm/reject.policy` with one
+/// rule's line turned into an out-of-bounds read) is refused by the verifier
+/// on every kernel; run as a bare object, the report names the refused C line
+/// and the verifier's reason, without the whole log. (With the policy at
+/// hand, `schedc run` points at the policy line: src/verifier.rs tests that
+/// against these kernels' logs.)
+fn a_refused_program_is_reported_at_its_c_line() -> Result<(), Missing> {
+    if let Some(why) = missing_prerequisite() {
+        return Err(Missing::new(why));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let obj = dir.path().join("reject.bpf.o");
+    let c = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vm/reject.bpf.c")).unwrap();
+    let clang = schedc_compiler::build::Clang::find().unwrap_or_else(|e| panic!("{e}"));
+    schedc_compiler::build::build_object(&clang, "reject", &c, &obj).unwrap_or_else(|e| panic!("{e}"));
+    for kernel in available_kernels() {
+        let report = VmTest::new(&kernel, Path::new(env!("CARGO_BIN_EXE_schedc")))
+            .loader_args(&["run", "{obj}", "--duration", "2s"])
+            .object(&obj)
+            .run()
+            .unwrap_or_else(|e| panic!("{}: {e}", kernel.display()));
+        let run = report.command("reject.bpf.o").expect("reject ran");
+        let ctx = format!("reject on {}:\n{}", report.release, run.output);
+        assert_eq!(run.exit_code, 1, "{ctx}");
+        assert_eq!(run.state_after, "disabled", "{ctx}");
+        for said in [
+            "schedc::verifier-rejected",
+            "The kernel's verifier refused reject_enqueue in /objs/reject.bpf.o, at reject.bpf.c:74 (`tctx->hits",
+            "invalid access to map value, value_size=8 off=8 size=8",
+            "the whole verifier log is kept at /tmp/schedc-verifier-reject-",
+        ] {
+            assert!(run.output.contains(said), "no {said:?} in {ctx}");
+        }
+        assert!(!run.output.contains("BEGIN PROG LOAD LOG"), "the whole log was printed: {ctx}");
+        println!("reject on {}: refused at reject.bpf.c:74", report.release);
     }
     Ok(())
 }

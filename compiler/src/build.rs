@@ -28,6 +28,10 @@ pub enum BuildError {
     #[error("{}", no_clang_message(too_old))]
     #[diagnostic(code("schedc::no-clang"))]
     NoClang { tried: Vec<String>, too_old: Vec<(String, u32)> },
+    /// `$CLANG` names a program that cannot be run as clang.
+    #[error("$CLANG is {clang}, which {problem}: point $CLANG at clang {MIN_CLANG_MAJOR} or newer, or unset it to use the clang on PATH.")]
+    #[diagnostic(code("schedc::bad-clang-env"))]
+    BadClangEnv { clang: String, problem: String },
     /// Clang rejected C that schedc generated from a checked policy.
     #[error(
         "clang rejected the C that schedc generated from a policy that passed its checks; this is a bug in schedc. \
@@ -67,15 +71,36 @@ impl Clang {
     /// `$CLANG` if set, else the first of `clang`, `clang-N` (newest first)
     /// on PATH that is version 16 or newer.
     pub fn find() -> Result<Clang, BuildError> {
-        let candidates: Vec<String> = match std::env::var("CLANG") {
-            Ok(c) if !c.is_empty() => vec![c],
-            _ => std::iter::once("clang".to_string())
-                .chain((MIN_CLANG_MAJOR..=30).rev().map(|v| format!("clang-{v}")))
-                .collect(),
+        match std::env::var("CLANG") {
+            Ok(c) if !c.is_empty() => Clang::named(&c),
+            _ => Clang::first_on_path(),
+        }
+    }
+
+    /// The clang `$CLANG` names: one that is missing, or is not clang, is
+    /// reported as such rather than as no clang at all.
+    fn named(name: &str) -> Result<Clang, BuildError> {
+        let problem = match clang_version(name) {
+            Ok(Some(major)) if major >= MIN_CLANG_MAJOR => return Ok(Clang { path: PathBuf::from(name), major }),
+            Ok(Some(major)) => {
+                return Err(BuildError::NoClang { tried: vec![name.into()], too_old: vec![(name.into(), major)] })
+            }
+            Ok(None) => "does not say it is clang when asked for --version".to_string(),
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => "does not exist".to_string(),
+            Err(err) => format!("cannot be run ({err})"),
         };
+        Err(BuildError::BadClangEnv { clang: name.into(), problem })
+    }
+
+    /// The first of `clang`, `clang-N` (newest first) on PATH that is
+    /// version 16 or newer.
+    fn first_on_path() -> Result<Clang, BuildError> {
+        let candidates: Vec<String> = std::iter::once("clang".to_string())
+            .chain((MIN_CLANG_MAJOR..=30).rev().map(|v| format!("clang-{v}")))
+            .collect();
         let mut too_old = Vec::new();
         for name in &candidates {
-            let Some(major) = clang_major(name) else { continue };
+            let Ok(Some(major)) = clang_version(name) else { continue };
             if major >= MIN_CLANG_MAJOR {
                 return Ok(Clang { path: PathBuf::from(name), major });
             }
@@ -85,12 +110,15 @@ impl Clang {
     }
 }
 
-/// The major version `name --version` reports, if it runs.
-fn clang_major(name: &str) -> Option<u32> {
-    let out = Command::new(name).arg("--version").output().ok()?;
+/// The major version `name --version` reports; `None` if it runs but names
+/// no clang version, an error if it does not run.
+fn clang_version(name: &str) -> std::io::Result<Option<u32>> {
+    let out = Command::new(name).arg("--version").output()?;
     let text = String::from_utf8_lossy(&out.stdout);
-    let rest = &text[text.find("clang version ")? + "clang version ".len()..];
-    rest.split('.').next()?.trim().parse().ok()
+    let major = text
+        .find("clang version ")
+        .and_then(|at| text[at + "clang version ".len()..].split('.').next()?.trim().parse().ok());
+    Ok(major)
 }
 
 /// Builds the C `source` of scheduler `name` into the object `out`.
@@ -161,6 +189,18 @@ mod tests {
         assert!(err.to_string().contains("this is a bug in schedc"), "{err}");
         assert!(!out.exists(), "no half-written object");
         std::fs::remove_file(kept_c).unwrap();
+    }
+
+    #[test]
+    fn a_clang_env_that_names_no_clang_says_so() {
+        let err = Clang::named("/nonexistent/clang-99").unwrap_err();
+        assert!(matches!(&err, BuildError::BadClangEnv { problem, .. } if problem == "does not exist"), "{err}");
+        assert!(err.to_string().starts_with("$CLANG is /nonexistent/clang-99, which does not exist: "), "{err}");
+        let err = Clang::named("true").unwrap_err();
+        assert!(err.to_string().contains("which does not say it is clang"), "{err}");
+        let dir = tempfile::tempdir().unwrap();
+        let err = Clang::named(&dir.path().display().to_string()).unwrap_err();
+        assert!(err.to_string().contains("which cannot be run"), "{err}");
     }
 
     #[test]

@@ -11,7 +11,8 @@
 //! Beside them, for the tools around the compiler: [`fmt`] (the canonical
 //! layout), [`explain`] (a checked policy in sentences), [`diff`] (what
 //! changed between two checked policies) and [`diag_json`]
-//! (diagnostics with lines and columns, as JSON).
+//! (diagnostics with lines and columns, as JSON); [`origin`] leads from a
+//! line of the generated C back to the policy line it implements.
 
 pub mod analysis;
 pub mod ast;
@@ -25,6 +26,7 @@ pub mod fmt;
 pub mod ir;
 pub mod lower;
 pub mod model;
+pub mod origin;
 pub mod parse;
 pub mod render;
 pub mod source;

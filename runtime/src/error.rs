@@ -1,5 +1,7 @@
 use std::io;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+
+use crate::verifier::{report_help, Rejection};
 
 /// Everything that can go wrong between an object file and a running
 /// scheduler. Each message is one plain sentence that says what to do; the
@@ -69,6 +71,16 @@ pub enum Error {
     #[error("The kernel rejected {}{}", path.display(), libbpf_said(log, "."))]
     #[diagnostic(code("schedc::load-rejected"))]
     Load { path: PathBuf, log: String, source: libbpf_rs::Error },
+    /// The kernel's verifier refused a program of the object.
+    #[error(
+        "The kernel's verifier refused {} in {}{}; it said:\n{}",
+        rejection.prog,
+        path.display(),
+        refused_at(rejection),
+        indented(&rejection.last_words)
+    )]
+    #[diagnostic(code("schedc::verifier-rejected"), help("{}", verifier_help(kept_log.as_deref())))]
+    VerifierRejected { path: PathBuf, rejection: Box<Rejection>, kept_log: Option<PathBuf>, source: libbpf_rs::Error },
     /// libbpf could not open the file as a BPF object.
     #[error(
         "libbpf cannot open {} as a BPF object; rebuild it with `schedc compile`{}",
@@ -85,6 +97,48 @@ pub enum Error {
     #[error("Failed to {what}.")]
     #[diagnostic(code("schedc::bpf-failed"))]
     Bpf { what: &'static str, source: libbpf_rs::Error },
+}
+
+impl Error {
+    /// A failed load of the object at `path`: the verifier's refusal when
+    /// libbpf's `log` holds one (its whole log is then kept in a file).
+    pub(crate) fn load_failed(path: PathBuf, log: String, source: libbpf_rs::Error) -> Error {
+        match Rejection::from_libbpf_log(&log) {
+            Some(rejection) => Error::VerifierRejected {
+                kept_log: keep_log(&path, &log),
+                path,
+                rejection: Box::new(rejection),
+                source,
+            },
+            None => Error::Load { path, log, source },
+        }
+    }
+}
+
+/// Keeps libbpf's whole log of a failed load in a temporary file that
+/// outlives the run, for a bug report; `None` if it cannot be written.
+fn keep_log(object: &Path, log: &str) -> Option<PathBuf> {
+    let name = object.file_name()?.to_string_lossy();
+    let stem = name.split('.').next().unwrap_or("object");
+    let mut file =
+        tempfile::Builder::new().prefix(&format!("schedc-verifier-{stem}-")).suffix(".log").tempfile().ok()?;
+    std::io::Write::write_all(&mut file, log.as_bytes()).ok()?;
+    file.keep().ok().map(|(_, path)| path)
+}
+
+/// `, at fifo.bpf.c:74 (`CODE`)` when the log named the refused C line.
+fn refused_at(rejection: &Rejection) -> String {
+    rejection.c_line().map_or(String::new(), |at| format!(", at {at} (`{}`)", at.code))
+}
+
+/// Lines indented under a message.
+fn indented(lines: &[String]) -> String {
+    lines.iter().map(|l| format!("    {l}")).collect::<Vec<_>>().join("\n")
+}
+
+/// What to do about a refused program of an object run without its policy.
+fn verifier_help(kept_log: Option<&Path>) -> String {
+    format!("`schedc run POLICY` shows the policy line this C comes from; {}", report_help(kept_log))
 }
 
 /// The end of a message about a libbpf failure: what libbpf logged, or

@@ -8,6 +8,8 @@
 //! * [`Scheduler`] checks the system, fills in machine facts and parameter
 //!   values, loads the object, attaches it and reads its statistics and
 //!   exit record.
+//! * [`Rejection`] is what the kernel's verifier said when it refused a
+//!   program, with the C line it refused.
 //! * [`run`] is the attach / report / stop loop behind `schedc run`, which
 //!   also restarts a scheduler when the kernel asks for it;
 //!   [`Scheduler::swap`] replaces a running scheduler (`--watch`), and
@@ -29,6 +31,7 @@ mod run;
 mod scheduler;
 mod sys;
 mod value;
+mod verifier;
 pub mod vm;
 
 pub use carry::{carry_over, CarriedOver, Dropped};
@@ -43,3 +46,4 @@ pub use schedc_abi::{Class, Input, MachineFact, Manifest, Param, Stat, StatKind,
 pub use scheduler::{ExitInfo, OpenOptions, ProgStats, Scheduler, SwapFailed, Swapped};
 pub use sys::{read_sched_ext_state, SchedExtState};
 pub use value::parse_override;
+pub use verifier::{report_help, CLine, Rejection};

@@ -199,7 +199,7 @@ impl Scheduler {
         preflight()?;
 
         start_libbpf_log();
-        let load_err = |source| Error::Load { path: path.clone(), log: take_libbpf_log(), source };
+        let load_err = |source| Error::load_failed(path.clone(), take_libbpf_log(), source);
         let mut open = ObjectBuilder::default().open_file(&path).map_err(|source| Error::Open {
             path: path.clone(),
             log: take_libbpf_log(),

@@ -53,7 +53,10 @@ impl Checker<'_> {
                         scope.stopping = *part == ast::VtimePart::Charge;
                         let f = self.formula(formula, scope, what, item.span);
                         match part {
-                            ast::VtimePart::Charge => self.model.vtime_charge = f,
+                            ast::VtimePart::Charge => {
+                                self.charge_sign(f.as_ref(), formula.result.span);
+                                self.model.vtime_charge = f
+                            }
                             ast::VtimePart::Lag => self.model.vtime_lag = f,
                         }
                     }
@@ -314,6 +317,25 @@ impl Checker<'_> {
                 )),
             );
         }
+    }
+
+    /// A charge that may be negative is taken as 0: say so, unless it is
+    /// proven never negative (or charged to no queue: `unused` says that).
+    fn charge_sign(&mut self, charge: Option<&Formula>, span: Span) {
+        let Some(charge) = charge else { return };
+        let charged = self.model.queues.iter().any(|q| q.order == Order::Vtime);
+        if !charged || super::sign::never_negative(charge, &self.model.params) {
+            return;
+        }
+        self.diags.push(
+            Diagnostic::new(Code::NegativeCharge, span, "this vruntime charge may be negative")
+                .label("not proven never negative")
+                .help(
+                    "a negative charge counts as 0, because a vruntime never moves back; say so with \
+                     `max(..., 0ns)` around the part that may go below 0, e.g. `max(slice_max - task.slice_left, \
+                     0ns) * 100 / task.weight`",
+                ),
+        );
     }
 
     pub(super) fn formula(&mut self, f: &ast::Formula, mut scope: Scope, what: &str, span: Span) -> Option<Formula> {

@@ -595,8 +595,27 @@ impl Checker<'_> {
                 }
             }
         }
-        let args = typed.into_iter().map(|t| settle(t, ty.0)).collect();
-        Some(Typed { literal: ty.1, ..Typed::new(ExprKind::Call { func: builtin, args }, ty.0) })
+        let settled: Vec<Expr> = typed.into_iter().map(|t| settle(t, ty.0)).collect();
+        if builtin == Builtin::Clamp {
+            self.clamp_bounds(&settled[1], &settled[2], span)?;
+        }
+        Some(Typed { literal: ty.1, ..Typed::new(ExprKind::Call { func: builtin, args: settled }, ty.0) })
+    }
+
+    /// `clamp(x, lo, hi)` with constant bounds the wrong way round would
+    /// always be `hi`: an error.
+    fn clamp_bounds(&mut self, lo: &Expr, hi: &Expr, span: Span) -> Option<()> {
+        let (Some(low), Some(high)) = (const_value(lo, &[]), const_value(hi, &[])) else { return Some(()) };
+        if low <= high {
+            return Some(());
+        }
+        let text = self.text(span).to_string();
+        self.error(
+            Diagnostic::new(Code::BadClamp, span, "the low bound of this clamp is above its high bound")
+                .label("low bound above high bound")
+                .help(format!("`{text}` would always be the high bound; swap the bounds: `clamp(value, low, high)`")),
+        );
+        None
     }
 
     #[allow(clippy::too_many_arguments)]

@@ -6,6 +6,8 @@ mod behaviour;
 mod expr;
 pub mod facts;
 mod names;
+pub(crate) mod sign;
+mod stack;
 mod stmt;
 mod whole;
 
@@ -30,6 +32,10 @@ pub fn check(policy: &Policy, source: &Source) -> (Option<Model>, Vec<Diagnostic
     checker.declarations(policy);
     checker.behaviour(policy);
     checker.whole_policy(policy);
+    // The stack estimate needs a complete model.
+    if !checker.diags.iter().any(Diagnostic::is_error) {
+        checker.stack_use();
+    }
     let Checker { diags, model, .. } = checker;
     let failed = diags.iter().any(Diagnostic::is_error);
     (if failed { None } else { Some(model) }, diags)

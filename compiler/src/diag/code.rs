@@ -199,6 +199,15 @@ enqueue { else -> q }
 dispatch { q }
 slice = min(5ms)
 "#;
+    BadClamp = "bad-clamp", Error,
+        "a `clamp(value, low, high)` whose constant low bound is above its constant high bound",
+        example r#"
+scheduler s "example"
+queue q shared fifo
+enqueue { else -> q }
+dispatch { q }
+slice = clamp(5ms, 10ms, 1ms)
+"#;
     NotAssignable = "not-assignable", Error,
         "assigning a parameter, a `let`, a bound statistic, a read-only fact, or a counter with `=`/`-=`",
         example r#"
@@ -283,6 +292,26 @@ on running { trace "running at 100%" }
 enqueue { else -> q }
 dispatch { q }
 "#;
+    StackTooLarge = "stack-too-large", Error,
+        "the rules one callback runs may keep more than the 512 bytes of BPF stack the kernel allows (8 bytes for each `let`, each `every` block's two values and each value kept across a kernel call)",
+        example r#"
+scheduler s "example"
+queue q shared fifo
+global last: time = 0
+on running {
+    let a0 = system.now let a1 = system.now let a2 = system.now let a3 = system.now let a4 = system.now let a5 = system.now let a6 = system.now let a7 = system.now
+    let a8 = system.now let a9 = system.now let a10 = system.now let a11 = system.now let a12 = system.now let a13 = system.now let a14 = system.now let a15 = system.now
+    let a16 = system.now let a17 = system.now let a18 = system.now let a19 = system.now let a20 = system.now let a21 = system.now let a22 = system.now let a23 = system.now
+    let a24 = system.now let a25 = system.now let a26 = system.now let a27 = system.now let a28 = system.now let a29 = system.now let a30 = system.now let a31 = system.now
+    let a32 = system.now let a33 = system.now let a34 = system.now let a35 = system.now let a36 = system.now let a37 = system.now let a38 = system.now let a39 = system.now
+    let a40 = system.now let a41 = system.now let a42 = system.now let a43 = system.now let a44 = system.now let a45 = system.now let a46 = system.now let a47 = system.now
+    let a48 = system.now let a49 = system.now let a50 = system.now let a51 = system.now let a52 = system.now let a53 = system.now let a54 = system.now let a55 = system.now
+    let a56 = system.now let a57 = system.now let a58 = system.now let a59 = system.now let a60 = system.now let a61 = system.now let a62 = system.now let a63 = system.now
+    last = system.now
+}
+enqueue { else -> q }
+dispatch { q }
+"#;
     MissingCatchAll = "missing-catch-all", Error,
         "an `enqueue` block without `else -> QUEUE`",
         example r#"
@@ -316,6 +345,16 @@ scheduler s "example"
 queue q shared vtime
 enqueue { else -> q }
 dispatch { q }
+"#;
+    NegativeCharge = "negative-charge", Warning,
+        "a `vtime charge` not proven never negative: a negative charge counts as 0, so a vruntime never moves back",
+        example r#"
+scheduler s "example"
+param slice_max: duration = 5ms "longest slice"
+queue q shared vtime
+enqueue { else -> q }
+dispatch { q }
+vtime charge = (slice_max - task.slice_left) * 100 / task.weight
 "#;
     Unused = "unused", Warning,
         "a parameter, global or per-task variable never read; a class never used or never assigned; a queue no task is routed to; a `vtime` formula with no `vtime` queue; a `gauge NAME = slice` in a policy without a `slice` item",

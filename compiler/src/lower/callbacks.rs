@@ -279,7 +279,8 @@ impl Lowering<'_> {
         if let Some(charge) = m.vtime_charge.as_ref().filter(|_| self.has_vtime) {
             body.push(String::new());
             body.push(format!("\t{}", self.comment(charge.origin)));
-            body.push(format!("\ttctx->vruntime += (u64)schedc_vtime_charge({}, runnable);", self.task_args()));
+            let cast = if self.charge_proven_non_negative() { "(u64)" } else { "" };
+            body.push(format!("\ttctx->vruntime += {cast}schedc_vtime_charge({}, runnable);", self.task_args()));
         }
         if m.preempt.is_some() {
             body.push("\tschedc_set_running_class(scx_bpf_task_cpu(p), CLASS_NONE);".to_string());

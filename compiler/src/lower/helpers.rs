@@ -20,6 +20,30 @@ impl Lowering<'_> {
         }
     }
 
+    /// The vruntime charge, which never moves a vruntime back: a charge the
+    /// checker could not prove never negative is taken as 0 when it is.
+    pub(super) fn vtime_charge_helper(&self, charge: &Formula) -> Function {
+        let why = "How much vruntime a task is charged when it stops";
+        let mut f = if self.charge_proven_non_negative() {
+            self.formula_helper("schedc_vtime_charge", "s64", charge, &format!("{why}."))
+        } else {
+            let mut f = self.formula_helper("schedc_vtime_charge", "u64", charge, &format!("{why}; never negative."));
+            let result = f.body.pop().expect("the formula's return");
+            let value = result.trim_start_matches("\treturn ").trim_end_matches(';');
+            f.body.push(format!("\ts64 charge = {value};"));
+            f.body.push(String::new());
+            f.body.push("\treturn charge > 0 ? (u64)charge : 0;".to_string());
+            f
+        };
+        f.signature = f.signature.replace(')', ", bool runnable)");
+        f
+    }
+
+    pub(super) fn charge_proven_non_negative(&self) -> bool {
+        let m = self.model;
+        m.vtime_charge.as_ref().is_some_and(|f| crate::check::sign::never_negative(f, &m.params))
+    }
+
     pub(super) fn slice_helper(&self) -> Option<Function> {
         let f = self.model.slice.as_ref()?;
         let mut body = Vec::new();

@@ -61,7 +61,7 @@ impl<'a> Lowering<'a> {
     /// `/* bpfland.policy:41  slice = max(...) */`: the policy line, trimmed.
     fn comment(&self, origin: Origin) -> String {
         let text = self.source.line_without_comment(origin.line).trim();
-        format!("/* {}:{}  {} */", self.file_name, origin.line, comment_text(text))
+        crate::origin::comment(&self.file_name, origin.line, &comment_text(text))
     }
 
     fn queue_macro(&self, q: usize) -> String {
@@ -142,14 +142,7 @@ impl<'a> Lowering<'a> {
         if self.has_vtime {
             helpers.push(self.queued_vtime_helper());
             if let Some(charge) = &m.vtime_charge {
-                let mut charge_fn = self.formula_helper(
-                    "schedc_vtime_charge",
-                    "s64",
-                    charge,
-                    "How much vruntime a task is charged when it stops.",
-                );
-                charge_fn.signature = charge_fn.signature.replace(')', ", bool runnable)");
-                helpers.push(charge_fn);
+                helpers.push(self.vtime_charge_helper(charge));
             }
         }
         helpers.extend(self.queue_helpers());

@@ -78,20 +78,63 @@ fn serial_log(serial: &str) -> String {
     }
 }
 
-/// The directory holding the test kernels: `$SCHEDC_KERNELS_DIR`, else the
-/// first `shared/kernels` found above this crate (the project's shared/
-/// folder sits beside the repository).
-pub fn kernels_dir() -> Option<PathBuf> {
-    if let Some(dir) = std::env::var_os("SCHEDC_KERNELS_DIR") {
-        return Some(dir.into());
-    }
-    Path::new(env!("CARGO_MANIFEST_DIR")).ancestors().map(|a| a.join("shared/kernels")).find(|d| d.is_dir())
+/// Where `schedc run --vm` and the VM tests look for sched_ext kernels, in
+/// this order: `$SCHEDC_KERNELS_DIR` (alone, when set), the kernels
+/// installed under `/boot` whose `config-RELEASE` has
+/// `CONFIG_SCHED_CLASS_EXT=y`, then this repository's test kernels in the
+/// first `shared/kernels` above this crate.
+#[derive(Debug, Clone)]
+pub struct KernelSearch {
+    pub env_dir: Option<PathBuf>,
+    pub boot: PathBuf,
+    pub shared: Option<PathBuf>,
 }
 
-/// Every bootable kernel image in [`kernels_dir`] (`bzImage-*`, `vmlinuz-*`),
-/// sorted by name.
+impl KernelSearch {
+    /// The places of this machine and environment.
+    pub fn from_env() -> KernelSearch {
+        KernelSearch {
+            env_dir: std::env::var_os("SCHEDC_KERNELS_DIR").map(PathBuf::from),
+            boot: PathBuf::from("/boot"),
+            shared: Path::new(env!("CARGO_MANIFEST_DIR"))
+                .ancestors()
+                .map(|a| a.join("shared/kernels"))
+                .find(|d| d.is_dir()),
+        }
+    }
+
+    /// Every kernel found, the first one the default of `--vm`.
+    pub fn kernels(&self) -> Vec<PathBuf> {
+        if let Some(dir) = &self.env_dir {
+            return kernel_images(dir);
+        }
+        let mut kernels = boot_kernels(&self.boot);
+        kernels.extend(self.shared.iter().flat_map(|dir| kernel_images(dir)));
+        kernels
+    }
+
+    /// The places looked in, for a message saying none had a kernel.
+    pub fn places(&self) -> String {
+        match &self.env_dir {
+            Some(dir) => format!("$SCHEDC_KERNELS_DIR ({})", dir.display()),
+            None => {
+                let boot = format!("{} (kernels whose config has CONFIG_SCHED_CLASS_EXT=y)", self.boot.display());
+                match &self.shared {
+                    Some(shared) => format!("{boot} and {}", shared.display()),
+                    None => boot,
+                }
+            }
+        }
+    }
+}
+
+/// Every bootable kernel image in [`KernelSearch::from_env`]'s places.
 pub fn available_kernels() -> Vec<PathBuf> {
-    let Some(dir) = kernels_dir() else { return Vec::new() };
+    KernelSearch::from_env().kernels()
+}
+
+/// Every kernel image in `dir` (`bzImage-*`, `vmlinuz-*`), sorted by name.
+fn kernel_images(dir: &Path) -> Vec<PathBuf> {
     let mut kernels: Vec<PathBuf> = std::fs::read_dir(dir)
         .into_iter()
         .flatten()
@@ -106,7 +149,60 @@ pub fn available_kernels() -> Vec<PathBuf> {
     kernels
 }
 
+/// The images in `boot` whose `config-RELEASE` enables sched_ext and that
+/// this user can read (QEMU reads the image), newest release name first.
+fn boot_kernels(boot: &Path) -> Vec<PathBuf> {
+    let mut kernels: Vec<PathBuf> = kernel_images(boot)
+        .into_iter()
+        .filter(|image| {
+            let name = image.file_name().unwrap_or_default().to_string_lossy();
+            let release = name.split_once('-').map_or("", |(_, r)| r);
+            let config = std::fs::read_to_string(boot.join(format!("config-{release}"))).unwrap_or_default();
+            config.lines().any(|l| l.trim() == "CONFIG_SCHED_CLASS_EXT=y") && std::fs::File::open(image).is_ok()
+        })
+        .collect();
+    kernels.reverse();
+    kernels
+}
+
 /// The first file called `program` on PATH.
 fn which(program: &str) -> Option<PathBuf> {
     std::env::var_os("PATH")?.to_string_lossy().split(':').map(|d| Path::new(d).join(program)).find(|p| p.is_file())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn touch(path: &Path, text: &str) {
+        std::fs::write(path, text).unwrap();
+    }
+
+    #[test]
+    fn kernels_are_found_where_users_and_tests_keep_them() {
+        let root = tempfile::tempdir().unwrap();
+        let (boot, shared, env) = (root.path().join("boot"), root.path().join("shared"), root.path().join("env"));
+        for dir in [&boot, &shared, &env] {
+            std::fs::create_dir(dir).unwrap();
+        }
+        touch(&boot.join("vmlinuz-6.1.0-debian"), "");
+        touch(&boot.join("config-6.1.0-debian"), "# CONFIG_SCHED_CLASS_EXT is not set\n");
+        touch(&boot.join("vmlinuz-6.12.9-scx"), "");
+        touch(&boot.join("config-6.12.9-scx"), "CONFIG_BPF=y\nCONFIG_SCHED_CLASS_EXT=y\n");
+        touch(&boot.join("vmlinuz-6.13.0-noconfig"), "");
+        touch(&shared.join("bzImage-6.12.117-scx"), "");
+        touch(&shared.join("config-6.12.117-scx"), "");
+        touch(&env.join("vmlinuz-7.0"), "");
+
+        let mut search = KernelSearch { env_dir: None, boot: boot.clone(), shared: Some(shared.clone()) };
+        assert_eq!(search.kernels(), [boot.join("vmlinuz-6.12.9-scx"), shared.join("bzImage-6.12.117-scx")]);
+        assert!(search.places().contains("CONFIG_SCHED_CLASS_EXT=y"), "{}", search.places());
+        search.shared = None;
+        assert_eq!(search.kernels(), [boot.join("vmlinuz-6.12.9-scx")]);
+        search.env_dir = Some(env.clone());
+        assert_eq!(search.kernels(), [env.join("vmlinuz-7.0")]);
+        assert!(search.places().starts_with("$SCHEDC_KERNELS_DIR"), "{}", search.places());
+        let nowhere = KernelSearch { env_dir: None, boot: root.path().join("none"), shared: None };
+        assert!(nowhere.kernels().is_empty());
+    }
 }
