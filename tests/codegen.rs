@@ -906,6 +906,10 @@ fn names_policy(role: &str, names: &[&str]) -> String {
     )
 }
 
+/// How many names one policy declares as `let`s: the checker refuses more
+/// locals than the BPF stack holds.
+const LETS_PER_POLICY: usize = 8;
+
 /// The roles a name can take in a policy (see `names_policy`).
 const ROLES: [&str; 7] = ["global", "param", "gauge", "let", "task", "queue", "class"];
 
@@ -1004,8 +1008,17 @@ fn names_the_checker_accepts_give_sound_c(clang: Clang) {
         .filter(|name| check_source("n.policy", &names_policy("scheduler", &[name])).is_ok())
         .collect();
     let out = tempfile::tempdir().expect("temporary directory");
-    // One object per role, then one per scheduler name.
-    let roles: Vec<(&str, &[&str])> = ROLES.iter().copied().zip(accepted.iter().map(Vec::as_slice)).collect();
+    // One object per role (`let`s in batches, as every batch is a local of
+    // several rules in one callback and the BPF stack holds 512 bytes),
+    // then one per scheduler name.
+    let roles: Vec<(&str, &[&str])> = ROLES
+        .iter()
+        .zip(&accepted)
+        .flat_map(|(role, names)| {
+            let batch = if *role == "let" { LETS_PER_POLICY } else { names.len() };
+            names.chunks(batch).map(move |chunk| (*role, chunk))
+        })
+        .collect();
     let mut failures = parallel_map(&roles, |(role, names)| role_problems(&clang, role, names, out.path())).concat();
     failures.extend(
         parallel_map(&schedulers, |name| {

@@ -51,13 +51,13 @@ pub struct Manifest {
 #[serde(try_from = "RawClass")]
 pub struct Class {
     pub name: String,
-    pub value: u8,
+    pub value: u32,
 }
 
 #[derive(Deserialize)]
 struct RawClass {
     name: String,
-    value: u8,
+    value: u32,
 }
 
 impl TryFrom<RawClass> for Class {

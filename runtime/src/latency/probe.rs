@@ -62,7 +62,7 @@ pub struct LatencyProbe {
     _links: Vec<Link>,
     object: Object,
     /// (class value, name) of each class row, in report order.
-    classes: Vec<(u8, String)>,
+    classes: Vec<(u32, String)>,
     /// The bank the programs write into, and where it is in .bss.
     bank: u32,
     bank_at: usize,
@@ -102,7 +102,7 @@ impl LatencyProbe {
             slot.reuse_fd(map.as_fd())
                 .map_err(|source| Error::Bpf { what: "share the scheduler's task storage with the probe", source })?;
             class_offset = offset as i32;
-            let mut named: Vec<(u8, String)> =
+            let mut named: Vec<(u32, String)> =
                 sched.manifest().classes.iter().map(|c| (c.value, c.name.clone())).collect();
             named.sort();
             named.push((0, "none".to_string()));
@@ -205,11 +205,8 @@ impl LatencyProbe {
         };
         let mut classes = Vec::with_capacity(self.classes.len());
         for (value, name) in &self.classes {
-            let histogram = if u32::from(*value) < NR_CLASS_SLOTS {
-                read(HIST_CLASS_BASE + u32::from(*value))?
-            } else {
-                Histogram::default()
-            };
+            let histogram =
+                if *value < NR_CLASS_SLOTS { read(HIST_CLASS_BASE + *value)? } else { Histogram::default() };
             classes.push(ClassLatency { class: name.clone(), histogram });
         }
         Ok(LatencyReport { all: read(HIST_ALL)?, classes, unattributed: read(HIST_UNATTRIBUTED)? })
