@@ -208,3 +208,26 @@ fn let_names_of_a_formula_block_are_known_in_its_result() {
     let reports = check_source("t.policy", &src).expect_err("waiting is out of scope");
     assert!(render(&reports).contains("unknown name `waiting`"), "{}", render(&reports));
 }
+
+#[test]
+fn cli_draws_the_first_hundred_diagnostics_and_counts_the_others() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let many = dir.path().join("many.policy");
+    let params: String = (0..20_000).map(|i| format!("param unused_{i}: uint = 1 \"never read\"\n")).collect();
+    let src = format!(
+        "scheduler many \"20,000 warnings\"\nqueue q shared fifo\nenqueue {{ else -> q }}\ndispatch {{ q }}\n{params}"
+    );
+    fs::write(&many, src).expect("writable");
+    let (code, _, stderr) = schedc(&["check", &many.display().to_string()]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(stderr.matches("schedc::unused").count(), 100, "a hundred drawn");
+    assert!(stderr.contains("parameter `unused_99` is never used"), "the first ones, in order");
+    assert!(!stderr.contains("parameter `unused_100` is never used"), "no more");
+    assert!(
+        stderr
+            .trim_end()
+            .ends_with("... and 19900 more not drawn: 20000 warnings in all (`--message-format json` lists every one)"),
+        "{}",
+        &stderr[stderr.len().saturating_sub(300)..]
+    );
+}

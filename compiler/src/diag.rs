@@ -6,9 +6,10 @@
 //! [`Code`], which decides whether it is an error or a warning.
 
 mod code;
+mod excerpt;
 
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use miette::{LabeledSpan, SourceCode};
 
@@ -16,6 +17,7 @@ use crate::ast::Span;
 use crate::source::Source;
 
 pub use code::Code;
+use excerpt::Excerpt;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Severity {
@@ -76,11 +78,14 @@ impl Diagnostic {
 pub struct Report {
     pub diagnostic: Diagnostic,
     source: Arc<Source>,
+    /// The policy's lines cut around the labels, when a line drawn is long;
+    /// made when the report is first drawn.
+    excerpt: OnceLock<Option<Arc<Excerpt>>>,
 }
 
 impl Report {
     pub fn new(diagnostic: Diagnostic, source: Arc<Source>) -> Self {
-        Report { diagnostic, source }
+        Report { diagnostic, source, excerpt: OnceLock::new() }
     }
 
     /// The policy the report points into.
@@ -98,39 +103,22 @@ impl Report {
         handler.render_report(&mut out, self).expect("writing to a String cannot fail");
         out
     }
-}
 
-/// miette cannot draw a label much more than 65535 columns into a line (its
-/// padding is a formatting width, and Rust refuses wider ones with a panic).
-/// A report pointing that far right is drawn without its snippet, with the
-/// location in the message instead. Tabs draw 4 columns wide, wide characters
-/// 2, so 10000 bytes stay well clear of the limit.
-const MAX_DRAWN_COLUMN: usize = 10_000;
-
-impl Report {
-    /// The byte column of `at` within its line.
-    fn column(&self, at: usize) -> usize {
-        let at = at.min(self.source.text().len());
-        at - self.source.line_start_of(at)
+    fn spans(&self) -> impl Iterator<Item = Span> + '_ {
+        let d = &self.diagnostic;
+        std::iter::once(d.span).chain(d.related.iter().map(|(s, _)| *s))
     }
 
-    /// Whether miette can draw the snippet of this report.
-    fn drawable(&self) -> bool {
-        let d = &self.diagnostic;
-        std::iter::once(&d.span)
-            .chain(d.related.iter().map(|(s, _)| s))
-            .all(|s| self.column(s.start) <= MAX_DRAWN_COLUMN && self.column(s.end) <= MAX_DRAWN_COLUMN)
+    fn excerpt(&self) -> Option<&Excerpt> {
+        self.excerpt
+            .get_or_init(|| Excerpt::cut(&self.source, &self.spans().collect::<Vec<_>>()).map(Arc::new))
+            .as_deref()
     }
 }
 
 impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.diagnostic.message)?;
-        if !self.drawable() {
-            let (line, column) = self.source.line_col(self.diagnostic.span.start);
-            write!(f, " [{}:{line}:{column}] (the line is too long to show)", self.source.name())?;
-        }
-        Ok(())
+        f.write_str(&self.diagnostic.message)
     }
 }
 
@@ -157,19 +145,19 @@ impl miette::Diagnostic for Report {
     }
 
     fn source_code(&self) -> Option<&dyn SourceCode> {
-        if !self.drawable() {
-            return None;
+        match self.excerpt() {
+            Some(excerpt) => Some(excerpt),
+            None => Some(&*self.source),
         }
-        Some(&*self.source)
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
-        if !self.drawable() {
-            return None;
-        }
+        let excerpt = self.excerpt();
+        let drawn = move |span: Span| excerpt.map_or(span, |e| e.span(span));
         let d = &self.diagnostic;
-        let primary = LabeledSpan::new_primary_with_span(non_empty(&d.label), d.span);
-        let others = d.related.iter().map(|(span, label)| LabeledSpan::new_with_span(non_empty(label), *span));
+        let primary = LabeledSpan::new_primary_with_span(non_empty(&d.label), drawn(d.span));
+        let others =
+            d.related.iter().map(move |(span, label)| LabeledSpan::new_with_span(non_empty(label), drawn(*span)));
         Some(Box::new(std::iter::once(primary).chain(others)))
     }
 }

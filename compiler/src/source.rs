@@ -3,7 +3,7 @@
 //! each origin), lowering (the policy line quoted in each C comment) and the
 //! diagnostics (miette draws from it).
 
-use miette::{MietteError, NamedSource, SourceCode, SourceSpan, SpanContents};
+use miette::{MietteError, MietteSpanContents, NamedSource, SourceCode, SourceSpan, SpanContents};
 
 use crate::ast::Span;
 
@@ -43,6 +43,12 @@ impl Source {
     /// The byte offset where the line holding byte `at` starts.
     pub fn line_start_of(&self, at: usize) -> usize {
         self.line_starts[self.line_of(at) - 1]
+    }
+
+    /// The byte offset where line `number` (counted from 1) starts; the end
+    /// of the text past the last line.
+    pub fn line_start_of_line(&self, number: usize) -> usize {
+        number.checked_sub(1).and_then(|i| self.line_starts.get(i)).copied().unwrap_or(self.text().len())
     }
 
     /// Line and column (both counted from 1, the column in characters) of
@@ -110,13 +116,42 @@ impl Source {
 }
 
 impl SourceCode for Source {
+    /// What miette reads to draw a snippet: the lines of `span` and of its
+    /// context. miette's own reader scans the text from its start on every
+    /// call; this one starts at the first line it needs, found in the line
+    /// index, so drawing a report costs the lines it shows.
     fn read_span<'a>(
         &'a self,
         span: &SourceSpan,
         context_lines_before: usize,
         context_lines_after: usize,
     ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
-        self.named.read_span(span, context_lines_before, context_lines_after)
+        let len = self.text().len();
+        let start = span.offset().min(len);
+        let last_byte = (span.offset() + span.len()).saturating_sub(1).clamp(start, len);
+        // 0-based lines: the first one read, and the first one past the window
+        // (one more than miette needs, so its reader sees where the last ends).
+        let first = (self.line_of(start) - 1).saturating_sub(context_lines_before);
+        let past = self.line_of(last_byte) + context_lines_after + 1;
+        let from = self.line_starts[first];
+        let to = self.line_starts.get(past).copied().unwrap_or(len);
+        let window = &self.text().as_bytes()[from..to];
+        let inner = window.read_span(
+            &SourceSpan::new((span.offset() - from).into(), span.len()),
+            context_lines_before,
+            context_lines_after,
+        )?;
+        let read = SourceSpan::new((inner.span().offset() + from).into(), inner.span().len());
+        let contents = MietteSpanContents::new_named(
+            self.name().to_string(),
+            inner.data(),
+            read,
+            inner.line() + first,
+            inner.column(),
+            inner.line_count() + first,
+        )
+        .with_language("schedc");
+        Ok(Box::new(contents))
     }
 }
 
