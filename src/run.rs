@@ -148,6 +148,7 @@ pub fn run_object(
     let table = args.stats == StatsFormat::Table;
     let mut attached_at = Instant::now();
     let mut running = PathBuf::new(); // the object whose statistics the table shows
+    let mut intervals = 0u32; // since the run began, for the latency headings
     let probe = args.latency.then(|| args.latency_args().probe());
     let report = schedc_runtime::run_with(
         obj,
@@ -178,8 +179,9 @@ pub fn run_object(
             }
             RunEvent::Interval { stats, since_attach, waits, .. } => {
                 printer.interval(stats, since_attach);
+                intervals += 1;
                 if let (Some(waits), true) = (waits, table) {
-                    crate::latency::print_interval(since_attach, waits);
+                    crate::latency::print_interval(args.interval * intervals, waits);
                 }
             }
             RunEvent::Restarting { exit, since_attach: t, attempt, limit, window, .. } => {
