@@ -205,10 +205,12 @@ where
     loop {
         let mut sched = Scheduler::open_with(path, &opts.open)?;
         sched.attach()?;
+        // The probe loads in moments natively but in seconds under emulation:
+        // the run's time starts once it is measuring.
+        let probe = latency.map(|o| LatencyProbe::attach(Some(&sched), &o)).transpose()?;
         let attached = Instant::now();
         let started = *first_attach.get_or_insert(attached);
         let deadline = opts.duration.map(|d| started + d);
-        let probe = latency.map(|o| LatencyProbe::attach(Some(&sched), &o)).transpose()?;
         on_event(RunEvent::Attached { scheduler: &sched, stats: &sched.read_stats()? });
         let mut running = (sched, probe);
         let reason = tick_loop(
