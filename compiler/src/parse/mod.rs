@@ -10,7 +10,9 @@
 
 mod builder;
 mod expected;
+mod lexical;
 mod syntax_error;
+mod unclosed;
 
 // One module per kind of item.
 mod classes;
@@ -77,13 +79,18 @@ pub fn parse(src: &str) -> (Policy, Vec<Diagnostic>) {
                 let end = offset + item.as_span().end();
                 let builder = Builder::new(offset);
                 let item = builder.item(item);
-                match builder.too_deep() {
-                    None => policy.items.push(item),
-                    Some(span) => errors.push(
+                if let Some(span) = builder.too_deep() {
+                    errors.push(
                         Diagnostic::new(Code::TooDeep, span, "this is nested too deeply")
                             .label(format!("more than {MAX_DEPTH} levels of operators, brackets and blocks"))
                             .help("split it into smaller parts with `let`"),
-                    ),
+                    );
+                } else {
+                    let refused = builder.into_refused();
+                    if refused.is_empty() {
+                        policy.items.push(item);
+                    }
+                    errors.extend(refused);
                 }
                 offset = skip_trivia(src, end);
             }
