@@ -214,27 +214,35 @@ fn ascii_spelling(c: char) -> String {
     plain.to_string()
 }
 
-/// Characters word processors put in, and what the language writes.
+/// Characters word processors and web pages put in, and what to write.
 const TYPOGRAPHIC: &[(char, &str)] = &[
-    ('≤', "<="),
-    ('≥', ">="),
-    ('≠', "!="),
-    ('→', "->"),
-    ('×', "*"),
-    ('÷', "/"),
-    ('−', "-"),
-    ('–', "-"),
-    ('“', "\""),
-    ('”', "\""),
-    ('„', "\""),
+    ('≤', "write `<=`"),
+    ('≥', "write `>=`"),
+    ('≠', "write `!=`"),
+    ('→', "write `->`"),
+    ('×', "write `*`"),
+    ('÷', "write `/`"),
+    ('−', "write `-`"),
+    ('–', "write `-`"),
+    ('“', "write `\"`"),
+    ('”', "write `\"`"),
+    ('„', "write `\"`"),
+    ('\u{a0}', "a no-break space: write a plain space"),
+    ('\u{200b}', "an invisible zero-width space: remove it"),
+    ('\u{feff}', "an invisible byte-order mark (U+FEFF): remove it"),
 ];
 
 fn typographic(at: usize, c: char) -> Option<Diagnostic> {
-    let (_, ascii) = TYPOGRAPHIC.iter().find(|(t, _)| *t == c)?;
+    let (_, help) = TYPOGRAPHIC.iter().find(|(t, _)| *t == c)?;
+    let shown = if c.is_whitespace() || c.is_control() || matches!(c, '\u{200b}' | '\u{feff}') {
+        format!("U+{:04X}", u32::from(c))
+    } else {
+        format!("`{c}`")
+    };
     Some(
-        Diagnostic::new(Code::Syntax, Span::new(at, at + c.len_utf8()), format!("`{c}` is not part of the language"))
+        Diagnostic::new(Code::Syntax, Span::new(at, at + c.len_utf8()), format!("{shown} is not part of the language"))
             .label("a typographic character")
-            .help(format!("write `{ascii}`")),
+            .help(*help),
     )
 }
 
@@ -270,6 +278,7 @@ mod tests {
         );
         assert_eq!(help_at("x ≤ 5", "≤"), "≤: write `<=`");
         assert_eq!(help_at("trace “hi”", "“"), "“: write `\"`");
+        assert_eq!(help_at("x =\u{a0}1", "\u{a0}"), "\u{a0}: a no-break space: write a plain space");
     }
 
     #[test]
