@@ -9,8 +9,9 @@ use schedc_abi::units::{self, DurationError};
 use crate::ast::Span;
 use crate::diag::{Code, Diagnostic};
 
-/// The slip at `at`, where the parser stopped, if it is one of these.
-pub(super) fn slip(src: &str, at: usize) -> Option<Diagnostic> {
+/// The slip at `at`, where the parser stopped (wanting a name if
+/// `wants_name`), if it is one of these.
+pub(super) fn slip(src: &str, at: usize, wants_name: bool) -> Option<Diagnostic> {
     let c = src[at..].chars().next()?;
     if c == '.' {
         return fraction_at(src, at);
@@ -20,6 +21,16 @@ pub(super) fn slip(src: &str, at: usize) -> Option<Diagnostic> {
     }
     let (start, end) = word_around(src, at);
     let word = &src[start..end];
+    if word.starts_with(|c: char| c.is_ascii_digit()) && wants_name {
+        let digits_end = word.find(|c: char| !c.is_ascii_digit()).unwrap_or(word.len());
+        let rest = word[digits_end..].trim_start_matches('_');
+        let instead = if rest.is_empty() { format!("n{word}") } else { format!("{rest}{}", &word[..digits_end]) };
+        return Some(
+            Diagnostic::new(Code::Syntax, Span::new(start, end), format!("`{word}` starts with a digit"))
+                .label("not a name")
+                .help(format!("a name starts with a letter, e.g. `{instead}`")),
+        );
+    }
     if word.starts_with(|c: char| c.is_ascii_digit()) {
         return unit_after_number(word, Span::new(start, end));
     }
@@ -252,7 +263,7 @@ mod tests {
 
     fn help_at(src: &str, token: &str) -> String {
         let at = src.find(token).expect("token in source");
-        let d = slip(src, at).unwrap_or_else(|| panic!("no slip found in {src:?}"));
+        let d = slip(src, at, false).unwrap_or_else(|| panic!("no slip found in {src:?}"));
         format!("{}: {}", &src[d.span.start..d.span.end], d.help)
     }
 
@@ -283,9 +294,11 @@ mod tests {
 
     #[test]
     fn other_mistakes_are_left_to_the_parser() {
-        assert!(slip("slice = a ms", "slice = a ms".find("ms").unwrap()).is_none(), "`a ms` is not a number");
-        assert!(slip("x.5", 1).is_none());
-        assert!(slip("queue q lifo", 8).is_none());
-        assert!(slip("x = 5ms;", 7).is_none(), "the `;` is for the parser to explain");
+        assert!(slip("slice = a ms", "slice = a ms".find("ms").unwrap(), false).is_none(), "`a ms` is not a number");
+        assert!(slip("x.5", 1, false).is_none());
+        assert!(slip("queue q lifo", 8, false).is_none());
+        assert!(slip("x = 5ms;", 7, false).is_none(), "the `;` is for the parser to explain");
+        let name = slip("param 2fast: uint", 6, true).expect("a slip");
+        assert_eq!(name.help, "a name starts with a letter, e.g. `fast2`");
     }
 }

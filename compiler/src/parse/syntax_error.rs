@@ -56,7 +56,9 @@ pub(super) fn syntax_error(src: &str, item_start: usize, err: &pest::error::Erro
     if let Some(d) = unclosed_block(src, item_start, at, expected.contains("`}`")) {
         return d;
     }
-    if let Some(d) = src.get(at..).filter(|rest| !rest.is_empty()).and_then(|_| slip(src, at)) {
+    if let Some(d) =
+        src.get(at..).filter(|rest| !rest.is_empty()).and_then(|_| slip(src, at, expected.contains("a name")))
+    {
         return d;
     }
     let keyword: String = src[item_start..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
