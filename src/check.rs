@@ -6,13 +6,15 @@ use std::process::ExitCode;
 
 use schedc_compiler::{check_source, Checked};
 
-use crate::error::{self, CliError};
+use miette::{NamedSource, SourceSpan};
+
+use crate::error::{self, CliError, NotUtf8};
 use crate::output::DiagnosticArgs;
 
 /// Reads and checks one policy, printing its warnings, or its errors and
 /// warnings, as `out` says. Warnings fail it under `--deny-warnings`.
 pub fn load(path: &Path, out: &DiagnosticArgs) -> Result<Checked, CliError> {
-    let src = std::fs::read_to_string(path).map_err(|source| CliError::ReadPolicy { path: path.into(), source })?;
+    let src = read_policy(path)?;
     match check_source(&path.display().to_string(), &src) {
         Ok(checked) => {
             out.print_reports(&checked.warnings);
@@ -27,6 +29,39 @@ pub fn load(path: &Path, out: &DiagnosticArgs) -> Result<Checked, CliError> {
             Err(CliError::PolicyRejected { path: path.into(), errors })
         }
     }
+}
+
+/// The text of a policy file, which must be UTF-8.
+pub fn read_policy(path: &Path) -> Result<String, CliError> {
+    let bytes = std::fs::read(path).map_err(|source| CliError::ReadPolicy { path: path.into(), source })?;
+    String::from_utf8(bytes).map_err(|err| not_utf8(path, err.as_bytes(), err.utf8_error().valid_up_to()))
+}
+
+/// The error for a policy whose byte `at` starts no UTF-8 character: where
+/// it is, drawn in the text with the bad bytes replaced, and what the byte
+/// is in Latin-1, the likeliest encoding of such a file.
+fn not_utf8(path: &Path, bytes: &[u8], at: usize) -> CliError {
+    let before = &bytes[..at];
+    let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+    let column = at - before.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1) + 1;
+    let byte = bytes[at];
+    let latin1 = match byte {
+        0xA0..=0xFF => format!("; in Latin-1 this byte is `{}`", char::from(byte)),
+        _ => String::new(),
+    };
+    let help =
+        format!("save the policy as UTF-8, e.g. `iconv -f latin1 -t utf-8 {0} > {0}.utf8`{latin1}", path.display());
+    let text = String::from_utf8_lossy(bytes).into_owned();
+    let replacement = char::REPLACEMENT_CHARACTER.len_utf8();
+    CliError::NotUtf8(Box::new(NotUtf8 {
+        path: path.into(),
+        line,
+        column,
+        byte,
+        help,
+        text: NamedSource::new(path.display().to_string(), text),
+        at: SourceSpan::new(at.into(), replacement),
+    }))
 }
 
 /// Checks every file, printing a summary line for each good one and the

@@ -4,7 +4,7 @@
 use std::fmt;
 use std::path::PathBuf;
 
-use miette::{Diagnostic, MietteHandlerOpts, ReportHandler};
+use miette::{Diagnostic, MietteHandlerOpts, NamedSource, ReportHandler, SourceSpan};
 
 /// Why a command failed. The compiler's, runtime's and VM runner's errors
 /// keep their own codes and messages.
@@ -13,6 +13,10 @@ pub enum CliError {
     #[error("cannot read {}", path.display())]
     #[diagnostic(code("schedc::cannot-read-policy"))]
     ReadPolicy { path: PathBuf, source: std::io::Error },
+
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    NotUtf8(Box<NotUtf8>),
 
     /// The policy has errors; its diagnostics have been printed already.
     #[error("{}: {errors} error{}", path.display(), if *errors == 1 { "" } else { "s" })]
@@ -118,6 +122,22 @@ pub enum CliError {
     #[error(transparent)]
     #[diagnostic(transparent)]
     Vm(#[from] schedc_runtime::vm::VmError),
+}
+
+/// A policy is UTF-8; `at` is its first byte that is not.
+#[derive(Debug, thiserror::Error, Diagnostic)]
+#[error("{} is not UTF-8: byte 0x{byte:02X} at line {line}, byte {column} of the line", path.display())]
+#[diagnostic(code("schedc::not-utf8"), help("{help}"))]
+pub struct NotUtf8 {
+    pub path: PathBuf,
+    pub line: usize,
+    pub column: usize,
+    pub byte: u8,
+    pub help: String,
+    #[source_code]
+    pub text: NamedSource<String>,
+    #[label("not UTF-8")]
+    pub at: SourceSpan,
 }
 
 /// Prints `error` on stderr.

@@ -77,10 +77,10 @@ fn stdin(check: bool) -> Outcome {
 }
 
 fn file(path: &Path, check: bool) -> Outcome {
-    let src = match std::fs::read_to_string(path) {
+    let src = match crate::check::read_policy(path) {
         Ok(src) => src,
         Err(err) => {
-            error::print(&CliError::ReadPolicy { path: path.into(), source: err });
+            error::print(&err);
             return Outcome::Failed;
         }
     };

@@ -231,3 +231,21 @@ fn cli_draws_the_first_hundred_diagnostics_and_counts_the_others() {
         &stderr[stderr.len().saturating_sub(300)..]
     );
 }
+
+/// A policy that is not UTF-8 is read by the command line, which reports
+/// where (line and byte) and what the byte would be in Latin-1; the report
+/// is a snapshot, `tests/encoding/NAME.expected`.
+#[test]
+fn cli_reports_a_policy_that_is_not_utf8() {
+    let policy = "tests/encoding/latin1.policy";
+    assert!(fs::read_to_string(root().join(policy)).is_err(), "the policy is not UTF-8");
+    let (code, stdout, stderr) = schedc(&["check", policy]);
+    assert_eq!(code, 1, "stdout:\n{stdout}\nstderr:\n{stderr}");
+    let expected = root().join(policy).with_extension("expected");
+    if blessing() {
+        fs::write(&expected, &stderr).expect("snapshot is writable");
+        return;
+    }
+    let want = fs::read_to_string(&expected).expect("snapshot exists; run with SCHEDC_BLESS=1");
+    assert!(want == stderr, "{policy}: output differs from its snapshot\n{}", diff(&want, &stderr));
+}

@@ -51,11 +51,14 @@ pub fn check_source(file_name: &str, src: &str) -> Result<Checked, Vec<Report>> 
     let attach = |diags: Vec<Diagnostic>| -> Vec<Report> {
         diags.into_iter().map(|d| Report::new(d, Arc::clone(&source))).collect()
     };
-    let (policy, syntax_errors) = parse::parse(src);
+    let (policy, mut syntax_errors) = parse::parse(src);
+    let bom = parse::byte_order_mark(src);
     if !syntax_errors.is_empty() {
+        syntax_errors.splice(0..0, bom);
         return Err(attach(syntax_errors));
     }
     let (model, mut diags) = check::check(&policy, &source);
+    diags.extend(bom);
     diags.sort_by_key(|d| (d.span.start, d.severity() == Severity::Warning));
     match model {
         Some(model) => Ok(Checked { model, warnings: attach(diags), source }),

@@ -8,6 +8,7 @@ use crate::diag::{Code, Diagnostic};
 use crate::model::*;
 
 use super::facts::{self, FactGroup};
+use super::nonzero::{known_from, Known, NonZero};
 use super::{const_value, names, Checker, Symbol};
 
 /// What an expression may refer to where it stands.
@@ -26,15 +27,33 @@ pub(super) struct Scope {
     /// Inside `every`: its sampler, which makes `elapsed` known.
     pub every: Option<usize>,
     pub locals: Vec<(String, Type)>,
+    /// Expressions known to be positive or not zero here, for divisors.
+    pub known: Vec<Known>,
 }
 
 impl Scope {
     pub fn constant(what: &'static str) -> Self {
-        Scope { what, task: false, wakeup: false, stopping: false, sampling: false, every: None, locals: Vec::new() }
+        Scope {
+            what,
+            task: false,
+            wakeup: false,
+            stopping: false,
+            sampling: false,
+            every: None,
+            locals: Vec::new(),
+            known: Vec::new(),
+        }
     }
 
     pub fn task(what: &'static str) -> Self {
         Scope { task: true, ..Scope::constant(what) }
+    }
+
+    /// This scope where `cond` is `holds`.
+    pub fn assuming(&self, cond: &Expr, holds: bool) -> Scope {
+        let mut scope = self.clone();
+        known_from(cond, holds, &mut scope.known);
+        scope
     }
 }
 
@@ -128,15 +147,6 @@ const FUNCTIONS: &[&str] = &["min", "max", "clamp", "ewma", "int", "uint"];
 /// The deepest nesting of expressions and statements the checker accepts;
 /// real policies stay far below it.
 const MAX_NESTING: usize = 64;
-
-/// How sure the checker is that a divisor is not zero.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-enum NonZero {
-    Maybe,
-    /// Zero only if the arithmetic wrapped around 2^64.
-    UnlessWrapped,
-    Proven,
-}
 
 impl Checker<'_> {
     pub(super) fn expr(&mut self, e: &ast::Expr, sc: &Scope) -> Option<Typed> {
@@ -257,7 +267,10 @@ impl Checker<'_> {
             }
             A::Cond { cond, then, otherwise } => {
                 let c = self.condition(cond, sc);
-                let (a, b) = (self.expr(then, sc), self.expr(otherwise, sc));
+                let (a, b) = match &c {
+                    Some(c) => (self.expr(then, &sc.assuming(c, true)), self.expr(otherwise, &sc.assuming(c, false))),
+                    None => (self.expr(then, sc), self.expr(otherwise, sc)),
+                };
                 let (c, a, b) = (c?, a?, b?);
                 let Some((ty, literal)) = unify(&a, &b) else {
                     self.error(
@@ -319,14 +332,22 @@ impl Checker<'_> {
                     let ty = self.model.task_vars[i].ty;
                     return Some(Typed::new(ExprKind::TaskVar(i), Type::Value(ty)));
                 }
-                let vars: Vec<String> = self.task_var_names.keys().cloned().collect();
+                let mut vars: Vec<String> = self.task_var_names.keys().cloned().collect();
+                vars.sort();
                 let candidates = facts::names(FactGroup::Task).chain(vars.iter().map(String::as_str));
-                self.unknown(
-                    &p.parts[1],
-                    "task fact or per-task variable",
-                    candidates,
-                    "declare per-task state with `task NAME: TYPE = INITIAL`",
+                let declared = match vars.as_slice() {
+                    [] => String::new(),
+                    vars => {
+                        let paths: Vec<String> = vars.iter().map(|v| format!("`task.{v}`")).collect();
+                        format!("; the per-task variables are {}", paths.join(", "))
+                    }
+                };
+                let fallback = format!(
+                    "the task facts are {}{declared}; keep state of your own with `task {}: TYPE = INITIAL`",
+                    facts::listed(FactGroup::Task),
+                    p.parts[1].name
                 );
+                self.unknown(&p.parts[1], "task fact or per-task variable", candidates, &fallback);
                 None
             }
             ["system", field] => {
@@ -335,7 +356,7 @@ impl Checker<'_> {
                         &p.parts[1],
                         "system fact",
                         facts::names(FactGroup::System),
-                        "the system facts are now, nr_cpus, smt and vtime_now",
+                        &format!("the system facts are {}", facts::listed(FactGroup::System)),
                     );
                     return None;
                 };
@@ -355,7 +376,7 @@ impl Checker<'_> {
                         &p.parts[1],
                         "event fact",
                         facts::names(FactGroup::Event),
-                        "the event facts are prev_cpu, sync and runnable",
+                        &format!("the event facts are {}", facts::listed(FactGroup::Event)),
                     );
                     return None;
                 };
@@ -386,6 +407,16 @@ impl Checker<'_> {
                     Diagnostic::new(Code::BadBinding, p.span, "`inserted` is read through a counter")
                         .label("not a value in rules")
                         .help("declare `counter NAME = queue.Q.inserted \"meaning\"` and read NAME"),
+                );
+                None
+            }
+            ["queue", _, _] => {
+                let fields = facts::QUEUE_FIELDS.iter().map(|f| f.name);
+                self.unknown(
+                    &p.parts[2],
+                    "queue field",
+                    fields,
+                    "a queue has `len` (the tasks waiting) and `inserted` (read through a counter)",
                 );
                 None
             }
@@ -482,6 +513,8 @@ impl Checker<'_> {
                     format!("task facts are written `task.{name}`")
                 } else if facts::lookup(FactGroup::System, name).is_some() {
                     format!("system facts are written `system.{name}`")
+                } else if let Some(why) = names::reserved(name) {
+                    format!("nothing can be declared as `{name}`: {why}")
                 } else {
                     "declare it as a `param`, `global`, `gauge` or `counter`, or with `let`".to_string()
                 };
@@ -744,66 +777,6 @@ impl Checker<'_> {
         let kind = ExprKind::Binary { op, lhs: Box::new(settle(l, ty)), rhs: Box::new(settle(r, ty)) };
         Some(Typed::new(kind, bool_ty))
     }
-
-    /// Whether a divisor can be zero; a constant zero is an error, a maybe a
-    /// warning (the generated code then yields 0).
-    fn divisor(&mut self, rhs: &Expr, span: Span, sc: &Scope) -> Option<NonZero> {
-        if const_value(rhs, &[]) == Some(0) {
-            self.error(
-                Diagnostic::new(Code::DivisionByZero, span, "division by zero")
-                    .label("this is always zero")
-                    .help("divide by something that is not zero"),
-            );
-            return None;
-        }
-        let proof = self.positive(rhs);
-        if proof == NonZero::Maybe {
-            let text = self.text(span).to_string();
-            self.diags.push(
-                Diagnostic::new(Code::DivisorMayBeZero, span, format!("the divisor `{text}` may be zero"))
-                    .label("may be zero")
-                    .help(format!(
-                        "the division then yields 0 in {}; write e.g. `max({text}, 1)` to rule zero out",
-                        sc.what
-                    )),
-            );
-        }
-        Some(proof)
-    }
-
-    /// How sure we are that `e` is positive.
-    fn positive(&self, e: &Expr) -> NonZero {
-        match &e.kind {
-            ExprKind::Const(v) if *v > 0 => NonZero::Proven,
-            ExprKind::Param(i) if self.model.params[*i].min.is_some_and(|m| m > 0) => NonZero::Proven,
-            ExprKind::Fact(Fact::TaskWeight | Fact::SystemNrCpus | Fact::TaskNrCpusAllowed) => NonZero::Proven,
-            ExprKind::Elapsed(_) => NonZero::Proven,
-            ExprKind::Call { func: Builtin::Max, args } => self.positive(&args[0]).max(self.positive(&args[1])),
-            ExprKind::Call { func: Builtin::Min, args } => self.positive(&args[0]).min(self.positive(&args[1])),
-            ExprKind::Call { func: Builtin::Clamp, args } => self.positive(&args[1]).min(self.positive(&args[2])),
-            ExprKind::Binary { op: BinOp::Add, lhs, rhs } => {
-                let (pl, pr) = (self.positive(lhs), self.positive(rhs));
-                let (nl, nr) = (non_negative(lhs) || pl > NonZero::Maybe, non_negative(rhs) || pr > NonZero::Maybe);
-                if (pl > NonZero::Maybe && nr) || (pr > NonZero::Maybe && nl) {
-                    NonZero::UnlessWrapped
-                } else {
-                    NonZero::Maybe
-                }
-            }
-            ExprKind::Binary { op: BinOp::Mul, lhs, rhs } => {
-                if self.positive(lhs) > NonZero::Maybe && self.positive(rhs) > NonZero::Maybe {
-                    NonZero::UnlessWrapped
-                } else {
-                    NonZero::Maybe
-                }
-            }
-            _ => NonZero::Maybe,
-        }
-    }
-}
-
-fn non_negative(e: &Expr) -> bool {
-    matches!(e.ty, Type::Value(ValueType::Uint | ValueType::Time)) || matches!(e.kind, ExprKind::Const(v) if v >= 0)
 }
 
 /// The common type of two operands, if they have one, and whether the

@@ -95,6 +95,12 @@ pub fn names<'a>(group: FactGroup) -> impl Iterator<Item = &'a str> {
     FACTS.iter().filter(move |f| f.group == group).map(|f| -> &'a str { f.name })
 }
 
+/// The facts of one group as a help line lists them: `` `task.nvcsw`, `task.weight`, ... ``.
+pub fn listed(group: FactGroup) -> String {
+    let paths: Vec<String> = FACTS.iter().filter(|f| f.group == group).map(|f| format!("`{}`", f.path())).collect();
+    paths.join(", ")
+}
+
 /// What `queue.NAME.FIELD` may name.
 #[derive(Debug, Clone, Copy)]
 pub struct QueueField {
@@ -152,5 +158,6 @@ mod tests {
         assert_eq!(lookup(FactGroup::Task, "nvcsw").map(|f| f.fact), Some(Fact::TaskNvcsw));
         assert!(lookup(FactGroup::System, "nvcsw").is_none());
         assert_eq!(names(FactGroup::Event).collect::<Vec<_>>(), ["prev_cpu", "sync", "runnable"]);
+        assert_eq!(listed(FactGroup::Event), "`event.prev_cpu`, `event.sync`, `event.runnable`");
     }
 }

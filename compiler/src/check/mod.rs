@@ -6,6 +6,7 @@ mod behaviour;
 mod expr;
 pub mod facts;
 mod names;
+mod nonzero;
 pub(crate) mod sign;
 mod stack;
 mod stmt;
@@ -221,7 +222,7 @@ impl<'s> Checker<'s> {
                 Diagnostic::new(Code::DuplicateItem, span, format!("a second `{what}` item"))
                     .label("repeated here")
                     .related(first, "first here")
-                    .help(format!("a policy has at most one `{what}` item; merge the two")),
+                    .help(once_help(what)),
             );
             false
         } else {
@@ -252,10 +253,14 @@ impl<'s> Checker<'s> {
     fn valid_name(&mut self, name: &ast::Ident) -> bool {
         match names::reserved(&name.name) {
             Some(why) => {
+                let instead = match names::unreserved_like(&name.name) {
+                    Some(other) => format!("pick another name, such as `{other}`"),
+                    None => "pick another name".to_string(),
+                };
                 self.error(
                     Diagnostic::new(Code::ReservedName, name.span, format!("`{}` cannot be used as a name", name.name))
                         .label("reserved")
-                        .help(format!("{why}; pick another name")),
+                        .help(format!("{why}; {instead}")),
                 );
                 false
             }
@@ -528,6 +533,11 @@ impl<'s> Checker<'s> {
             }
             (Type::Value(ValueType::Duration), ValueType::Time) => "a duration is a length, not a point; add it to a time such as `system.now`".to_string(),
             (Type::Value(ValueType::Bool), _) => "a bool is not a number; choose between two values with `if COND then A else B`".to_string(),
+            (_, ValueType::Bool) if t.literal => match const_value(&t.e, &[]) {
+                Some(0) => "a bool is `true` or `false`, not a number: write `false`".to_string(),
+                Some(1) => "a bool is `true` or `false`, not a number: write `true`".to_string(),
+                _ => "a bool is `true` or `false`, not a number".to_string(),
+            },
             (_, ValueType::Bool) => "compare it with something, e.g. `x > 0`".to_string(),
             (Type::Value(ValueType::Int | ValueType::Uint), ValueType::Duration) => "give the number a unit, e.g. `5ms`, or multiply a count by a duration".to_string(),
             (Type::Value(ValueType::Duration), ValueType::Int | ValueType::Uint) => "divide by a duration to get a count, e.g. `x / 1ms`".to_string(),
@@ -546,6 +556,15 @@ impl<'s> Checker<'s> {
             .help(help),
         );
         false
+    }
+}
+
+/// What to do about a second item of a kind that occurs once.
+fn once_help(what: &str) -> String {
+    match what {
+        "preempt" => "`preempt` takes one class, whose waking tasks take the CPU from tasks of lower rank (in no class, or in a class declared after it); keep the one whose tasks must run first, or put the tasks of both in that class".to_string(),
+        "scheduler" => "a policy is one scheduler; remove the second `scheduler` line".to_string(),
+        _ => format!("a policy has at most one `{what}` item; merge the two"),
     }
 }
 

@@ -94,23 +94,40 @@ pub fn reserved_prefix(name: &str) -> bool {
     ["schedc_", "scx_", "bpf_", "_"].iter().any(|p| name.starts_with(p))
 }
 
-/// Why `name` cannot name something in a policy, if it cannot.
-pub fn reserved(name: &str) -> Option<&'static str> {
-    if reserved_prefix(name) {
-        Some("names starting with `schedc_`, `scx_`, `bpf_` or `_` are kept for generated and kernel symbols")
+/// Why `name` cannot name something in a policy, if it cannot: which
+/// names are kept, and what for.
+pub fn reserved(name: &str) -> Option<String> {
+    let listed = |words: &[&str]| {
+        let others: Vec<String> = words.iter().filter(|w| **w != name).map(|w| format!("`{w}`")).collect();
+        others.join(", ")
+    };
+    Some(if reserved_prefix(name) {
+        "names starting with `schedc_`, `scx_`, `bpf_` or `_` are kept for the symbols of schedc and the kernel"
+            .to_string()
     } else if name.chars().any(|c| c.is_ascii_uppercase()) {
-        Some("names are written in lower case; upper-case C names are kept for macros such as DSQ_NAME and CLASS_NAME")
+        "names are lower case: upper-case names are kept for the macros of the generated C, such as DSQ_NAME and CLASS_NAME".to_string()
     } else if LANGUAGE.contains(&name) {
-        Some("it is a word of the policy language")
+        format!("`{name}` is a word of the policy language, as are {}", listed(LANGUAGE))
     } else if C_WORDS.contains(&name) {
-        Some("it is a C keyword or type name, and policy names become C identifiers")
+        format!(
+            "`{name}` is a C keyword or type, and policy names become C names: the words of C and the kernel's types ({}, ...) are kept",
+            listed(&["int", "bool", "u64", "void", "struct", "return", "while", "main"])
+        )
     } else if GENERATED.contains(&name) {
-        Some("the generated C uses it for its own variables")
+        format!("the generated C uses `{name}` for its own variables, as it does {}", listed(GENERATED))
     } else if name.len() > 64 {
-        Some("names are at most 64 characters long")
+        "names are at most 64 characters long".to_string()
     } else {
-        None
-    }
+        return None;
+    })
+}
+
+/// A name like `name` that is not reserved, to suggest.
+pub fn unreserved_like(name: &str) -> Option<String> {
+    let lower = name.to_ascii_lowercase();
+    let stripped = lower.trim_start_matches('_');
+    let candidates = [stripped.to_string(), format!("{stripped}_value"), format!("my_{stripped}")];
+    candidates.into_iter().find(|c| !c.is_empty() && c.len() <= 64 && reserved(c).is_none())
 }
 
 /// The candidate closest to `name`, if one is close enough to be a likely typo.
@@ -166,5 +183,13 @@ mod tests {
         assert!(reserved("schedc_x").is_some());
         assert!(reserved("tctx").is_some());
         assert!(reserved("slice_max").is_none());
+        assert!(reserved("slice").is_some_and(|why| why.contains("`floor`")), "the names kept with it are listed");
+    }
+
+    #[test]
+    fn suggests_a_free_name_near_a_reserved_one() {
+        assert_eq!(unreserved_like("Boost").as_deref(), Some("boost"));
+        assert_eq!(unreserved_like("_weight").as_deref(), Some("weight"));
+        assert_eq!(unreserved_like("slice").as_deref(), Some("slice_value"));
     }
 }

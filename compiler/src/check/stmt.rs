@@ -6,7 +6,8 @@ use crate::diag::{Code, Diagnostic};
 use crate::model::*;
 
 use super::expr::{task_fact, Scope};
-use super::{names, Checker, Symbol};
+use super::nonzero::{known_from, Known};
+use super::{Checker, Symbol};
 
 impl Checker<'_> {
     /// The statements of a formula block, whose `let` names stay in `sc`
@@ -16,7 +17,7 @@ impl Checker<'_> {
     }
 
     pub(super) fn stmts(&mut self, body: &[ast::Stmt], sc: &mut Scope) -> Vec<Stmt> {
-        let outer_locals = sc.locals.len();
+        let (outer_locals, outer_known) = (sc.locals.len(), sc.known.len());
         let mut out = Vec::new();
         for stmt in body {
             if let Some(s) = self.stmt(stmt, sc) {
@@ -24,6 +25,7 @@ impl Checker<'_> {
             }
         }
         sc.locals.truncate(outer_locals);
+        sc.known.truncate(outer_known);
         out
     }
 
@@ -41,11 +43,8 @@ impl Checker<'_> {
         let kind = match &stmt.kind {
             ast::StmtKind::Let { name, value } => {
                 let taken = self.symbols.contains_key(&name.name) || sc.locals.iter().any(|(n, _)| *n == name.name);
-                if names::reserved(&name.name).is_some() || name.name == "elapsed" {
-                    self.valid_name(name);
-                    return None;
-                }
-                if taken {
+                let reserved = !self.valid_name(name);
+                if taken && !reserved {
                     self.error(
                         Diagnostic::new(
                             Code::DuplicateName,
@@ -63,7 +62,13 @@ impl Checker<'_> {
                     Type::Value(v) => t.into_expr(v),
                     _ => t.e,
                 };
+                sc.known.extend(Known::local(&name.name, ty, self.positive(&value, sc)));
                 sc.locals.push((name.name.clone(), ty));
+                if reserved {
+                    // Known all the same, so that its uses are not also
+                    // reported as unknown names.
+                    return None;
+                }
                 StmtKind::Let { name: name.name.clone(), value }
             }
             ast::StmtKind::Assign { target, op, value } => {
@@ -110,8 +115,17 @@ impl Checker<'_> {
             }
             ast::StmtKind::If { cond, then, otherwise } => {
                 let cond = self.condition(cond, sc);
-                let then = self.stmts(then, sc);
-                let otherwise = self.stmts(otherwise, sc);
+                let outer_known = sc.known.len();
+                let mut branch = |this: &mut Self, body: &[ast::Stmt], holds: bool| {
+                    if let Some(c) = &cond {
+                        known_from(c, holds, &mut sc.known);
+                    }
+                    let stmts = this.stmts(body, sc);
+                    sc.known.truncate(outer_known);
+                    stmts
+                };
+                let then = branch(self, then, true);
+                let otherwise = branch(self, otherwise, false);
                 StmtKind::If { cond: cond?, then, otherwise }
             }
             ast::StmtKind::Every { period, body } => {
@@ -275,6 +289,14 @@ impl Checker<'_> {
                     "slice_left" => (Place::TaskSlice, Type::Value(ValueType::Duration)),
                     "class" if !self.classes_declared(target.span) => return None,
                     "class" => (Place::TaskClass, Type::Class),
+                    "vruntime" => {
+                        self.error(
+                            Diagnostic::new(Code::NotAssignable, target.span, "`task.vruntime` is read-only")
+                                .label("schedc keeps the vruntime")
+                                .help("it grows by the `vtime charge` formula each time the task stops, and `vtime lag` bounds how far behind `system.vtime_now` it may start: change those formulas instead"),
+                        );
+                        return None;
+                    }
                     f if task_fact(f).is_some() => {
                         self.error(
                             Diagnostic::new(Code::NotAssignable, target.span, format!("`task.{f}` is read-only"))

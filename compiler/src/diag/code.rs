@@ -63,13 +63,16 @@ impl fmt::Display for Code {
 
 codes! {
     Syntax = "syntax", Error,
-        "the text does not parse: an unexpected token (with what was expected), a misspelt item keyword, an unclosed string, `&&`/`||`/`!`/`;`",
+        "the text does not parse: an unexpected token (with what was expected), a misspelt item keyword, an unclosed string, `&&`/`||`/`!`/`;`, a unit apart from its number or unknown (`5 ms`, `1sec`), a fraction, a name beyond ASCII, a block left open, chained comparisons, shifts, `default` with preferences",
         example r#"
 scheduler s "example"
 queue q shared fifo
 enqueue { task.kthread && task.weight > 100 -> q  else -> q }
 dispatch { q }
 "#;
+    ByteOrderMark = "byte-order-mark", Warning,
+        "the file starts with a byte-order mark (U+FEFF), which is skipped",
+        example "\u{feff}scheduler s \"example\"\nqueue q shared fifo\nenqueue { else -> q }\ndispatch { q }\n";
     TooDeep = "too-deep", Error,
         "an expression or statement nested more than 64 levels (or too deep for the parser)",
         example r#"

@@ -2,12 +2,13 @@
 //! types and paths, the nesting limit, and the dispatch of each item to the
 //! builder of its kind.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 
 use pest::iterators::{Pair, Pairs};
 
 use super::Rule;
 use crate::ast::*;
+use crate::diag::Diagnostic;
 
 /// The deepest nesting of expressions and statements the parser accepts.
 /// The parser, the checker and the code generator recurse on the syntax
@@ -26,11 +27,14 @@ pub(super) struct Builder {
     /// Where the item first went deeper than [`MAX_DEPTH`]; the item is then
     /// dropped with an error.
     too_deep: Cell<Option<Span>>,
+    /// What the grammar admits only to refuse with a better message than a
+    /// syntax error (`1 < x < 5`, `x >> 2`); the item is then dropped.
+    refused: RefCell<Vec<Diagnostic>>,
 }
 
 impl Builder {
     pub(super) fn new(base: usize) -> Self {
-        Builder { base, depth: Cell::new(0), too_deep: Cell::new(None) }
+        Builder { base, depth: Cell::new(0), too_deep: Cell::new(None), refused: RefCell::new(Vec::new()) }
     }
 
     /// Goes `levels` deeper; false (and the item marked too deep) if that
@@ -54,6 +58,21 @@ impl Builder {
     /// Where the item went deeper than [`MAX_DEPTH`], if it did.
     pub(super) fn too_deep(&self) -> Option<Span> {
         self.too_deep.get()
+    }
+
+    /// Refuses a construct the grammar admits only to explain it.
+    pub(super) fn refuse(&self, diagnostic: Diagnostic) {
+        self.refused.borrow_mut().push(diagnostic);
+    }
+
+    /// What was refused while building the item.
+    pub(super) fn into_refused(self) -> Vec<Diagnostic> {
+        self.refused.into_inner()
+    }
+
+    /// The policy text of a span.
+    pub(super) fn text<'s>(&self, pair: &Pair<'s, Rule>) -> &'s str {
+        without_trailing_trivia(pair.as_str())
     }
 
     /// The span of a pair without the white space and comments pest may

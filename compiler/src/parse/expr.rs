@@ -7,18 +7,22 @@
 //! or_expr   = { and_expr ~ (or_op ~ and_expr)* }
 //! and_expr  = { not_expr ~ (and_op ~ not_expr)* }
 //! not_expr  = { not_op* ~ cmp_expr }
-//! cmp_expr  = { sum_expr ~ ((cmp_op ~ sum_expr) | (is_op ~ ident))? }
+//! cmp_expr  = { sum_expr ~ ((cmp_op ~ sum_expr)+ | (is_op ~ ident))? }
 //! sum_expr  = { prod_expr ~ (sum_op ~ prod_expr)* }
 //! prod_expr = { unary ~ (prod_op ~ unary)* }
 //! unary     = { neg_op* ~ primary }
 //! primary   = _{ literal | call | path | "(" ~ expr ~ ")" }
 //! ```
+//!
+//! A chain of comparisons and the shifts in `prod_op` are refused with a
+//! message; the grammar admits them for that.
 
 use pest::iterators::Pair;
 
 use super::builder::Builder;
 use super::Rule;
 use crate::ast::*;
+use crate::diag::{Code, Diagnostic};
 
 impl Builder {
     pub(super) fn expr(&self, pair: Pair<Rule>) -> Expr {
@@ -61,7 +65,8 @@ impl Builder {
             }
             Rule::cmp_expr => {
                 let mut inner = pair.into_inner();
-                let lhs = self.expr(inner.next().expect("comparison lhs"));
+                let first = inner.next().expect("comparison lhs");
+                let lhs = self.expr(first.clone());
                 match inner.next() {
                     None => lhs,
                     Some(op) if op.as_rule() == Rule::is_op => {
@@ -69,7 +74,13 @@ impl Builder {
                         Expr { kind: ExprKind::Is { value: Box::new(lhs), class }, span }
                     }
                     Some(op) => {
-                        let rhs = self.expr(inner.next().expect("comparison rhs"));
+                        let rhs = inner.next().expect("comparison rhs");
+                        if inner.peek().is_some() {
+                            let rest: Vec<Pair<Rule>> = inner.collect();
+                            self.refuse(self.chained_comparison(span, &first, &op, &rhs, &rest));
+                            return placeholder(span);
+                        }
+                        let rhs = self.expr(rhs);
                         let op = binop(op.as_str());
                         Expr { kind: ExprKind::Binary { op, lhs: Box::new(lhs), rhs: Box::new(rhs) }, span }
                     }
@@ -112,7 +123,11 @@ impl Builder {
         let mut inner = pair.into_inner();
         let mut lhs = self.expr(inner.next().expect("first operand"));
         while let Some(op) = inner.next() {
-            let rhs = self.expr(inner.next().expect("operand after operator"));
+            let rhs_pair = inner.next().expect("operand after operator");
+            if op.clone().into_inner().next().is_some_and(|o| o.as_rule() == Rule::shift_op) {
+                self.refuse(self.shift(&op, &rhs_pair));
+            }
+            let rhs = self.expr(rhs_pair);
             let span = Span::new(lhs.span.start, rhs.span.end);
             lhs = Expr {
                 kind: ExprKind::Binary { op: binop(op.as_str()), lhs: Box::new(lhs), rhs: Box::new(rhs) },
@@ -120,6 +135,50 @@ impl Builder {
             };
         }
         lhs
+    }
+}
+
+impl Builder {
+    /// `1 < x < 5`: comparisons do not chain; the help joins the pairs
+    /// with `and`.
+    fn chained_comparison(
+        &self,
+        span: Span,
+        first: &Pair<Rule>,
+        op: &Pair<Rule>,
+        second: &Pair<Rule>,
+        rest: &[Pair<Rule>],
+    ) -> Diagnostic {
+        let mut operands = vec![self.text(first), self.text(second)];
+        let mut ops = vec![op.as_str()];
+        for pair in rest.chunks(2) {
+            ops.push(pair[0].as_str());
+            operands.push(self.text(&pair[1]));
+        }
+        let pairs: Vec<String> =
+            ops.iter().enumerate().map(|(i, op)| format!("{} {op} {}", operands[i], operands[i + 1])).collect();
+        Diagnostic::new(Code::Syntax, span, "comparisons do not chain")
+            .label(format!("{} comparisons in a row", ops.len()))
+            .help(format!("compare one pair at a time, joined with `and`: `{}`", pairs.join(" and ")))
+    }
+
+    /// `x >> 2`: there are no shifts; the help multiplies or divides by the
+    /// power of two.
+    fn shift(&self, op: &Pair<Rule>, rhs: &Pair<Rule>) -> Diagnostic {
+        let (symbol, instead, verb) = if op.as_str() == ">>" { (">>", "/", "divide") } else { ("<<", "*", "multiply") };
+        let power = self.text(rhs).parse::<u32>().ok().and_then(|n| 1u64.checked_shl(n));
+        let example = match power {
+            Some(p) => format!("`{symbol} {}` is `{instead} {p}`", self.text(rhs)),
+            None => format!("`{symbol} 2` is `{instead} 4`"),
+        };
+        let at = self.span(op);
+        Diagnostic::new(
+            Code::Syntax,
+            Span::new(at.start, self.span(rhs).end),
+            format!("there is no `{symbol}` operator"),
+        )
+        .label("a shift")
+        .help(format!("{verb} by a power of two instead: {example}"))
     }
 }
 

@@ -10,7 +10,9 @@
 
 mod builder;
 mod expected;
+mod lexical;
 mod syntax_error;
+mod unclosed;
 
 // One module per kind of item.
 mod classes;
@@ -68,7 +70,7 @@ pub fn parse(src: &str) -> (Policy, Vec<Diagnostic>) {
     pest::set_error_detail(true);
     let mut policy = Policy::default();
     let mut errors = Vec::new();
-    let mut offset = skip_trivia(src, 0);
+    let mut offset = skip_trivia(src, src.strip_prefix(BYTE_ORDER_MARK).map_or(0, |_| BYTE_ORDER_MARK.len_utf8()));
     while offset < src.len() {
         match PolicyParser::parse(Rule::item_at, &src[offset..]) {
             Ok(mut pairs) => {
@@ -77,13 +79,18 @@ pub fn parse(src: &str) -> (Policy, Vec<Diagnostic>) {
                 let end = offset + item.as_span().end();
                 let builder = Builder::new(offset);
                 let item = builder.item(item);
-                match builder.too_deep() {
-                    None => policy.items.push(item),
-                    Some(span) => errors.push(
+                if let Some(span) = builder.too_deep() {
+                    errors.push(
                         Diagnostic::new(Code::TooDeep, span, "this is nested too deeply")
                             .label(format!("more than {MAX_DEPTH} levels of operators, brackets and blocks"))
                             .help("split it into smaller parts with `let`"),
-                    ),
+                    );
+                } else {
+                    let refused = builder.into_refused();
+                    if refused.is_empty() {
+                        policy.items.push(item);
+                    }
+                    errors.extend(refused);
                 }
                 offset = skip_trivia(src, end);
             }
@@ -95,6 +102,22 @@ pub fn parse(src: &str) -> (Policy, Vec<Diagnostic>) {
         }
     }
     (policy, errors)
+}
+
+const BYTE_ORDER_MARK: char = '\u{feff}';
+
+/// The warning for a file that starts with a byte-order mark, which the
+/// parser skips: some editors on Windows write one, other tools stumble on it.
+pub fn byte_order_mark(src: &str) -> Option<Diagnostic> {
+    src.starts_with(BYTE_ORDER_MARK).then(|| {
+        Diagnostic::new(
+            Code::ByteOrderMark,
+            Span::new(0, BYTE_ORDER_MARK.len_utf8()),
+            "the file starts with a byte-order mark",
+        )
+        .label("an invisible U+FEFF")
+        .help("schedc skips it, but C tools and shells may not: save the file as UTF-8 without a byte-order mark (BOM)")
+    })
 }
 
 /// Skips white space and comments from `at`.

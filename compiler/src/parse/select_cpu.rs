@@ -1,7 +1,7 @@
 //! The `select_cpu` item: where a waking task looks for an idle CPU.
 //!
 //! ```text
-//! select_decl    = { "select_cpu" ~ "{" ~ (select_default | preference+) ~ found ~ "}" }
+//! select_decl    = { "select_cpu" ~ "{" ~ (select_default | preference)+ ~ found ~ "}" }
 //! select_default = { "default" }
 //! preference     = { pref_kind ~ when? }
 //! pref_kind      = { "pinned" | "prev_core" | "idle_core" | "prev" | "any" }
@@ -15,6 +15,7 @@ use pest::iterators::Pairs;
 use super::builder::Builder;
 use super::Rule;
 use crate::ast::*;
+use crate::diag::{Code, Diagnostic};
 
 impl Builder {
     pub(super) fn select_cpu(&self, children: Pairs<Rule>) -> ItemKind {
@@ -48,6 +49,14 @@ impl Builder {
                     select.kick = inner.next().is_some();
                 }
             }
+        }
+        if let (Some(default), Some(first)) = (select.default_span, select.preferences.first()) {
+            self.refuse(
+                Diagnostic::new(Code::Syntax, default, "`default` cannot be combined with preferences")
+                    .label("the kernel's own choice")
+                    .related(first.span, "a preference of your own")
+                    .help("either leave the choice to the kernel with `select_cpu { default found -> QUEUE }`, or list preferences such as `prev` and `any` without `default`"),
+            );
         }
         ItemKind::SelectCpu(select)
     }

@@ -5,6 +5,8 @@ use pest::error::{ErrorVariant, InputLocation};
 
 use super::builder::without_trailing_trivia;
 use super::expected::{describe_expected, describe_tokens, item_shape, rule_name};
+use super::lexical::slip;
+use super::unclosed::unclosed_block;
 use super::{Rule, ITEM_KEYWORDS};
 use crate::ast::Span;
 use crate::diag::{Code, Diagnostic};
@@ -51,6 +53,14 @@ pub(super) fn syntax_error(src: &str, item_start: usize, err: &pest::error::Erro
         (item_start + rule_at, names)
     };
     let expected = describe_expected(expected);
+    if let Some(d) = unclosed_block(src, item_start, at, expected.contains("`}`")) {
+        return d;
+    }
+    if let Some(d) =
+        src.get(at..).filter(|rest| !rest.is_empty()).and_then(|_| slip(src, at, expected.contains("a name")))
+    {
+        return d;
+    }
     let keyword: String = src[item_start..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
     let kind = if ITEM_KEYWORDS.contains(&keyword.as_str()) { Some(keyword.as_str()) } else { None };
 
