@@ -124,6 +124,14 @@ pub fn run(target: &Path, args: &RunArgs) -> Result<ExitCode, CliError> {
     run_object(target, &obj, args, |_| {})
 }
 
+/// What the kernel says is attached, once a scheduler has been attached or
+/// swapped in.
+fn say_kernel_state(printer: &StatsPrinter) {
+    let (state, ops) = read_sched_ext_state()
+        .map_or(("unknown".to_string(), "none".to_string()), |s| (s.state, s.ops.unwrap_or_else(|| "none".into())));
+    printer.say(&format!("attached: sched_ext state={state} ops={ops}"));
+}
+
 /// [`run`] of `obj`, prepared from `target`, with `poll` called between
 /// statistics rows; it may replace the scheduler (`--watch`), and then the
 /// table starts again with the new one's statistics.
@@ -158,11 +166,7 @@ pub fn run_object(
             RunEvent::Attached { scheduler, stats } => {
                 attached_at = Instant::now();
                 running = scheduler.path().to_path_buf();
-                let state = read_sched_ext_state();
-                let (state, ops) = state.map_or(("unknown".to_string(), "none".to_string()), |s| {
-                    (s.state, s.ops.unwrap_or_else(|| "none".to_string()))
-                });
-                printer.say(&format!("attached: sched_ext state={state} ops={ops}"));
+                say_kernel_state(&printer);
                 if args.verifier_stats {
                     for v in scheduler.verifier_stats() {
                         printer.say(&format!("verifier {} processed={} insns={}", v.prog, v.verified_insns, v.insns));
@@ -175,6 +179,7 @@ pub fn run_object(
                 attached_at = Instant::now();
                 running = scheduler.path().to_path_buf();
                 printer.now_running(&scheduler.manifest().scheduler);
+                say_kernel_state(&printer);
                 printer.attached(scheduler.params(), stats);
             }
             RunEvent::Interval { stats, since_attach, waits, .. } => {
