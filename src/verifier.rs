@@ -151,6 +151,25 @@ mod tests {
         out
     }
 
+    /// The hand-changed C stays what schedc generates from the policy, but
+    /// for its header note and the one line made to read out of bounds:
+    /// when code generation changes, this says to regenerate it (and to
+    /// record the kernels' logs again).
+    #[test]
+    fn the_refused_c_is_the_generated_c_but_for_one_line() {
+        let fresh = Generated::new(&check_source("tests/vm/reject.policy", POLICY).unwrap()).c;
+        let body = |c: &str| c.split_once(" */\n").map(|(_, rest)| rest.to_string()).expect("a header comment");
+        let (fresh, kept) = (body(&fresh), body(C));
+        let changed: Vec<(&str, &str)> = fresh.lines().zip(kept.lines()).filter(|(a, b)| a != b).collect();
+        assert_eq!(fresh.lines().count(), kept.lines().count(), "regenerate tests/vm/reject.bpf.c");
+        assert_eq!(
+            changed,
+            [("\ttctx->hits += 1;", "\ttctx->hits += *((volatile u64 *)&tctx->hits + 1);")],
+            "tests/vm/reject.bpf.c drifted from what schedc generates: regenerate it from reject.policy, \
+             change that one line again and record the verifier logs anew"
+        );
+    }
+
     #[test]
     fn a_real_rejection_points_at_the_policy_line() {
         for log in LOGS {
