@@ -44,6 +44,11 @@ pub struct RunArgs {
     /// interval on stdout with everything else on stderr (docs/stats.md).
     #[arg(long, value_enum, default_value_t = StatsFormat::Table, value_name = "FORMAT")]
     pub stats: StatsFormat,
+    /// The policy an object target was compiled from, and the name to show
+    /// for it, so that a verifier refusal points at its line: `run --vm`
+    /// passes them to the guest, which has the object and the policy's text.
+    #[arg(long, hide = true, value_names = ["FILE", "NAME"], num_args = 2)]
+    pub policy_source: Option<Vec<String>>,
 }
 
 impl RunArgs {
@@ -195,7 +200,12 @@ pub fn run_object(
         },
         poll,
     )
-    .map_err(|err| in_policy_terms(err, || Generated::from_policy_file(target)))?;
+    .map_err(|err| {
+        in_policy_terms(err, || match args.policy_source.as_deref() {
+            Some([file, name]) => Generated::from_policy_file(Path::new(file), name),
+            _ => Generated::from_policy_file(target, &target.display().to_string()),
+        })
+    })?;
     let (why, stop) = match report.reason {
         StopReason::DurationElapsed => ("the duration elapsed", Stop::DurationElapsed),
         StopReason::Signal => ("interrupted", Stop::Signal),

@@ -48,7 +48,13 @@ pub struct VmRun {
     /// How the guest's records name what runs: the policy or object as
     /// given on this machine.
     pub given: String,
+    /// The policy the object was compiled from (none for an object given
+    /// as it is): the guest gets its text to tell a refusal in its terms.
+    pub policy: Option<PathBuf>,
 }
+
+/// Where the policy's text is in the guest.
+const GUEST_POLICY: &str = "/objs/source.policy";
 
 impl VmRun {
     /// Where the object is in the guest.
@@ -82,6 +88,9 @@ impl VmRun {
         if self.stats == StatsFormat::Json {
             argv.extend(["--stats".into(), "json".into()]);
         }
+        if self.policy.is_some() {
+            argv.extend(["--policy-source".into(), GUEST_POLICY.into(), self.given.clone()]);
+        }
         argv
     }
 
@@ -95,6 +104,9 @@ impl VmRun {
         let is_object = self.object.as_path() == std::path::Path::new(&self.given);
         let (policy, object) = if is_object { (None, given) } else { (given, None) };
         let mut guest = Guest::new(&self.kernel);
+        if let Some(policy) = &self.policy {
+            guest.file(GUEST_POLICY, policy);
+        }
         guest
             .executable("/bin/schedc", &me)
             .file(&self.guest_object(), &self.object)
@@ -133,6 +145,7 @@ pub fn run_in_vm(target: &Path, kernel: Option<PathBuf>, args: &RunArgs, watchin
         .ok_or(CliError::NoVmKernel { looked: search.places() })?;
     let vm = |object: PathBuf, duration, swaps| VmRun {
         kernel: kernel.clone(),
+        policy: (object.as_path() != target).then(|| target.to_path_buf()),
         object,
         duration,
         interval: args.interval,
@@ -244,6 +257,7 @@ mod tests {
             swaps: false,
             stats: StatsFormat::Json,
             given: "fifo.policy".into(),
+            policy: Some("fifo.policy".into()),
         };
         let cli = Cli::try_parse_from(vm.guest_command()).unwrap_or_else(|e| panic!("{e}"));
         let Command::Run { target, args, vm: false, kernel: None, watch } = cli.command else {
@@ -255,6 +269,7 @@ mod tests {
         assert_eq!(args.overrides, vm.overrides);
         assert!(args.verifier_stats && args.latency && args.probe_cost);
         assert_eq!(args.stats, StatsFormat::Json);
+        assert_eq!(args.policy_source, Some(vec![GUEST_POLICY.to_string(), "fifo.policy".to_string()]));
         assert!(!watch.watch && watch.swap_from.is_none());
     }
 
@@ -272,10 +287,12 @@ mod tests {
             swaps: true,
             stats: StatsFormat::Table,
             given: "bpfland.policy".into(),
+            policy: None,
         };
         let cli = Cli::try_parse_from(vm.guest_command()).unwrap_or_else(|e| panic!("{e}"));
         let Command::Run { args, vm: false, watch, .. } = cli.command else { panic!("not a plain run") };
         assert_eq!(args.duration, None);
+        assert_eq!(args.policy_source, None);
         assert_eq!(watch.swap_from.as_deref(), Some(Path::new(CHANNEL_DEVICE)));
     }
 }

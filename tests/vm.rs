@@ -179,6 +179,12 @@ fn a_refused_program_is_reported_at_its_c_line() -> Result<(), Missing> {
         let report = VmTest::new(&kernel, Path::new(env!("CARGO_BIN_EXE_schedc")))
             .loader_args(&["run", "{obj}", "--duration", "2s"])
             .object(&obj)
+            .file(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vm/reject.policy"))
+            // As `run --vm POLICY` has the guest run it: the policy's text beside the object.
+            .script(
+                "/bin/loader run /objs/reject.bpf.o --duration 2s \
+                 --policy-source /objs/reject.policy tests/vm/reject.policy",
+            )
             .run()
             .unwrap_or_else(|e| panic!("{}: {e}", kernel.display()));
         let run = report.command("reject.bpf.o").expect("reject ran");
@@ -187,14 +193,20 @@ fn a_refused_program_is_reported_at_its_c_line() -> Result<(), Missing> {
         assert_eq!(run.state_after, "disabled", "{ctx}");
         for said in [
             "schedc::verifier-rejected",
-            "The kernel's verifier refused reject_enqueue in /objs/reject.bpf.o, at reject.bpf.c:74 (`tctx->hits",
+            "The kernel's verifier refused reject_enqueue in /objs/reject.bpf.o, at reject.bpf.c:71 (`tctx->hits",
             "invalid access to map value, value_size=8 off=8 size=8",
             "the whole verifier log is kept at /tmp/schedc-verifier-reject-",
         ] {
             assert!(run.output.contains(said), "no {said:?} in {ctx}");
         }
         assert!(!run.output.contains("BEGIN PROG LOAD LOG"), "the whole log was printed: {ctx}");
-        println!("reject on {}: refused at reject.bpf.c:74", report.release);
+        let with_policy = report.command("script").expect("the run with its policy ran");
+        let ctx = format!("reject with its policy on {}:\n{}", report.release, with_policy.output);
+        assert_eq!(with_policy.exit_code, 1, "{ctx}");
+        for said in ["[tests/vm/reject.policy:15:5]", "task.hits += 1", "refused here: reject.bpf.c:71"] {
+            assert!(with_policy.output.contains(said), "no {said:?} in {ctx}");
+        }
+        println!("reject on {}: refused at reject.bpf.c:71", report.release);
     }
     Ok(())
 }

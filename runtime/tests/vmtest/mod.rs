@@ -17,6 +17,7 @@ pub struct VmTest {
     loader: PathBuf,
     loader_args: Vec<String>,
     objects: Vec<PathBuf>,
+    files: Vec<PathBuf>,
     script: Option<String>,
 }
 
@@ -29,6 +30,7 @@ impl VmTest {
             loader: loader.into(),
             loader_args: Vec::new(),
             objects: Vec::new(),
+            files: Vec::new(),
             script: None,
         }
     }
@@ -44,6 +46,13 @@ impl VmTest {
     /// `/objs/FILE_NAME`.
     pub fn object(&mut self, obj: &Path) -> &mut Self {
         self.objects.push(obj.into());
+        self
+    }
+
+    /// Adds a file for the script, not run: in the guest it is
+    /// `/objs/FILE_NAME` too.
+    pub fn file(&mut self, path: &Path) -> &mut Self {
+        self.files.push(path.into());
         self
     }
 
@@ -63,6 +72,10 @@ impl VmTest {
             let args = self.loader_args.iter().map(|a| a.replace("{obj}", &in_guest));
             let argv: Vec<String> = std::iter::once("/bin/loader".to_string()).chain(args).collect();
             guest.file(&in_guest, obj).command(&name, &argv);
+        }
+        for file in &self.files {
+            let name = file.file_name().expect("a file").to_string_lossy();
+            guest.file(&format!("/objs/{name}"), file);
         }
         if let Some(script) = &self.script {
             guest.command("script", &["/bin/sh", "-c", script]);
