@@ -98,6 +98,20 @@ pub enum ItemKind {
     Preempt {
         class: Ident,
     },
+    /// `const NAME = EXPR`: a constant written once and used by name.
+    Const {
+        name: Ident,
+        value: Expr,
+    },
+    /// `fn NAME(ARG: TYPE, ...) = EXPR`: a formula written once.
+    Fn(Box<FnDecl>),
+}
+
+#[derive(Debug, Clone)]
+pub struct FnDecl {
+    pub name: Ident,
+    pub params: Vec<(Ident, TypeName)>,
+    pub body: Expr,
 }
 
 #[derive(Debug, Clone)]
@@ -164,8 +178,10 @@ pub enum Event {
     Join,
     Wakeup,
     Enqueue,
+    Runnable,
     Running,
     Stopping,
+    Quiescent,
 }
 
 impl Event {
@@ -174,8 +190,10 @@ impl Event {
             Event::Join => "join",
             Event::Wakeup => "wakeup",
             Event::Enqueue => "enqueue",
+            Event::Runnable => "runnable",
             Event::Running => "running",
             Event::Stopping => "stopping",
+            Event::Quiescent => "quiescent",
         }
     }
 }
@@ -328,6 +346,11 @@ pub enum ExprKind {
     Is {
         value: Box<Expr>,
         class: Ident,
+    },
+    /// `task.comm starts_with "kworker"`.
+    StartsWith {
+        value: Box<Expr>,
+        prefix: Box<Expr>,
     },
     Cond {
         cond: Box<Expr>,

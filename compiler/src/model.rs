@@ -29,6 +29,19 @@ pub struct Model {
     pub preempt: Option<Preempt>,
     /// How many `every` blocks there are; each keeps a per-task timestamp.
     pub samplers: usize,
+    /// The `fn` items, in declaration order (a function calls only earlier ones).
+    pub functions: Vec<Function>,
+}
+
+/// `fn NAME(ARG: TYPE, ...) = EXPR`: a C function of its own.
+#[derive(Debug, Clone)]
+pub struct Function {
+    pub name: String,
+    pub params: Vec<(String, ValueType)>,
+    pub result: Expr,
+    /// Whether it reads the task at hand (it is then called with it).
+    pub reads_task: bool,
+    pub origin: Origin,
 }
 
 /// Where something came from in the policy, for comments in generated code.
@@ -250,10 +263,18 @@ pub enum ExprKind {
         func: Builtin,
         args: Vec<Expr>,
     },
-    /// `task.comm == "name"` (or `!=` when `equal` is false).
+    /// `task.comm == "name"` (or `!=` when `equal` is false); with
+    /// `prefix`, `starts_with "name"`. `of` is the comm fact compared.
     CommIs {
+        of: Fact,
         name: String,
         equal: bool,
+        prefix: bool,
+    },
+    /// A call of the policy's function `func`.
+    CallFn {
+        func: usize,
+        args: Vec<Expr>,
     },
     Convert {
         to: ValueType,
@@ -282,6 +303,11 @@ pub enum Fact {
     TaskSliceLeft,
     TaskCpu,
     TaskClass,
+    TaskTgid,
+    TaskNice,
+    TaskRuntime,
+    TaskAwakeRuntime,
+    TaskParentComm,
     SystemNow,
     SystemNrCpus,
     SystemSmt,
@@ -289,4 +315,12 @@ pub enum Fact {
     EventPrevCpu,
     EventSync,
     EventRunnable,
+    EventWakeup,
+    EventReenqueue,
+    EventCpuSelected,
+    EventSleep,
+    WakerPid,
+    WakerTgid,
+    WakerComm,
+    WakerClass,
 }

@@ -15,6 +15,8 @@ impl Checker<'_> {
     // `once` records the item as a side effect, so it stays out of match guards.
     #[allow(clippy::collapsible_match)]
     pub(super) fn behaviour(&mut self, policy: &Policy) {
+        // Function bodies before the rules that call them.
+        self.functions();
         for item in &policy.items {
             match &item.kind {
                 ItemKind::State { scope, name, init, .. } => self.state_init(*scope, name, init),
@@ -154,8 +156,10 @@ impl Checker<'_> {
             Event::Join => ("on join", "`on join`"),
             Event::Wakeup => ("on wakeup", "`on wakeup`"),
             Event::Enqueue => ("on enqueue", "`on enqueue`"),
+            Event::Runnable => ("on runnable", "`on runnable`"),
             Event::Running => ("on running", "`on running`"),
             Event::Stopping => ("on stopping", "`on stopping`"),
+            Event::Quiescent => ("on quiescent", "`on quiescent`"),
         };
         if !self.once(key, event_span) {
             return;
@@ -163,6 +167,9 @@ impl Checker<'_> {
         let mut scope = Scope::task(what);
         scope.wakeup = event == Event::Wakeup;
         scope.stopping = event == Event::Stopping;
+        scope.enqueue = event == Event::Enqueue;
+        scope.runnable = event == Event::Runnable;
+        scope.quiescent = event == Event::Quiescent;
         scope.sampling = true;
         let body = self.stmts(body, &mut scope);
         let origin = self.origin(span);
@@ -175,9 +182,19 @@ impl Checker<'_> {
         let mut scope = Scope::task("a CPU preference");
         scope.wakeup = true;
         for pref in &select.preferences {
+            if pref.kind == PreferenceKind::Pinned {
+                self.error(
+                    Diagnostic::new(Code::NeverFires, pref.span, "`pinned` never finds a CPU")
+                        .label("never fires")
+                        .help("the kernel does not call ops.select_cpu for a task allowed on one CPU (nor with migration disabled), so no task reaches `pinned`; route per-CPU tasks in `enqueue` instead (`task.nr_cpus_allowed == 1 -> QUEUE`) and remove `pinned`"),
+                );
+            }
             let when = match &pref.when {
                 Some(w) => match self.condition(w, &scope) {
-                    Some(e) => Some(e),
+                    Some(e) => {
+                        self.never_true(&e, w.span, "this preference is never tried");
+                        Some(e)
+                    }
                     None => continue,
                 },
                 None => None,
@@ -194,8 +211,20 @@ impl Checker<'_> {
             Some(Select { preferences, default_origin, found_queue, kick: select.kick, origin, found_origin });
     }
 
+    /// A condition made only of constants that is false: its rule never fires.
+    fn never_true(&mut self, e: &Expr, span: Span, what: &str) {
+        if const_value(e, &[]) == Some(0) {
+            self.error(
+                Diagnostic::new(Code::NeverFires, span, format!("this condition is always false: {what}"))
+                    .label("always false")
+                    .help("a condition of literals and constants is decided when the policy is compiled; use a `param` for a switch set at load, or remove the rule"),
+            );
+        }
+    }
+
     pub(super) fn routes(&mut self, routes: &[ast::Route]) {
-        let scope = Scope::task("a routing rule");
+        let mut scope = Scope::task("a routing rule");
+        scope.enqueue = true;
         let mut catch_all: Option<Span> = None;
         for route in routes {
             if let Some(prev) = catch_all {
@@ -216,7 +245,13 @@ impl Checker<'_> {
                     catch_all = Some(route.span);
                     Ok(None)
                 }
-                Some(c) => self.condition(c, &scope).map(Some).ok_or(()),
+                Some(c) => {
+                    let e = self.condition(c, &scope);
+                    if let Some(e) = &e {
+                        self.never_true(e, c.span, "no task is ever routed by this rule");
+                    }
+                    e.map(Some).ok_or(())
+                }
             };
             // The queue counts as routed to even if the condition is wrong,
             // so one mistake does not also make the queue look unused.

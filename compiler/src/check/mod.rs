@@ -7,6 +7,7 @@ mod expr;
 pub mod facts;
 mod names;
 mod nonzero;
+mod reuse;
 pub(crate) mod sign;
 mod stack;
 mod stmt;
@@ -50,6 +51,8 @@ enum Symbol {
     Class(usize),
     Global(usize),
     Stat(usize),
+    Const(usize),
+    Function(usize),
 }
 
 impl Symbol {
@@ -60,6 +63,8 @@ impl Symbol {
             Symbol::Class(_) => "a class",
             Symbol::Global(_) => "a global",
             Symbol::Stat(_) => "a statistic",
+            Symbol::Const(_) => "a constant",
+            Symbol::Function(_) => "a function",
         }
     }
 }
@@ -91,6 +96,14 @@ struct Checker<'s> {
     /// A parameter whose default is wrong stands in as 0: checks that take
     /// parameters at their defaults would then report made-up problems.
     unknown_default: bool,
+    /// The value of each `const` checked so far (`None` if it was wrong).
+    consts: Vec<Option<Typed>>,
+    /// The `fn` items, their bodies checked in order by `functions`.
+    fn_decls: Vec<ast::FnDecl>,
+    /// Functions whose body had a mistake: calls to them are not checked further.
+    failed_fns: Vec<usize>,
+    /// Whether the function bodies were checked (calls are allowed from then on).
+    fns_checked: bool,
 }
 
 impl<'s> Checker<'s> {
@@ -117,6 +130,7 @@ impl<'s> Checker<'s> {
                 vtime_lag: None,
                 preempt: None,
                 samplers: 0,
+                functions: Vec::new(),
             },
             symbols: HashMap::new(),
             task_var_names: HashMap::new(),
@@ -127,6 +141,10 @@ impl<'s> Checker<'s> {
             depth: 0,
             too_deep: false,
             unknown_default: false,
+            consts: Vec::new(),
+            fn_decls: Vec::new(),
+            failed_fns: Vec::new(),
+            fns_checked: false,
         }
     }
 
@@ -150,6 +168,8 @@ impl<'s> Checker<'s> {
     #[allow(clippy::collapsible_match)]
     fn declarations(&mut self, policy: &Policy) {
         let mut timeout = None;
+        // Constants first: parameter defaults and ranges may use them.
+        self.constants(policy);
         for item in &policy.items {
             match &item.kind {
                 ItemKind::Scheduler { name, description, timeout: t } => {

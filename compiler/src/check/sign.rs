@@ -29,7 +29,7 @@ fn non_negative(e: &Expr, params: &[Param], lets: &HashMap<String, bool>) -> boo
         ExprKind::Param(i) => params[*i].min.is_some_and(|m| m >= 0),
         ExprKind::Local(name) => lets.get(name).copied().unwrap_or(false),
         ExprKind::Elapsed(_) => true,
-        ExprKind::Fact(f) => !matches!(f, Fact::TaskVruntime | Fact::SystemVtimeNow),
+        ExprKind::Fact(f) => !matches!(f, Fact::TaskVruntime | Fact::SystemVtimeNow | Fact::TaskNice),
         ExprKind::Binary { op: BinOp::Add | BinOp::Mul | BinOp::Div | BinOp::Rem, lhs, rhs }
         | ExprKind::GuardedDiv { lhs, rhs, .. } => nn(lhs) && nn(rhs),
         ExprKind::Cond { then, otherwise, .. } => nn(then) && nn(otherwise),

@@ -155,7 +155,19 @@ fn visit(body: &[Stmt], f: &mut impl FnMut(&Stmt)) {
 /// done before an operand that calls the kernel wait through the call.
 fn held(e: &Expr) -> (usize, bool) {
     let operands: Vec<&Expr> = match &e.kind {
-        ExprKind::Fact(Fact::SystemNow | Fact::TaskCpu) | ExprKind::QueueLen(_) => return (0, true),
+        ExprKind::Fact(Fact::SystemNow | Fact::TaskCpu | Fact::WakerPid | Fact::WakerTgid | Fact::WakerClass)
+        | ExprKind::QueueLen(_) => return (0, true),
+        ExprKind::CommIs { of: Fact::WakerComm, .. } => return (0, true),
+        // A function is inlined: its arguments are computed first, then its
+        // body, which may call the kernel with every argument still held.
+        ExprKind::CallFn { args, .. } => {
+            let mut peak = 0;
+            for (before, a) in args.iter().enumerate() {
+                let (inner, call) = held(a);
+                peak = peak.max(inner + if call { before } else { 0 });
+            }
+            return (peak.max(args.len()), true);
+        }
         ExprKind::Neg(x) | ExprKind::Not(x) | ExprKind::Convert { value: x, .. } => vec![x],
         ExprKind::Binary { lhs, rhs, .. } | ExprKind::GuardedDiv { lhs, rhs, .. } => vec![lhs, rhs],
         ExprKind::Cond { cond, then, otherwise } => vec![cond, then, otherwise],

@@ -359,6 +359,15 @@ enqueue { else -> q }
 dispatch { q }
 vtime charge = (slice_max - task.slice_left) * 100 / task.weight
 "#;
+    NeverFires = "never-fires", Warning,
+        "a rule that can never take effect: `pinned` in `select_cpu` (the kernel does not call it for a task allowed on one CPU), or a `when` or route condition that is always false",
+        example r#"
+scheduler s "example"
+queue q shared fifo
+select_cpu { pinned  any  found -> q }
+enqueue { else -> q }
+dispatch { q }
+"#;
     Unused = "unused", Warning,
         "a parameter, global or per-task variable never read; a class never used or never assigned; a queue no task is routed to; a `vtime` formula with no `vtime` queue; a `gauge NAME = slice` in a policy without a `slice` item",
         example r#"

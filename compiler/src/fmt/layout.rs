@@ -149,6 +149,14 @@ impl<'a, 's> Layout<'a, 's> {
                 self.formula(format!("vtime {part}"), item, formula);
             }
             ItemKind::Preempt { class } => self.text(0, format!("preempt {}", class.name), span),
+            ItemKind::Const { name, value } => {
+                self.text(0, format!("const {} = {}", name.name, self.expr(value)), span);
+            }
+            ItemKind::Fn(f) => {
+                let params: Vec<String> =
+                    f.params.iter().map(|(arg, ty)| format!("{}: {}", arg.name, ty.ty.keyword())).collect();
+                self.text(0, format!("fn {}({}) = {}", f.name.name, params.join(", "), self.expr(&f.body)), span);
+            }
         }
     }
 

@@ -24,6 +24,7 @@ mod header;
 mod params;
 mod preempt;
 mod queues;
+mod reuse;
 mod select_cpu;
 mod state;
 mod stats;
