@@ -359,7 +359,7 @@ impl Checker<'_> {
     fn charge_sign(&mut self, charge: Option<&Formula>, span: Span) {
         let Some(charge) = charge else { return };
         let charged = self.model.queues.iter().any(|q| q.order == Order::Vtime);
-        if !charged || super::sign::never_negative(charge, &self.model.params) {
+        if !charged || super::sign::never_negative(charge, &self.model.params, &self.model.functions) {
             return;
         }
         self.diags.push(

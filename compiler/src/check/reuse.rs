@@ -64,6 +64,9 @@ impl Checker<'_> {
     /// names in it, it may read the task at hand, and it may call only the
     /// functions above it (so no function calls itself).
     pub(super) fn functions(&mut self) {
+        // From here on a call is checked; a call to a function not checked
+        // yet is one declared below (or itself).
+        self.fns_checked = true;
         for decl in std::mem::take(&mut self.fn_decls) {
             let mut scope = Scope::task("a function");
             for (arg, ty) in &decl.params {
@@ -100,7 +103,6 @@ impl Checker<'_> {
                 self.failed_fns.push(index);
             }
         }
-        self.fns_checked = true;
     }
 
     /// Whether `name` may be a new argument name (not a top-level name).
@@ -142,7 +144,7 @@ impl Checker<'_> {
     ) -> Option<Typed> {
         let typed: Vec<Option<Typed>> = args.iter().map(|a| self.expr(a, sc)).collect();
         self.usage.entry(func.name.clone()).or_default().read = true;
-        if !self.fns_checked || index >= self.model.functions.len() {
+        if index >= self.model.functions.len() {
             let (what, help) = if self.fns_checked {
                 (
                     "a function may call only the functions declared above it",

@@ -41,7 +41,7 @@ impl Lowering<'_> {
 
     pub(super) fn charge_proven_non_negative(&self) -> bool {
         let m = self.model;
-        m.vtime_charge.as_ref().is_some_and(|f| crate::check::sign::never_negative(f, &m.params))
+        m.vtime_charge.as_ref().is_some_and(|f| crate::check::sign::never_negative(f, &m.params, &m.functions))
     }
 
     pub(super) fn slice_helper(&self) -> Option<Function> {

@@ -62,6 +62,8 @@ pub(crate) const ITEM_KEYWORDS: &[&str] = &[
     "slice",
     "vtime",
     "preempt",
+    "const",
+    "fn",
 ];
 
 /// Parses a whole policy. Returns every item that parsed and a diagnostic for
