@@ -64,6 +64,11 @@ impl Explainer<'_, '_> {
             writeln!(out, "When a task enters the scheduler:")?;
             self.stmts(out, body, 1)?;
         }
+        if let Some(body) = self.event(Event::Runnable) {
+            section(out, "A task becomes runnable (on runnable)")?;
+            writeln!(out, "When a task becomes runnable (it woke up, or was created or moved here):")?;
+            self.stmts(out, body, 1)?;
+        }
         section(out, "A task wakes up (select_cpu)")?;
         self.wakeup(out)?;
         section(out, "A runnable task is queued (enqueue)")?;
@@ -75,6 +80,11 @@ impl Explainer<'_, '_> {
         }
         section(out, "A task stops running (on stopping)")?;
         self.stopping(out)?;
+        if let Some(body) = self.event(Event::Quiescent) {
+            section(out, "A task stops being runnable (on quiescent)")?;
+            writeln!(out, "When a task stops being runnable (it sleeps, or leaves the scheduler):")?;
+            self.stmts(out, body, 1)?;
+        }
         section(out, "A CPU needs a task (dispatch)")?;
         self.dispatch(out)?;
         section(out, "Time slice")?;
@@ -121,6 +131,23 @@ impl Explainer<'_, '_> {
             for c in &self.model.classes {
                 writeln!(out, "- {}: {}.", c.name, c.doc)?;
             }
+        }
+        let reuse: Vec<String> = self
+            .policy
+            .items
+            .iter()
+            .filter_map(|item| match &item.kind {
+                ItemKind::Const { name, value } => Some(format!("- {} = {}", name.name, self.expr(value))),
+                ItemKind::Fn(f) => {
+                    let params: Vec<String> =
+                        f.params.iter().map(|(a, t)| format!("{}: {}", a.name, t.ty.keyword())).collect();
+                    Some(format!("- {}({}) = {}", f.name.name, params.join(", "), self.expr(&f.body)))
+                }
+                _ => None,
+            })
+            .collect();
+        if !reuse.is_empty() {
+            writeln!(out, "\nConstants and functions (used by name below):\n{}", reuse.join("\n"))?;
         }
         for (scope, title) in [(ast::Scope::Task, "Per-task state"), (ast::Scope::Global, "Global state")] {
             let vars: Vec<String> = self

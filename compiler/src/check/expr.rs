@@ -521,20 +521,23 @@ impl Checker<'_> {
             Some(Symbol::Param(i)) => Typed::new(ExprKind::Param(i), Type::Value(self.model.params[i].ty)),
             Some(Symbol::Global(i)) => Typed::new(ExprKind::Global(i), Type::Value(self.model.globals[i].ty)),
             Some(Symbol::Stat(i)) => Typed::new(ExprKind::Stat(i), Type::Value(self.model.stats[i].ty)),
-            Some(Symbol::Const(i)) => match self.consts.get(i).cloned().flatten() {
-                Some(t) => t,
-                None => {
-                    // Its own mistake was reported, or it is used above its declaration.
-                    if i >= self.consts.len() {
-                        self.error(
+            Some(Symbol::Const(i)) => {
+                match self.consts.get(i).cloned().flatten() {
+                    Some(t) => t,
+                    None => {
+                        self.usage.entry(name.to_string()).or_default().read = true;
+                        // Its own mistake was reported, or it is used above its declaration.
+                        if i >= self.consts.len() {
+                            self.error(
                             Diagnostic::new(Code::NotConstant, id.span, format!("`{name}` is not known yet here"))
                                 .label("declared further down")
-                                .help("a constant may use only the constants declared above it"),
+                                .help("a constant is known below its declaration: move the `const` line above this one"),
                         );
+                        }
+                        return None;
                     }
-                    return None;
                 }
-            },
+            }
             Some(Symbol::Function(_)) => {
                 self.error(
                     Diagnostic::new(Code::TypeMismatch, id.span, format!("`{name}` is a function, not a value"))

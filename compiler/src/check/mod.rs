@@ -98,6 +98,8 @@ struct Checker<'s> {
     unknown_default: bool,
     /// The value of each `const` checked so far (`None` if it was wrong).
     consts: Vec<Option<Typed>>,
+    /// The indices of the constants whose names were declared (not duplicates).
+    const_declared: Vec<usize>,
     /// The `fn` items, their bodies checked in order by `functions`.
     fn_decls: Vec<ast::FnDecl>,
     /// Functions whose body had a mistake: calls to them are not checked further.
@@ -142,6 +144,7 @@ impl<'s> Checker<'s> {
             too_deep: false,
             unknown_default: false,
             consts: Vec::new(),
+            const_declared: Vec::new(),
             fn_decls: Vec::new(),
             failed_fns: Vec::new(),
             fns_checked: false,
@@ -168,10 +171,12 @@ impl<'s> Checker<'s> {
     #[allow(clippy::collapsible_match)]
     fn declarations(&mut self, policy: &Policy) {
         let mut timeout = None;
-        // Constants first: parameter defaults and ranges may use them.
-        self.constants(policy);
+        // Constants and functions are named first; each constant is worked
+        // out where it stands, so a parameter below it may use it.
+        self.declare_reuse(policy);
         for item in &policy.items {
             match &item.kind {
+                ItemKind::Const { value, .. } => self.constant(value),
                 ItemKind::Scheduler { name, description, timeout: t } => {
                     if self.once("scheduler", item.span) {
                         self.scheduler(name, description);
@@ -261,7 +266,7 @@ impl<'s> Checker<'s> {
                 Diagnostic::new(Code::DuplicateName, name.span, format!("`{}` is declared twice", name.name))
                     .label(format!("declared again here as {}", symbol.what()))
                     .related(prev_span, format!("first declared here as {}", prev.what()))
-                    .help("every parameter, queue, class, global and statistic needs its own name"),
+                    .help("every parameter, queue, class, global, statistic, constant and function needs its own name"),
             );
             return false;
         }

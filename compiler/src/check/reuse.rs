@@ -10,20 +10,17 @@ use super::facts::{self, FactGroup};
 use super::{const_value, Checker, Symbol};
 
 impl Checker<'_> {
-    /// Declares every `const` and `fn`, and works out each constant in
-    /// order: a constant may use the constants above it.
-    pub(super) fn constants(&mut self, policy: &Policy) {
+    /// Declares every `const` and `fn` before anything else, so that a
+    /// use above a constant's declaration is told so.
+    pub(super) fn declare_reuse(&mut self, policy: &Policy) {
+        let mut consts = 0;
         for item in &policy.items {
             match &item.kind {
-                ItemKind::Const { name, value } => {
-                    let index = self.consts.len();
-                    let declared = self.declare(name, Symbol::Const(index));
-                    let t = self.const_item(value);
-                    self.consts.push(if declared { t } else { None });
-                    if declared {
-                        // Read or not, it is reported as unused like a parameter.
-                        self.decl_spans.insert(name.name.clone(), name.span);
+                ItemKind::Const { name, .. } => {
+                    if self.declare(name, Symbol::Const(consts)) {
+                        self.const_declared.push(consts);
                     }
+                    consts += 1;
                 }
                 ItemKind::Fn(f) => {
                     let index = self.fn_decls.len();
@@ -34,6 +31,14 @@ impl Checker<'_> {
                 _ => {}
             }
         }
+    }
+
+    /// Works out a constant where it stands among the declarations: it may
+    /// use the constants (and literal-valued things) above it.
+    pub(super) fn constant(&mut self, value: &ast::Expr) {
+        let index = self.consts.len();
+        let t = if self.const_declared.contains(&index) { self.const_item(value) } else { None };
+        self.consts.push(t);
     }
 
     fn const_item(&mut self, value: &ast::Expr) -> Option<Typed> {

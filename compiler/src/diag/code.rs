@@ -369,7 +369,7 @@ enqueue { else -> q }
 dispatch { q }
 "#;
     Unused = "unused", Warning,
-        "a parameter, global or per-task variable never read; a class never used or never assigned; a queue no task is routed to; a `vtime` formula with no `vtime` queue; a `gauge NAME = slice` in a policy without a `slice` item",
+        "a constant or function never used; a parameter, global or per-task variable never read; a class never used or never assigned; a queue no task is routed to; a `vtime` formula with no `vtime` queue; a `gauge NAME = slice` in a policy without a `slice` item",
         example r#"
 scheduler s "example"
 param boost: uint = 2 "never read"
