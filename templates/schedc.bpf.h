@@ -76,6 +76,7 @@ struct bpf_cpumask {
 } __attribute__((preserve_access_index));
 
 struct sched_ext_entity {
+	u32 flags;	/* SCX_TASK_QUEUED: runnable, on a queue or running */
 	u32 weight;	/* 1..10000, 100 for nice 0 */
 	u64 slice;	/* remaining slice of a running task, ns */
 	u64 dsq_vtime;	/* vtime the task was last queued with */
@@ -162,6 +163,9 @@ enum scx_enq_flags {
 enum scx_deq_flags {
 	SCX_DEQ_SLEEP = 1ULL,
 };
+enum scx_ent_flags {
+	SCX_TASK_QUEUED = 1,
+};
 enum scx_kick_flags {
 	SCX_KICK_IDLE = 1,
 	SCX_KICK_PREEMPT = 2,
@@ -209,6 +213,7 @@ struct scx_exit_info {
 #define SCHEDC_ENQ_PREEMPT	((u64)bpf_core_enum_value(enum scx_enq_flags, SCX_ENQ_PREEMPT))
 #define SCHEDC_ENQ_REENQ	((u64)bpf_core_enum_value(enum scx_enq_flags, SCX_ENQ_REENQ))
 #define SCHEDC_DEQ_SLEEP	((u64)bpf_core_enum_value(enum scx_deq_flags, SCX_DEQ_SLEEP))
+#define SCHEDC_TASK_QUEUED	((u32)bpf_core_enum_value(enum scx_ent_flags, SCX_TASK_QUEUED))
 #define SCHEDC_KICK_IDLE	((u64)bpf_core_enum_value(enum scx_kick_flags, SCX_KICK_IDLE))
 #define SCHEDC_KICK_PREEMPT	((u64)bpf_core_enum_value(enum scx_kick_flags, SCX_KICK_PREEMPT))
 #define SCHEDC_WAKE_SYNC	((u64)bpf_core_enum_value(enum scx_wake_flags, SCX_WAKE_SYNC))
@@ -259,6 +264,17 @@ void scx_bpf_dispatch(struct task_struct *p, u64 dsq_id, u64 slice,
 void scx_bpf_dispatch_vtime(struct task_struct *p, u64 dsq_id, u64 slice,
 			    u64 vtime, u64 enq_flags) __ksym __weak;
 bool scx_bpf_consume(u64 dsq_id) __ksym __weak;
+
+/*
+ * Walking a DSQ's tasks in order (6.12 and newer), to read the key of its
+ * first task: bpf_for_each(scx_dsq, p, dsq_id, 0) { ... }.
+ */
+struct bpf_iter_scx_dsq {
+	u64 __opaque[6];
+} __attribute__((aligned(8)));
+int bpf_iter_scx_dsq_new(struct bpf_iter_scx_dsq *it, u64 dsq_id, u64 flags) __ksym;
+struct task_struct *bpf_iter_scx_dsq_next(struct bpf_iter_scx_dsq *it) __ksym;
+void bpf_iter_scx_dsq_destroy(struct bpf_iter_scx_dsq *it) __ksym;
 
 /* Queue @p on @dsq_id in FIFO order with a slice of @slice ns. */
 static __always_inline void schedc_insert(struct task_struct *p, u64 dsq_id,

@@ -230,6 +230,17 @@ select_cpu { default found -> q }
 enqueue { else -> q }
 dispatch { q }
 "#,
+    r#"scheduler dispatch_forms "earliest, round robin, keep running"
+queue a shared vtime
+queue b shared vtime
+queue c shared fifo
+queue d shared fifo
+select_cpu { prev  found -> local }
+enqueue { task.kthread -> a  task.nice < 0 -> b  task.nvcsw > 5 -> c  else -> d }
+dispatch { earliest(a, b)  round_robin(c: 2, d: 1)  keep_running }
+vtime charge = 1ms
+vtime deadline = 2ms
+"#,
 ];
 
 /// The words of a policy outside strings and comments, with where they

@@ -26,6 +26,10 @@ pub struct Model {
     pub slice: Option<Formula>,
     pub vtime_charge: Option<Formula>,
     pub vtime_lag: Option<Formula>,
+    /// `vtime deadline`: a vtime queue's key is the vruntime plus this.
+    pub vtime_deadline: Option<Formula>,
+    /// `keep_running`, the last line of `dispatch`.
+    pub keep_running: Option<Origin>,
     pub preempt: Option<Preempt>,
     /// How many `every` blocks there are; each keeps a per-task timestamp.
     pub samplers: usize,
@@ -121,7 +125,7 @@ pub struct Select {
     pub preferences: Vec<Preference>,
     /// Where `default` stands, when it does.
     pub default_origin: Option<Origin>,
-    pub found_queue: usize,
+    pub found: Target,
     pub kick: bool,
     pub origin: Origin,
     pub found_origin: Origin,
@@ -138,16 +142,57 @@ pub struct Preference {
 pub struct Route {
     /// `None` for the catch-all.
     pub condition: Option<Expr>,
-    pub queue: usize,
+    pub target: Target,
     pub kick: bool,
     pub origin: Origin,
 }
 
+/// Where a route or `found` sends a task.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    /// A queue of the policy.
+    Queue(usize),
+    /// `local`: the local queue of the CPU (the task runs there next).
+    Local,
+}
+
+impl Target {
+    pub fn queue(self) -> Option<usize> {
+        match self {
+            Target::Queue(q) => Some(q),
+            Target::Local => None,
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Serve {
+    /// The queue served; for a group, its first queue.
     pub queue: usize,
     pub starve_after: Option<Expr>,
+    pub group: ServeGroup,
     pub origin: Origin,
+}
+
+/// Several queues one `dispatch` line serves as one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ServeGroup {
+    One,
+    /// Whichever of these vtime queues has the first task of lowest key.
+    Earliest(Vec<usize>),
+    /// These queues in turn, each up to its weight of tasks in a row.
+    RoundRobin(Vec<(usize, u64)>),
+}
+
+impl Serve {
+    /// Every queue the line serves.
+    pub fn queues(&self) -> Vec<usize> {
+        match &self.group {
+            ServeGroup::One => vec![self.queue],
+            ServeGroup::Earliest(qs) => qs.clone(),
+            ServeGroup::RoundRobin(qs) => qs.iter().map(|(q, _)| *q).collect(),
+        }
+    }
 }
 
 #[derive(Debug, Clone)]

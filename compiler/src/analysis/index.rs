@@ -155,18 +155,27 @@ impl Indexer<'_> {
                 for preference in &select.preferences {
                     self.exprs(&preference.when);
                 }
-                self.reference(&select.found_queue, SymbolKind::Queue);
+                if select.found_queue.name != "local" {
+                    self.reference(&select.found_queue, SymbolKind::Queue);
+                }
             }
             ItemKind::Enqueue { routes } => {
                 for route in routes {
                     self.exprs(&route.condition);
-                    self.reference(&route.queue, SymbolKind::Queue);
+                    if route.queue.name != "local" {
+                        self.reference(&route.queue, SymbolKind::Queue);
+                    }
                 }
             }
             ItemKind::Dispatch { serves } => {
                 for serve in serves {
-                    self.reference(&serve.queue, SymbolKind::Queue);
+                    for queue in serve.queues() {
+                        self.reference(queue, SymbolKind::Queue);
+                    }
                     self.exprs(&serve.starve_after);
+                    if let crate::ast::ServeGroup::RoundRobin(weights) = &serve.group {
+                        weights.iter().for_each(|(_, w)| self.expr(w));
+                    }
                 }
             }
             ItemKind::Slice(formula) | ItemKind::Vtime { formula, .. } => {

@@ -130,6 +130,8 @@ impl<'s> Checker<'s> {
                 slice: None,
                 vtime_charge: None,
                 vtime_lag: None,
+                vtime_deadline: None,
+                keep_running: None,
                 preempt: None,
                 samplers: 0,
                 functions: Vec::new(),

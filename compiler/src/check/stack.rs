@@ -87,8 +87,14 @@ impl Checker<'_> {
                 slots: stmts_slots(&f.stmts) + held(&f.result).0,
             })
         };
-        // Inserting a task computes the slice and the vruntime floor.
-        let insert = || [formula(&m.slice, "slice"), formula(&m.vtime_lag, "vtime lag")];
+        // Inserting a task computes the slice, the vruntime floor and the deadline.
+        let insert = || {
+            [
+                formula(&m.slice, "slice"),
+                formula(&m.vtime_lag, "vtime lag"),
+                formula(&m.vtime_deadline, "vtime deadline"),
+            ]
+        };
         let mut select = vec![event(Event::Wakeup, "on wakeup")];
         select.extend(insert());
         let mut enqueue = vec![event(Event::Enqueue, "on enqueue")];

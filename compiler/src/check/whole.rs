@@ -24,7 +24,7 @@ impl Checker<'_> {
                 );
             }
         }
-        let served: Vec<usize> = self.model.dispatch.iter().map(|s| s.queue).collect();
+        let served: Vec<usize> = self.model.dispatch.iter().flat_map(|s| s.queues()).collect();
         let mut reported = Vec::new();
         for (queue, span) in self.routed.clone() {
             if !served.contains(&queue) && !reported.contains(&queue) && self.singletons.contains_key("dispatch") {
@@ -51,7 +51,7 @@ impl Checker<'_> {
             );
         }
         if !has_vtime {
-            for key in ["vtime charge", "vtime lag"] {
+            for key in ["vtime charge", "vtime lag", "vtime deadline"] {
                 if let Some(span) = self.singletons.get(key).copied() {
                     self.diags.push(
                         Diagnostic::new(

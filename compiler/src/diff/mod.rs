@@ -239,7 +239,11 @@ fn item_entries(text: &ExprText, item: &ast::Item) -> Vec<Entry> {
         }
         ItemKind::Slice(formula) => Entry::new(Part::Formula, "slice", "slice".into(), one_line(text, item, formula)),
         ItemKind::Vtime { part, formula } => {
-            let subject = if *part == VtimePart::Charge { "vtime charge" } else { "vtime lag" };
+            let subject = match part {
+                VtimePart::Charge => "vtime charge",
+                VtimePart::Lag => "vtime lag",
+                VtimePart::Deadline => "vtime deadline",
+            };
             Entry::new(Part::Formula, subject, subject.into(), one_line(text, item, formula))
         }
         ItemKind::Preempt { class } => Entry::new(Part::Rules, "preempt", "preempt".into(), class.name.clone()),

@@ -142,7 +142,7 @@ impl Lowering<'_> {
         if self.claims_cpu {
             body.push("\tschedc_claim(p, cpu);".to_string());
         } else {
-            body.push(format!("\t{}", self.queue_call(select.found_queue, "cpu", "0")));
+            body.push(format!("\t{}", self.queue_call(select.found, "cpu", "0")));
             if self.tracks_cpu_selected() {
                 body.push("\ttctx->schedc_cpu_selected = false;".to_string());
             }
@@ -154,7 +154,10 @@ impl Lowering<'_> {
 
     pub(super) fn enqueue(&self) -> Function {
         let m = self.model;
-        let needs_cpu = m.routes.iter().any(|r| r.kick || m.queues[r.queue].placement == Placement::PerCpu)
+        let needs_cpu = m
+            .routes
+            .iter()
+            .any(|r| r.kick || r.target.queue().is_some_and(|q| m.queues[q].placement == Placement::PerCpu))
             || m.preempt.is_some()
             || self.claims_cpu;
         let locals: &[&str] = if needs_cpu { &["s32 cpu = scx_bpf_task_cpu(p);"] } else { &[] };
@@ -173,14 +176,14 @@ impl Lowering<'_> {
             body.push(String::new());
             body.push(format!("\t{}", self.comment(select.found_origin)));
             body.push("\tif (schedc_claimed(p, cpu)) {".to_string());
-            body.push(format!("\t\t{}", self.queue_call(select.found_queue, "cpu", "enq_flags")));
+            body.push(format!("\t\t{}", self.queue_call(select.found, "cpu", "enq_flags")));
             body.push("\t\treturn;".to_string());
             body.push("\t}".to_string());
         }
         self.event_body(Event::Enqueue, &mut body);
         // The rules form one if / else if / else chain, in policy order.
         for (i, route) in m.routes.iter().enumerate() {
-            let mut action = vec![self.queue_call(route.queue, "cpu", "enq_flags")];
+            let mut action = vec![self.queue_call(route.target, "cpu", "enq_flags")];
             if route.kick {
                 action.push("scx_bpf_kick_cpu(cpu, SCHEDC_KICK_IDLE);".to_string());
             }
@@ -260,16 +263,23 @@ impl Lowering<'_> {
             body.push(format!("\t{}", self.comment(serve.origin)));
             let call = if serve.starve_after.is_some() {
                 format!("schedc_serve_{}(now)", m.queues[serve.queue].name)
+            } else if serve.group != ServeGroup::One {
+                self.group_call(serve)
             } else {
                 format!("schedc_move_to_local({})", self.queue_id(serve.queue, "cpu"))
             };
-            // The last queue needs no early return.
-            if i + 1 == m.dispatch.len() {
+            // The last line needs no early return.
+            if i + 1 == m.dispatch.len() && m.keep_running.is_none() {
                 body.push(format!("\t{call};"));
             } else {
                 body.push(format!("\tif ({call})"));
                 body.push("\t\treturn;".to_string());
             }
+        }
+        if let Some(origin) = m.keep_running {
+            body.push(String::new());
+            body.push(format!("\t{}", self.comment(origin)));
+            body.extend(self.keep_running());
         }
         let comment = "/* A CPU needs work: serve the queues in the policy's order. */".to_string();
         self.callback("dispatch", "void", "s32 cpu, struct task_struct *prev", comment, body)

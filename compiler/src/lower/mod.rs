@@ -5,6 +5,7 @@
 
 mod callbacks;
 mod expr;
+mod groups;
 mod helpers;
 mod manifest;
 mod reuse;
@@ -55,7 +56,8 @@ impl<'a> Lowering<'a> {
             claims_cpu: model
                 .select
                 .as_ref()
-                .is_some_and(|s| model.queues[s.found_queue].placement == Placement::PerCpu),
+                .and_then(|s| s.found.queue())
+                .is_some_and(|q| model.queues[q].placement == Placement::PerCpu),
         };
         // Facts schedc keeps in the task's state for the policy.
         l.has_task_state |= l.tracks_awake_runtime() || l.tracks_cpu_selected();
@@ -155,12 +157,17 @@ impl<'a> Lowering<'a> {
         }
         if self.has_vtime {
             helpers.push(self.queued_vtime_helper());
+            if let Some(deadline) = &m.vtime_deadline {
+                let why = "How far past its vruntime a task's key lies: vtime queues serve the lowest key first.";
+                helpers.push(self.formula_helper("schedc_deadline", "s64", deadline, why));
+            }
             if let Some(charge) = &m.vtime_charge {
                 helpers.push(self.vtime_charge_helper(charge));
             }
         }
         helpers.extend(self.queue_helpers());
         helpers.extend(self.serve_helpers());
+        helpers.extend(self.group_helpers());
         if self.has_per_cpu {
             helpers.push(self.drain_offline_helper());
         }
@@ -359,6 +366,7 @@ impl<'a> Lowering<'a> {
                 init: None,
             });
         }
+        out.extend(self.group_globals());
         if self.claims_cpu {
             out.push(Global {
                 comment: "/* The pid of the waking task that claimed each idle CPU, until it is queued. */".to_string(),
@@ -489,7 +497,7 @@ impl<'a> Lowering<'a> {
         }
         m.routes.iter().filter_map(|r| r.condition.as_ref()).for_each(|e| walk(e, f));
         m.dispatch.iter().filter_map(|s| s.starve_after.as_ref()).for_each(|e| walk(e, f));
-        for formula in [&m.slice, &m.vtime_charge, &m.vtime_lag].into_iter().flatten() {
+        for formula in [&m.slice, &m.vtime_charge, &m.vtime_lag, &m.vtime_deadline].into_iter().flatten() {
             stmts(&formula.stmts, f);
             walk(&formula.result, f);
         }
