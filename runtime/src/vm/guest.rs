@@ -30,6 +30,8 @@ pub struct Guest {
     timeout: Option<Duration>,
     channel: Option<PathBuf>,
     on_output: Option<OutputSink>,
+    qemu_args: Vec<String>,
+    kernel_args: Vec<String>,
 }
 
 /// What is called with (command, line) for each line of output.
@@ -58,6 +60,8 @@ impl Guest {
             timeout: Some(Duration::from_secs(300)),
             channel: None,
             on_output: None,
+            qemu_args: Vec::new(),
+            kernel_args: Vec::new(),
         }
     }
 
@@ -113,6 +117,18 @@ impl Guest {
         self
     }
 
+    /// More QEMU options (such as `-icount shift=4,sleep=off`).
+    pub fn qemu_args<S: AsRef<str>>(&mut self, args: &[S]) -> &mut Self {
+        self.qemu_args.extend(args.iter().map(|a| a.as_ref().to_string()));
+        self
+    }
+
+    /// More words on the kernel's command line (such as `nokaslr`).
+    pub fn kernel_args<S: AsRef<str>>(&mut self, args: &[S]) -> &mut Self {
+        self.kernel_args.extend(args.iter().map(|a| a.as_ref().to_string()));
+        self
+    }
+
     /// Calls `sink(command, line)` with each line the commands print, as
     /// the guest prints it (their output is in the report as well).
     pub fn on_output(&mut self, sink: impl Fn(&str, &str) + Send + Sync + 'static) -> &mut Self {
@@ -129,7 +145,8 @@ impl Guest {
         let initrd = dir.path().join("initramfs.cpio");
         std::fs::write(&initrd, self.image()?)
             .map_err(|source| VmError::Host { what: "write the initramfs", source })?;
-        let args = self.channel.as_deref().map(channel_args).unwrap_or_default();
+        let mut args = self.channel.as_deref().map(channel_args).unwrap_or_default();
+        args.extend(self.qemu_args.iter().cloned());
         let on_line = |line: &str| {
             if let (Some(sink), Some((name, text))) = (&self.on_output, output_line(line)) {
                 (sink.0)(name, text);
@@ -141,6 +158,7 @@ impl Guest {
             smp: self.cpus,
             timeout: self.timeout,
             args: &args,
+            kernel_args: &self.kernel_args,
             own_process_group: self.channel.is_some(),
             on_line: &on_line,
         };
