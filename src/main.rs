@@ -166,9 +166,7 @@ enum Command {
     },
     /// The guest side of `schedc bench`: runs a plan written by the host.
     #[command(hide = true)]
-    BenchGuest {
-        plan: PathBuf,
-    },
+    BenchGuest { plan: PathBuf },
     /// Measure runqueue latency under whatever scheduler the system runs.
     ///
     /// Attaches a small tracing probe to the scheduler tracepoints and

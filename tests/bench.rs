@@ -33,7 +33,10 @@ fn table_json_and_svg_of_a_fixed_results_file() {
     let read = |name: &str| std::fs::read_to_string(out.path().join(name)).unwrap();
     let table = read("table.txt");
     let shown = out.path().display().to_string();
-    assert_eq!(stdout.replace(&shown, "OUT"), format!("{table}wrote OUT/results.json\nwrote OUT/table.txt\nwrote OUT/bench.svg\n"));
+    assert_eq!(
+        stdout.replace(&shown, "OUT"),
+        format!("{table}wrote OUT/results.json\nwrote OUT/table.txt\nwrote OUT/bench.svg\n")
+    );
     // Read and written again, the results are the same file.
     assert_eq!(read("results.json"), std::fs::read_to_string(&input).unwrap());
     snapshot_settings("tests/bench", &input).bind(|| {

@@ -61,7 +61,9 @@ fn a_short_bench_measures_default_and_bpfland_alternating() -> Result<(), Missin
     let order: Vec<&&str> = progress.iter().filter(|p| p.starts_with("interactive under")).collect();
     let policy = root.join("policies/bpfland.policy").display().to_string();
     let expected: Vec<String> = (1..=2)
-        .flat_map(|r| [format!("interactive under default, round {r}/2"), format!("interactive under {policy}, round {r}/2")])
+        .flat_map(|r| {
+            [format!("interactive under default, round {r}/2"), format!("interactive under {policy}, round {r}/2")]
+        })
         .collect();
     assert_eq!(order, expected.iter().collect::<Vec<_>>(), "{ctx}");
 

@@ -17,8 +17,8 @@ use std::time::{Duration, Instant};
 
 use schedc_runtime::vm::{Guest, KernelSearch};
 
-pub use plan::{Mode, Workload};
 use plan::{GuestScheduler, Plan, Sizes, GUEST_PLAN};
+pub use plan::{Mode, Workload};
 use results::{AgentEvent, KernelResults, Results, Sample, WakeupSummary, RESULTS_VERSION};
 
 use crate::error::CliError;
@@ -67,7 +67,8 @@ pub struct BenchArgs {
 pub fn bench(args: &BenchArgs) -> Result<ExitCode, CliError> {
     let results = match &args.from {
         Some(path) => {
-            let text = std::fs::read_to_string(path).map_err(|source| CliError::ReadPolicy { path: path.clone(), source })?;
+            let text =
+                std::fs::read_to_string(path).map_err(|source| CliError::ReadPolicy { path: path.clone(), source })?;
             Results::from_json(&text).map_err(|e| CliError::Bench { message: format!("{}: {e}", path.display()) })?
         }
         None => measure(args)?,
@@ -98,8 +99,7 @@ fn measure(args: &BenchArgs) -> Result<Results, CliError> {
         let object = crate::run::object_for(target, dir.path())?;
         let guest_path = format!("/bench/{i}.bpf.o");
         let in_plan = if args.mode == Some(Mode::Native) { object.display().to_string() } else { guest_path };
-        schedulers
-            .push((GuestScheduler { label: target.display().to_string(), object: Some(in_plan) }, Some(object)));
+        schedulers.push((GuestScheduler { label: target.display().to_string(), object: Some(in_plan) }, Some(object)));
     }
     let workloads = if args.workload.is_empty() { Workload::ALL.to_vec() } else { dedup(&args.workload) };
     let plan = Plan {
@@ -127,7 +127,10 @@ fn measure(args: &BenchArgs) -> Result<Results, CliError> {
     };
     Ok(Results {
         version: RESULTS_VERSION,
-        command: std::env::args().map(|a| if a.contains(' ') { format!("'{a}'") } else { a }).collect::<Vec<_>>().join(" "),
+        command: std::env::args()
+            .map(|a| if a.contains(' ') { format!("'{a}'") } else { a })
+            .collect::<Vec<_>>()
+            .join(" "),
         rounds: args.rounds,
         schedulers: plan.schedulers.iter().map(|s| s.label.clone()).collect(),
         workloads,
@@ -162,11 +165,9 @@ impl Gathered {
                 self.floor = Some(*wakeup);
             }
             AgentEvent::FloorRejected { p99_us, limit_us } => self.rejected = Some((*p99_us, *limit_us)),
-            AgentEvent::Start { workload, scheduler, round } => progress.say(&format!(
-                "{} under {scheduler}, round {round}/{}",
-                workload.name(),
-                progress.rounds
-            )),
+            AgentEvent::Start { workload, scheduler, round } => {
+                progress.say(&format!("{} under {scheduler}, round {round}/{}", workload.name(), progress.rounds))
+            }
             AgentEvent::Sample(sample) => self.samples.push(sample.clone()),
             AgentEvent::Failed { message } => self.failure = Some(message.clone()),
         }
@@ -238,17 +239,13 @@ fn in_guest(
 }
 
 /// One boot running the plan; the guest's release and what it reported.
-fn boot(
-    kernel: &Path,
-    mode: Mode,
-    plan: &Plan,
-    objects: &[(String, PathBuf)],
-) -> Result<(String, Gathered), CliError> {
+fn boot(kernel: &Path, mode: Mode, plan: &Plan, objects: &[(String, PathBuf)]) -> Result<(String, Gathered), CliError> {
     let me = std::env::current_exe().map_err(|source| CliError::CurrentExe { source })?;
     let dir = crate::run::temp_dir()?;
     let plan_file = dir.path().join("plan.json");
     let plan_text = serde_json::to_string_pretty(plan).expect("plans serialize");
-    std::fs::write(&plan_file, plan_text).map_err(|source| CliError::WriteOutput { path: plan_file.clone(), source })?;
+    std::fs::write(&plan_file, plan_text)
+        .map_err(|source| CliError::WriteOutput { path: plan_file.clone(), source })?;
     let name = kernel.file_name().unwrap_or_default().to_string_lossy().into_owned();
     let progress = Progress { started: Instant::now(), rounds: plan.rounds, kernel: name.clone() };
     eprintln!("[bench {name}] booting {} in {} mode...", kernel.display(), mode.name());
@@ -293,7 +290,11 @@ fn boot(
     let expected = if gathered.rejected.is_some() { 0 } else { measurements as usize - 1 };
     if gathered.samples.len() != expected || gathered.floor.is_none() {
         return Err(CliError::Bench {
-            message: format!("the guest reported {} of {expected} measurements:\n{}", gathered.samples.len(), run.output),
+            message: format!(
+                "the guest reported {} of {expected} measurements:\n{}",
+                gathered.samples.len(),
+                run.output
+            ),
         });
     }
     Ok((report.release, gathered))

@@ -115,6 +115,6 @@ pub struct Sizes {
 
 impl Default for Sizes {
     fn default() -> Self {
-        Sizes { wakeups: 3000, hackbench_groups: 4, hackbench_loops: 100, cpu_ops: 2000 }
+        Sizes { wakeups: 3000, hackbench_groups: 4, hackbench_loops: 100, cpu_ops: 300 }
     }
 }

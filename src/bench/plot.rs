@@ -62,7 +62,10 @@ fn histograms(results: &Results, kernel: &KernelResults, area: &Area) -> Drawn {
     let share = |h: &Histogram, slot: usize| 100.0 * h.slots()[slot] as f64 / h.count().max(1) as f64;
     let top = merged.iter().flat_map(|h| (first..last).map(move |s| share(h, s))).fold(1.0, f64::max) * 1.1;
     let mut chart = ChartBuilder::on(area)
-        .caption(format!("{}: runqueue latency, all workloads ({})", kernel.release, kernel.mode.name()), ("sans-serif", 16))
+        .caption(
+            format!("{}: runqueue latency, all workloads ({})", kernel.release, kernel.mode.name()),
+            ("sans-serif", 16),
+        )
         .margin(12)
         .x_label_area_size(40)
         .y_label_area_size(50)
@@ -115,7 +118,8 @@ fn ratios(results: &Results, kernel: &KernelResults, area: &Area) -> Drawn {
             })
         })
         .collect();
-    let policies: Vec<(usize, &String)> = results.schedulers.iter().enumerate().filter(|(_, s)| *s != "default").collect();
+    let policies: Vec<(usize, &String)> =
+        results.schedulers.iter().enumerate().filter(|(_, s)| *s != "default").collect();
     let values: Vec<Vec<f64>> = policies
         .iter()
         .map(|(_, p)| metrics.iter().map(|(_, w, m)| ratio(kernel, *w, p, *m).unwrap_or(0.0)).collect())

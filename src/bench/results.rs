@@ -20,14 +20,25 @@ pub const EVENT_PREFIX: &str = "schedc-bench ";
 pub enum AgentEvent {
     /// The idle guest's wake-up latency: what a scheduler that never lets
     /// the sleeper wait would give.
-    Floor { wakeup: WakeupSummary },
+    Floor {
+        wakeup: WakeupSummary,
+    },
     /// The floor was above the plan's limit: the agent stopped there.
-    FloorRejected { p99_us: u64, limit_us: u64 },
+    FloorRejected {
+        p99_us: u64,
+        limit_us: u64,
+    },
     /// A measurement begins.
-    Start { workload: Workload, scheduler: String, round: u32 },
+    Start {
+        workload: Workload,
+        scheduler: String,
+        round: u32,
+    },
     Sample(Sample),
     /// The agent could not go on.
-    Failed { message: String },
+    Failed {
+        message: String,
+    },
 }
 
 impl AgentEvent {
@@ -183,7 +194,8 @@ mod tests {
 
     #[test]
     fn events_survive_their_line() {
-        let event = AgentEvent::Start { workload: Workload::HackbenchPipe, scheduler: "bpfland.policy".into(), round: 2 };
+        let event =
+            AgentEvent::Start { workload: Workload::HackbenchPipe, scheduler: "bpfland.policy".into(), round: 2 };
         let line = event.line();
         assert!(line.starts_with("schedc-bench {\"event\":\"start\""), "{line}");
         assert_eq!(AgentEvent::parse(&line).unwrap().unwrap(), event);

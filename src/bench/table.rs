@@ -70,8 +70,11 @@ impl Spread {
 
 /// The spread of `metric` for `workload` under `scheduler` in one boot.
 pub fn spread(kernel: &KernelResults, workload: Workload, scheduler: &str, metric: Metric) -> Option<Spread> {
-    let values =
-        kernel.samples.iter().filter(|s| s.workload == workload && s.scheduler == scheduler).filter_map(|s| metric.value(s));
+    let values = kernel
+        .samples
+        .iter()
+        .filter(|s| s.workload == workload && s.scheduler == scheduler)
+        .filter_map(|s| metric.value(s));
     Spread::of(values.collect())
 }
 
@@ -93,7 +96,8 @@ fn number(v: f64, metric: Metric) -> String {
 pub fn render(results: &Results) -> String {
     let mut out = String::new();
     for kernel in &results.kernels {
-        let floor = kernel.floor.map_or("not measured".to_string(), |f| format!("p50 {} / p99 {} us", f.p50_us, f.p99_us));
+        let floor =
+            kernel.floor.map_or("not measured".to_string(), |f| format!("p50 {} / p99 {} us", f.p50_us, f.p99_us));
         let _ = writeln!(
             out,
             "kernel {} ({}), mode {} ({}), {} rounds; idle floor {floor}",
@@ -114,8 +118,12 @@ pub fn render(results: &Results) -> String {
                     let cell = match spread(kernel, workload, scheduler, metric) {
                         None => "-".to_string(),
                         Some(s) => {
-                            let mut cell =
-                                format!("{} [{}-{}]", number(s.median, metric), number(s.min, metric), number(s.max, metric));
+                            let mut cell = format!(
+                                "{} [{}-{}]",
+                                number(s.median, metric),
+                                number(s.min, metric),
+                                number(s.max, metric)
+                            );
                             if scheduler != "default" {
                                 if let Some(r) = ratio(kernel, workload, scheduler, metric) {
                                     let _ = write!(cell, " x{r:.2}");
@@ -132,7 +140,9 @@ pub fn render(results: &Results) -> String {
         out.push_str(&columns(&rows));
         out.push('\n');
     }
-    out.push_str("cells: median [min-max] over the rounds; xR: the median over the default scheduler's (below 1 is better)\n");
+    out.push_str(
+        "cells: median [min-max] over the rounds; xR: the median over the default scheduler's (below 1 is better)\n",
+    );
     out
 }
 

@@ -42,7 +42,13 @@ pub(super) fn boot(b: &Boot) -> Result<String, VmError> {
         .arg("-initrd")
         .arg(b.initrd)
         .arg("-append")
-        .arg(["console=ttyS0 panic=-1 loglevel=4"].into_iter().chain(b.kernel_args.iter().map(String::as_str)).collect::<Vec<_>>().join(" "))
+        .arg(
+            ["console=ttyS0 panic=-1 loglevel=4"]
+                .into_iter()
+                .chain(b.kernel_args.iter().map(String::as_str))
+                .collect::<Vec<_>>()
+                .join(" "),
+        )
         .args(b.args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
