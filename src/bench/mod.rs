@@ -57,9 +57,13 @@ pub struct BenchArgs {
     /// again in real time (the output says which mode each used).
     #[arg(long, value_enum)]
     pub mode: Option<Mode>,
+    /// One more word for the guest kernel's command line (repeatable),
+    /// such as `nohz=off`, to see what moves the numbers.
+    #[arg(long, value_name = "WORD", allow_hyphen_values = true)]
+    pub kernel_arg: Vec<String>,
     /// Write the table and picture of an earlier results.json again,
     /// measuring nothing.
-    #[arg(long, value_name = "RESULTS", conflicts_with_all = ["targets", "kernel", "mode", "workload"])]
+    #[arg(long, value_name = "RESULTS", conflicts_with_all = ["targets", "kernel", "mode", "workload", "kernel_arg"])]
     pub from: Option<PathBuf>,
 }
 
@@ -121,7 +125,7 @@ fn measure(args: &BenchArgs) -> Result<Results, CliError> {
             schedulers.iter().filter_map(|(s, host)| Some((s.object.clone()?, host.clone()?))).collect();
         let mut all = Vec::new();
         for kernel in &kernels {
-            all.push(in_guest(kernel, args.mode, &plan, &objects)?);
+            all.push(in_guest(kernel, args, &plan, &objects)?);
         }
         all
     };
@@ -209,22 +213,24 @@ fn native(plan: &Plan) -> Result<KernelResults, CliError> {
 /// icount, booting again in real time if the idle floor is not sane there.
 fn in_guest(
     kernel: &Path,
-    mode: Option<Mode>,
+    args: &BenchArgs,
     plan: &Plan,
     objects: &[(String, PathBuf)],
 ) -> Result<KernelResults, CliError> {
+    let mode = args.mode;
+    let boot = |mode, plan: &Plan| boot(kernel, mode, &args.kernel_arg, plan, objects);
     let (first, reason) = match mode {
         Some(m) => (m, "asked for".to_string()),
         None => (Mode::Icount, format!("the default; its idle floor p99 is under {FLOOR_LIMIT_US} us")),
     };
     let limit = mode.is_none().then_some(FLOOR_LIMIT_US);
-    let (release, gathered) = boot(kernel, first, &Plan { floor_limit_us: limit, ..plan.clone() }, objects)?;
+    let (release, gathered) = boot(first, &Plan { floor_limit_us: limit, ..plan.clone() })?;
     let (mode, reason, release, gathered) = match gathered.rejected {
         None => (first, reason, release, gathered),
         Some((p99, limit)) => {
             let reason = format!("icount's idle floor p99 was {p99} us, above {limit} us");
             eprintln!("[bench] {}: {reason}; booting again in real time", kernel.display());
-            let (release, gathered) = boot(kernel, Mode::Realtime, plan, objects)?;
+            let (release, gathered) = boot(Mode::Realtime, plan)?;
             (Mode::Realtime, reason, release, gathered)
         }
     };
@@ -239,7 +245,13 @@ fn in_guest(
 }
 
 /// One boot running the plan; the guest's release and what it reported.
-fn boot(kernel: &Path, mode: Mode, plan: &Plan, objects: &[(String, PathBuf)]) -> Result<(String, Gathered), CliError> {
+fn boot(
+    kernel: &Path,
+    mode: Mode,
+    kernel_args: &[String],
+    plan: &Plan,
+    objects: &[(String, PathBuf)],
+) -> Result<(String, Gathered), CliError> {
     let me = std::env::current_exe().map_err(|source| CliError::CurrentExe { source })?;
     let dir = crate::run::temp_dir()?;
     let plan_file = dir.path().join("plan.json");
@@ -258,8 +270,10 @@ fn boot(kernel: &Path, mode: Mode, plan: &Plan, objects: &[(String, PathBuf)]) -
         .executable("/usr/bin/hackbench", &tool("hackbench")?)
         .file(GUEST_PLAN, &plan_file)
         .load("true")
+        .watch_state(false)
         .qemu_args(mode.qemu_args())
         .kernel_args(mode.kernel_args())
+        .kernel_args(kernel_args)
         .timeout(BOOT_ALLOWANCE + MEASUREMENT_ALLOWANCE * measurements)
         .command("bench", &["/bin/schedc", "bench-guest", GUEST_PLAN]);
     for (guest_path, host) in objects {

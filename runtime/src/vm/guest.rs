@@ -32,6 +32,7 @@ pub struct Guest {
     on_output: Option<OutputSink>,
     qemu_args: Vec<String>,
     kernel_args: Vec<String>,
+    watch_state: bool,
 }
 
 /// What is called with (command, line) for each line of output.
@@ -62,6 +63,7 @@ impl Guest {
             on_output: None,
             qemu_args: Vec::new(),
             kernel_args: Vec::new(),
+            watch_state: true,
         }
     }
 
@@ -126,6 +128,15 @@ impl Guest {
     /// More words on the kernel's command line (such as `nokaslr`).
     pub fn kernel_args<S: AsRef<str>>(&mut self, args: &[S]) -> &mut Self {
         self.kernel_args.extend(args.iter().map(|a| a.as_ref().to_string()));
+        self
+    }
+
+    /// Whether /init polls sched_ext's state while a command runs (on by
+    /// default). The poll forks every 0.1 s until a scheduler shows as
+    /// enabled; a benchmark turns it off so that only its workloads run,
+    /// and the reports' `state_during` then reads `unwatched`.
+    pub fn watch_state(&mut self, on: bool) -> &mut Self {
+        self.watch_state = on;
         self
     }
 
@@ -205,6 +216,7 @@ echo "$M state-before $(cat /sys/kernel/sched_ext/state 2>/dev/null || echo miss
              [ \"$(cat $port/name 2>/dev/null)\" = schedc ] && ln -sf /dev/${{port##*/}} {CHANNEL_DEVICE}\ndone\n"
         ));
         s.push_str(&format!("( {} ) >/dev/null 2>&1 &\nLOAD=$!\n", self.load));
+        s.push_str(&format!("WATCH={}\n", u8::from(self.watch_state)));
         s.push_str(
             r#"run_one() {
     name=$1; shift
@@ -213,6 +225,7 @@ echo "$M state-before $(cat /sys/kernel/sched_ext/state 2>/dev/null || echo miss
     ( "$@" 2>&1; echo $? >/tmp/rc ) | while IFS= read -r line; do echo "$M out $name $line"; done &
     pid=$!
     state=none; ops=none; i=0
+    [ $WATCH = 1 ] || { state=unwatched; i=1200; }
     while [ $i -lt 1200 ]; do
         if [ "$(cat /sys/kernel/sched_ext/state)" = enabled ]; then
             state=enabled; ops=$(cat /sys/kernel/sched_ext/root/ops 2>/dev/null); break
@@ -268,7 +281,8 @@ pub struct CommandRun {
     /// The name the command was given.
     pub name: String,
     /// `/sys/kernel/sched_ext/state` once a scheduler was attached
-    /// (`enabled`), or `none` if the command exited first.
+    /// (`enabled`), `none` if the command exited first, or `unwatched`
+    /// (see [`Guest::watch_state`]).
     pub state_during: String,
     /// `/sys/kernel/sched_ext/root/ops` while a scheduler was attached.
     pub ops_during: String,
