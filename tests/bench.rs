@@ -1,6 +1,8 @@
 //! `schedc bench --from FILE` writes the table, results.json and SVG of a
-//! fixed results file, tests/bench/results.json (two kernels, two rounds,
-//! every workload): each must equal its insta snapshot in tests/bench.
+//! fixed results file, tests/bench/results.json (real measurements: the
+//! interactive workload, two rounds, default against bpfland, 6.12 in icount
+//! mode and 7.2 in real time): each must equal its insta snapshot in
+//! tests/bench.
 //! After a deliberate change, review with `cargo insta review`, or
 //! `INSTA_UPDATE=always cargo test --test bench`.
 
