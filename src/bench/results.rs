@@ -86,6 +86,9 @@ pub struct WakeupSummary {
 impl WakeupSummary {
     /// The summary of `samples` (µs, any order); `None` when empty.
     pub fn of(mut samples: Vec<u64>) -> Option<WakeupSummary> {
+        if samples.is_empty() {
+            return None;
+        }
         samples.sort_unstable();
         let rank = |p: f64| samples[((p / 100.0 * samples.len() as f64).ceil() as usize).clamp(1, samples.len()) - 1];
         Some(WakeupSummary {
