@@ -229,6 +229,13 @@ struct scx_exit_info {
 #define SCHEDC_SHARED_DSQ_BASE	(1ULL << 32)
 #define SCHEDC_SHARED_DSQ(n)	(SCHEDC_SHARED_DSQ_BASE + (u64)(n))
 
+/*
+ * Queues with one instance per last-level cache or NUMA node: the k-th such
+ * queue of the policy, instance d. Above every CPU and shared queue id.
+ */
+#define SCHEDC_LLC_DSQ(k, d)	((1ULL << 33) | ((u64)(k) << 16) | (u64)(d))
+#define SCHEDC_NODE_DSQ(k, d)	((1ULL << 34) | ((u64)(k) << 16) | (u64)(d))
+
 /* task_struct->flags bits (include/linux/sched.h), stable for years. */
 #define SCHEDC_PF_KTHREAD	0x00200000
 

@@ -141,7 +141,28 @@ pub struct Bound {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Placement {
     PerCpu,
+    /// One instance per last-level cache, served by the CPUs that share it.
+    PerLlc,
+    /// One instance per NUMA node, served by the node's CPUs.
+    PerNode,
     Shared,
+}
+
+impl Placement {
+    /// The word that declares it.
+    pub fn keyword(self) -> &'static str {
+        match self {
+            Placement::PerCpu => "per_cpu",
+            Placement::PerLlc => "per_llc",
+            Placement::PerNode => "per_node",
+            Placement::Shared => "shared",
+        }
+    }
+
+    /// One instance per CPU, LLC or node: a CPU serves the one it belongs to.
+    pub fn is_instanced(self) -> bool {
+        self != Placement::Shared
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

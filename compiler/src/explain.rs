@@ -118,6 +118,8 @@ impl Explainer<'_, '_> {
         for q in &self.model.queues {
             let placement = match q.placement {
                 Placement::PerCpu => "one per CPU, each served by its own CPU",
+                Placement::PerLlc => "one per last-level cache, served by the CPUs that share it",
+                Placement::PerNode => "one per NUMA node, served by the node's CPUs",
                 Placement::Shared => "one shared by all CPUs",
             };
             let order = match q.order {
@@ -172,8 +174,15 @@ impl Explainer<'_, '_> {
         find_item!(self, ItemKind::On { event: e, body, .. } if *e == event => body.as_slice())
     }
 
-    fn queue_is_per_cpu(&self, name: &str) -> bool {
-        self.model.queues.iter().any(|q| q.name == name && q.placement == Placement::PerCpu)
+    /// What picks the instance of queue `name` for a CPU: the CPU itself,
+    /// its last-level cache or its node; `None` for a queue of one instance.
+    fn instance_of(&self, name: &str) -> Option<&'static str> {
+        match self.model.queues.iter().find(|q| q.name == name)?.placement {
+            Placement::PerCpu => Some("CPU"),
+            Placement::PerLlc => Some("CPU's last-level cache"),
+            Placement::PerNode => Some("CPU's NUMA node"),
+            Placement::Shared => None,
+        }
     }
 
     fn wakeup(&self, out: &mut String) -> std::fmt::Result {
@@ -216,8 +225,8 @@ impl Explainer<'_, '_> {
         let queue = &select.found_queue.name;
         let instance = if queue == "local" {
             " (the local queue of that CPU: it runs there next)"
-        } else if self.queue_is_per_cpu(queue) {
-            " of that CPU"
+        } else if let Some(instance) = self.instance_of(queue) {
+            &format!(" of that {instance}")
         } else {
             ""
         };
@@ -248,8 +257,8 @@ impl Explainer<'_, '_> {
         for r in routes {
             let instance = if r.queue.name == "local" {
                 " (the local queue of the task's CPU: it runs there next)"
-            } else if self.queue_is_per_cpu(&r.queue.name) {
-                " (the instance of the task's CPU)"
+            } else if let Some(instance) = self.instance_of(&r.queue.name) {
+                &format!(" (the instance of the task's {instance})")
             } else {
                 ""
             };
@@ -307,7 +316,11 @@ impl Explainer<'_, '_> {
             writeln!(out, "It takes the first task of the first queue that has one:")?;
         }
         for s in serves {
-            let own = |q: &str| if self.queue_is_per_cpu(q) { " (its own instance)" } else { "" };
+            let own = |q: &str| match self.instance_of(q) {
+                None => String::new(),
+                Some("CPU") => " (its own instance)".to_string(),
+                Some(instance) => format!(" (the instance of its {instance})"),
+            };
             match &s.group {
                 ast::ServeGroup::One => writeln!(out, "- `{}`{}", s.queue.name, own(&s.queue.name))?,
                 ast::ServeGroup::Earliest(queues) => {

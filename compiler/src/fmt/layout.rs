@@ -104,7 +104,7 @@ impl<'a, 's> Layout<'a, 's> {
                 declaration(self, Family::Param, vec![head, format!("\"{}\"{range}", p.doc.value)]);
             }
             ItemKind::Queue { name, placement, order } => {
-                let placement = if *placement == Placement::PerCpu { "per_cpu" } else { "shared" };
+                let placement = placement.keyword();
                 let order = if *order == Order::Fifo { "fifo" } else { "vtime" };
                 let cells = vec![format!("queue {}", name.name), placement.to_string(), order.to_string()];
                 declaration(self, Family::Queue, cells);

@@ -3,6 +3,7 @@
 use crate::ir::Function;
 use crate::model::*;
 
+use super::topology;
 use super::Lowering;
 
 impl Lowering<'_> {
@@ -154,12 +155,10 @@ impl Lowering<'_> {
 
     pub(super) fn enqueue(&self) -> Function {
         let m = self.model;
-        let needs_cpu = m
-            .routes
-            .iter()
-            .any(|r| r.kick || r.target.queue().is_some_and(|q| m.queues[q].placement == Placement::PerCpu))
-            || m.preempt.is_some()
-            || self.claims_cpu;
+        let needs_cpu =
+            m.routes.iter().any(|r| r.kick || r.target.queue().is_some_and(|q| m.queues[q].placement.is_instanced()))
+                || m.preempt.is_some()
+                || self.claims_cpu;
         let locals: &[&str] = if needs_cpu { &["s32 cpu = scx_bpf_task_cpu(p);"] } else { &[] };
         // A task without state (its creation failed) still runs, from the
         // kernel's global queue.
@@ -414,6 +413,9 @@ impl Lowering<'_> {
         if !per_cpu.is_empty() {
             body.push("\ts32 cpu;".to_string());
         }
+        for d in topology::Domain::ALL.into_iter().filter(|d| self.has_domain(*d)) {
+            body.push(format!("\ts32 {};", d.word()));
+        }
         body.push(String::new());
         if !per_cpu.is_empty() {
             body.push("\tbpf_for(cpu, 0, scx_bpf_nr_cpu_ids()) {".to_string());
@@ -424,6 +426,7 @@ impl Lowering<'_> {
             }
             body.push("\t}".to_string());
         }
+        self.create_domain_queues(&mut body);
         if self.counts_cpus() {
             // From the kernel, so the object is right whoever loads it.
             body.push("\t/* system.nr_cpus: the CPUs online now. */".to_string());
