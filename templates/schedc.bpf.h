@@ -367,6 +367,20 @@ static __always_inline s32 schedc_idle_prev(struct task_struct *p, s32 prev_cpu)
 	return -1;
 }
 
+/*
+ * `waker`: on a synchronous wake-up the waker is about to sleep, so its CPU
+ * (the one running select_cpu) frees up soon; taken if @p may run there and
+ * no other task waits in its local queue. Not idle, so nothing is claimed.
+ */
+static __always_inline s32 schedc_sync_waker_cpu(struct task_struct *p, u64 wake_flags)
+{
+	s32 cpu = bpf_get_smp_processor_id();
+
+	if (!(wake_flags & SCHEDC_WAKE_SYNC) || !bpf_cpumask_test_cpu(cpu, p->cpus_ptr))
+		return -1;
+	return scx_bpf_dsq_nr_queued(SCHEDC_DSQ_LOCAL) ? -1 : cpu;
+}
+
 /* Any idle allowed CPU. */
 static __always_inline s32 schedc_idle_any(struct task_struct *p)
 {

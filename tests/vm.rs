@@ -522,7 +522,8 @@ fn stats_json_monitor_and_restarts_on_every_kernel() -> Result<(), Missing> {
 /// `tests/vm/topology.policy` on a guest of two sockets (two LLCs, two NUMA
 /// nodes, two CPUs each): the runtime maps each CPU to its LLC and node from
 /// sysfs, the scheduler creates one queue instance per LLC and per node,
-/// and tasks go through both kinds of queue.
+/// tasks go through both kinds of queue, and the enqueue-side idle pick
+/// (`-> Q idle`) places tasks; `waker` and `prev_llc` pass the verifier.
 fn per_llc_and_per_node_queues_on_two_sockets() -> Result<(), Missing> {
     if let Some(why) = missing_prerequisite() {
         return Err(Missing::new(why));
@@ -563,9 +564,14 @@ fn per_llc_and_per_node_queues_on_two_sockets() -> Result<(), Missing> {
         assert_eq!(run.exit_code, 0, "{ctx}");
         assert!(run.output.contains("(the duration elapsed)"), "{ctx}");
         let stats = final_stats(&run.output);
-        let (llc, node) = (counter_total(&stats, &["nr_llc"]), counter_total(&stats, &["nr_node"]));
-        println!("topology on {}: {llc} tasks queued per LLC, {node} per node", report.release);
+        let count = |name: &str| counter_total(&stats, &[name]);
+        let (llc, node, idle) = (count("nr_llc"), count("nr_node"), count("nr_idle"));
+        println!(
+            "topology on {}: {llc} tasks queued per LLC, {node} per node, {idle} on an idle CPU from enqueue",
+            report.release
+        );
         assert!(llc > 0 && node > 0, "both kinds of queue must be used: {ctx}");
+        assert!(idle > 0, "new tasks (select_cpu skipped) go to an idle CPU: {ctx}");
     }
     Ok(())
 }

@@ -246,6 +246,10 @@ pub enum PreferenceKind {
     IdleCore,
     /// The previous CPU, if idle.
     Prev,
+    /// Any idle CPU the task may use in the previous CPU's last-level cache.
+    PrevLlc,
+    /// On a synchronous wake-up, the waker's CPU, if nothing else waits there.
+    Waker,
     /// Any idle CPU the task may use.
     Any,
 }
@@ -257,6 +261,8 @@ impl PreferenceKind {
             PreferenceKind::PrevCore => "prev_core",
             PreferenceKind::IdleCore => "idle_core",
             PreferenceKind::Prev => "prev",
+            PreferenceKind::PrevLlc => "prev_llc",
+            PreferenceKind::Waker => "waker",
             PreferenceKind::Any => "any",
         }
     }
@@ -268,6 +274,8 @@ pub struct Route {
     pub condition: Option<Expr>,
     pub queue: Ident,
     pub kick: bool,
+    /// `-> Q idle`: queued for an idle CPU, claimed and kicked.
+    pub idle: bool,
     pub span: Span,
 }
 

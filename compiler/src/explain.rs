@@ -214,6 +214,10 @@ impl Explainer<'_, '_> {
                         "if it may run on one CPU only: that CPU if idle, and the search stops there either way"
                     }
                     PreferenceKind::PrevCore => "its previous CPU, if the whole core of that CPU is idle",
+                    PreferenceKind::PrevLlc => "any idle CPU it may use that shares its previous CPU's last-level cache",
+                    PreferenceKind::Waker => {
+                        "on a synchronous wake-up, the waker's CPU, if the task may run there and nothing else waits there"
+                    }
                     PreferenceKind::IdleCore => "any CPU of a fully idle core",
                     PreferenceKind::Prev => "its previous CPU, if idle",
                     PreferenceKind::Any => "any idle CPU it may use",
@@ -255,14 +259,22 @@ impl Explainer<'_, '_> {
             writeln!(out, "Every task goes to one queue:")?;
         }
         for r in routes {
+            // With `idle`, the CPU is an idle one found then, not the task's.
+            let cpu = if r.idle { "that idle CPU" } else { "the task's CPU" };
             let instance = if r.queue.name == "local" {
-                " (the local queue of the task's CPU: it runs there next)"
+                format!(" (the local queue of {cpu}: it runs there next)")
             } else if let Some(instance) = self.instance_of(&r.queue.name) {
-                &format!(" (the instance of the task's {instance})")
+                // "CPU" or "CPU's last-level cache": the part after the CPU.
+                format!(" (the instance of {cpu}{})", instance.strip_prefix("CPU").unwrap_or(instance))
             } else {
-                ""
+                String::new()
             };
-            let kick = if r.kick { ", waking its CPU" } else { "" };
+            let kick = match (r.kick, r.idle, r.condition.is_some()) {
+                (true, _, _) => ", waking its CPU",
+                (_, true, true) => ", for an idle CPU it may use, which is woken (only if there is one)",
+                (_, true, false) => ", for an idle CPU it may use, which is woken (if none, for its own CPU)",
+                _ => "",
+            };
             let when = match &r.condition {
                 Some(c) => format!(", if {}", self.expr(c)),
                 None if routes.len() > 1 => ", otherwise".to_string(),

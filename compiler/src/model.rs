@@ -144,6 +144,8 @@ pub struct Route {
     pub condition: Option<Expr>,
     pub target: Target,
     pub kick: bool,
+    /// `-> Q idle`: for an idle CPU found from ops.enqueue, then kicked.
+    pub idle: bool,
     pub origin: Origin,
 }
 

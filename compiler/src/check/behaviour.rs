@@ -265,7 +265,7 @@ impl Checker<'_> {
             let Some(target) = self.target(&route.queue) else { continue };
             let Ok(condition) = condition else { continue };
             let origin = self.origin(route.span);
-            self.model.routes.push(Route { condition, target, kick: route.kick, origin });
+            self.model.routes.push(Route { condition, target, kick: route.kick, idle: route.idle, origin });
         }
         if catch_all.is_none() {
             let span = routes.last().map_or(Span::default(), |r| r.span);

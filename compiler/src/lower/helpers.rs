@@ -306,6 +306,8 @@ impl Lowering<'_> {
                 PreferenceKind::PrevCore => "schedc_idle_prev_core(p, prev_cpu)",
                 PreferenceKind::IdleCore => "schedc_idle_any_core(p)",
                 PreferenceKind::Prev => "schedc_idle_prev(p, prev_cpu)",
+                PreferenceKind::PrevLlc => "schedc_idle_prev_llc(p, prev_cpu)",
+                PreferenceKind::Waker => "schedc_sync_waker_cpu(p, wake_flags)",
                 PreferenceKind::Any | PreferenceKind::Pinned => "schedc_idle_any(p)",
             };
             let (tabs, open) = match &cond {

@@ -8,7 +8,7 @@
 
 use super::Lowering;
 use crate::ir::{Function, Global};
-use crate::model::Placement;
+use crate::model::{Placement, PreferenceKind};
 
 /// A level of the machine a queue can have one instance per.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -52,14 +52,25 @@ impl Domain {
 }
 
 impl Lowering<'_> {
+    /// Whether the policy has queues with an instance per LLC or node.
     pub(super) fn has_domain(&self, domain: Domain) -> bool {
         self.model.queues.iter().any(|q| q.placement == domain.placement())
+    }
+
+    /// `select_cpu { prev_llc }`.
+    fn prefers_prev_llc(&self) -> bool {
+        self.model.select.iter().flat_map(|s| &s.preferences).any(|p| p.kind == PreferenceKind::PrevLlc)
+    }
+
+    /// Whether the C needs the map from CPU to LLC or node.
+    fn uses_map(&self, domain: Domain) -> bool {
+        self.has_domain(domain) || (domain == Domain::Llc && self.prefers_prev_llc())
     }
 
     /// The runtime-written map from CPU to LLC or node, and their count.
     pub(super) fn topology_inputs(&self) -> Vec<Global> {
         let mut out = Vec::new();
-        for d in Domain::ALL.into_iter().filter(|d| self.has_domain(*d)) {
+        for d in Domain::ALL.into_iter().filter(|d| self.uses_map(*d)) {
             let (word, what) = (d.word(), d.what());
             out.push(Global {
                 comment: format!(
@@ -81,23 +92,50 @@ impl Lowering<'_> {
 
     /// `schedc_llc_of(cpu)`: the instance a CPU serves and fills.
     pub(super) fn topology_helpers(&self) -> Vec<Function> {
-        Domain::ALL
+        let mut out: Vec<Function> = Domain::ALL
             .into_iter()
-            .filter(|d| self.has_domain(*d))
+            .filter(|d| self.uses_map(*d))
             .map(|d| {
                 let word = d.word();
                 Function {
                     comment: format!("/* The {} of @cpu; 0 for a CPU out of range. */", d.what()),
                     signature: format!("static __always_inline u32 schedc_{word}_of(s32 cpu)"),
+                    // The mask keeps the index bounded for the verifier
+                    // however the compiler arranges the test above it.
                     body: vec![
-                        "\tif (cpu < 0 || cpu >= SCHEDC_MAX_CPUS)".to_string(),
+                        "\tu32 c = cpu;".to_string(),
+                        String::new(),
+                        "\tif (c >= SCHEDC_MAX_CPUS)".to_string(),
                         "\t\treturn 0;".to_string(),
-                        format!("\treturn schedc_cpu_{word}[cpu];"),
+                        format!("\treturn schedc_cpu_{word}[c & (SCHEDC_MAX_CPUS - 1)];"),
                     ],
                     member: None,
                 }
             })
-            .collect()
+            .collect();
+        if self.prefers_prev_llc() {
+            out.push(Function {
+                comment: "/* `prev_llc`: an idle CPU @p may use in the last-level cache of @prev_cpu, claimed. */"
+                    .to_string(),
+                signature: "static __always_inline s32 schedc_idle_prev_llc(struct task_struct *p, s32 prev_cpu)"
+                    .to_string(),
+                body: [
+                    "	u32 llc = schedc_llc_of(prev_cpu);",
+                    "	s32 cpu;",
+                    "",
+                    "	bpf_for(cpu, 0, scx_bpf_nr_cpu_ids()) {",
+                    "		if (schedc_llc_of(cpu) == llc && bpf_cpumask_test_cpu(cpu, p->cpus_ptr) &&",
+                    "		    scx_bpf_test_and_clear_cpu_idle(cpu))",
+                    "			return cpu;",
+                    "	}",
+                    "	return -1;",
+                ]
+                .map(String::from)
+                .to_vec(),
+                member: None,
+            });
+        }
+        out
     }
 
     /// ops.init lines creating one instance of each such queue per LLC or node.

@@ -89,7 +89,9 @@ pub(super) fn rule_name(rule: Rule) -> Option<&'static str> {
         Rule::placement => "`per_cpu`, `per_llc`, `per_node` or `shared`",
         Rule::order => "`fifo` or `vtime`",
         Rule::event_name => "an event (join, wakeup, enqueue, running or stopping)",
-        Rule::pref_kind | Rule::preference => "a CPU preference (pinned, prev_core, idle_core, prev or any)",
+        Rule::pref_kind | Rule::preference => {
+            "a CPU preference (pinned, prev_core, idle_core, prev, prev_llc, waker or any)"
+        }
         Rule::select_default => "`default`",
         Rule::found => "`found -> QUEUE`",
         Rule::vtime_part => "`charge`, `lag` or `deadline`",
