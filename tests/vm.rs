@@ -572,6 +572,9 @@ fn per_llc_and_per_node_queues_on_two_sockets() -> Result<(), Missing> {
         );
         assert!(llc > 0 && node > 0, "both kinds of queue must be used: {ctx}");
         assert!(idle > 0, "new tasks (select_cpu skipped) go to an idle CPU: {ctx}");
+        // The runtime's map reached the scheduler: tasks ran in LLC 1 and node 1.
+        let top = |name: &str| stats.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str());
+        assert_eq!((top("top_llc"), top("top_node")), (Some("1"), Some("1")), "{ctx}");
     }
     Ok(())
 }

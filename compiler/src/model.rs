@@ -349,6 +349,9 @@ pub enum Fact {
     TaskVruntime,
     TaskSliceLeft,
     TaskCpu,
+    /// The last-level cache and NUMA node of the task's CPU.
+    TaskLlc,
+    TaskNode,
     TaskClass,
     TaskTgid,
     TaskNice,

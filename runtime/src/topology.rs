@@ -50,10 +50,10 @@ fn llcs() -> (Vec<u32>, u32) {
     let possible = fs::read_to_string(Path::new(CPU_DIR).join("possible")).unwrap_or_default();
     let groups = parse_cpu_list(&possible)
         .into_iter()
-        .filter_map(|cpu| {
+        .map(|cpu| {
             let list = Path::new(CPU_DIR).join(format!("cpu{cpu}/cache/index3/shared_cpu_list"));
             // No L3 (or no cache information): the CPU is an LLC of its own.
-            Some(fs::read_to_string(list).map(|t| parse_cpu_list(&t)).unwrap_or_else(|_| vec![cpu]))
+            fs::read_to_string(list).map(|t| parse_cpu_list(&t)).unwrap_or_else(|_| vec![cpu])
         })
         .collect();
     numbered(groups)

@@ -8,7 +8,7 @@
 
 use super::Lowering;
 use crate::ir::{Function, Global};
-use crate::model::{Placement, PreferenceKind};
+use crate::model::{Fact, Placement, PreferenceKind};
 
 /// A level of the machine a queue can have one instance per.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -64,7 +64,8 @@ impl Lowering<'_> {
 
     /// Whether the C needs the map from CPU to LLC or node.
     fn uses_map(&self, domain: Domain) -> bool {
-        self.has_domain(domain) || (domain == Domain::Llc && self.prefers_prev_llc())
+        let fact = if domain == Domain::Llc { Fact::TaskLlc } else { Fact::TaskNode };
+        self.has_domain(domain) || self.uses_fact(fact) || (domain == Domain::Llc && self.prefers_prev_llc())
     }
 
     /// The runtime-written map from CPU to LLC or node, and their count.

@@ -102,7 +102,7 @@ impl Guest {
     /// for policies with `per_llc` and `per_node` queues. The CPU count
     /// must be a multiple of `n`.
     pub fn sockets(&mut self, n: u32) -> &mut Self {
-        assert!(n >= 1 && self.cpus % n == 0, "{} CPUs do not split over {n} sockets", self.cpus);
+        assert!(n >= 1 && self.cpus.is_multiple_of(n), "{} CPUs do not split over {n} sockets", self.cpus);
         self.sockets = n;
         self
     }
