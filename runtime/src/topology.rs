@@ -101,7 +101,7 @@ mod tests {
     #[test]
     fn domains_are_numbered_by_first_cpu() {
         let (of_cpu, count) = numbered(vec![vec![2, 3], vec![0, 1], vec![0, 1], vec![]]);
-        assert_eq!(of_cpu, vec![1, 1, 0, 0]);
+        assert_eq!(of_cpu, vec![0, 0, 1, 1]);
         assert_eq!(count, 2);
         assert_eq!(numbered(Vec::new()), (Vec::new(), 1));
     }
