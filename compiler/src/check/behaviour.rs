@@ -265,7 +265,7 @@ impl Checker<'_> {
             let Some(target) = self.target(&route.queue) else { continue };
             let Ok(condition) = condition else { continue };
             let origin = self.origin(route.span);
-            self.model.routes.push(Route { condition, target, kick: route.kick, origin });
+            self.model.routes.push(Route { condition, target, kick: route.kick, idle: route.idle, origin });
         }
         if catch_all.is_none() {
             let span = routes.last().map_or(Span::default(), |r| r.span);
@@ -403,10 +403,16 @@ impl Checker<'_> {
     }
 
     pub(super) fn starvation_limit(&mut self, queue: usize, limit: &ast::Expr, scope: &Scope) -> Option<Expr> {
-        if self.model.queues[queue].placement == Placement::PerCpu {
+        let placement = self.model.queues[queue].placement;
+        if placement.is_instanced() {
+            let label = match placement {
+                Placement::PerLlc => "a per-LLC queue has one instance per last-level cache, served by its CPUs",
+                Placement::PerNode => "a per-node queue has one instance per NUMA node, served by its CPUs",
+                _ => "a per-CPU queue is always served by its own CPU",
+            };
             self.error(
                 Diagnostic::new(Code::BadStarvation, limit.span, "starvation limits apply to shared queues only")
-                    .label("a per-CPU queue is always served by its own CPU")
+                    .label(label)
                     .help("remove `starve after` here, or put it on a shared queue"),
             );
             return None;

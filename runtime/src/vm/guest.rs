@@ -26,6 +26,7 @@ pub struct Guest {
     files: Vec<(String, PathBuf)>,
     commands: Vec<(String, Vec<String>)>,
     cpus: u32,
+    sockets: u32,
     load: String,
     timeout: Option<Duration>,
     channel: Option<PathBuf>,
@@ -57,6 +58,7 @@ impl Guest {
             files: Vec::new(),
             commands: Vec::new(),
             cpus: CPUS,
+            sockets: 1,
             load: LOAD.into(),
             timeout: Some(Duration::from_secs(300)),
             channel: None,
@@ -92,6 +94,16 @@ impl Guest {
     /// How many CPUs the guest has (two by default).
     pub fn cpus(&mut self, n: u32) -> &mut Self {
         self.cpus = n;
+        self
+    }
+
+    /// Splits the CPUs over `n` sockets (one by default), each its own
+    /// last-level cache and NUMA node with an equal share of the memory:
+    /// for policies with `per_llc` and `per_node` queues. The CPU count
+    /// must be a multiple of `n`.
+    pub fn sockets(&mut self, n: u32) -> &mut Self {
+        assert!(n >= 1 && self.cpus.is_multiple_of(n), "{} CPUs do not split over {n} sockets", self.cpus);
+        self.sockets = n;
         self
     }
 
@@ -167,6 +179,7 @@ impl Guest {
             kernel: &self.kernel,
             initrd: &initrd,
             smp: self.cpus,
+            sockets: self.sockets,
             timeout: self.timeout,
             args: &args,
             kernel_args: &self.kernel_args,
