@@ -385,18 +385,22 @@ impl Checker<'_> {
                 .and_then(|t| const_value(&t.e, &self.model.params).filter(|_| matches!(t.e.kind, ExprKind::Const(_))));
             match value {
                 Some(w) if (1..=MAX_WEIGHT).contains(&w) => out.push((*queue, w as u64)),
-                _ => self.error(
-                    Diagnostic::new(
-                        Code::BadDispatch,
-                        weight.span,
-                        "a round-robin weight must be a whole number from 1 to 1024",
-                    )
-                    .label("not a constant count in 1..1024")
-                    .help(format!(
-                        "write how many tasks in a row `{}` gives before the next queue's turn, e.g. `{}: 4`",
-                        name.name, name.name
-                    )),
-                ),
+                _ => {
+                    // Still served: the weight is wrong, not the queue.
+                    out.push((*queue, 1));
+                    self.error(
+                        Diagnostic::new(
+                            Code::BadDispatch,
+                            weight.span,
+                            "a round-robin weight must be a whole number from 1 to 1024",
+                        )
+                        .label("not a constant count in 1..1024")
+                        .help(format!(
+                            "write how many tasks in a row `{}` gives before the next queue's turn, e.g. `{}: 4`",
+                            name.name, name.name
+                        )),
+                    );
+                }
             }
         }
         out
