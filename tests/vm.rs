@@ -9,14 +9,13 @@
 //! elsewhere the test is reported ignored, with the reason.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 #[path = "../runtime/tests/vmtest/mod.rs"]
 mod vmtest;
 
 use schedc_runtime::vm::Guest;
 use schedc_testkit::Missing;
-use vmtest::{available_kernels, missing_prerequisite, VmTest};
+use vmtest::{available_kernels, compile_with_schedc, missing_prerequisite, verifier_processed, VmTest};
 
 fn main() {
     schedc_testkit::run_guests(vec![
@@ -48,17 +47,15 @@ const POLICIES: &[&str] = &["bpfland", "fifo", "vtime", "shortfirst"];
 /// hotplug test yet); bpfland_2026 is attached by tests/budget_vm.rs.
 const ATTACHED_ONLY: &[&str] = &["bpfland_preempt", "simple", "layered_lite", "qmap"];
 
-fn compile(policy: &str, dir: &Path) -> PathBuf {
+/// Compiles `FILE` (relative to the workspace, e.g. `policies/fifo.policy`)
+/// into `dir`.
+fn compile_file(file: &str, dir: &Path) -> PathBuf {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let out = dir.join(format!("{policy}.bpf.o"));
-    let status = Command::new(env!("CARGO_BIN_EXE_schedc"))
-        .args(["compile", "-o"])
-        .arg(&out)
-        .arg(root.join(format!("policies/{policy}.policy")))
-        .status()
-        .expect("schedc runs");
-    assert!(status.success(), "schedc compile {policy} failed");
-    out
+    compile_with_schedc(Path::new(env!("CARGO_BIN_EXE_schedc")), &root.join(file), dir)
+}
+
+fn compile(policy: &str, dir: &Path) -> PathBuf {
+    compile_file(&format!("policies/{policy}.policy"), dir)
 }
 
 /// The final values `schedc run` printed, as (name, value) pairs.
@@ -104,10 +101,7 @@ const BPFLAND_AUG_2024: &[(&str, u64)] = &[
 
 fn check_verifier_budget(output: &str, release: &str) {
     let processed = |prog: &str| -> u64 {
-        output
-            .lines()
-            .find_map(|l| l.strip_prefix(&format!("verifier bpfland_{prog} processed=")))
-            .and_then(|rest| rest.split_whitespace().next()?.parse().ok())
+        verifier_processed(output, &format!("bpfland_{prog}"))
             .unwrap_or_else(|| panic!("no verifier count for {prog} in:\n{output}"))
     };
     for (prog, budget) in BPFLAND_AUG_2024 {
@@ -395,15 +389,7 @@ fn stats_json_monitor_and_restarts_on_every_kernel() -> Result<(), Missing> {
     }
     let dir = tempfile::tempdir().unwrap();
     let fifo = compile("fifo", dir.path());
-    let onequeue = dir.path().join("onequeue.bpf.o");
-    let policy = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vm/onequeue.policy");
-    let status = Command::new(env!("CARGO_BIN_EXE_schedc"))
-        .args(["compile", "-o"])
-        .arg(&onequeue)
-        .arg(&policy)
-        .status()
-        .expect("schedc runs");
-    assert!(status.success());
+    let onequeue = compile_file("tests/vm/onequeue.policy", dir.path());
     let schedc = Path::new(env!("CARGO_BIN_EXE_schedc"));
     let wait_enabled =
         "while [ \"$(cat /sys/kernel/sched_ext/state)\" != enabled ]; do kill -0 $pid || break; sleep 0.1; done";
@@ -539,15 +525,7 @@ fn per_llc_and_per_node_queues_on_two_sockets() -> Result<(), Missing> {
         return Err(Missing::new(why));
     }
     let dir = tempfile::tempdir().unwrap();
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let obj = dir.path().join("topology.bpf.o");
-    let status = Command::new(env!("CARGO_BIN_EXE_schedc"))
-        .args(["compile", "-o"])
-        .arg(&obj)
-        .arg(root.join("tests/vm/topology.policy"))
-        .status()
-        .expect("schedc runs");
-    assert!(status.success(), "schedc compile tests/vm/topology.policy failed");
+    let obj = compile_file("tests/vm/topology.policy", dir.path());
     let schedc = Path::new(env!("CARGO_BIN_EXE_schedc"));
     for kernel in available_kernels() {
         let mut vm = VmTest::new(&kernel, schedc);
