@@ -45,7 +45,7 @@ const POLICIES: &[&str] = &["bpfland", "fifo", "vtime", "shortfirst"];
 
 /// Policies that are only attached for a short run beside the load (no
 /// hotplug test yet); bpfland_2026 is attached by tests/budget_vm.rs.
-const ATTACHED_ONLY: &[&str] = &["bpfland_preempt", "simple", "layered_lite", "qmap"];
+const ATTACHED_ONLY: &[&str] = &["bpfland_preempt", "simple", "layered_lite", "qmap", "lavd_lite"];
 
 /// Compiles `FILE` (relative to the workspace, e.g. `policies/fifo.policy`)
 /// into `dir`.
@@ -83,6 +83,7 @@ fn queue_counters(policy: &str) -> &'static [&'static str] {
         "simple" => &["nr_fifo", "nr_vtime"],
         "layered_lite" => &["nr_fallback", "nr_interactive", "nr_normal", "nr_batch"],
         "qmap" => &["nr_q0", "nr_q1", "nr_q2", "nr_q3", "nr_q4"],
+        "lavd_lite" => &["nr_pinned", "nr_queued"],
         other => panic!("no counters listed for {other}"),
     }
 }
