@@ -59,7 +59,10 @@ pub(super) fn boot(b: &Boot) -> Result<String, VmError> {
         // cryptomgr.notests: kernels built with crypto self-tests (Debian's
         // 7.2) run them in kernel threads for tens of seconds of emulated
         // time after boot, a hidden CPU load under every measurement.
-        ["console=ttyS0 panic=-1 loglevel=4 cryptomgr.notests=1"]
+        // no_timer_check: on a loaded host the emulated timer can miss the
+        // boot-time IO-APIC check, and the kernel panics ("IO-APIC + timer
+        // doesn't work").
+        ["console=ttyS0 panic=-1 loglevel=4 cryptomgr.notests=1 no_timer_check"]
             .into_iter()
             .chain(b.kernel_args.iter().map(String::as_str))
             .collect::<Vec<_>>()
