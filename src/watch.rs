@@ -114,6 +114,9 @@ pub fn run_watching(target: &Path, args: &RunArgs) -> Result<ExitCode, CliError>
         census.poll();
         if let Some(candidate) = watcher.next_candidate() {
             let event = swap_in(sched, &candidate.object, &candidate.overrides, watcher.loaded());
+            if event.gap_us.is_some() {
+                census.recount();
+            }
             watcher.settle(candidate, &event);
         }
     })
@@ -130,8 +133,12 @@ pub fn run_receiving(target: &Path, device: &Path, args: &RunArgs) -> Result<Exi
         census.poll();
         let running = loaded.get_or_insert_with(|| Loaded::now(&sched.manifest().scheduler));
         if let Ok((object, overrides)) = swaps.try_recv() {
-            if swap_in(sched, &object, &overrides, running).outcome == SwapOutcome::Ok {
+            let event = swap_in(sched, &object, &overrides, running);
+            if event.outcome == SwapOutcome::Ok {
                 *running = Loaded::now(&sched.manifest().scheduler);
+            }
+            if event.gap_us.is_some() {
+                census.recount();
             }
         }
     })

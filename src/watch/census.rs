@@ -18,6 +18,13 @@ pub struct BpfCensus {
 }
 
 impl BpfCensus {
+    /// Says the count at the next poll even if it did not change: after a
+    /// swap, so that every swap is followed by a count.
+    pub fn recount(&mut self) {
+        self.said = None;
+        self.next = None;
+    }
+
     /// Counts, if it is time, and says the count if it changed:
     /// `bpf loaded system-wide: programs=9 maps=6`.
     pub fn poll(&mut self) {
@@ -26,10 +33,9 @@ impl BpfCensus {
             return;
         }
         self.next = Some(now + EVERY);
-        let count = count_loaded_bpf();
-        if count.is_some() && count != self.said {
-            self.said = count;
-            super::say(&format!("{PREFIX}{}", count.expect("just checked")));
+        if let Some(count) = count_loaded_bpf().filter(|c| self.said != Some(*c)) {
+            self.said = Some(count);
+            super::say(&format!("{PREFIX}{count}"));
         }
     }
 }
