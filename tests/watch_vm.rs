@@ -107,6 +107,17 @@ impl Watched {
         }
     }
 
+    /// A line already read that satisfies `wanted`, or else the next one.
+    /// For lines that come once per scheduler: the statistics records come
+    /// on stdout and the rest on stderr, each read by its own thread, so a
+    /// record may be read before the stderr line said just before it.
+    fn said_or_wait(&mut self, what: &str, wanted: impl Fn(&str) -> bool) -> String {
+        match self.seen.iter().find(|l| wanted(l)) {
+            Some(line) => line.clone(),
+            None => self.wait_for(what, wanted),
+        }
+    }
+
     /// The next swap event on stderr.
     fn swap(&mut self) -> SwapEvent {
         let line =
@@ -114,20 +125,22 @@ impl Watched {
         line["err: ".len()..].parse().expect("just parsed")
     }
 
-    /// The next statistics record of `scheduler` that satisfies `wanted`.
-    fn record(&mut self, scheduler: &str, what: &str, wanted: impl Fn(&Body) -> bool) -> Record {
-        let line = self.wait_for(&format!("{what} record of {scheduler}"), |l| {
-            Record::from_json(l).is_ok_and(|r| r.scheduler == scheduler && wanted(&r.body))
-        });
+    /// A statistics record of `scheduler` that satisfies `wanted`: the
+    /// next one if `fresh`, else perhaps one already read.
+    fn record(&mut self, scheduler: &str, what: &str, fresh: bool, wanted: impl Fn(&Body) -> bool) -> Record {
+        let what = format!("{what} record of {scheduler}");
+        let is = |l: &str| Record::from_json(l).is_ok_and(|r| r.scheduler == scheduler && wanted(&r.body));
+        let line = if fresh { self.wait_for(&what, is) } else { self.said_or_wait(&what, is) };
         Record::from_json(&line).expect("just parsed")
     }
 
     /// An interval record of `scheduler` in which it placed tasks of the
-    /// load in its queues.
-    fn scheduling(&mut self, scheduler: &str) {
+    /// load in its queues (the next one, if `fresh`).
+    fn scheduling(&mut self, scheduler: &str, fresh: bool) {
         self.record(
             scheduler,
             "busy interval",
+            fresh,
             |b| matches!(b, Body::Interval { stats, .. } if stats.iter().any(|s| s.delta.is_some_and(|d| d > 0))),
         );
     }
@@ -190,8 +203,8 @@ fn swaps_on(kernel: &Path) {
     let policy = dir.path().join("mine.policy");
     std::fs::write(&policy, FIFO).unwrap();
     let mut run = Watched::start(kernel, &policy);
-    run.record("fifo", "attached", |b| matches!(b, Body::Attached { .. }));
-    run.scheduling("fifo");
+    run.record("fifo", "attached", false, |b| matches!(b, Body::Attached { .. }));
+    run.scheduling("fifo", false);
     if run.said_start(CENSUS).is_none() {
         run.wait_for("BPF census", |l| l.starts_with(CENSUS));
     }
@@ -210,8 +223,8 @@ fn swaps_on(kernel: &Path) {
     {
         assert!(run.said(line), "no {line:?} in:\n{}", run.seen.join("\n"));
     }
-    run.wait_for("fifo2 attached", |l| l == "err: attached: sched_ext state=enabled ops=fifo2");
-    run.scheduling("fifo2");
+    run.said_or_wait("fifo2 attached", |l| l == "err: attached: sched_ext state=enabled ops=fifo2");
+    run.scheduling("fifo2", false);
     run.census_back_to(&baseline, "the first swap");
 
     // A broken save: diagnostics, and fifo2 keeps running.
@@ -220,7 +233,7 @@ fn swaps_on(kernel: &Path) {
     assert_eq!((kept.outcome, kept.reason), (SwapOutcome::Kept, Some(SwapReason::PolicyErrors)));
     assert_eq!(kept.from, "fifo2");
     assert!(run.said_start("err: kept running: fifo2 (loaded ").is_some(), "{}", run.seen.join("\n"));
-    run.scheduling("fifo2");
+    run.scheduling("fifo2", true);
 
     // Ten good saves in a row. The first renames a new file over the
     // policy and renames the parameter, which leaves the --set value
@@ -255,15 +268,15 @@ fn swaps_on(kernel: &Path) {
         gaps.push(swap.gap_us.expect("a swap has a gap"));
 
         let attached = format!("err: attached: sched_ext state=enabled ops={name}");
-        run.wait_for(&format!("{name} attached"), |l| l == attached);
-        let record = run.record(&name, "attached", |b| matches!(b, Body::Attached { .. }));
+        run.said_or_wait(&format!("{name} attached"), |l| l == attached);
+        let record = run.record(&name, "attached", false, |b| matches!(b, Body::Attached { .. }));
         let Body::Attached { params } = record.body else { unreachable!() };
         let ns = i64::try_from(slice.as_nanos()).unwrap();
         assert!(
             params.iter().any(|p| p.name == "slice_time" && p.value == Value::Duration(ns)),
             "{name} was attached with {params:?}"
         );
-        run.scheduling(&name);
+        run.scheduling(&name, false);
         run.census_back_to(&baseline, &format!("swap {n} in a row"));
         from = name;
     }

@@ -1,7 +1,8 @@
 //! The BPF programs and maps loaded system-wide, said whenever the count
-//! changes while a watched run swaps schedulers: each swap loads a new
-//! scheduler beside the old one, and the count falls back once the kernel
-//! has let go of the old one. A count that keeps growing is a leak.
+//! changes, and after every swap, while a watched run swaps schedulers:
+//! each swap loads a new scheduler beside the old one, and the count falls
+//! back once the kernel has let go of the old one. A count that keeps
+//! growing is a leak.
 
 use std::time::{Duration, Instant};
 
