@@ -56,7 +56,9 @@ pub(super) fn boot(b: &Boot) -> Result<String, VmError> {
     .arg(b.initrd)
     .arg("-append")
     .arg(
-        ["console=ttyS0 panic=-1 loglevel=4"]
+        // no_timer_check: on a busy host the emulated timer can look too
+        // slow to the kernel's early IO-APIC check, which then panics.
+        ["console=ttyS0 panic=-1 loglevel=4 no_timer_check"]
             .into_iter()
             .chain(b.kernel_args.iter().map(String::as_str))
             .collect::<Vec<_>>()
