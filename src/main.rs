@@ -103,6 +103,12 @@ enum Command {
         #[arg(long, value_name = "N", default_value_t = 1, requires = "vm",
               value_parser = clap::value_parser!(u32).range(1..=8))]
         sockets: u32,
+        /// With --vm: run the guest's clock by executed instructions
+        /// (QEMU's `-icount shift=4,sleep=off`, as `schedc bench` does), so
+        /// that times measured in the guest, such as a --watch swap's gap,
+        /// do not grow with the load of this machine.
+        #[arg(long, requires = "vm")]
+        icount: bool,
     },
     /// Follow the statistics of the schedc scheduler attached right now.
     ///
@@ -221,8 +227,8 @@ fn main() -> ExitCode {
             (false, Some(device)) => watch::run_receiving(&target, device, &args),
             (false, None) => run::run(&target, &args),
         },
-        Command::Run { target: Some(target), args, vm: true, kernel, watch, sockets } => {
-            vm::run_in_vm(&target, kernel, sockets, &args, watch.watch)
+        Command::Run { target: Some(target), args, vm: true, kernel, watch, sockets, icount } => {
+            vm::run_in_vm(&target, &vm::Machine { kernel, sockets, icount }, &args, watch.watch)
         }
         Command::Bench { args } => bench::bench(&args),
         Command::BenchGuest { plan } => bench::guest(&plan),

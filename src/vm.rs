@@ -53,6 +53,18 @@ pub struct VmRun {
     pub policy: Option<PathBuf>,
     /// Sockets of two CPUs, each an LLC and a NUMA node (`--sockets`).
     pub sockets: u32,
+    /// Guest time by executed instructions (`--icount`).
+    pub icount: bool,
+}
+
+/// The guest machine `schedc run --vm` asks for.
+pub struct Machine {
+    /// `--kernel`; by default the first kernel found.
+    pub kernel: Option<PathBuf>,
+    /// `--sockets`.
+    pub sockets: u32,
+    /// `--icount`.
+    pub icount: bool,
 }
 
 /// Where the policy's text is in the guest.
@@ -109,6 +121,10 @@ impl VmRun {
         if self.sockets > 1 {
             guest.cpus(2 * self.sockets).sockets(self.sockets);
         }
+        if self.icount {
+            let mode = crate::bench::Mode::Icount;
+            guest.qemu_args(mode.qemu_args()).kernel_args(mode.kernel_args());
+        }
         if let Some(policy) = &self.policy {
             guest.file(GUEST_POLICY, policy);
         }
@@ -143,15 +159,9 @@ impl VmRun {
 
 /// `schedc run --vm TARGET`: shows what `schedc run` prints in the guest as
 /// it comes, then what sched_ext did there; fails if that run failed.
-pub fn run_in_vm(
-    target: &Path,
-    kernel: Option<PathBuf>,
-    sockets: u32,
-    args: &RunArgs,
-    watching: bool,
-) -> Result<ExitCode, CliError> {
+pub fn run_in_vm(target: &Path, machine: &Machine, args: &RunArgs, watching: bool) -> Result<ExitCode, CliError> {
     let search = KernelSearch::from_env();
-    let kernel = kernel
+    let kernel = (machine.kernel.clone())
         .or_else(|| search.kernels().into_iter().next())
         .ok_or(CliError::NoVmKernel { looked: search.places() })?;
     let vm = |object: PathBuf, duration, swaps| VmRun {
@@ -167,7 +177,8 @@ pub fn run_in_vm(
         swaps,
         stats: args.stats,
         given: target.display().to_string(),
-        sockets,
+        sockets: machine.sockets,
+        icount: machine.icount,
     };
     let report = if watching {
         let started = watch::start(target, args)?;
@@ -271,6 +282,7 @@ mod tests {
             given: "fifo.policy".into(),
             policy: Some("fifo.policy".into()),
             sockets: 1,
+            icount: false,
         };
         let cli = Cli::try_parse_from(vm.guest_command()).unwrap_or_else(|e| panic!("{e}"));
         let Command::Run { target, args, vm: false, kernel: None, watch, .. } = cli.command else {
@@ -302,6 +314,7 @@ mod tests {
             given: "bpfland.policy".into(),
             policy: None,
             sockets: 2,
+            icount: true,
         };
         let cli = Cli::try_parse_from(vm.guest_command()).unwrap_or_else(|e| panic!("{e}"));
         let Command::Run { args, vm: false, watch, .. } = cli.command else { panic!("not a plain run") };

@@ -8,6 +8,7 @@
 //! each object over the VM's channel to `schedc run --swap-from` in the
 //! guest, which swaps it in the same way ([`receive`]).
 
+mod census;
 mod channel;
 mod policy;
 
@@ -15,10 +16,12 @@ use std::io::BufReader;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::mpsc::{self, Receiver};
+use std::time::{Duration, Instant};
 
 use schedc_abi::events::{SwapEvent, SwapOutcome, SwapReason};
 use schedc_runtime::{OpenOptions, Scheduler, SwapFailed};
 
+use census::BpfCensus;
 pub use channel::Message;
 pub use policy::{Candidate, PolicyWatcher};
 
@@ -106,9 +109,14 @@ pub fn start(target: &Path, args: &RunArgs) -> Result<Started, CliError> {
 /// `schedc run --watch POLICY` on this machine.
 pub fn run_watching(target: &Path, args: &RunArgs) -> Result<ExitCode, CliError> {
     let Started { mut watcher, object, _dir } = start(target, args)?;
+    let mut census = BpfCensus::default();
     run_object(target, &object, args, |sched| {
+        census.poll();
         if let Some(candidate) = watcher.next_candidate() {
             let event = swap_in(sched, &candidate.object, &candidate.overrides, watcher.loaded());
+            if event.gap_us.is_some() {
+                census.recount();
+            }
             watcher.settle(candidate, &event);
         }
     })
@@ -120,11 +128,17 @@ pub fn run_receiving(target: &Path, device: &Path, args: &RunArgs) -> Result<Exi
     let (dir, object) = crate::run::prepare(target, args)?;
     let swaps = receive(device, dir.path().to_path_buf())?;
     let mut loaded: Option<Loaded> = None;
+    let mut census = BpfCensus::default();
     run_object(target, &object, args, |sched| {
+        census.poll();
         let running = loaded.get_or_insert_with(|| Loaded::now(&sched.manifest().scheduler));
         if let Ok((object, overrides)) = swaps.try_recv() {
-            if swap_in(sched, &object, &overrides, running).outcome == SwapOutcome::Ok {
+            let event = swap_in(sched, &object, &overrides, running);
+            if event.outcome == SwapOutcome::Ok {
                 *running = Loaded::now(&sched.manifest().scheduler);
+            }
+            if event.gap_us.is_some() {
+                census.recount();
             }
         }
     })
@@ -175,6 +189,7 @@ pub fn swap_in(sched: &mut Scheduler, object: &Path, overrides: &[(String, Strin
     let opts = OpenOptions { overrides: overrides.to_vec() };
     let mut event =
         SwapEvent { outcome: SwapOutcome::Kept, from: running.name.clone(), to: None, gap_us: None, reason: None };
+    let loading = Instant::now();
     match sched.open_replacement(object, &opts) {
         Err(err) => {
             error::print(&err.into());
@@ -182,15 +197,21 @@ pub fn swap_in(sched: &mut Scheduler, object: &Path, overrides: &[(String, Strin
             event.reason = Some(SwapReason::LoadFailed);
         }
         Ok(next) => {
+            let load = loading.elapsed();
             event.to = Some(next.manifest().scheduler.clone());
             match sched.swap(next) {
                 Ok(swapped) => {
                     event.outcome = SwapOutcome::Ok;
                     event.gap_us = Some(swapped.gap.as_micros() as u64);
-                    let ms = |d: std::time::Duration| d.as_secs_f64() * 1e3;
-                    let (gap, detach) = (ms(swapped.gap), ms(swapped.detach));
+                    let ms = |d: Duration| d.as_secs_f64() * 1e3;
+                    let (gap, detach, attach) = (ms(swapped.gap), ms(swapped.detach), ms(swapped.gap - swapped.detach));
+                    let (load, prepare) = (ms(load), ms(swapped.prepare));
                     let name = &sched.manifest().scheduler;
-                    say(&format!("swapped in {gap:.1} ms (detach {detach:.1} ms): now running {name}"));
+                    say(&format!(
+                        "swapped in {gap:.1} ms (detach {detach:.1} ms, attach {attach:.1} ms; \
+                         before them, while the old one ran: load {load:.1} ms, struct_ops {prepare:.1} ms): \
+                         now running {name}"
+                    ));
                 }
                 Err(SwapFailed { error, restored, gap }) => {
                     error::print(&error.into());

@@ -45,6 +45,6 @@ pub use run::{
 };
 pub use schedc_abi::{Class, Input, MachineFact, Manifest, Param, Stat, StatKind, Value, ValueType};
 pub use scheduler::{ExitInfo, OpenOptions, ProgStats, Scheduler, SwapFailed, Swapped};
-pub use sys::{read_sched_ext_state, SchedExtState};
+pub use sys::{count_loaded_bpf, read_sched_ext_state, LoadedBpf, SchedExtState};
 pub use value::parse_override;
 pub use verifier::{report_help, CLine, Rejection};

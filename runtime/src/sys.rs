@@ -61,3 +61,39 @@ pub(crate) fn preflight_replacing(replacing: Option<&str>) -> Result<(), Error> 
 pub(crate) fn smt_active() -> bool {
     fs::read_to_string("/sys/devices/system/cpu/smt/active").is_ok_and(|s| s.trim() == "1")
 }
+
+/// The BPF programs and maps loaded on the whole system, whoever loaded
+/// them: what a run that swaps schedulers watches to see that each old one
+/// was freed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LoadedBpf {
+    pub programs: u32,
+    pub maps: u32,
+}
+
+impl std::fmt::Display for LoadedBpf {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "programs={} maps={}", self.programs, self.maps)
+    }
+}
+
+/// Counts the loaded BPF programs and maps by walking the kernel's IDs
+/// (`BPF_PROG_GET_NEXT_ID`, `BPF_MAP_GET_NEXT_ID`; root only). An ID goes
+/// when the kernel drops the last reference, before the memory is freed.
+/// `None` when the kernel refuses the walk.
+pub fn count_loaded_bpf() -> Option<LoadedBpf> {
+    use libbpf_rs::libbpf_sys::{bpf_map_get_next_id, bpf_prog_get_next_id};
+    let count = |next_id: unsafe extern "C" fn(u32, *mut u32) -> i32| {
+        let (mut id, mut n) = (0u32, 0u32);
+        loop {
+            let mut next = 0u32;
+            // SAFETY: the call only writes the u32 it is given.
+            match unsafe { next_id(id, &mut next) } {
+                0 => (id, n) = (next, n + 1),
+                err if -err == libc::ENOENT => return Some(n),
+                _ => return None,
+            }
+        }
+    };
+    Some(LoadedBpf { programs: count(bpf_prog_get_next_id)?, maps: count(bpf_map_get_next_id)? })
+}

@@ -27,6 +27,9 @@ pub struct Swapped {
     /// How much of the gap the detach took (the kernel moving every task
     /// back to the default scheduler); the rest is the attach.
     pub detach: Duration,
+    /// Before the gap, while the old scheduler still ran: handing the
+    /// kernel the new scheduler's `struct_ops` value.
+    pub prepare: Duration,
 }
 
 /// A swap that did not happen: the new scheduler would not attach.
@@ -55,18 +58,21 @@ impl Scheduler {
     /// is loaded again with the same parameters and attached (its own
     /// object cannot be attached twice: its exit record is filled in).
     pub fn swap(&mut self, mut next: Scheduler) -> Result<Swapped, SwapFailed> {
+        let start = Instant::now();
         if next.fill_struct_ops(self) {
             // The kernel replaced the scheduler in place: no gap at all.
             next.link = self.link.take();
-            return Ok(Swapped { old: std::mem::replace(self, next), gap: Duration::ZERO, detach: Duration::ZERO });
+            let (gap, detach, prepare) = (Duration::ZERO, Duration::ZERO, start.elapsed());
+            return Ok(Swapped { old: std::mem::replace(self, next), gap, detach, prepare });
         }
+        let prepare = start.elapsed();
         let start = Instant::now();
         self.detach();
         let detach = start.elapsed();
         match next.attach() {
             Ok(()) => {
                 let gap = start.elapsed();
-                Ok(Swapped { old: std::mem::replace(self, next), gap, detach })
+                Ok(Swapped { old: std::mem::replace(self, next), gap, detach, prepare })
             }
             Err(error) => {
                 let overrides = self.params.iter().map(|(p, v)| (p.name.clone(), v.to_string())).collect();
