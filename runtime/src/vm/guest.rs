@@ -26,6 +26,8 @@ pub struct Guest {
     files: Vec<(String, PathBuf)>,
     commands: Vec<(String, Vec<String>)>,
     cpus: u32,
+    /// SMT threads per core (1: none).
+    threads_per_core: u32,
     load: String,
     timeout: Option<Duration>,
     channel: Option<PathBuf>,
@@ -54,6 +56,7 @@ impl Guest {
             files: Vec::new(),
             commands: Vec::new(),
             cpus: CPUS,
+            threads_per_core: 1,
             load: LOAD.into(),
             timeout: Some(Duration::from_secs(300)),
             channel: None,
@@ -86,6 +89,14 @@ impl Guest {
     /// How many CPUs the guest has (two by default).
     pub fn cpus(&mut self, n: u32) -> &mut Self {
         self.cpus = n;
+        self
+    }
+
+    /// Gives each core `threads` SMT siblings (one socket, the CPUs of
+    /// [`Guest::cpus`] split into cores), so that the kernel sees SMT.
+    pub fn smt(&mut self, threads: u32) -> &mut Self {
+        assert!(threads > 0 && self.cpus % threads == 0, "{} CPUs cannot be cores of {threads} threads", self.cpus);
+        self.threads_per_core = threads;
         self
     }
 
@@ -138,7 +149,7 @@ impl Guest {
         let boot = qemu::Boot {
             kernel: &self.kernel,
             initrd: &initrd,
-            smp: self.cpus,
+            smp: self.smp(),
             timeout: self.timeout,
             args: &args,
             own_process_group: self.channel.is_some(),
@@ -150,6 +161,14 @@ impl Guest {
             return Err(VmError::Unfinished { serial });
         }
         Ok(report)
+    }
+
+    /// QEMU's `-smp` value: a CPU count, or a one-socket SMT topology.
+    fn smp(&self) -> String {
+        match self.threads_per_core {
+            1 => self.cpus.to_string(),
+            t => format!("{},sockets=1,cores={},threads={t}", self.cpus, self.cpus / t),
+        }
     }
 
     fn image(&self) -> Result<Vec<u8>, VmError> {
@@ -375,6 +394,8 @@ mod tests {
         let second = init.find("run_one 'second' '/bin/sh' '-c' 'echo $X'\n").expect(&init);
         assert!(first < second, "{init}");
         assert!(init.ends_with("poweroff -f\n"), "{init}");
+        assert_eq!(guest.smp(), "2");
+        assert_eq!(guest.cpus(4).smt(2).smp(), "4,sockets=1,cores=2,threads=2");
         assert!(init.contains("= schedc ] && ln -sf /dev/${port##*/} /dev/schedc-channel\n"), "{init}");
     }
 }

@@ -14,7 +14,8 @@ const QEMU: &str = "qemu-system-x86_64";
 pub(super) struct Boot<'a> {
     pub kernel: &'a Path,
     pub initrd: &'a Path,
-    pub smp: u32,
+    /// QEMU's `-smp` value.
+    pub smp: String,
     /// `None`: as long as the guest runs.
     pub timeout: Option<Duration>,
     /// More QEMU arguments (devices).
@@ -34,7 +35,7 @@ pub(super) fn boot(b: &Boot) -> Result<String, VmError> {
     // int3-based live patching (static keys flip when a scheduler attaches)
     // races with the other vCPU and oopses at the patched site.
     cmd.args(["-accel", "tcg,thread=single", "-cpu", "max", "-m", "1G", "-nographic", "-no-reboot"])
-        .args(["-smp", &b.smp.to_string()])
+        .args(["-smp", &b.smp])
         .arg("-kernel")
         .arg(b.kernel)
         .arg("-initrd")
