@@ -92,8 +92,9 @@ wait_enabled() {
         sleep 0.1
     done
 }
-# What the kernel runs now, as "$1 state=... ops=...", into /tmp/probe.out.
-probe() { echo "$1 state=$(cat $W/state) ops=$(cat $W/root/ops 2>/dev/null)" >>/tmp/probe.out; }
+# What the kernel runs now, as "$1 state=... ops=...", into /tmp/probe.out
+# and on the console (where a guest that hangs shows how far it got).
+probe() { echo "$1 state=$(cat $W/state) ops=$(cat $W/root/ops 2>/dev/null)" | tee -a /tmp/probe.out; }
 # Every file this command wrote, between @@NAME lines.
 sections() { for f in /tmp/*.out /tmp/*.err /tmp/*.work; do [ -e $f ] && { echo "@@${f#/tmp/}"; cat $f; }; done; echo @@end; rm -f /tmp/*.out /tmp/*.err /tmp/*.work; }
 "#;
