@@ -538,7 +538,7 @@ fn sysrq_ejects_and_the_load_finishes(report: &GuestReport) {
     assert_eq!((stop, exit.kind_name.as_str()), (Stop::Ejected, "SCX_EXIT_SYSRQ"), "{ctx}");
     assert_eq!(recs.last().unwrap().scheduler, "bpfland", "{ctx}");
     let kernel_said = seen.file("dmesg.out");
-    assert!(kernel_said.contains("\"bpfland\" disabled (sysrq-S)"), "{ctx}");
+    assert!(kernel_said.contains("\"bpfland\" disabled (disabled by sysrq-S)"), "{ctx}");
     println!("sysrq-S on {}: bpfland ejected ({}), the load finished", report.release, exit.reason);
 }
 
