@@ -94,6 +94,14 @@ pub enum CliError {
     #[diagnostic(code("schedc::vm-no-run"))]
     GuestDidNotRun,
 
+    #[error("schedc bench: {message}")]
+    #[diagnostic(code("schedc::bench-failed"))]
+    Bench { message: String },
+
+    #[error("cannot write {}", path.display())]
+    #[diagnostic(code("schedc::cannot-write-output"))]
+    WriteOutput { path: PathBuf, source: std::io::Error },
+
     #[error("cannot watch {} for changes", path.display())]
     #[diagnostic(code("schedc::cannot-watch"))]
     Watch { path: PathBuf, source: std::io::Error },

@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser, Subcommand};
 
+mod bench;
 mod check;
 mod compile;
 mod error;
@@ -151,6 +152,21 @@ enum Command {
     },
     /// Print the manual page of schedc (roff), e.g. `schedc man > schedc.1`.
     Man,
+    /// Compare policies against the kernel's default scheduler in a VM.
+    ///
+    /// Boots one QEMU guest per kernel and, in that boot, runs each workload
+    /// (cyclictest beside CPU hogs, hackbench over pipes and sockets, CPU-bound
+    /// work) under the default scheduler and under each policy in turn, for
+    /// --rounds rounds, with the runqueue-latency probe on. Prints a table of
+    /// medians with their spread and ratios against the default, and writes
+    /// results.json, table.txt and bench.svg into --out. See docs/benchmarks.md.
+    Bench {
+        #[command(flatten)]
+        args: bench::BenchArgs,
+    },
+    /// The guest side of `schedc bench`: runs a plan written by the host.
+    #[command(hide = true)]
+    BenchGuest { plan: PathBuf },
     /// Measure runqueue latency under whatever scheduler the system runs.
     ///
     /// Attaches a small tracing probe to the scheduler tracepoints and
@@ -202,6 +218,8 @@ fn main() -> ExitCode {
         Command::Run { target: Some(target), args, vm: true, kernel, watch } => {
             vm::run_in_vm(&target, kernel, &args, watch.watch)
         }
+        Command::Bench { args } => bench::bench(&args),
+        Command::BenchGuest { plan } => bench::guest(&plan),
         Command::Latency { duration, interval, probe_cost } => {
             latency::measure(&latency::LatencyArgs { duration, interval, probe_cost })
         }

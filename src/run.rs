@@ -87,7 +87,7 @@ fn parse_assignment(text: &str) -> Result<(String, String), NotAnAssignment> {
 struct NotAnAssignment(String);
 
 /// The object to run: `target` itself, or a policy compiled into `dir`.
-fn object_for(target: &Path, dir: &Path) -> Result<PathBuf, CliError> {
+pub fn object_for(target: &Path, dir: &Path) -> Result<PathBuf, CliError> {
     if std::fs::read(target).is_ok_and(|bytes| is_bpf_object(&bytes)) {
         return Ok(target.to_path_buf());
     }

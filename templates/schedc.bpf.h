@@ -76,9 +76,15 @@ struct bpf_cpumask {
 } __attribute__((preserve_access_index));
 
 struct sched_ext_entity {
+	u32 flags;	/* SCX_TASK_QUEUED: runnable, on a queue or running */
 	u32 weight;	/* 1..10000, 100 for nice 0 */
 	u64 slice;	/* remaining slice of a running task, ns */
 	u64 dsq_vtime;	/* vtime the task was last queued with */
+} __attribute__((preserve_access_index));
+
+/* The kernel's accounting of a task's CPU time. */
+struct sched_entity {
+	u64 sum_exec_runtime;	/* ns the task has run since it was created */
 } __attribute__((preserve_access_index));
 
 struct task_struct {
@@ -92,6 +98,8 @@ struct task_struct {
 	unsigned long nvcsw;
 	char comm[16];
 	struct sched_ext_entity scx;
+	struct sched_entity se;
+	struct task_struct *real_parent;	/* RCU-protected; trusted in callbacks */
 } __attribute__((preserve_access_index));
 
 struct scx_init_task_args {
@@ -149,7 +157,14 @@ enum scx_enq_flags {
 	SCX_ENQ_WAKEUP = 1ULL,
 	SCX_ENQ_HEAD = 1ULL << 4,
 	SCX_ENQ_PREEMPT = 1ULL << 32,
+	SCX_ENQ_REENQ = 1ULL << 40,
 	SCX_ENQ_LAST = 1ULL << 41,
+};
+enum scx_deq_flags {
+	SCX_DEQ_SLEEP = 1ULL,
+};
+enum scx_ent_flags {
+	SCX_TASK_QUEUED = 1,
 };
 enum scx_kick_flags {
 	SCX_KICK_IDLE = 1,
@@ -196,6 +211,9 @@ struct scx_exit_info {
 #define SCHEDC_ENQ_WAKEUP	((u64)bpf_core_enum_value(enum scx_enq_flags, SCX_ENQ_WAKEUP))
 #define SCHEDC_ENQ_HEAD		((u64)bpf_core_enum_value(enum scx_enq_flags, SCX_ENQ_HEAD))
 #define SCHEDC_ENQ_PREEMPT	((u64)bpf_core_enum_value(enum scx_enq_flags, SCX_ENQ_PREEMPT))
+#define SCHEDC_ENQ_REENQ	((u64)bpf_core_enum_value(enum scx_enq_flags, SCX_ENQ_REENQ))
+#define SCHEDC_DEQ_SLEEP	((u64)bpf_core_enum_value(enum scx_deq_flags, SCX_DEQ_SLEEP))
+#define SCHEDC_TASK_QUEUED	((u32)bpf_core_enum_value(enum scx_ent_flags, SCX_TASK_QUEUED))
 #define SCHEDC_KICK_IDLE	((u64)bpf_core_enum_value(enum scx_kick_flags, SCX_KICK_IDLE))
 #define SCHEDC_KICK_PREEMPT	((u64)bpf_core_enum_value(enum scx_kick_flags, SCX_KICK_PREEMPT))
 #define SCHEDC_WAKE_SYNC	((u64)bpf_core_enum_value(enum scx_wake_flags, SCX_WAKE_SYNC))
@@ -246,6 +264,17 @@ void scx_bpf_dispatch(struct task_struct *p, u64 dsq_id, u64 slice,
 void scx_bpf_dispatch_vtime(struct task_struct *p, u64 dsq_id, u64 slice,
 			    u64 vtime, u64 enq_flags) __ksym __weak;
 bool scx_bpf_consume(u64 dsq_id) __ksym __weak;
+
+/*
+ * Walking a DSQ's tasks in order (6.12 and newer), to read the key of its
+ * first task: bpf_for_each(scx_dsq, p, dsq_id, 0) { ... }.
+ */
+struct bpf_iter_scx_dsq {
+	u64 __opaque[6];
+} __attribute__((aligned(8)));
+int bpf_iter_scx_dsq_new(struct bpf_iter_scx_dsq *it, u64 dsq_id, u64 flags) __ksym;
+struct task_struct *bpf_iter_scx_dsq_next(struct bpf_iter_scx_dsq *it) __ksym;
+void bpf_iter_scx_dsq_destroy(struct bpf_iter_scx_dsq *it) __ksym;
 
 /* Queue @p on @dsq_id in FIFO order with a slice of @slice ns. */
 static __always_inline void schedc_insert(struct task_struct *p, u64 dsq_id,
@@ -457,13 +486,13 @@ static __always_inline u64 schedc_nr_queued(u64 dsq_id)
 /* -------------------------------------------------------------------------
  * Task name match. The kernel stores comm truncated to 15 characters, so a
  * longer literal is compared on its first 15 characters only: that is the
- * name the kernel would have stored for it. Use via SCHEDC_COMM_EQ(p, "x")
+ * name the kernel would have stored for it. Use via the macros below
  * so the literal's length is a compile-time constant and the loop unrolls.
  * ---------------------------------------------------------------------- */
 #define SCHEDC_COMM_LEN 16
 
-static __always_inline bool schedc_comm_eq(const struct task_struct *p,
-					   const char *lit, u32 lit_size)
+static __always_inline bool schedc_name_match(const char *comm, const char *lit, u32 lit_size,
+					     bool prefix)
 {
 	/* Characters to compare, without the literal's NUL. */
 	u32 n = lit_size - 1 < SCHEDC_COMM_LEN - 1 ? lit_size - 1 : SCHEDC_COMM_LEN - 1;
@@ -473,7 +502,10 @@ static __always_inline bool schedc_comm_eq(const struct task_struct *p,
 	for (i = 0; i < SCHEDC_COMM_LEN; i++) {
 		char want = i < n ? lit[i] : 0;
 
-		if (p->comm[i] != want)
+		/* A prefix matches once all its characters did. */
+		if (prefix && !want)
+			return true;
+		if (comm[i] != want)
 			return false;
 		if (!want)
 			break;
@@ -481,7 +513,10 @@ static __always_inline bool schedc_comm_eq(const struct task_struct *p,
 	return true;
 }
 
-#define SCHEDC_COMM_EQ(p, lit) schedc_comm_eq((p), "" lit "", sizeof(lit))
+/* task.comm == "x"; any other command name == "x"; starts_with "x". */
+#define SCHEDC_COMM_EQ(p, lit) schedc_name_match((p)->comm, "" lit "", sizeof(lit), false)
+#define SCHEDC_NAME_EQ(comm, lit) schedc_name_match((comm), "" lit "", sizeof(lit), false)
+#define SCHEDC_NAME_STARTS(comm, lit) schedc_name_match((comm), "" lit "", sizeof(lit), true)
 
 /* -------------------------------------------------------------------------
  * Exit record. ops.exit copies the kernel's exit_info here so the runtime

@@ -131,6 +131,16 @@ const TEMPLATES: &[Template] = &[
         outcome: Outcome::FailsWhole(Code::UnknownName),
     },
     Template {
+        place: "a constant, read in a route and a formula",
+        text: "scheduler s \"s\"\nconst X = 2ms\ndispatch { q }\nenqueue { X > 1ms -> q  else -> q }\nslice = X\n",
+        outcome: Outcome::Checks,
+    },
+    Template {
+        place: "a function and its argument",
+        text: "scheduler s \"s\"\nfn X(Xg: duration) = Xg * 2\ndispatch { q }\nenqueue { X(1ms) > 1ms -> q  else -> q }\nslice = X(2ms)\n",
+        outcome: Outcome::Checks,
+    },
+    Template {
         place: "a task fact",
         text: "scheduler s \"s\"\ndispatch { q }\nenqueue { task.X > 0 -> q  else -> q }\n",
         outcome: Outcome::FailsWhole(Code::UnknownName),
@@ -197,6 +207,10 @@ global g: duration = 5ms
 counter m = queue.v.inserted "m"
 gauge e: int = 0 "e"
 gauge f = slice "f"
+const z = 1ms
+fn h(a: duration) = a + z
+on runnable { if event.wakeup { task.b = task.comm starts_with "k" } }
+on quiescent { if event.sleep { e += 1 } }
 on join { task.b = true }
 on wakeup { if event.sync or not task.b { let l = 1us  g = l } else { g = 1ns } }
 on enqueue { every 1s { trace "t", e } }
@@ -205,7 +219,7 @@ on stopping { if task is k and task.b { e += 1 } }
 select_cpu { pinned  prev_core when system.smt  idle_core  prev  any  found -> c kick }
 enqueue { else -> v }
 dispatch { c  v starve after 5ms }
-slice = if task.b then d else g
+slice = if task.b then h(d) else g
 vtime charge = 1ms * u
 vtime lag = 1ms * n
 preempt k
@@ -215,6 +229,17 @@ queue q shared fifo
 select_cpu { default found -> q }
 enqueue { else -> q }
 dispatch { q }
+"#,
+    r#"scheduler dispatch_forms "earliest, round robin, keep running"
+queue a shared vtime
+queue b shared vtime
+queue c shared fifo
+queue d shared fifo
+select_cpu { prev  found -> local }
+enqueue { task.kthread -> a  task.nice < 0 -> b  task.nvcsw > 5 -> c  else -> d }
+dispatch { earliest(a, b)  round_robin(c: 2, d: 1)  keep_running }
+vtime charge = 1ms
+vtime deadline = 2ms
 "#,
 ];
 

@@ -67,6 +67,7 @@ fn sexp(e: &Expr) -> String {
         ExprKind::Not(x) => format!("(not {})", sexp(x)),
         ExprKind::Binary { op, lhs, rhs } => format!("({} {} {})", op.symbol(), sexp(lhs), sexp(rhs)),
         ExprKind::Is { value, class } => format!("(is {} {})", sexp(value), class.name),
+        ExprKind::StartsWith { value, prefix } => format!("(starts_with {} {})", sexp(value), sexp(prefix)),
         ExprKind::Cond { cond, then, otherwise } => format!("(if {} {} {})", sexp(cond), sexp(then), sexp(otherwise)),
     }
 }
@@ -505,6 +506,13 @@ fn is_tests_a_class() {
     assert_eq!(sx("task is none"), "(is task none)");
     assert_eq!(sx("not task is brief"), "(not (is task brief))");
     assert_eq!(sx("task is a and task is b"), "(and (is task a) (is task b))");
+}
+
+#[test]
+fn starts_with_binds_like_a_comparison() {
+    assert_eq!(sx("task.comm starts_with \"kw\""), "(starts_with task.comm \"kw\")");
+    assert_eq!(sx("not task.comm starts_with p or x"), "(or (not (starts_with task.comm p)) x)");
+    assert_eq!(sx("starts_withx"), "starts_withx");
 }
 
 #[test]

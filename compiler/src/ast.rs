@@ -98,6 +98,20 @@ pub enum ItemKind {
     Preempt {
         class: Ident,
     },
+    /// `const NAME = EXPR`: a constant written once and used by name.
+    Const {
+        name: Ident,
+        value: Expr,
+    },
+    /// `fn NAME(ARG: TYPE, ...) = EXPR`: a formula written once.
+    Fn(Box<FnDecl>),
+}
+
+#[derive(Debug, Clone)]
+pub struct FnDecl {
+    pub name: Ident,
+    pub params: Vec<(Ident, TypeName)>,
+    pub body: Expr,
 }
 
 #[derive(Debug, Clone)]
@@ -164,8 +178,10 @@ pub enum Event {
     Join,
     Wakeup,
     Enqueue,
+    Runnable,
     Running,
     Stopping,
+    Quiescent,
 }
 
 impl Event {
@@ -174,8 +190,10 @@ impl Event {
             Event::Join => "join",
             Event::Wakeup => "wakeup",
             Event::Enqueue => "enqueue",
+            Event::Runnable => "runnable",
             Event::Running => "running",
             Event::Stopping => "stopping",
+            Event::Quiescent => "quiescent",
         }
     }
 }
@@ -232,17 +250,58 @@ pub struct Route {
     pub span: Span,
 }
 
+/// One line of `dispatch`.
 #[derive(Debug, Clone)]
 pub struct Serve {
+    /// The queue served; for a group, its first queue; for `keep_running`,
+    /// the word itself.
     pub queue: Ident,
     pub starve_after: Option<Expr>,
+    pub group: ServeGroup,
     pub span: Span,
+}
+
+/// What a `dispatch` line serves beyond one queue.
+#[derive(Debug, Clone)]
+pub enum ServeGroup {
+    /// One queue: `QUEUE [starve after LIMIT]`.
+    One,
+    /// `earliest(Q1, Q2, ...)`: whichever queue's first task has the lowest key.
+    Earliest(Vec<Ident>),
+    /// `round_robin(Q1: W1, Q2: W2, ...)`: in turn, up to W tasks in a row each.
+    RoundRobin(Vec<(Ident, Expr)>),
+    /// `keep_running`: nothing found, the previous task keeps its CPU.
+    KeepRunning,
+}
+
+impl Serve {
+    /// Every queue the line names.
+    pub fn queues(&self) -> Vec<&Ident> {
+        match &self.group {
+            ServeGroup::One => vec![&self.queue],
+            ServeGroup::Earliest(qs) => qs.iter().collect(),
+            ServeGroup::RoundRobin(qs) => qs.iter().map(|(q, _)| q).collect(),
+            ServeGroup::KeepRunning => Vec::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum VtimePart {
     Charge,
     Lag,
+    /// The key of a vtime queue: the vruntime plus this.
+    Deadline,
+}
+
+impl VtimePart {
+    pub fn keyword(self) -> &'static str {
+        match self {
+            VtimePart::Charge => "charge",
+            VtimePart::Lag => "lag",
+            VtimePart::Deadline => "deadline",
+        }
+    }
 }
 
 /// `= EXPR`, or `{ STATEMENTS... EXPR }`.
@@ -328,6 +387,11 @@ pub enum ExprKind {
     Is {
         value: Box<Expr>,
         class: Ident,
+    },
+    /// `task.comm starts_with "kworker"`.
+    StartsWith {
+        value: Box<Expr>,
+        prefix: Box<Expr>,
     },
     Cond {
         cond: Box<Expr>,

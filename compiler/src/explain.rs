@@ -64,6 +64,11 @@ impl Explainer<'_, '_> {
             writeln!(out, "When a task enters the scheduler:")?;
             self.stmts(out, body, 1)?;
         }
+        if let Some(body) = self.event(Event::Runnable) {
+            section(out, "A task becomes runnable (on runnable)")?;
+            writeln!(out, "When a task becomes runnable (it woke up, or was created or moved here):")?;
+            self.stmts(out, body, 1)?;
+        }
         section(out, "A task wakes up (select_cpu)")?;
         self.wakeup(out)?;
         section(out, "A runnable task is queued (enqueue)")?;
@@ -75,6 +80,11 @@ impl Explainer<'_, '_> {
         }
         section(out, "A task stops running (on stopping)")?;
         self.stopping(out)?;
+        if let Some(body) = self.event(Event::Quiescent) {
+            section(out, "A task stops being runnable (on quiescent)")?;
+            writeln!(out, "When a task stops being runnable (it sleeps, or leaves the scheduler):")?;
+            self.stmts(out, body, 1)?;
+        }
         section(out, "A CPU needs a task (dispatch)")?;
         self.dispatch(out)?;
         section(out, "Time slice")?;
@@ -121,6 +131,23 @@ impl Explainer<'_, '_> {
             for c in &self.model.classes {
                 writeln!(out, "- {}: {}.", c.name, c.doc)?;
             }
+        }
+        let reuse: Vec<String> = self
+            .policy
+            .items
+            .iter()
+            .filter_map(|item| match &item.kind {
+                ItemKind::Const { name, value } => Some(format!("- {} = {}", name.name, self.expr(value))),
+                ItemKind::Fn(f) => {
+                    let params: Vec<String> =
+                        f.params.iter().map(|(a, t)| format!("{}: {}", a.name, t.ty.keyword())).collect();
+                    Some(format!("- {}({}) = {}", f.name.name, params.join(", "), self.expr(&f.body)))
+                }
+                _ => None,
+            })
+            .collect();
+        if !reuse.is_empty() {
+            writeln!(out, "\nConstants and functions (used by name below):\n{}", reuse.join("\n"))?;
         }
         for (scope, title) in [(ast::Scope::Task, "Per-task state"), (ast::Scope::Global, "Global state")] {
             let vars: Vec<String> = self
@@ -187,7 +214,13 @@ impl Explainer<'_, '_> {
             }
         }
         let queue = &select.found_queue.name;
-        let instance = if self.queue_is_per_cpu(queue) { " of that CPU" } else { "" };
+        let instance = if queue == "local" {
+            " (the local queue of that CPU: it runs there next)"
+        } else if self.queue_is_per_cpu(queue) {
+            " of that CPU"
+        } else {
+            ""
+        };
         let kick = if select.kick { ", and that CPU is woken up" } else { "" };
         let otherwise = if select.preferences.is_empty() {
             "keeps the CPU the kernel suggested"
@@ -213,7 +246,13 @@ impl Explainer<'_, '_> {
             writeln!(out, "Every task goes to one queue:")?;
         }
         for r in routes {
-            let instance = if self.queue_is_per_cpu(&r.queue.name) { " (the instance of the task's CPU)" } else { "" };
+            let instance = if r.queue.name == "local" {
+                " (the local queue of the task's CPU: it runs there next)"
+            } else if self.queue_is_per_cpu(&r.queue.name) {
+                " (the instance of the task's CPU)"
+            } else {
+                ""
+            };
             let kick = if r.kick { ", waking its CPU" } else { "" };
             let when = match &r.condition {
                 Some(c) => format!(", if {}", self.expr(c)),
@@ -268,8 +307,25 @@ impl Explainer<'_, '_> {
             writeln!(out, "It takes the first task of the first queue that has one:")?;
         }
         for s in serves {
-            let own = if self.queue_is_per_cpu(&s.queue.name) { " (its own instance)" } else { "" };
-            writeln!(out, "- `{}`{own}", s.queue.name)?;
+            let own = |q: &str| if self.queue_is_per_cpu(q) { " (its own instance)" } else { "" };
+            match &s.group {
+                ast::ServeGroup::One => writeln!(out, "- `{}`{}", s.queue.name, own(&s.queue.name))?,
+                ast::ServeGroup::Earliest(queues) => {
+                    let names: Vec<String> = queues.iter().map(|q| format!("`{}`{}", q.name, own(&q.name))).collect();
+                    writeln!(out, "- whichever of {} has the first task with the lowest key", names.join(", "))?
+                }
+                ast::ServeGroup::RoundRobin(weights) => {
+                    let turns: Vec<String> = weights
+                        .iter()
+                        .map(|(q, w)| format!("`{}`{} up to {} in a row", q.name, own(&q.name), self.expr(w)))
+                        .collect();
+                    writeln!(out, "- in turn: {} (an empty queue passes its turn)", turns.join(", "))?
+                }
+                ast::ServeGroup::KeepRunning => writeln!(
+                    out,
+                    "- if none had a task, the task that was running keeps the CPU, if it still can run, with a fresh slice"
+                )?,
+            }
         }
         if self.model.queues.iter().any(|q| q.placement == Placement::PerCpu) {
             writeln!(out, "Failing that, it takes a task left in the per-CPU queues of an offline CPU.")?;
@@ -319,8 +375,14 @@ impl Explainer<'_, '_> {
         }
         let when = "When a task is put in a vtime queue";
         match part(ast::VtimePart::Lag) {
-            Some(lag) => self.formula(out, when, "its vruntime is raised to at least vtime_now minus", lag),
-            None => writeln!(out, "{when}, its vruntime is raised to at least vtime_now."),
+            Some(lag) => self.formula(out, when, "its vruntime is raised to at least vtime_now minus", lag)?,
+            None => writeln!(out, "{when}, its vruntime is raised to at least vtime_now.")?,
+        }
+        match part(ast::VtimePart::Deadline) {
+            Some(d) => {
+                self.formula(out, "Its key in the queue is its vruntime plus a deadline: there", "the deadline is", d)
+            }
+            None => Ok(()),
         }
     }
 

@@ -26,9 +26,26 @@ pub struct Model {
     pub slice: Option<Formula>,
     pub vtime_charge: Option<Formula>,
     pub vtime_lag: Option<Formula>,
+    /// `vtime deadline`: a vtime queue's key is the vruntime plus this.
+    pub vtime_deadline: Option<Formula>,
+    /// `keep_running`, the last line of `dispatch`.
+    pub keep_running: Option<Origin>,
     pub preempt: Option<Preempt>,
     /// How many `every` blocks there are; each keeps a per-task timestamp.
     pub samplers: usize,
+    /// The `fn` items, in declaration order (a function calls only earlier ones).
+    pub functions: Vec<Function>,
+}
+
+/// `fn NAME(ARG: TYPE, ...) = EXPR`: a C function of its own.
+#[derive(Debug, Clone)]
+pub struct Function {
+    pub name: String,
+    pub params: Vec<(String, ValueType)>,
+    pub result: Expr,
+    /// Whether it reads the task at hand (it is then called with it).
+    pub reads_task: bool,
+    pub origin: Origin,
 }
 
 /// Where something came from in the policy, for comments in generated code.
@@ -108,7 +125,7 @@ pub struct Select {
     pub preferences: Vec<Preference>,
     /// Where `default` stands, when it does.
     pub default_origin: Option<Origin>,
-    pub found_queue: usize,
+    pub found: Target,
     pub kick: bool,
     pub origin: Origin,
     pub found_origin: Origin,
@@ -125,16 +142,57 @@ pub struct Preference {
 pub struct Route {
     /// `None` for the catch-all.
     pub condition: Option<Expr>,
-    pub queue: usize,
+    pub target: Target,
     pub kick: bool,
     pub origin: Origin,
 }
 
+/// Where a route or `found` sends a task.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    /// A queue of the policy.
+    Queue(usize),
+    /// `local`: the local queue of the CPU (the task runs there next).
+    Local,
+}
+
+impl Target {
+    pub fn queue(self) -> Option<usize> {
+        match self {
+            Target::Queue(q) => Some(q),
+            Target::Local => None,
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Serve {
+    /// The queue served; for a group, its first queue.
     pub queue: usize,
     pub starve_after: Option<Expr>,
+    pub group: ServeGroup,
     pub origin: Origin,
+}
+
+/// Several queues one `dispatch` line serves as one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ServeGroup {
+    One,
+    /// Whichever of these vtime queues has the first task of lowest key.
+    Earliest(Vec<usize>),
+    /// These queues in turn, each up to its weight of tasks in a row.
+    RoundRobin(Vec<(usize, u64)>),
+}
+
+impl Serve {
+    /// Every queue the line serves.
+    pub fn queues(&self) -> Vec<usize> {
+        match &self.group {
+            ServeGroup::One => vec![self.queue],
+            ServeGroup::Earliest(qs) => qs.clone(),
+            ServeGroup::RoundRobin(qs) => qs.iter().map(|(q, _)| *q).collect(),
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -250,10 +308,18 @@ pub enum ExprKind {
         func: Builtin,
         args: Vec<Expr>,
     },
-    /// `task.comm == "name"` (or `!=` when `equal` is false).
+    /// `task.comm == "name"` (or `!=` when `equal` is false); with
+    /// `prefix`, `starts_with "name"`. `of` is the comm fact compared.
     CommIs {
+        of: Fact,
         name: String,
         equal: bool,
+        prefix: bool,
+    },
+    /// A call of the policy's function `func`.
+    CallFn {
+        func: usize,
+        args: Vec<Expr>,
     },
     Convert {
         to: ValueType,
@@ -282,6 +348,11 @@ pub enum Fact {
     TaskSliceLeft,
     TaskCpu,
     TaskClass,
+    TaskTgid,
+    TaskNice,
+    TaskRuntime,
+    TaskAwakeRuntime,
+    TaskParentComm,
     SystemNow,
     SystemNrCpus,
     SystemSmt,
@@ -289,4 +360,12 @@ pub enum Fact {
     EventPrevCpu,
     EventSync,
     EventRunnable,
+    EventWakeup,
+    EventReenqueue,
+    EventCpuSelected,
+    EventSleep,
+    WakerPid,
+    WakerTgid,
+    WakerComm,
+    WakerClass,
 }

@@ -86,6 +86,7 @@ fn after_dot(analysis: &Analysis, parts: &[&str]) -> Vec<Candidate> {
         ["task"] => facts_of(FactGroup::Task).chain(symbols(analysis, SymbolKind::TaskVar)).collect(),
         ["system"] => facts_of(FactGroup::System).collect(),
         ["event"] => facts_of(FactGroup::Event).collect(),
+        ["waker"] => facts_of(FactGroup::Waker).collect(),
         ["queue"] => symbols(analysis, SymbolKind::Queue),
         ["queue", _] => {
             QUEUE_FIELDS.iter().map(|f| candidate(f.name, CandidateKind::Fact, facts::type_name(f.ty), f.doc)).collect()
@@ -121,7 +122,7 @@ fn block_start(analysis: &Analysis, text_above: &str) -> Vec<Candidate> {
 fn expression_start(analysis: &Analysis) -> Vec<Candidate> {
     let values = analysis.symbols.iter().filter(|s| !matches!(s.kind, SymbolKind::Queue | SymbolKind::TaskVar));
     let mut out: Vec<Candidate> = values.map(symbol).collect();
-    for group in [FactGroup::Task, FactGroup::System, FactGroup::Event] {
+    for group in [FactGroup::Task, FactGroup::System, FactGroup::Event, FactGroup::Waker] {
         out.push(keyword(group.prefix(), &format!("{}.* facts", group.prefix())));
     }
     out.push(keyword("queue", "queue.NAME.len"));

@@ -97,6 +97,16 @@ impl Indexer<'_> {
                 };
                 (SymbolKind::Gauge, name, Some(ty), signature, doc.value.clone())
             }
+            ItemKind::Const { name, value } => {
+                let signature = format!("const {} = {}", name.name, self.text(value.span));
+                (SymbolKind::Const, name, None, signature, self.comment(item.span))
+            }
+            ItemKind::Fn(f) => {
+                let params: Vec<String> =
+                    f.params.iter().map(|(arg, ty)| format!("{}: {}", arg.name, ty.ty.keyword())).collect();
+                let signature = format!("fn {}({}) = {}", f.name.name, params.join(", "), self.text(f.body.span));
+                (SymbolKind::Function, &f.name, None, signature, self.comment(item.span))
+            }
             _ => return,
         };
         let index = self.symbols.len();
@@ -145,18 +155,27 @@ impl Indexer<'_> {
                 for preference in &select.preferences {
                     self.exprs(&preference.when);
                 }
-                self.reference(&select.found_queue, SymbolKind::Queue);
+                if select.found_queue.name != "local" {
+                    self.reference(&select.found_queue, SymbolKind::Queue);
+                }
             }
             ItemKind::Enqueue { routes } => {
                 for route in routes {
                     self.exprs(&route.condition);
-                    self.reference(&route.queue, SymbolKind::Queue);
+                    if route.queue.name != "local" {
+                        self.reference(&route.queue, SymbolKind::Queue);
+                    }
                 }
             }
             ItemKind::Dispatch { serves } => {
                 for serve in serves {
-                    self.reference(&serve.queue, SymbolKind::Queue);
+                    for queue in serve.queues() {
+                        self.reference(queue, SymbolKind::Queue);
+                    }
                     self.exprs(&serve.starve_after);
+                    if let crate::ast::ServeGroup::RoundRobin(weights) = &serve.group {
+                        weights.iter().for_each(|(_, w)| self.expr(w));
+                    }
                 }
             }
             ItemKind::Slice(formula) | ItemKind::Vtime { formula, .. } => {
@@ -166,6 +185,13 @@ impl Indexer<'_> {
                 self.locals.truncate(outer);
             }
             ItemKind::Preempt { class } => self.reference(class, SymbolKind::Class),
+            ItemKind::Const { value, .. } => self.expr(value),
+            ItemKind::Fn(f) => {
+                let outer = self.locals.len();
+                self.locals.extend(f.params.iter().map(|(arg, _)| arg.name.clone()));
+                self.expr(&f.body);
+                self.locals.truncate(outer);
+            }
             ItemKind::Queue { .. } | ItemKind::Class { .. } | ItemKind::Counter { bound: None, .. } => {}
             ItemKind::Gauge { source: GaugeSource::Bound(_), .. } => {}
         }
@@ -220,7 +246,14 @@ impl Indexer<'_> {
     fn expr(&mut self, e: &Expr) {
         match &e.kind {
             ExprKind::Path(p) => self.path(p),
-            ExprKind::Call { args, .. } => args.iter().for_each(|a| self.expr(a)),
+            ExprKind::Call { func, args } => {
+                self.reference(func, SymbolKind::Function);
+                args.iter().for_each(|a| self.expr(a));
+            }
+            ExprKind::StartsWith { value, prefix } => {
+                self.expr(value);
+                self.expr(prefix);
+            }
             ExprKind::Neg(x) | ExprKind::Not(x) => self.expr(x),
             ExprKind::Binary { lhs, rhs, .. } => {
                 self.expr(lhs);

@@ -28,6 +28,8 @@ pub enum SymbolKind {
     Global,
     Counter,
     Gauge,
+    Const,
+    Function,
 }
 
 /// A declared name.

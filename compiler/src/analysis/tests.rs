@@ -124,7 +124,11 @@ fn completes_facts_queues_classes_and_keywords() {
     let task = complete_after("on stopping { x = task.");
     assert!(labels(&task).contains(&"nvcsw") && labels(&task).contains(&"snap"), "{:?}", labels(&task));
     assert_eq!(labels(&complete_after("on stopping { x = system.n")), ["now", "nr_cpus", "smt", "vtime_now"]);
-    assert_eq!(labels(&complete_after("on wakeup { x = event.")), ["prev_cpu", "sync", "runnable"]);
+    assert_eq!(
+        labels(&complete_after("on wakeup { x = event.")),
+        ["prev_cpu", "sync", "runnable", "wakeup", "reenqueue", "cpu_selected", "sleep"]
+    );
+    assert_eq!(labels(&complete_after("on wakeup { x = waker.")), ["pid", "tgid", "comm", "class"]);
     assert_eq!(labels(&complete_after("slice = queue.")), ["fast", "slow"]);
     assert_eq!(labels(&complete_after("slice = queue.slow.")), ["len", "inserted"]);
     assert_eq!(labels(&complete_after("enqueue {\n    else -> ")), ["fast", "slow"]);

@@ -10,11 +10,16 @@ use crate::model::*;
 use super::expr::Scope;
 use super::{const_value, format_ns, Checker, Symbol, MAX_TIMEOUT_NS};
 
+/// The most tasks one queue of `round_robin(...)` gives in a row.
+const MAX_WEIGHT: i128 = 1024;
+
 impl Checker<'_> {
     /// Second pass: initial values, events, rules and formulas.
     // `once` records the item as a side effect, so it stays out of match guards.
     #[allow(clippy::collapsible_match)]
     pub(super) fn behaviour(&mut self, policy: &Policy) {
+        // Function bodies before the rules that call them.
+        self.functions();
         for item in &policy.items {
             match &item.kind {
                 ItemKind::State { scope, name, init, .. } => self.state_init(*scope, name, init),
@@ -46,6 +51,7 @@ impl Checker<'_> {
                     let (key, what) = match part {
                         ast::VtimePart::Charge => ("vtime charge", "the vruntime charge"),
                         ast::VtimePart::Lag => ("vtime lag", "the vruntime lag bound"),
+                        ast::VtimePart::Deadline => ("vtime deadline", "the deadline"),
                     };
                     if self.once(key, item.span) {
                         // The charge is taken as the task stops, so it may ask why.
@@ -58,6 +64,10 @@ impl Checker<'_> {
                                 self.model.vtime_charge = f
                             }
                             ast::VtimePart::Lag => self.model.vtime_lag = f,
+                            ast::VtimePart::Deadline => {
+                                self.deadline_sign(f.as_ref(), formula.result.span);
+                                self.model.vtime_deadline = f
+                            }
                         }
                     }
                 }
@@ -154,8 +164,10 @@ impl Checker<'_> {
             Event::Join => ("on join", "`on join`"),
             Event::Wakeup => ("on wakeup", "`on wakeup`"),
             Event::Enqueue => ("on enqueue", "`on enqueue`"),
+            Event::Runnable => ("on runnable", "`on runnable`"),
             Event::Running => ("on running", "`on running`"),
             Event::Stopping => ("on stopping", "`on stopping`"),
+            Event::Quiescent => ("on quiescent", "`on quiescent`"),
         };
         if !self.once(key, event_span) {
             return;
@@ -163,6 +175,9 @@ impl Checker<'_> {
         let mut scope = Scope::task(what);
         scope.wakeup = event == Event::Wakeup;
         scope.stopping = event == Event::Stopping;
+        scope.enqueue = event == Event::Enqueue;
+        scope.runnable = event == Event::Runnable;
+        scope.quiescent = event == Event::Quiescent;
         scope.sampling = true;
         let body = self.stmts(body, &mut scope);
         let origin = self.origin(span);
@@ -175,9 +190,19 @@ impl Checker<'_> {
         let mut scope = Scope::task("a CPU preference");
         scope.wakeup = true;
         for pref in &select.preferences {
+            if pref.kind == PreferenceKind::Pinned {
+                self.error(
+                    Diagnostic::new(Code::NeverFires, pref.span, "`pinned` never finds a CPU")
+                        .label("never fires")
+                        .help("the kernel does not call ops.select_cpu for a task allowed on one CPU (nor with migration disabled), so no task reaches `pinned`; route per-CPU tasks in `enqueue` instead (`task.nr_cpus_allowed == 1 -> QUEUE`) and remove `pinned`"),
+                );
+            }
             let when = match &pref.when {
                 Some(w) => match self.condition(w, &scope) {
-                    Some(e) => Some(e),
+                    Some(e) => {
+                        self.never_true(&e, w.span, "this preference is never tried");
+                        Some(e)
+                    }
                     None => continue,
                 },
                 None => None,
@@ -185,17 +210,28 @@ impl Checker<'_> {
             let origin = self.origin(pref.span);
             preferences.push(Preference { kind: pref.kind, when, origin });
         }
-        let Some(found_queue) = self.queue_index(&select.found_queue) else { return };
-        self.routed.push((found_queue, select.found_queue.span));
+        let Some(found) = self.target(&select.found_queue) else { return };
         let origin = self.origin(span);
         let found_origin = self.origin(select.found_span);
         let default_origin = select.default_span.map(|span| self.origin(span));
         self.model.select =
-            Some(Select { preferences, default_origin, found_queue, kick: select.kick, origin, found_origin });
+            Some(Select { preferences, default_origin, found, kick: select.kick, origin, found_origin });
+    }
+
+    /// A condition made only of constants that is false: its rule never fires.
+    fn never_true(&mut self, e: &Expr, span: Span, what: &str) {
+        if const_value(e, &[]) == Some(0) {
+            self.error(
+                Diagnostic::new(Code::NeverFires, span, format!("this condition is always false: {what}"))
+                    .label("always false")
+                    .help("a condition of literals and constants is decided when the policy is compiled; use a `param` for a switch set at load, or remove the rule"),
+            );
+        }
     }
 
     pub(super) fn routes(&mut self, routes: &[ast::Route]) {
-        let scope = Scope::task("a routing rule");
+        let mut scope = Scope::task("a routing rule");
+        scope.enqueue = true;
         let mut catch_all: Option<Span> = None;
         for route in routes {
             if let Some(prev) = catch_all {
@@ -216,15 +252,20 @@ impl Checker<'_> {
                     catch_all = Some(route.span);
                     Ok(None)
                 }
-                Some(c) => self.condition(c, &scope).map(Some).ok_or(()),
+                Some(c) => {
+                    let e = self.condition(c, &scope);
+                    if let Some(e) = &e {
+                        self.never_true(e, c.span, "no task is ever routed by this rule");
+                    }
+                    e.map(Some).ok_or(())
+                }
             };
             // The queue counts as routed to even if the condition is wrong,
             // so one mistake does not also make the queue look unused.
-            let Some(queue) = self.queue_index(&route.queue) else { continue };
-            self.routed.push((queue, route.queue.span));
+            let Some(target) = self.target(&route.queue) else { continue };
             let Ok(condition) = condition else { continue };
             let origin = self.origin(route.span);
-            self.model.routes.push(Route { condition, queue, kick: route.kick, origin });
+            self.model.routes.push(Route { condition, target, kick: route.kick, origin });
         }
         if catch_all.is_none() {
             let span = routes.last().map_or(Span::default(), |r| r.span);
@@ -236,31 +277,129 @@ impl Checker<'_> {
         }
     }
 
+    /// Where a route or `found` sends tasks: `local` or a queue, which then
+    /// counts as routed to.
+    fn target(&mut self, name: &ast::Ident) -> Option<Target> {
+        if name.name == "local" {
+            return Some(Target::Local);
+        }
+        let queue = self.queue_index(name)?;
+        self.routed.push((queue, name.span));
+        Some(Target::Queue(queue))
+    }
+
     pub(super) fn dispatch(&mut self, serves: &[ast::Serve]) {
         let scope = Scope::constant("a starvation limit");
         let mut seen: HashMap<usize, Span> = HashMap::new();
-        for serve in serves {
-            let Some(queue) = self.queue_index(&serve.queue) else { continue };
-            if let Some(prev) = seen.insert(queue, serve.queue.span) {
-                self.error(
-                    Diagnostic::new(
-                        Code::DuplicateName,
-                        serve.queue.span,
-                        format!("`{}` is served twice", serve.queue.name),
-                    )
-                    .label("served again here")
-                    .related(prev, "first served here")
-                    .help("list each queue once, in the order it should be served"),
-                );
+        for (i, serve) in serves.iter().enumerate() {
+            if let ast::ServeGroup::KeepRunning = serve.group {
+                self.keep_running(serve, serves.len() - 1 - i);
                 continue;
             }
+            let mut queues = Vec::new();
+            for name in serve.queues() {
+                let Some(queue) = self.queue_index(name) else { continue };
+                if let Some(prev) = seen.insert(queue, name.span) {
+                    self.error(
+                        Diagnostic::new(Code::DuplicateName, name.span, format!("`{}` is served twice", name.name))
+                            .label("served again here")
+                            .related(prev, "first served here")
+                            .help("list each queue once, in the order it should be served"),
+                    );
+                    continue;
+                }
+                queues.push((queue, name));
+            }
+            let Some(&(first, _)) = queues.first() else { continue };
+            let origin = self.origin(serve.span);
+            let group = match &serve.group {
+                ast::ServeGroup::One | ast::ServeGroup::KeepRunning => ServeGroup::One,
+                ast::ServeGroup::Earliest(_) => ServeGroup::Earliest(self.earliest(&queues)),
+                ast::ServeGroup::RoundRobin(weights) => ServeGroup::RoundRobin(self.round_robin(&queues, weights)),
+            };
             // A queue whose limit is wrong is still served, so that it is not
             // also reported as a queue nobody serves.
             let starve_after =
-                serve.starve_after.as_ref().and_then(|limit| self.starvation_limit(queue, limit, &scope));
-            let origin = self.origin(serve.span);
-            self.model.dispatch.push(Serve { queue, starve_after, origin });
+                serve.starve_after.as_ref().and_then(|limit| self.starvation_limit(first, limit, &scope));
+            self.model.dispatch.push(Serve { queue: first, starve_after, group, origin });
         }
+    }
+
+    /// `keep_running` ends the list: what comes after it would still be
+    /// served, but reads as if it were not.
+    fn keep_running(&mut self, serve: &ast::Serve, lines_after: usize) {
+        if let Some(prev) = self.model.keep_running {
+            self.error(
+                Diagnostic::new(Code::DuplicateName, serve.span, "`keep_running` is written twice")
+                    .label("again here")
+                    .related(prev.span, "first here")
+                    .help("write `keep_running` once, as the last line of `dispatch`"),
+            );
+        } else if lines_after > 0 {
+            self.error(
+                Diagnostic::new(Code::BadDispatch, serve.span, "`keep_running` must be the last line of `dispatch`")
+                    .label("queues are listed after it")
+                    .help(
+                        "the previous task keeps its CPU only when no queue had a task; move `keep_running` \
+                         below the queues",
+                    ),
+            );
+        } else {
+            self.model.keep_running = Some(self.origin(serve.span));
+        }
+    }
+
+    /// `earliest(...)` compares the keys of vtime queues; a FIFO queue has none.
+    fn earliest(&mut self, queues: &[(usize, &ast::Ident)]) -> Vec<usize> {
+        for (q, name) in queues {
+            if self.model.queues[*q].order != Order::Vtime {
+                self.error(
+                    Diagnostic::new(
+                        Code::BadDispatch,
+                        name.span,
+                        format!("`{}` is a `fifo` queue: its tasks have no key to compare", name.name),
+                    )
+                    .label("not ordered by vruntime")
+                    .help(format!(
+                        "`earliest(...)` serves the `vtime` queue whose first task has the lowest key; declare \
+                         `queue {} ... vtime`, or serve this queue on a line of its own",
+                        name.name
+                    )),
+                );
+            }
+        }
+        queues.iter().map(|(q, _)| *q).collect()
+    }
+
+    /// Each weight of `round_robin(...)` is a constant count of tasks in a row.
+    fn round_robin(
+        &mut self,
+        queues: &[(usize, &ast::Ident)],
+        weights: &[(ast::Ident, ast::Expr)],
+    ) -> Vec<(usize, u64)> {
+        let mut out = Vec::new();
+        for (queue, name) in queues {
+            let Some((_, weight)) = weights.iter().find(|(n, _)| n.span == name.span) else { continue };
+            let value = self
+                .expr(weight, &Scope::constant("a round-robin weight"))
+                .and_then(|t| const_value(&t.e, &self.model.params).filter(|_| matches!(t.e.kind, ExprKind::Const(_))));
+            match value {
+                Some(w) if (1..=MAX_WEIGHT).contains(&w) => out.push((*queue, w as u64)),
+                _ => self.error(
+                    Diagnostic::new(
+                        Code::BadDispatch,
+                        weight.span,
+                        "a round-robin weight must be a whole number from 1 to 1024",
+                    )
+                    .label("not a constant count in 1..1024")
+                    .help(format!(
+                        "write how many tasks in a row `{}` gives before the next queue's turn, e.g. `{}: 4`",
+                        name.name, name.name
+                    )),
+                ),
+            }
+        }
+        out
     }
 
     pub(super) fn starvation_limit(&mut self, queue: usize, limit: &ast::Expr, scope: &Scope) -> Option<Expr> {
@@ -324,7 +463,7 @@ impl Checker<'_> {
     fn charge_sign(&mut self, charge: Option<&Formula>, span: Span) {
         let Some(charge) = charge else { return };
         let charged = self.model.queues.iter().any(|q| q.order == Order::Vtime);
-        if !charged || super::sign::never_negative(charge, &self.model.params) {
+        if !charged || super::sign::never_negative(charge, &self.model.params, &self.model.functions) {
             return;
         }
         self.diags.push(
@@ -334,6 +473,23 @@ impl Checker<'_> {
                     "a negative charge counts as 0, because a vruntime never moves back; say so with \
                      `max(..., 0ns)` around the part that may go below 0, e.g. `max(slice_max - task.slice_left, \
                      0ns) * 100 / task.weight`",
+                ),
+        );
+    }
+
+    /// The deadline is added to the vruntime: a negative one would move a
+    /// task's key below its vruntime, i.e. backwards. It must be proven not to.
+    fn deadline_sign(&mut self, deadline: Option<&Formula>, span: Span) {
+        let Some(deadline) = deadline else { return };
+        if super::sign::never_negative(deadline, &self.model.params, &self.model.functions) {
+            return;
+        }
+        self.error(
+            Diagnostic::new(Code::NegativeDeadline, span, "this deadline may be negative")
+                .label("not proven never negative")
+                .help(
+                    "the key of a task is its vruntime plus the deadline, and must not move below the vruntime; \
+                     say what a negative value becomes with `max(..., 0ns)`, e.g. `max(task.awake, 0ns)`",
                 ),
         );
     }

@@ -22,6 +22,12 @@ pub(super) struct Scope {
     pub wakeup: bool,
     /// `event.runnable` is known.
     pub stopping: bool,
+    /// `event.wakeup`, `event.reenqueue` and `event.cpu_selected` are known (ops.enqueue).
+    pub enqueue: bool,
+    /// `event.wakeup` is known (ops.runnable).
+    pub runnable: bool,
+    /// `event.sleep` is known (ops.quiescent).
+    pub quiescent: bool,
     /// `every` blocks are allowed.
     pub sampling: bool,
     /// Inside `every`: its sampler, which makes `elapsed` known.
@@ -38,6 +44,9 @@ impl Scope {
             task: false,
             wakeup: false,
             stopping: false,
+            enqueue: false,
+            runnable: false,
+            quiescent: false,
             sampling: false,
             every: None,
             locals: Vec::new(),
@@ -67,11 +76,11 @@ pub(super) struct Typed {
 }
 
 impl Typed {
-    fn new(kind: ExprKind, ty: Type) -> Self {
+    pub(super) fn new(kind: ExprKind, ty: Type) -> Self {
         Typed { e: Expr { kind, ty }, ty, literal: false }
     }
 
-    fn value(&self) -> Option<ValueType> {
+    pub(super) fn value(&self) -> Option<ValueType> {
         match self.ty {
             Type::Value(v) => Some(v),
             _ => None,
@@ -135,6 +144,11 @@ fn retype(mut e: Expr, ty: Type) -> Expr {
         other => other,
     };
     e
+}
+
+/// The facts that are command names, compared with string literals.
+pub(super) fn is_comm(fact: Fact) -> bool {
+    matches!(fact, Fact::TaskComm | Fact::TaskParentComm | Fact::WakerComm)
 }
 
 /// The built-in `task.*` facts and their types.
@@ -265,6 +279,10 @@ impl Checker<'_> {
                 let kind = ExprKind::Binary { op: BinOp::Eq, lhs: Box::new(t.e), rhs: Box::new(rhs) };
                 Some(Typed::new(kind, Type::Value(ValueType::Bool)))
             }
+            A::StartsWith { value, prefix } => {
+                let (l, r) = (self.expr(value, sc), self.expr(prefix, sc));
+                self.starts_with(l?, r?, value.span, prefix.span, e.span)
+            }
             A::Cond { cond, then, otherwise } => {
                 let c = self.condition(cond, sc);
                 let (a, b) = match &c {
@@ -382,6 +400,11 @@ impl Checker<'_> {
                 };
                 let (known, place) = match info.fact {
                     Fact::EventRunnable => (sc.stopping, "`on stopping` and `vtime charge`"),
+                    Fact::EventWakeup => {
+                        (sc.enqueue || sc.runnable, "`on enqueue`, `enqueue` routes and `on runnable`")
+                    }
+                    Fact::EventReenqueue | Fact::EventCpuSelected => (sc.enqueue, "`on enqueue` and `enqueue` routes"),
+                    Fact::EventSleep => (sc.quiescent, "`on quiescent`"),
                     _ => (sc.wakeup, "`on wakeup` and `select_cpu`"),
                 };
                 if !known {
@@ -398,6 +421,7 @@ impl Checker<'_> {
                 }
                 Some(Typed::new(ExprKind::Fact(info.fact), info.ty))
             }
+            ["waker", field] => self.waker_fact(p, field, sc),
             ["queue", _, "len"] => {
                 let q = self.queue_index(&p.parts[1])?;
                 Some(Typed::new(ExprKind::QueueLen(q), Type::Value(ValueType::Uint)))
@@ -428,7 +452,7 @@ impl Checker<'_> {
                         format!("`{}` is not something a policy can read", p.text()),
                     )
                     .label("unknown")
-                    .help("dotted names start with `task.`, `system.`, `event.` or `queue.NAME.len`"),
+                    .help("dotted names start with `task.`, `system.`, `event.`, `waker.` or `queue.NAME.len`"),
                 );
                 None
             }
@@ -497,6 +521,31 @@ impl Checker<'_> {
             Some(Symbol::Param(i)) => Typed::new(ExprKind::Param(i), Type::Value(self.model.params[i].ty)),
             Some(Symbol::Global(i)) => Typed::new(ExprKind::Global(i), Type::Value(self.model.globals[i].ty)),
             Some(Symbol::Stat(i)) => Typed::new(ExprKind::Stat(i), Type::Value(self.model.stats[i].ty)),
+            Some(Symbol::Const(i)) => {
+                match self.consts.get(i).cloned().flatten() {
+                    Some(t) => t,
+                    None => {
+                        self.usage.entry(name.to_string()).or_default().read = true;
+                        // Its own mistake was reported, or it is used above its declaration.
+                        if i >= self.consts.len() {
+                            self.error(
+                            Diagnostic::new(Code::NotConstant, id.span, format!("`{name}` is not known yet here"))
+                                .label("declared further down")
+                                .help("a constant is known below its declaration: move the `const` line above this one"),
+                        );
+                        }
+                        return None;
+                    }
+                }
+            }
+            Some(Symbol::Function(_)) => {
+                self.error(
+                    Diagnostic::new(Code::TypeMismatch, id.span, format!("`{name}` is a function, not a value"))
+                        .label("a function")
+                        .help(format!("call it: `{name}(...)`")),
+                );
+                return None;
+            }
             Some(Symbol::Class(i)) => Typed::new(ExprKind::ClassValue(Some(i)), Type::Class),
             Some(Symbol::Queue(_)) => {
                 self.error(
@@ -545,6 +594,9 @@ impl Checker<'_> {
     }
 
     fn call(&mut self, func: &ast::Ident, args: &[ast::Expr], span: Span, sc: &Scope) -> Option<Typed> {
+        if let Some((Symbol::Function(index), _)) = self.symbols.get(&func.name).copied() {
+            return self.call_fn(index, func, args, span, sc);
+        }
         let (builtin, arity, shape) = match func.name.as_str() {
             "min" => (Some(Builtin::Min), 2, "min(a, b)"),
             "max" => (Some(Builtin::Max), 2, "max(a, b)"),
@@ -553,11 +605,12 @@ impl Checker<'_> {
             "int" => (None, 1, "int(value)"),
             "uint" => (None, 1, "uint(value)"),
             _ => {
+                let declared: Vec<String> = self.model.functions.iter().map(|f| f.name.clone()).collect();
                 self.unknown(
                     func,
                     "function",
-                    FUNCTIONS.iter().copied(),
-                    "the functions are min, max, clamp, ewma, int and uint",
+                    FUNCTIONS.iter().copied().chain(declared.iter().map(String::as_str)),
+                    "the built-in functions are min, max, clamp, ewma, int and uint; declare your own with `fn NAME(ARG: TYPE) = EXPRESSION`",
                 );
                 // Still check the arguments: their own mistakes are worth
                 // reporting, and the names they use are used.
@@ -719,23 +772,19 @@ impl Checker<'_> {
             // `task.comm` is a string too: tell the two sides apart by kind.
             let (fact, text) = if matches!(l.e.kind, ExprKind::Str(_)) { (&r, &l) } else { (&l, &r) };
             return match (&fact.e.kind, &text.e.kind) {
-                (ExprKind::Fact(Fact::TaskComm), ExprKind::Str(name)) if equality => {
-                    if name.len() >= 16 {
-                        self.error(
-                            Diagnostic::new(Code::OutOfRange, span, "a task name is at most 15 characters")
-                                .label(format!("{} characters", name.len()))
-                                .help("the kernel keeps only the first 15 characters of `task.comm`"),
-                        );
+                (ExprKind::Fact(of), ExprKind::Str(name)) if equality && is_comm(*of) => {
+                    if !self.comm_fits(name, span) {
                         return None;
                     }
-                    Some(Typed::new(ExprKind::CommIs { name: name.clone(), equal: op == BinOp::Eq }, bool_ty))
+                    let kind = ExprKind::CommIs { of: *of, name: name.clone(), equal: op == BinOp::Eq, prefix: false };
+                    Some(Typed::new(kind, bool_ty))
                 }
                 _ => {
                     self.error(
                         Diagnostic::new(
                             Code::TypeMismatch,
                             span,
-                            "strings can only be compared with `task.comm`, using `==` or `!=`",
+                            "strings can only be compared with `task.comm`, `task.parent_comm` or `waker.comm`, using `==`, `!=` or `starts_with`",
                         )
                         .label("cannot compare this")
                         .help("write e.g. `task.comm == \"kworker\"`"),
@@ -781,7 +830,7 @@ impl Checker<'_> {
 
 /// The common type of two operands, if they have one, and whether the
 /// result is still a bare literal.
-fn unify(a: &Typed, b: &Typed) -> Option<(Type, bool)> {
+pub(super) fn unify(a: &Typed, b: &Typed) -> Option<(Type, bool)> {
     match (a.literal, b.literal) {
         (true, true) => Some((a.ty, true)),
         (true, false) => b.value().filter(|v| a.fits(*v)).map(|_| (b.ty, false)),
@@ -790,7 +839,7 @@ fn unify(a: &Typed, b: &Typed) -> Option<(Type, bool)> {
     }
 }
 
-fn settle(t: Typed, ty: Type) -> Expr {
+pub(super) fn settle(t: Typed, ty: Type) -> Expr {
     match ty {
         Type::Value(v) if t.literal => t.into_expr(v),
         _ => t.e,

@@ -9,6 +9,7 @@ pub enum FactGroup {
     Task,
     System,
     Event,
+    Waker,
 }
 
 impl FactGroup {
@@ -17,6 +18,7 @@ impl FactGroup {
             FactGroup::Task => "task",
             FactGroup::System => "system",
             FactGroup::Event => "event",
+            FactGroup::Waker => "waker",
         }
     }
 }
@@ -68,6 +70,14 @@ pub const FACTS: &[FactInfo] = {
         fact(Task, "cpu", Fact::TaskCpu, INT, "The CPU the task is on, or will run on."),
         fact(Task, "class", Fact::TaskClass, Type::Class,
             "The task's class; `none` until a rule assigns one. Assignable."),
+        fact(Task, "tgid", Fact::TaskTgid, INT, "The task's process id (thread-group id): the pid of its thread-group leader."),
+        fact(Task, "nice", Fact::TaskNice, INT, "The task's nice value, from -20 (favoured) to 19."),
+        fact(Task, "runtime", Fact::TaskRuntime, DURATION,
+            "The CPU time the task has used since it was created, as of the kernel's last accounting update."),
+        fact(Task, "awake_runtime", Fact::TaskAwakeRuntime, DURATION,
+            "The CPU time the task has used since it last woke up (0 just after a wake-up)."),
+        fact(Task, "parent_comm", Fact::TaskParentComm, Type::Str,
+            "The command name of the task's parent; only compared with a string literal (`==`, `!=`, `starts_with`)."),
         fact(System, "now", Fact::SystemNow, Type::Value(ValueType::Time),
             "The current time: monotonic nanoseconds since boot, not counting suspend."),
         fact(System, "nr_cpus", Fact::SystemNrCpus, UINT,
@@ -81,6 +91,21 @@ pub const FACTS: &[FactInfo] = {
             "A synchronous wake-up: the waker says it is about to sleep. Known in `on wakeup` and `select_cpu`."),
         fact(Event, "runnable", Fact::EventRunnable, BOOL,
             "The stopping task stays runnable (preempted, slice used up or yielded) rather than blocking. Known in `on stopping` and `vtime charge`."),
+        fact(Event, "wakeup", Fact::EventWakeup, BOOL,
+            "The task becomes runnable because it woke up (not because it used its slice or was put back). Known in `on enqueue`, `enqueue` routes and `on runnable`."),
+        fact(Event, "reenqueue", Fact::EventReenqueue, BOOL,
+            "The kernel put the task back to be queued again (its CPU was taken by a higher scheduling class). Known in `on enqueue` and `enqueue` routes."),
+        fact(Event, "cpu_selected", Fact::EventCpuSelected, BOOL,
+            "CPU selection ran for this enqueue (`ops.select_cpu` was called and left the task to `enqueue`). Known in `on enqueue` and `enqueue` routes."),
+        fact(Event, "sleep", Fact::EventSleep, BOOL,
+            "The task stops being runnable because it goes to sleep (rather than leaving the scheduler or changing its properties). Known in `on quiescent`."),
+        fact(Waker, "pid", Fact::WakerPid, INT,
+            "The pid of the task running on the waking CPU: the waker (or, for a wake-up from an interrupt, the task it interrupted). Known in `on wakeup` and `select_cpu`."),
+        fact(Waker, "tgid", Fact::WakerTgid, INT, "The process id (thread-group id) of the waker. Known in `on wakeup` and `select_cpu`."),
+        fact(Waker, "comm", Fact::WakerComm, Type::Str,
+            "The waker's command name; only compared with a string literal. Known in `on wakeup` and `select_cpu`."),
+        fact(Waker, "class", Fact::WakerClass, Type::Class,
+            "The waker's class (`none` if it is not scheduled by this scheduler). Known in `on wakeup` and `select_cpu`."),
     ]
 };
 
@@ -150,14 +175,17 @@ mod tests {
         for (i, f) in FACTS.iter().enumerate() {
             assert!(FACTS[i + 1..].iter().all(|g| g.fact != f.fact && g.path() != f.path()), "{}", f.path());
         }
-        assert_eq!(FACTS.len(), 17, "one entry per model::Fact");
+        assert_eq!(FACTS.len(), 30, "one entry per model::Fact");
     }
 
     #[test]
     fn lookup_is_per_group() {
         assert_eq!(lookup(FactGroup::Task, "nvcsw").map(|f| f.fact), Some(Fact::TaskNvcsw));
         assert!(lookup(FactGroup::System, "nvcsw").is_none());
-        assert_eq!(names(FactGroup::Event).collect::<Vec<_>>(), ["prev_cpu", "sync", "runnable"]);
-        assert_eq!(listed(FactGroup::Event), "`event.prev_cpu`, `event.sync`, `event.runnable`");
+        assert_eq!(
+            names(FactGroup::Event).collect::<Vec<_>>(),
+            ["prev_cpu", "sync", "runnable", "wakeup", "reenqueue", "cpu_selected", "sleep"]
+        );
+        assert_eq!(listed(FactGroup::Waker), "`waker.pid`, `waker.tgid`, `waker.comm`, `waker.class`");
     }
 }

@@ -7,6 +7,7 @@ mod expr;
 pub mod facts;
 mod names;
 mod nonzero;
+mod reuse;
 pub(crate) mod sign;
 mod stack;
 mod stmt;
@@ -50,6 +51,8 @@ enum Symbol {
     Class(usize),
     Global(usize),
     Stat(usize),
+    Const(usize),
+    Function(usize),
 }
 
 impl Symbol {
@@ -60,6 +63,8 @@ impl Symbol {
             Symbol::Class(_) => "a class",
             Symbol::Global(_) => "a global",
             Symbol::Stat(_) => "a statistic",
+            Symbol::Const(_) => "a constant",
+            Symbol::Function(_) => "a function",
         }
     }
 }
@@ -91,6 +96,16 @@ struct Checker<'s> {
     /// A parameter whose default is wrong stands in as 0: checks that take
     /// parameters at their defaults would then report made-up problems.
     unknown_default: bool,
+    /// The value of each `const` checked so far (`None` if it was wrong).
+    consts: Vec<Option<Typed>>,
+    /// The indices of the constants whose names were declared (not duplicates).
+    const_declared: Vec<usize>,
+    /// The `fn` items, their bodies checked in order by `functions`.
+    fn_decls: Vec<ast::FnDecl>,
+    /// Functions whose body had a mistake: calls to them are not checked further.
+    failed_fns: Vec<usize>,
+    /// Whether the function bodies were checked (calls are allowed from then on).
+    fns_checked: bool,
 }
 
 impl<'s> Checker<'s> {
@@ -115,8 +130,11 @@ impl<'s> Checker<'s> {
                 slice: None,
                 vtime_charge: None,
                 vtime_lag: None,
+                vtime_deadline: None,
+                keep_running: None,
                 preempt: None,
                 samplers: 0,
+                functions: Vec::new(),
             },
             symbols: HashMap::new(),
             task_var_names: HashMap::new(),
@@ -127,6 +145,11 @@ impl<'s> Checker<'s> {
             depth: 0,
             too_deep: false,
             unknown_default: false,
+            consts: Vec::new(),
+            const_declared: Vec::new(),
+            fn_decls: Vec::new(),
+            failed_fns: Vec::new(),
+            fns_checked: false,
         }
     }
 
@@ -150,8 +173,12 @@ impl<'s> Checker<'s> {
     #[allow(clippy::collapsible_match)]
     fn declarations(&mut self, policy: &Policy) {
         let mut timeout = None;
+        // Constants and functions are named first; each constant is worked
+        // out where it stands, so a parameter below it may use it.
+        self.declare_reuse(policy);
         for item in &policy.items {
             match &item.kind {
+                ItemKind::Const { value, .. } => self.constant(value),
                 ItemKind::Scheduler { name, description, timeout: t } => {
                     if self.once("scheduler", item.span) {
                         self.scheduler(name, description);
@@ -241,7 +268,7 @@ impl<'s> Checker<'s> {
                 Diagnostic::new(Code::DuplicateName, name.span, format!("`{}` is declared twice", name.name))
                     .label(format!("declared again here as {}", symbol.what()))
                     .related(prev_span, format!("first declared here as {}", prev.what()))
-                    .help("every parameter, queue, class, global and statistic needs its own name"),
+                    .help("every parameter, queue, class, global, statistic, constant and function needs its own name"),
             );
             return false;
         }

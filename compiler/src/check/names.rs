@@ -85,8 +85,28 @@ const GENERATED: &[&str] = &[
 
 /// Words with a meaning in the policy language itself.
 const LANGUAGE: &[&str] = &[
-    "task", "system", "event", "queue", "none", "elapsed", "kick", "min", "max", "clamp", "ewma", "uint", "duration",
-    "time", "default", "found", "starve", "after", "charge", "lag",
+    "task",
+    "system",
+    "event",
+    "queue",
+    "none",
+    "elapsed",
+    "kick",
+    "min",
+    "max",
+    "clamp",
+    "ewma",
+    "uint",
+    "duration",
+    "time",
+    "default",
+    "found",
+    "starve",
+    "after",
+    "charge",
+    "lag",
+    "local",
+    "keep_running",
 ];
 
 /// Whether `name` starts like a kernel or generated symbol.

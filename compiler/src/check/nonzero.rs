@@ -120,6 +120,14 @@ fn steady(fact: Fact) -> bool {
             | Fact::EventPrevCpu
             | Fact::EventSync
             | Fact::EventRunnable
+            | Fact::TaskTgid
+            | Fact::TaskNice
+            | Fact::EventWakeup
+            | Fact::EventReenqueue
+            | Fact::EventCpuSelected
+            | Fact::EventSleep
+            | Fact::WakerPid
+            | Fact::WakerTgid
     )
 }
 

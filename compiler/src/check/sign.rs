@@ -8,19 +8,19 @@ use crate::model::*;
 
 /// Whether formula `f` never yields a negative value (unless its
 /// arithmetic wraps around 2^64). Its top-level `let`s count by their value.
-pub(crate) fn never_negative(f: &Formula, params: &[Param]) -> bool {
+pub(crate) fn never_negative(f: &Formula, params: &[Param], functions: &[Function]) -> bool {
     let mut lets = HashMap::new();
     for stmt in &f.stmts {
         if let StmtKind::Let { name, value } = &stmt.kind {
-            let proven = non_negative(value, params, &lets);
+            let proven = non_negative(value, params, functions, &lets);
             lets.insert(name.clone(), proven);
         }
     }
-    non_negative(&f.result, params, &lets)
+    non_negative(&f.result, params, functions, &lets)
 }
 
-fn non_negative(e: &Expr, params: &[Param], lets: &HashMap<String, bool>) -> bool {
-    let nn = |x: &Expr| non_negative(x, params, lets);
+fn non_negative(e: &Expr, params: &[Param], functions: &[Function], lets: &HashMap<String, bool>) -> bool {
+    let nn = |x: &Expr| non_negative(x, params, functions, lets);
     if matches!(e.ty, Type::Value(ValueType::Uint | ValueType::Time)) {
         return true;
     }
@@ -29,7 +29,7 @@ fn non_negative(e: &Expr, params: &[Param], lets: &HashMap<String, bool>) -> boo
         ExprKind::Param(i) => params[*i].min.is_some_and(|m| m >= 0),
         ExprKind::Local(name) => lets.get(name).copied().unwrap_or(false),
         ExprKind::Elapsed(_) => true,
-        ExprKind::Fact(f) => !matches!(f, Fact::TaskVruntime | Fact::SystemVtimeNow),
+        ExprKind::Fact(f) => !matches!(f, Fact::TaskVruntime | Fact::SystemVtimeNow | Fact::TaskNice),
         ExprKind::Binary { op: BinOp::Add | BinOp::Mul | BinOp::Div | BinOp::Rem, lhs, rhs }
         | ExprKind::GuardedDiv { lhs, rhs, .. } => nn(lhs) && nn(rhs),
         ExprKind::Cond { then, otherwise, .. } => nn(then) && nn(otherwise),
@@ -38,6 +38,13 @@ fn non_negative(e: &Expr, params: &[Param], lets: &HashMap<String, bool>) -> boo
         // min(max(x, lo), hi): hi decides when lo > hi.
         ExprKind::Call { func: Builtin::Clamp, args } => (nn(&args[0]) || nn(&args[1])) && nn(&args[2]),
         ExprKind::Convert { value, .. } => nn(value),
+        // A function's body, with each argument as proven as what is passed.
+        ExprKind::CallFn { func, args } => {
+            let f = &functions[*func];
+            let bound: HashMap<String, bool> =
+                f.params.iter().map(|(n, _)| n.clone()).zip(args.iter().map(nn)).collect();
+            non_negative(&f.result, params, functions, &bound)
+        }
         _ => false,
     }
 }
@@ -55,7 +62,7 @@ mod tests {
         );
         let checked = check_source("s.policy", &src).unwrap_or_else(|r| panic!("{charge}: {r:?}"));
         let f = checked.model.vtime_charge.as_ref().unwrap();
-        super::never_negative(f, &checked.model.params)
+        super::never_negative(f, &checked.model.params, &checked.model.functions)
     }
 
     #[test]

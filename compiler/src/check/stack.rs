@@ -87,8 +87,14 @@ impl Checker<'_> {
                 slots: stmts_slots(&f.stmts) + held(&f.result).0,
             })
         };
-        // Inserting a task computes the slice and the vruntime floor.
-        let insert = || [formula(&m.slice, "slice"), formula(&m.vtime_lag, "vtime lag")];
+        // Inserting a task computes the slice, the vruntime floor and the deadline.
+        let insert = || {
+            [
+                formula(&m.slice, "slice"),
+                formula(&m.vtime_lag, "vtime lag"),
+                formula(&m.vtime_deadline, "vtime deadline"),
+            ]
+        };
         let mut select = vec![event(Event::Wakeup, "on wakeup")];
         select.extend(insert());
         let mut enqueue = vec![event(Event::Enqueue, "on enqueue")];
@@ -155,7 +161,19 @@ fn visit(body: &[Stmt], f: &mut impl FnMut(&Stmt)) {
 /// done before an operand that calls the kernel wait through the call.
 fn held(e: &Expr) -> (usize, bool) {
     let operands: Vec<&Expr> = match &e.kind {
-        ExprKind::Fact(Fact::SystemNow | Fact::TaskCpu) | ExprKind::QueueLen(_) => return (0, true),
+        ExprKind::Fact(Fact::SystemNow | Fact::TaskCpu | Fact::WakerPid | Fact::WakerTgid | Fact::WakerClass)
+        | ExprKind::QueueLen(_) => return (0, true),
+        ExprKind::CommIs { of: Fact::WakerComm, .. } => return (0, true),
+        // A function is inlined: its arguments are computed first, then its
+        // body, which may call the kernel with every argument still held.
+        ExprKind::CallFn { args, .. } => {
+            let mut peak = 0;
+            for (before, a) in args.iter().enumerate() {
+                let (inner, call) = held(a);
+                peak = peak.max(inner + if call { before } else { 0 });
+            }
+            return (peak.max(args.len()), true);
+        }
         ExprKind::Neg(x) | ExprKind::Not(x) | ExprKind::Convert { value: x, .. } => vec![x],
         ExprKind::Binary { lhs, rhs, .. } | ExprKind::GuardedDiv { lhs, rhs, .. } => vec![lhs, rhs],
         ExprKind::Cond { cond, then, otherwise } => vec![cond, then, otherwise],

@@ -5,7 +5,7 @@ use crate::ast::{self, ItemKind, Policy, Span};
 use crate::diag::{Code, Diagnostic};
 use crate::model::*;
 
-use super::Checker;
+use super::{Checker, Symbol};
 
 impl Checker<'_> {
     /// Checks that need the whole policy: required items, queues that would
@@ -24,7 +24,7 @@ impl Checker<'_> {
                 );
             }
         }
-        let served: Vec<usize> = self.model.dispatch.iter().map(|s| s.queue).collect();
+        let served: Vec<usize> = self.model.dispatch.iter().flat_map(|s| s.queues()).collect();
         let mut reported = Vec::new();
         for (queue, span) in self.routed.clone() {
             if !served.contains(&queue) && !reported.contains(&queue) && self.singletons.contains_key("dispatch") {
@@ -51,7 +51,7 @@ impl Checker<'_> {
             );
         }
         if !has_vtime {
-            for key in ["vtime charge", "vtime lag"] {
+            for key in ["vtime charge", "vtime lag", "vtime deadline"] {
                 if let Some(span) = self.singletons.get(key).copied() {
                     self.diags.push(
                         Diagnostic::new(
@@ -95,8 +95,10 @@ impl Checker<'_> {
             "select_cpu",
             "enqueue",
             "dispatch",
+            "runnable",
             "running",
             "stopping",
+            "quiescent",
             "enable",
             "init_task",
             "cpu_online",
@@ -179,6 +181,26 @@ impl Checker<'_> {
                 ));
             }
         }
+        let mut reused: Vec<(Span, String, &'static str)> = self
+            .symbols
+            .iter()
+            .filter(|(name, _)| !read(self, name))
+            .filter_map(|(name, (symbol, span))| match symbol {
+                Symbol::Const(_) => Some((
+                    *span,
+                    format!("constant `{name}` is never used"),
+                    "remove it, or use it in a rule or formula",
+                )),
+                Symbol::Function(_) => Some((
+                    *span,
+                    format!("function `{name}` is never called"),
+                    "remove it, or call it in a rule or formula",
+                )),
+                _ => None,
+            })
+            .collect();
+        reused.sort_by_key(|(span, _, _)| span.start);
+        unused.extend(reused);
         for (span, message, help) in unused {
             self.diags.push(Diagnostic::new(Code::Unused, span, message).label("declared here").help(help));
         }

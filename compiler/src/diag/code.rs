@@ -97,7 +97,7 @@ queue q shared fifo
 enqueue { else -> q }
 "#;
     DuplicateItem = "duplicate-item", Error,
-        "a second `scheduler`, `select_cpu`, `enqueue`, `dispatch`, `slice`, `vtime charge`, `vtime lag`, `preempt` or `on EVENT`",
+        "a second `scheduler`, `select_cpu`, `enqueue`, `dispatch`, `slice`, `vtime charge`, `vtime lag`, `vtime deadline`, `preempt` or `on EVENT`",
         example r#"
 scheduler s "example"
 queue q shared fifo
@@ -107,7 +107,7 @@ slice = 5ms
 slice = 10ms
 "#;
     DuplicateName = "duplicate-name", Error,
-        "a name declared twice; a per-task variable named like a task fact; a `let` reusing a name; a queue served twice",
+        "a name declared twice; a per-task variable named like a task fact; a `let` reusing a name; a queue served twice; `keep_running` written twice",
         example r#"
 scheduler s "example"
 queue q shared fifo
@@ -271,11 +271,11 @@ slice = 0ms
         "`starve after` on a `per_cpu` queue",
         example r#"
 scheduler s "example"
-queue local per_cpu fifo
+queue near per_cpu fifo
 queue q shared fifo
-select_cpu { any found -> local }
+select_cpu { any found -> near }
 enqueue { else -> q }
-dispatch { local starve after 5ms  q }
+dispatch { near starve after 5ms  q }
 "#;
     StarvationTooLong = "starvation-too-long", Error,
         "a starvation limit at or above the watchdog timeout, or a parameter limit that may be set that high",
@@ -359,8 +359,39 @@ enqueue { else -> q }
 dispatch { q }
 vtime charge = (slice_max - task.slice_left) * 100 / task.weight
 "#;
+    NeverFires = "never-fires", Warning,
+        "a rule that can never take effect: `pinned` in `select_cpu` (the kernel does not call it for a task allowed on one CPU), or a `when` or route condition that is always false",
+        example r#"
+scheduler s "example"
+queue q shared fifo
+select_cpu { pinned  any  found -> q }
+enqueue { else -> q }
+dispatch { q }
+"#;
+    NegativeDeadline = "negative-deadline", Error,
+        "a `vtime deadline` not proven never negative: a task's key would move below its vruntime",
+        example r#"
+scheduler s "example"
+task awake: duration = 0ns
+queue q shared vtime
+on stopping { task.awake += 1ms }
+enqueue { else -> q }
+dispatch { q }
+vtime charge = 1ms
+vtime deadline = task.awake - 2ms
+"#;
+    BadDispatch = "bad-dispatch", Error,
+        "a `fifo` queue in `earliest(...)`, a `round_robin(...)` weight that is not a constant from 1 to 1024, `keep_running` before other lines of `dispatch`",
+        example r#"
+scheduler s "example"
+queue a shared fifo
+queue b shared vtime
+enqueue { task.kthread -> a  else -> b }
+dispatch { earliest(a, b) }
+vtime charge = 1ms
+"#;
     Unused = "unused", Warning,
-        "a parameter, global or per-task variable never read; a class never used or never assigned; a queue no task is routed to; a `vtime` formula with no `vtime` queue; a `gauge NAME = slice` in a policy without a `slice` item",
+        "a constant or function never used; a parameter, global or per-task variable never read; a class never used or never assigned; a queue no task is routed to; a `vtime` formula with no `vtime` queue; a `gauge NAME = slice` in a policy without a `slice` item",
         example r#"
 scheduler s "example"
 param boost: uint = 2 "never read"

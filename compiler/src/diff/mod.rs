@@ -239,10 +239,27 @@ fn item_entries(text: &ExprText, item: &ast::Item) -> Vec<Entry> {
         }
         ItemKind::Slice(formula) => Entry::new(Part::Formula, "slice", "slice".into(), one_line(text, item, formula)),
         ItemKind::Vtime { part, formula } => {
-            let subject = if *part == VtimePart::Charge { "vtime charge" } else { "vtime lag" };
+            let subject = match part {
+                VtimePart::Charge => "vtime charge",
+                VtimePart::Lag => "vtime lag",
+                VtimePart::Deadline => "vtime deadline",
+            };
             Entry::new(Part::Formula, subject, subject.into(), one_line(text, item, formula))
         }
         ItemKind::Preempt { class } => Entry::new(Part::Rules, "preempt", "preempt".into(), class.name.clone()),
+        ItemKind::Const { name, value } => {
+            Entry::new(Part::Formula, &format!("const {}", name.name), format!("const {}", name.name), text.expr(value))
+        }
+        ItemKind::Fn(f) => {
+            let subject = format!("fn {}", f.name.name);
+            let params: Vec<String> = f.params.iter().map(|(a, t)| format!("{}: {}", a.name, t.ty.keyword())).collect();
+            Entry::new(
+                Part::Formula,
+                &subject,
+                subject.clone(),
+                format!("({}) = {}", params.join(", "), text.expr(&f.body)),
+            )
+        }
         ItemKind::On { event, .. } => Entry::block(text, item, &format!("on {}", event.keyword())),
         ItemKind::SelectCpu(_) => Entry::block(text, item, "select_cpu"),
         ItemKind::Enqueue { .. } => Entry::block(text, item, "enqueue"),

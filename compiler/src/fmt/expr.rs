@@ -15,7 +15,7 @@ fn binding(e: &Expr) -> u8 {
         ExprKind::Binary { op: BinOp::Or, .. } => 1,
         ExprKind::Binary { op: BinOp::And, .. } => 2,
         ExprKind::Not(_) => 3,
-        ExprKind::Is { .. } => 4,
+        ExprKind::Is { .. } | ExprKind::StartsWith { .. } => 4,
         ExprKind::Binary { op, .. } if op.is_comparison() => 4,
         ExprKind::Binary { op: BinOp::Add | BinOp::Sub, .. } => 5,
         ExprKind::Binary { .. } => 6,
@@ -90,6 +90,9 @@ impl ExprPrinter<'_, '_> {
                 format!("{} {} {}", self.operand(lhs, left, None), op.symbol(), self.operand(rhs, right, None))
             }
             ExprKind::Is { value, class } => format!("{} is {}", self.operand(value, 5, None), class.name),
+            ExprKind::StartsWith { value, prefix } => {
+                format!("{} starts_with {}", self.operand(value, 5, None), self.operand(prefix, 5, None))
+            }
             ExprKind::Cond { cond, then, otherwise } => format!(
                 "if {} then {} else {}",
                 self.operand(cond, 0, None),

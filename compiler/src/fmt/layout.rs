@@ -145,10 +145,17 @@ impl<'a, 's> Layout<'a, 's> {
             ItemKind::Dispatch { serves } => self.block(0, "dispatch".to_string(), item, |l| l.dispatch(serves)),
             ItemKind::Slice(formula) => self.formula("slice".to_string(), item, formula),
             ItemKind::Vtime { part, formula } => {
-                let part = if *part == VtimePart::Charge { "charge" } else { "lag" };
-                self.formula(format!("vtime {part}"), item, formula);
+                self.formula(format!("vtime {}", part.keyword()), item, formula);
             }
             ItemKind::Preempt { class } => self.text(0, format!("preempt {}", class.name), span),
+            ItemKind::Const { name, value } => {
+                self.text(0, format!("const {} = {}", name.name, self.expr(value)), span);
+            }
+            ItemKind::Fn(f) => {
+                let params: Vec<String> =
+                    f.params.iter().map(|(arg, ty)| format!("{}: {}", arg.name, ty.ty.keyword())).collect();
+                self.text(0, format!("fn {}({}) = {}", f.name.name, params.join(", "), self.expr(&f.body)), span);
+            }
         }
     }
 
@@ -168,11 +175,21 @@ impl<'a, 's> Layout<'a, 's> {
     fn dispatch(&mut self, serves: &[Serve]) {
         let width = serves.iter().filter(|s| s.starve_after.is_some()).map(|s| s.queue.name.len()).max();
         for serve in serves {
-            let text = match &serve.starve_after {
-                Some(limit) => {
+            let text = match (&serve.group, &serve.starve_after) {
+                (ServeGroup::Earliest(queues), _) => {
+                    let names: Vec<&str> = queues.iter().map(|q| q.name.as_str()).collect();
+                    format!("earliest({})", names.join(", "))
+                }
+                (ServeGroup::RoundRobin(weights), _) => {
+                    let entries: Vec<String> =
+                        weights.iter().map(|(q, w)| format!("{}: {}", q.name, self.expr(w))).collect();
+                    format!("round_robin({})", entries.join(", "))
+                }
+                (ServeGroup::KeepRunning, _) => "keep_running".to_string(),
+                (ServeGroup::One, Some(limit)) => {
                     format!("{:<w$} starve after {}", serve.queue.name, self.expr(limit), w = width.unwrap_or(0))
                 }
-                None => serve.queue.name.clone(),
+                (ServeGroup::One, None) => serve.queue.name.clone(),
             };
             self.text(1, text, serve.span);
         }

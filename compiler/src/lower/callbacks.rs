@@ -23,8 +23,10 @@ impl Lowering<'_> {
         out.extend(self.select_cpu());
         out.push(self.enqueue());
         out.push(self.dispatch());
+        out.extend(self.runnable());
         out.extend(self.running());
         out.extend(self.stopping());
+        out.extend(self.quiescent());
         out.extend(self.enable());
         if self.has_task_state {
             out.push(self.callback(
@@ -79,10 +81,15 @@ impl Lowering<'_> {
 
     pub(super) fn select_cpu(&self) -> Option<Function> {
         let m = self.model;
-        if m.select.is_none() && self.event(Event::Wakeup).is_none() {
+        if m.select.is_none() && self.event(Event::Wakeup).is_none() && !self.tracks_cpu_selected() {
             return None;
         }
         let mut body = self.prologue(&["s32 cpu;"], &["return prev_cpu"]);
+        if self.tracks_cpu_selected() {
+            body.push(String::new());
+            body.push("	/* event.cpu_selected: true in ops.enqueue unless the task is inserted here. */".to_string());
+            body.push("	tctx->schedc_cpu_selected = true;".to_string());
+        }
         self.event_body(Event::Wakeup, &mut body);
         body.push(String::new());
         let comment;
@@ -113,8 +120,16 @@ impl Lowering<'_> {
                 body.push("\tbool is_idle = false;".to_string());
                 body.push(String::new());
                 body.push("\tcpu = schedc_select_cpu_default(p, prev_cpu, wake_flags, &is_idle);".to_string());
-                body.push("\tif (is_idle)".to_string());
-                body.push(format!("\t\tschedc_insert(p, SCHEDC_DSQ_LOCAL, {}, 0);", self.slice_call()));
+                let insert = format!("schedc_insert(p, SCHEDC_DSQ_LOCAL, {}, 0);", self.slice_call());
+                if self.tracks_cpu_selected() {
+                    body.push("\tif (is_idle) {".to_string());
+                    body.push(format!("\t\t{insert}"));
+                    body.push("\t\ttctx->schedc_cpu_selected = false;".to_string());
+                    body.push("\t}".to_string());
+                } else {
+                    body.push("\tif (is_idle)".to_string());
+                    body.push(format!("\t\t{insert}"));
+                }
             }
         }
         body.push("\treturn cpu;".to_string());
@@ -127,7 +142,10 @@ impl Lowering<'_> {
         if self.claims_cpu {
             body.push("\tschedc_claim(p, cpu);".to_string());
         } else {
-            body.push(format!("\t{}", self.queue_call(select.found_queue, "cpu", "0")));
+            body.push(format!("\t{}", self.queue_call(select.found, "cpu", "0")));
+            if self.tracks_cpu_selected() {
+                body.push("\ttctx->schedc_cpu_selected = false;".to_string());
+            }
         }
         if select.kick {
             body.push("\tscx_bpf_kick_cpu(cpu, SCHEDC_KICK_IDLE);".to_string());
@@ -136,7 +154,10 @@ impl Lowering<'_> {
 
     pub(super) fn enqueue(&self) -> Function {
         let m = self.model;
-        let needs_cpu = m.routes.iter().any(|r| r.kick || m.queues[r.queue].placement == Placement::PerCpu)
+        let needs_cpu = m
+            .routes
+            .iter()
+            .any(|r| r.kick || r.target.queue().is_some_and(|q| m.queues[q].placement == Placement::PerCpu))
             || m.preempt.is_some()
             || self.claims_cpu;
         let locals: &[&str] = if needs_cpu { &["s32 cpu = scx_bpf_task_cpu(p);"] } else { &[] };
@@ -144,19 +165,25 @@ impl Lowering<'_> {
         // kernel's global queue.
         let mut body =
             self.prologue(locals, &["schedc_insert(p, SCHEDC_DSQ_GLOBAL, SCHEDC_SLICE_DFL, enq_flags)", "return"]);
+        if self.tracks_cpu_selected() {
+            body.push(String::new());
+            body.push("\t/* event.cpu_selected: the mark ops.select_cpu left, used once. */".to_string());
+            body.push("\tbool schedc_cpu_selected = tctx->schedc_cpu_selected;".to_string());
+            body.push("\ttctx->schedc_cpu_selected = false;".to_string());
+        }
         if let Some(select) = m.select.as_ref().filter(|_| self.claims_cpu) {
             // Where select_cpu's insert used to be: no enqueue event, no route.
             body.push(String::new());
             body.push(format!("\t{}", self.comment(select.found_origin)));
             body.push("\tif (schedc_claimed(p, cpu)) {".to_string());
-            body.push(format!("\t\t{}", self.queue_call(select.found_queue, "cpu", "enq_flags")));
+            body.push(format!("\t\t{}", self.queue_call(select.found, "cpu", "enq_flags")));
             body.push("\t\treturn;".to_string());
             body.push("\t}".to_string());
         }
         self.event_body(Event::Enqueue, &mut body);
         // The rules form one if / else if / else chain, in policy order.
         for (i, route) in m.routes.iter().enumerate() {
-            let mut action = vec![self.queue_call(route.queue, "cpu", "enq_flags")];
+            let mut action = vec![self.queue_call(route.target, "cpu", "enq_flags")];
             if route.kick {
                 action.push("scx_bpf_kick_cpu(cpu, SCHEDC_KICK_IDLE);".to_string());
             }
@@ -236,19 +263,63 @@ impl Lowering<'_> {
             body.push(format!("\t{}", self.comment(serve.origin)));
             let call = if serve.starve_after.is_some() {
                 format!("schedc_serve_{}(now)", m.queues[serve.queue].name)
+            } else if serve.group != ServeGroup::One {
+                self.group_call(serve)
             } else {
                 format!("schedc_move_to_local({})", self.queue_id(serve.queue, "cpu"))
             };
-            // The last queue needs no early return.
-            if i + 1 == m.dispatch.len() {
+            // The last line needs no early return.
+            if i + 1 == m.dispatch.len() && m.keep_running.is_none() {
                 body.push(format!("\t{call};"));
             } else {
                 body.push(format!("\tif ({call})"));
                 body.push("\t\treturn;".to_string());
             }
         }
+        if let Some(origin) = m.keep_running {
+            body.push(String::new());
+            body.push(format!("\t{}", self.comment(origin)));
+            body.extend(self.keep_running());
+        }
         let comment = "/* A CPU needs work: serve the queues in the policy's order. */".to_string();
         self.callback("dispatch", "void", "s32 cpu, struct task_struct *prev", comment, body)
+    }
+
+    /// ops.runnable: `on runnable`, and the runtime noted at a wake-up for
+    /// `task.awake_runtime`.
+    pub(super) fn runnable(&self) -> Option<Function> {
+        if !self.tracks_awake_runtime() && self.event(Event::Runnable).is_none() {
+            return None;
+        }
+        let mut body = self.prologue(&[], &["return"]);
+        if self.tracks_awake_runtime() {
+            body.push(String::new());
+            body.push("\t/* task.awake_runtime counts from here after a wake-up. */".to_string());
+            body.push("\tif (enq_flags & SCHEDC_ENQ_WAKEUP)".to_string());
+            body.push("\t\ttctx->schedc_woke_runtime = p->se.sum_exec_runtime;".to_string());
+        }
+        self.event_body(Event::Runnable, &mut body);
+        Some(self.callback(
+            "runnable",
+            "void",
+            "struct task_struct *p, u64 enq_flags",
+            "/* A task becomes runnable: it woke up, or was created or moved here. */".to_string(),
+            body,
+        ))
+    }
+
+    /// ops.quiescent: `on quiescent`.
+    pub(super) fn quiescent(&self) -> Option<Function> {
+        self.event(Event::Quiescent)?;
+        let mut body = self.prologue(&[], &["return"]);
+        self.event_body(Event::Quiescent, &mut body);
+        Some(self.callback(
+            "quiescent",
+            "void",
+            "struct task_struct *p, u64 deq_flags",
+            "/* A task stops being runnable: it sleeps, or leaves the scheduler. */".to_string(),
+            body,
+        ))
     }
 
     pub(super) fn running(&self) -> Option<Function> {
@@ -312,6 +383,10 @@ impl Lowering<'_> {
             }
             body.push(format!("\t{}", self.comment(v.origin)));
             body.push(format!("\ttctx->{} = {};", v.name, self.expr(&v.init)));
+        }
+        if self.tracks_awake_runtime() {
+            body.push("\t/* task.awake_runtime counts from the moment the task joins. */".to_string());
+            body.push("\ttctx->schedc_woke_runtime = p->se.sum_exec_runtime;".to_string());
         }
         if m.samplers > 0 {
             body.push("\t/* `every` blocks count from the moment the task joins. */".to_string());

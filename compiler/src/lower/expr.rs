@@ -161,8 +161,12 @@ impl Lowering<'_> {
                 let args: Vec<String> = args.iter().map(|a| self.expr(a)).collect();
                 (format!("schedc_{name}_{}({})", c_type(e.ty), args.join(", ")), ATOM)
             }
-            ExprKind::CommIs { name, equal } => {
-                let text = format!("SCHEDC_COMM_EQ(p, \"{}\")", c_string(name));
+            ExprKind::CommIs { of, name, equal, prefix } => {
+                let text = match (of, prefix) {
+                    (Fact::TaskComm, false) => format!("SCHEDC_COMM_EQ(p, \"{}\")", c_string(name)),
+                    (_, false) => format!("SCHEDC_NAME_EQ({}, \"{}\")", fact(*of), c_string(name)),
+                    (_, true) => format!("SCHEDC_NAME_STARTS({}, \"{}\")", fact(*of), c_string(name)),
+                };
                 if *equal {
                     (text, ATOM)
                 } else {
@@ -171,6 +175,15 @@ impl Lowering<'_> {
             }
             ExprKind::Convert { to, value } => {
                 (format!("({}){}", value_c_type(*to), self.at_least(value, UNARY)), UNARY)
+            }
+            ExprKind::CallFn { func, args } => {
+                let f = &self.model.functions[*func];
+                let mut all: Vec<String> = Vec::new();
+                if f.reads_task {
+                    all.push(self.task_args().to_string());
+                }
+                all.extend(args.iter().map(|a| self.expr(a)));
+                (format!("{}({})", f.name, all.join(", ")), ATOM)
             }
         }
     }
@@ -337,5 +350,18 @@ fn fact(f: Fact) -> &'static str {
         Fact::EventPrevCpu => "(s64)prev_cpu",
         Fact::EventSync => "!!(wake_flags & SCHEDC_WAKE_SYNC)",
         Fact::EventRunnable => "runnable",
+        Fact::TaskTgid => "(s64)p->tgid",
+        Fact::TaskNice => "((s64)p->static_prio - 120)",
+        Fact::TaskRuntime => "(s64)p->se.sum_exec_runtime",
+        Fact::TaskAwakeRuntime => "(s64)(p->se.sum_exec_runtime - tctx->schedc_woke_runtime)",
+        Fact::TaskParentComm => "p->real_parent->comm",
+        Fact::EventWakeup => "!!(enq_flags & SCHEDC_ENQ_WAKEUP)",
+        Fact::EventReenqueue => "!!(enq_flags & SCHEDC_ENQ_REENQ)",
+        Fact::EventCpuSelected => "schedc_cpu_selected",
+        Fact::EventSleep => "!!(deq_flags & SCHEDC_DEQ_SLEEP)",
+        Fact::WakerPid => "(s64)bpf_get_current_task_btf()->pid",
+        Fact::WakerTgid => "(s64)bpf_get_current_task_btf()->tgid",
+        Fact::WakerComm => "bpf_get_current_task_btf()->comm",
+        Fact::WakerClass => "schedc_class_of(bpf_get_current_task_btf())",
     }
 }

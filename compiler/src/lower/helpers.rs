@@ -41,7 +41,7 @@ impl Lowering<'_> {
 
     pub(super) fn charge_proven_non_negative(&self) -> bool {
         let m = self.model;
-        m.vtime_charge.as_ref().is_some_and(|f| crate::check::sign::never_negative(f, &m.params))
+        m.vtime_charge.as_ref().is_some_and(|f| crate::check::sign::never_negative(f, &m.params, &m.functions))
     }
 
     pub(super) fn slice_helper(&self) -> Option<Function> {
@@ -99,20 +99,20 @@ impl Lowering<'_> {
         }
     }
 
-    /// Queues that receive tasks, each with its insert helper.
-    pub(super) fn receiving_queues(&self) -> Vec<usize> {
+    /// Where tasks are sent, each with its insert helper.
+    pub(super) fn targets(&self) -> Vec<Target> {
         let m = self.model;
-        let mut out: Vec<usize> =
-            m.routes.iter().map(|r| r.queue).chain(m.select.iter().map(|s| s.found_queue)).collect();
-        out.sort_unstable();
+        let mut out: Vec<Target> = m.routes.iter().map(|r| r.target).chain(m.select.iter().map(|s| s.found)).collect();
+        out.sort_unstable_by_key(|t| t.queue().unwrap_or(usize::MAX));
         out.dedup();
         out
     }
 
     pub(super) fn queue_helpers(&self) -> Vec<Function> {
-        self.receiving_queues()
+        self.targets()
             .into_iter()
-            .map(|q| {
+            .map(|target| {
+                let Target::Queue(q) = target else { return self.local_helper() };
                 let queue = &self.model.queues[q];
                 let per_cpu = queue.placement == Placement::PerCpu;
                 let id = self.queue_id(q, "cpu");
@@ -122,6 +122,11 @@ impl Lowering<'_> {
                     Order::Fifo => body.push(format!("\n\tschedc_insert(p, {id}, slice, enq_flags);")),
                     Order::Vtime => {
                         body.push(format!("\tu64 vtime = schedc_queued_vtime({});", self.task_args()));
+                        if let Some(deadline) = &self.model.vtime_deadline {
+                            // Proven never negative by the checker.
+                            body.push(format!("\t{}", self.comment(deadline.origin)));
+                            body.push(format!("\tvtime += (u64)schedc_deadline({});", self.task_args()));
+                        }
                         body.push(format!("\n\tschedc_insert_vtime(p, {id}, slice, vtime, enq_flags);"));
                     }
                 }
@@ -145,7 +150,20 @@ impl Lowering<'_> {
             .collect()
     }
 
-    pub(super) fn queue_call(&self, q: usize, cpu: &str, flags: &str) -> String {
+    /// `-> local`: the task runs next on the CPU it is queued for.
+    fn local_helper(&self) -> Function {
+        Function {
+            comment: "/* `-> local`: straight onto the CPU's own local queue, where it runs next. */".to_string(),
+            signature: format!("static __always_inline void schedc_run_local({}, u64 enq_flags)", self.task_params()),
+            body: vec![format!("\tschedc_insert(p, SCHEDC_DSQ_LOCAL, {}, enq_flags);", self.slice_call())],
+            member: None,
+        }
+    }
+
+    pub(super) fn queue_call(&self, target: Target, cpu: &str, flags: &str) -> String {
+        let Target::Queue(q) = target else {
+            return format!("schedc_run_local({}, {flags});", self.task_args());
+        };
         let cpu_arg =
             if self.model.queues[q].placement == Placement::PerCpu { format!(", {cpu}") } else { String::new() };
         format!("schedc_queue_{}({}{cpu_arg}, {flags});", self.model.queues[q].name, self.task_args())

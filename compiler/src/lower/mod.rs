@@ -5,8 +5,10 @@
 
 mod callbacks;
 mod expr;
+mod groups;
 mod helpers;
 mod manifest;
+mod reuse;
 
 use crate::ir::{self, ClassConst, Field, Function, Global, QueueId};
 use crate::model::*;
@@ -40,7 +42,7 @@ impl<'a> Lowering<'a> {
         let name = source.name();
         let base =
             std::path::Path::new(name).file_name().map_or(name.to_string(), |f| f.to_string_lossy().into_owned());
-        Lowering {
+        let mut l = Lowering {
             model,
             source,
             file_name: base,
@@ -54,8 +56,22 @@ impl<'a> Lowering<'a> {
             claims_cpu: model
                 .select
                 .as_ref()
-                .is_some_and(|s| model.queues[s.found_queue].placement == Placement::PerCpu),
-        }
+                .and_then(|s| s.found.queue())
+                .is_some_and(|q| model.queues[q].placement == Placement::PerCpu),
+        };
+        // Facts schedc keeps in the task's state for the policy.
+        l.has_task_state |= l.tracks_awake_runtime() || l.tracks_cpu_selected();
+        l
+    }
+
+    /// `task.awake_runtime`: the task's runtime is noted at each wake-up.
+    fn tracks_awake_runtime(&self) -> bool {
+        self.uses_fact(Fact::TaskAwakeRuntime)
+    }
+
+    /// `event.cpu_selected`: ops.select_cpu leaves a mark for ops.enqueue.
+    fn tracks_cpu_selected(&self) -> bool {
+        self.uses_fact(Fact::EventCpuSelected)
     }
 
     /// `/* bpfland.policy:41  slice = max(...) */`: the policy line, trimmed.
@@ -135,18 +151,23 @@ impl<'a> Lowering<'a> {
 
     fn program(&self) -> ir::Program {
         let m = self.model;
-        let mut helpers = Vec::new();
+        let mut helpers = self.reuse_helpers();
         if let Some(f) = self.slice_helper() {
             helpers.push(f);
         }
         if self.has_vtime {
             helpers.push(self.queued_vtime_helper());
+            if let Some(deadline) = &m.vtime_deadline {
+                let why = "How far past its vruntime a task's key lies: vtime queues serve the lowest key first.";
+                helpers.push(self.formula_helper("schedc_deadline", "s64", deadline, why));
+            }
             if let Some(charge) = &m.vtime_charge {
                 helpers.push(self.vtime_charge_helper(charge));
             }
         }
         helpers.extend(self.queue_helpers());
         helpers.extend(self.serve_helpers());
+        helpers.extend(self.group_helpers());
         if self.has_per_cpu {
             helpers.push(self.drain_offline_helper());
         }
@@ -345,6 +366,7 @@ impl<'a> Lowering<'a> {
                 init: None,
             });
         }
+        out.extend(self.group_globals());
         if self.claims_cpu {
             out.push(Global {
                 comment: "/* The pid of the waking task that claimed each idle CPU, until it is queued. */".to_string(),
@@ -400,6 +422,20 @@ impl<'a> Lowering<'a> {
                 name: self.sampler_field(s),
             });
         }
+        if self.tracks_awake_runtime() {
+            out.push(Field {
+                comment: "/* its total runtime when it last woke up, for task.awake_runtime */".to_string(),
+                decl: "u64".to_string(),
+                name: "schedc_woke_runtime".to_string(),
+            });
+        }
+        if self.tracks_cpu_selected() {
+            out.push(Field {
+                comment: "/* ops.select_cpu ran and left it to ops.enqueue, for event.cpu_selected */".to_string(),
+                decl: "bool".to_string(),
+                name: "schedc_cpu_selected".to_string(),
+            });
+        }
         out
     }
 
@@ -418,7 +454,9 @@ impl<'a> Lowering<'a> {
                     walk(then, f);
                     walk(otherwise, f);
                 }
-                ExprKind::Call { args, .. } => args.iter().for_each(|a| walk(a, f)),
+                ExprKind::Call { args, .. } | ExprKind::CallFn { args, .. } => args.iter().for_each(|a| walk(a, f)),
+                // The comm compared is a fact read too.
+                ExprKind::CommIs { of, .. } => f(&Expr { kind: ExprKind::Fact(*of), ty: Type::Str }),
                 _ => {}
             }
         }
@@ -440,6 +478,9 @@ impl<'a> Lowering<'a> {
             }
         }
         let m = self.model;
+        for func in &m.functions {
+            walk(&func.result, f);
+        }
         for v in m.task_vars.iter().chain(&m.globals) {
             walk(&v.init, f);
         }
@@ -456,7 +497,7 @@ impl<'a> Lowering<'a> {
         }
         m.routes.iter().filter_map(|r| r.condition.as_ref()).for_each(|e| walk(e, f));
         m.dispatch.iter().filter_map(|s| s.starve_after.as_ref()).for_each(|e| walk(e, f));
-        for formula in [&m.slice, &m.vtime_charge, &m.vtime_lag].into_iter().flatten() {
+        for formula in [&m.slice, &m.vtime_charge, &m.vtime_lag, &m.vtime_deadline].into_iter().flatten() {
             stmts(&formula.stmts, f);
             walk(&formula.result, f);
         }

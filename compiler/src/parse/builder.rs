@@ -132,6 +132,8 @@ impl Builder {
             Rule::slice_decl => self.slice(children),
             Rule::vtime_decl => self.vtime(children),
             Rule::preempt_decl => self.preempt(children),
+            Rule::const_decl => self.const_decl(children),
+            Rule::fn_decl => self.fn_decl(children),
             other => unreachable!("not an item rule: {other:?}"),
         };
         Item { kind, span }

@@ -1,9 +1,14 @@
-//! The `dispatch` item: the queues a CPU serves, in order, with starvation limits.
+//! The `dispatch` item: the queues a CPU serves, in order, with starvation
+//! limits, groups of queues served as one, and keeping the previous task.
 //!
 //! ```text
 //! dispatch_decl = { "dispatch" ~ "{" ~ serve+ ~ "}" }
-//! serve         = { ident ~ starve? }
+//! serve         = { earliest | round_robin | keep_running | ident ~ starve? }
 //! starve        = { "starve" ~ "after" ~ expr }
+//! earliest      = { "earliest" ~ "(" ~ ident ~ ("," ~ ident)+ ~ ")" }
+//! round_robin   = { "round_robin" ~ "(" ~ weighted ~ ("," ~ weighted)+ ~ ")" }
+//! weighted      = { ident ~ ":" ~ expr }
+//! keep_running  = { "keep_running" }
 //! ```
 
 use pest::iterators::{Pair, Pairs};
@@ -20,8 +25,34 @@ impl Builder {
     fn serve(&self, pair: Pair<Rule>) -> Serve {
         let span = self.span(&pair);
         let mut inner = pair.into_inner();
-        let queue = self.ident(inner.next().expect("served queue"));
-        let starve_after = inner.next().map(|s| self.expr(s.into_inner().next().expect("starvation limit")));
-        Serve { queue, starve_after, span }
+        let first = inner.next().expect("served queue");
+        match first.as_rule() {
+            Rule::earliest => {
+                let queues: Vec<Ident> = first.into_inner().map(|q| self.ident(q)).collect();
+                let queue = queues[0].clone();
+                Serve { queue, starve_after: None, group: ServeGroup::Earliest(queues), span }
+            }
+            Rule::round_robin => {
+                let entries: Vec<(Ident, Expr)> = first
+                    .into_inner()
+                    .map(|w| {
+                        let mut parts = w.into_inner();
+                        let queue = self.ident(parts.next().expect("weighted queue"));
+                        (queue, self.expr(parts.next().expect("queue weight")))
+                    })
+                    .collect();
+                let queue = entries[0].0.clone();
+                Serve { queue, starve_after: None, group: ServeGroup::RoundRobin(entries), span }
+            }
+            Rule::keep_running => {
+                let queue = Ident { name: "keep_running".to_string(), span: self.span(&first) };
+                Serve { queue, starve_after: None, group: ServeGroup::KeepRunning, span }
+            }
+            _ => {
+                let queue = self.ident(first);
+                let starve_after = inner.next().map(|s| self.expr(s.into_inner().next().expect("starvation limit")));
+                Serve { queue, starve_after, group: ServeGroup::One, span }
+            }
+        }
     }
 }

@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! event_decl = { "on" ~ event_name ~ block }
-//! event_name = { "join" | "wakeup" | "enqueue" | "running" | "stopping" }
+//! event_name = { "join" | "wakeup" | "enqueue" | "runnable" | "running" | "stopping" | "quiescent" }
 //! ```
 
 use pest::iterators::Pairs;
@@ -19,7 +19,9 @@ impl Builder {
             "join" => Event::Join,
             "wakeup" => Event::Wakeup,
             "enqueue" => Event::Enqueue,
+            "runnable" => Event::Runnable,
             "running" => Event::Running,
+            "quiescent" => Event::Quiescent,
             _ => Event::Stopping,
         };
         ItemKind::On { event, event_span, body: self.block(required(&mut children)) }

@@ -7,7 +7,7 @@
 //! or_expr   = { and_expr ~ (or_op ~ and_expr)* }
 //! and_expr  = { not_expr ~ (and_op ~ not_expr)* }
 //! not_expr  = { not_op* ~ cmp_expr }
-//! cmp_expr  = { sum_expr ~ ((cmp_op ~ sum_expr)+ | (is_op ~ ident))? }
+//! cmp_expr  = { sum_expr ~ ((cmp_op ~ sum_expr)+ | (is_op ~ ident) | (starts_op ~ sum_expr))? }
 //! sum_expr  = { prod_expr ~ (sum_op ~ prod_expr)* }
 //! prod_expr = { unary ~ (prod_op ~ unary)* }
 //! unary     = { neg_op* ~ primary }
@@ -72,6 +72,10 @@ impl Builder {
                     Some(op) if op.as_rule() == Rule::is_op => {
                         let class = self.ident(inner.next().expect("class after is"));
                         Expr { kind: ExprKind::Is { value: Box::new(lhs), class }, span }
+                    }
+                    Some(op) if op.as_rule() == Rule::starts_op => {
+                        let prefix = Box::new(self.expr(inner.next().expect("prefix after starts_with")));
+                        Expr { kind: ExprKind::StartsWith { value: Box::new(lhs), prefix }, span }
                     }
                     Some(op) => {
                         let rhs = inner.next().expect("comparison rhs");

@@ -3,7 +3,7 @@
 //! ```text
 //! slice_decl = { "slice" ~ formula }
 //! vtime_decl = { "vtime" ~ vtime_part ~ formula }
-//! vtime_part = { "charge" | "lag" }
+//! vtime_part = { "charge" | "lag" | "deadline" }
 //! formula    = { ("=" ~ expr) | ("{" ~ stmt* ~ expr ~ "}") }
 //! ```
 
@@ -19,7 +19,11 @@ impl Builder {
     }
 
     pub(super) fn vtime(&self, mut children: Pairs<Rule>) -> ItemKind {
-        let part = if required(&mut children).as_str() == "charge" { VtimePart::Charge } else { VtimePart::Lag };
+        let part = match required(&mut children).as_str() {
+            "charge" => VtimePart::Charge,
+            "lag" => VtimePart::Lag,
+            _ => VtimePart::Deadline,
+        };
         ItemKind::Vtime { part, formula: self.formula(required(&mut children)) }
     }
 

@@ -24,6 +24,7 @@ mod header;
 mod params;
 mod preempt;
 mod queues;
+mod reuse;
 mod select_cpu;
 mod state;
 mod stats;
@@ -61,6 +62,8 @@ pub(crate) const ITEM_KEYWORDS: &[&str] = &[
     "slice",
     "vtime",
     "preempt",
+    "const",
+    "fn",
 ];
 
 /// Parses a whole policy. Returns every item that parsed and a diagnostic for

@@ -8,20 +8,20 @@ syn case match
 syn keyword schedcItem       scheduler param class global counter gauge on
 " Later matches win: a lone `task` is the current task, at a line start an item,
 " and `task.x` a fact.
-syn match   schedcFact       "\<\(task\|system\|event\)\>"
+syn match   schedcFact       "\<\(task\|system\|event\|waker\)\>"
 " `task` and `queue` also start facts (task.nvcsw): as items only at a line start.
 syn match   schedcItem       "^\s*\zs\(task\|queue\)\>"
-syn keyword schedcItem       select_cpu enqueue dispatch slice vtime preempt timeout
-syn keyword schedcControl    if then else let every trace when found kick default starve after in
-syn keyword schedcOperator   and or not is
-syn keyword schedcModifier   per_cpu shared fifo charge lag
+syn keyword schedcItem       select_cpu enqueue dispatch slice vtime preempt timeout const fn
+syn keyword schedcControl    if then else let every trace when found kick default starve after in keep_running
+syn keyword schedcOperator   and or not is starts_with
+syn keyword schedcModifier   per_cpu shared fifo charge lag deadline
 syn keyword schedcType       duration time uint int bool
-syn keyword schedcEvent      join wakeup running stopping
+syn keyword schedcEvent      join wakeup runnable running stopping quiescent
 syn keyword schedcPreference pinned prev_core idle_core prev any
 syn keyword schedcConstant   true false none
 syn keyword schedcBuiltin    min max clamp ewma elapsed
 
-syn match   schedcFact       "\<\(task\|system\|event\|queue\)\.\h\w*\(\.\h\w*\)\="
+syn match   schedcFact       "\<\(task\|system\|event\|waker\|queue\)\.\h\w*\(\.\h\w*\)\="
 syn match   schedcNumber     "\<\d[0-9_]*\>"
 syn match   schedcDuration   "\<\d[0-9_]*\(ns\|us\|ms\|s\)\>"
 syn match   schedcArrow      "->"

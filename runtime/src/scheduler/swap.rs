@@ -1,12 +1,16 @@
 //! Replacing a running scheduler with another, for `schedc run --watch`.
 //!
 //! The replacement is opened and loaded (the verifier's pass, the slow part)
-//! while the old one still runs, so that only the link swap is left between
-//! detaching the old one and attaching the new one: the time the system
-//! spends on the default scheduler.
+//! and its `struct_ops` map filled in (the kernel builds a trampoline for
+//! every callback, which under emulation takes longer than the rest of the
+//! swap) while the old one still runs, so that only the kernel's disable and
+//! enable are left between detaching the old one and attaching the new one:
+//! the time the system spends on the default scheduler.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
+
+use libbpf_rs::{AsRawLibbpf, MapCore, MapType};
 
 use super::{OpenOptions, Scheduler};
 use crate::{sys, Error};
@@ -51,6 +55,11 @@ impl Scheduler {
     /// is loaded again with the same parameters and attached (its own
     /// object cannot be attached twice: its exit record is filled in).
     pub fn swap(&mut self, mut next: Scheduler) -> Result<Swapped, SwapFailed> {
+        if next.fill_struct_ops(self) {
+            // The kernel replaced the scheduler in place: no gap at all.
+            next.link = self.link.take();
+            return Ok(Swapped { old: std::mem::replace(self, next), gap: Duration::ZERO, detach: Duration::ZERO });
+        }
         let start = Instant::now();
         self.detach();
         let detach = start.elapsed();
@@ -69,5 +78,27 @@ impl Scheduler {
                 Err(SwapFailed { error, restored, gap: start.elapsed() })
             }
         }
+    }
+
+    /// Hands the kernel this scheduler's `struct_ops` value (the programs of
+    /// its callbacks) while `running` is still attached, so that the attach
+    /// after the detach only registers it. libbpf does both in its attach;
+    /// its link update does the first and then asks the kernel to replace
+    /// `running`'s scheduler in place, which sched_ext refuses without
+    /// touching it (a scheduler that fails to enable must not take the old
+    /// one down). Returns whether the kernel replaced it after all. A value
+    /// the kernel does not take here is reported by the attach.
+    fn fill_struct_ops(&self, running: &Scheduler) -> bool {
+        let Some(link) = running.link.as_ref() else { return false };
+        let Some(map) = self.object.maps().find(|m| m.map_type() == MapType::StructOps) else { return false };
+        // SAFETY: both pointers are libbpf's own and live as long as the
+        // borrows of `running` and `self`; the call only reads them.
+        let ret = unsafe {
+            libbpf_rs::libbpf_sys::bpf_link__update_map(
+                link.as_libbpf_object().as_ptr(),
+                map.as_libbpf_object().as_ptr(),
+            )
+        };
+        ret == 0
     }
 }

@@ -32,6 +32,9 @@ pub struct Guest {
     timeout: Option<Duration>,
     channel: Option<PathBuf>,
     on_output: Option<OutputSink>,
+    qemu_args: Vec<String>,
+    kernel_args: Vec<String>,
+    watch_state: bool,
 }
 
 /// What is called with (command, line) for each line of output.
@@ -61,6 +64,9 @@ impl Guest {
             timeout: Some(Duration::from_secs(300)),
             channel: None,
             on_output: None,
+            qemu_args: Vec::new(),
+            kernel_args: Vec::new(),
+            watch_state: true,
         }
     }
 
@@ -124,6 +130,27 @@ impl Guest {
         self
     }
 
+    /// More QEMU options (such as `-icount shift=4,sleep=off`).
+    pub fn qemu_args<S: AsRef<str>>(&mut self, args: &[S]) -> &mut Self {
+        self.qemu_args.extend(args.iter().map(|a| a.as_ref().to_string()));
+        self
+    }
+
+    /// More words on the kernel's command line (such as `nokaslr`).
+    pub fn kernel_args<S: AsRef<str>>(&mut self, args: &[S]) -> &mut Self {
+        self.kernel_args.extend(args.iter().map(|a| a.as_ref().to_string()));
+        self
+    }
+
+    /// Whether /init polls sched_ext's state while a command runs (on by
+    /// default). The poll forks every 0.1 s until a scheduler shows as
+    /// enabled; a benchmark turns it off so that only its workloads run,
+    /// and the reports' `state_during` then reads `unwatched`.
+    pub fn watch_state(&mut self, on: bool) -> &mut Self {
+        self.watch_state = on;
+        self
+    }
+
     /// Calls `sink(command, line)` with each line the commands print, as
     /// the guest prints it (their output is in the report as well).
     pub fn on_output(&mut self, sink: impl Fn(&str, &str) + Send + Sync + 'static) -> &mut Self {
@@ -140,7 +167,8 @@ impl Guest {
         let initrd = dir.path().join("initramfs.cpio");
         std::fs::write(&initrd, self.image()?)
             .map_err(|source| VmError::Host { what: "write the initramfs", source })?;
-        let args = self.channel.as_deref().map(channel_args).unwrap_or_default();
+        let mut args = self.channel.as_deref().map(channel_args).unwrap_or_default();
+        args.extend(self.qemu_args.iter().cloned());
         let on_line = |line: &str| {
             if let (Some(sink), Some((name, text))) = (&self.on_output, output_line(line)) {
                 (sink.0)(name, text);
@@ -152,6 +180,7 @@ impl Guest {
             smp: self.smp(),
             timeout: self.timeout,
             args: &args,
+            kernel_args: &self.kernel_args,
             own_process_group: self.channel.is_some(),
             on_line: &on_line,
         };
@@ -206,6 +235,7 @@ echo "$M state-before $(cat /sys/kernel/sched_ext/state 2>/dev/null || echo miss
              [ \"$(cat $port/name 2>/dev/null)\" = schedc ] && ln -sf /dev/${{port##*/}} {CHANNEL_DEVICE}\ndone\n"
         ));
         s.push_str(&format!("( {} ) >/dev/null 2>&1 &\nLOAD=$!\n", self.load));
+        s.push_str(&format!("WATCH={}\n", u8::from(self.watch_state)));
         s.push_str(
             r#"run_one() {
     name=$1; shift
@@ -214,6 +244,7 @@ echo "$M state-before $(cat /sys/kernel/sched_ext/state 2>/dev/null || echo miss
     ( "$@" 2>&1; echo $? >/tmp/rc ) | while IFS= read -r line; do echo "$M out $name $line"; done &
     pid=$!
     state=none; ops=none; i=0
+    [ $WATCH = 1 ] || { state=unwatched; i=1200; }
     while [ $i -lt 1200 ]; do
         if [ "$(cat /sys/kernel/sched_ext/state)" = enabled ]; then
             state=enabled; ops=$(cat /sys/kernel/sched_ext/root/ops 2>/dev/null); break
@@ -269,7 +300,8 @@ pub struct CommandRun {
     /// The name the command was given.
     pub name: String,
     /// `/sys/kernel/sched_ext/state` once a scheduler was attached
-    /// (`enabled`), or `none` if the command exited first.
+    /// (`enabled`), `none` if the command exited first, or `unwatched`
+    /// (see [`Guest::watch_state`]).
     pub state_during: String,
     /// `/sys/kernel/sched_ext/root/ops` while a scheduler was attached.
     pub ops_during: String,

@@ -18,8 +18,10 @@ pub(super) struct Boot<'a> {
     pub smp: String,
     /// `None`: as long as the guest runs.
     pub timeout: Option<Duration>,
-    /// More QEMU arguments (devices).
+    /// More QEMU arguments (devices, clock options).
     pub args: &'a [String],
+    /// More words for the kernel's command line.
+    pub kernel_args: &'a [String],
     /// Run QEMU in a process group of its own, out of reach of the
     /// terminal's Ctrl-C: the host program stops the guest itself.
     pub own_process_group: bool,
@@ -40,7 +42,14 @@ pub(super) fn boot(b: &Boot) -> Result<String, VmError> {
         .arg(b.kernel)
         .arg("-initrd")
         .arg(b.initrd)
-        .args(["-append", "console=ttyS0 panic=-1 loglevel=4"])
+        .arg("-append")
+        .arg(
+            ["console=ttyS0 panic=-1 loglevel=4"]
+                .into_iter()
+                .chain(b.kernel_args.iter().map(String::as_str))
+                .collect::<Vec<_>>()
+                .join(" "),
+        )
         .args(b.args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())

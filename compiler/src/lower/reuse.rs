@@ -1,0 +1,46 @@
+//! The policy's own functions (`fn`), and the helpers the newer facts need.
+
+use crate::ir::Function;
+use crate::model::*;
+
+use super::expr::value_c_type;
+use super::Lowering;
+
+impl Lowering<'_> {
+    /// Helpers that come before every other: the rules and formulas call them.
+    pub(super) fn reuse_helpers(&self) -> Vec<Function> {
+        let mut out = Vec::new();
+        if self.uses_fact(Fact::WakerClass) {
+            out.push(Function {
+                comment: "/* The class of another task, such as the waker; none if it has no state here. */"
+                    .to_string(),
+                signature: "static __always_inline u8 schedc_class_of(struct task_struct *t)".to_string(),
+                body: vec![
+                    "\tstruct schedc_task *other = bpf_task_storage_get(&schedc_tasks, t, 0, 0);".to_string(),
+                    String::new(),
+                    "\treturn other ? other->class : CLASS_NONE;".to_string(),
+                ],
+                member: None,
+            });
+        }
+        for f in &self.model.functions {
+            let mut params: Vec<String> = Vec::new();
+            if f.reads_task {
+                params.push(self.task_params().to_string());
+            }
+            params.extend(f.params.iter().map(|(name, ty)| format!("{} {name}", value_c_type(*ty))));
+            let params = if params.is_empty() { "void".to_string() } else { params.join(", ") };
+            let ret = match f.result.ty {
+                Type::Value(ty) => value_c_type(ty),
+                Type::Class | Type::Str => unreachable!("the checker refuses such functions"),
+            };
+            out.push(Function {
+                comment: self.comment(f.origin),
+                signature: format!("static __always_inline {ret} {}({params})", f.name),
+                body: vec![format!("\treturn {};", self.expr(&f.result))],
+                member: None,
+            });
+        }
+        out
+    }
+}
