@@ -1,19 +1,22 @@
-//! What `schedc run` promises, proven on every test kernel in QEMU, under a
-//! mixed load, with faults and bad timing (issue 10, all points but CPU
-//! hotplug, `--watch` and `schedc stats`, which tests/vm.rs and
-//! tests/watch_vm.rs prove). One boot per kernel, on four CPUs as two cores
-//! of two SMT threads, runs in turn:
+//! What `schedc run` promises, proven on every test kernel in QEMU under a
+//! mixed load, with faults and bad timing: points 1, 2, 3, 5, 6, 9, 10 and
+//! 11 of issue 10. (Point 4, CPU hotplug, is tests/vm.rs's
+//! `every_policy_survives_cpu_hotplug_under_load`; points 7 and 8, `--watch`
+//! and `schedc stats`, are tests/watch_vm.rs's.) One boot per kernel, on
+//! four CPUs as two cores of two SMT threads, runs in turn:
 //!
-//! * every policy in policies/ for 20 s under the mixed load: enabled under
-//!   its name all along, every queue it declares fed, the load finished; for
-//!   bpfland some tasks interactive and some not, and the verifier's work
-//!   per program printed;
-//! * the stops: the duration, SIGINT (fifo), SIGTERM (vtime), SysRq-S (the
-//!   kernel ejects bpfland, the load carries on without it), `kill -9` of
-//!   schedc (the kernel drops the scheduler; the next run attaches);
-//! * a second `schedc run` while fifo runs: refused, fifo untouched;
-//! * `--set nvcsw_max_thresh=0` turning bpfland's classification off, and
-//!   out-of-range or unknown `--set` values refused before loading;
+//! * every policy in policies/ (read from the directory, so a new policy
+//!   joins by itself) for 20 s under the mixed load: enabled under its name
+//!   all along, every queue it declares fed (each queue's
+//!   `queue.Q.inserted` counter, found in the policy), the load finished.
+//!   Each run ends one of five ways, dealt out in turn: the duration,
+//!   SIGINT, SIGTERM, SysRq-S (the kernel ejects the scheduler and the load
+//!   finishes without it) and `kill -9` of schedc (the kernel drops the
+//!   scheduler and the next run attaches);
+//! * during the SIGINT run, a second `schedc run`: refused, nothing changed;
+//! * for bpfland, the verifier's work per program, and `--set
+//!   nvcsw_max_thresh=0` turning its classification off, with out-of-range
+//!   and unknown `--set` values refused before anything loads;
 //! * the SMT preferences `prev_core` and `idle_core` finding whole idle
 //!   cores (tests/vm/smtcore.policy).
 //!
@@ -30,6 +33,7 @@ use std::time::{Duration, Instant};
 mod vmtest;
 
 use schedc_abi::stats::{Body, Exit, Record, Sample, Stop};
+use schedc_compiler::model::StatSource;
 use schedc_runtime::vm::{CommandRun, Guest, GuestReport};
 use schedc_testkit::Missing;
 use vmtest::{available_kernels, missing_prerequisite};
@@ -41,45 +45,71 @@ fn main() {
     )])
 }
 
-/// Every policy in policies/, each with the queues it declares and the
-/// counter bound to each (`counter NAME = queue.Q.inserted`).
-const POLICIES: &[(&str, &[(&str, &str)])] = &[
-    ("bpfland", &[("direct", "nr_direct"), ("prio", "nr_prio"), ("shared", "nr_shared")]),
-    ("fifo", &[("direct", "nr_direct"), ("shared", "nr_queued")]),
-    ("vtime", &[("direct", "nr_direct"), ("fair", "nr_fair")]),
-    ("shortfirst", &[("direct", "nr_direct"), ("quick", "nr_quick"), ("bulk", "nr_long")]),
-];
+/// Queues the mixed load cannot feed, and why. Every other queue of every
+/// policy must receive tasks in its run.
+const UNREACHABLE: &[(&str, &str, &str)] =
+    &[("simple", "fifo_q", "used only with --set fifo_mode=true; the run keeps the default, vtime order")];
 
-/// How each policy's 20 s run under load is stopped.
-fn stop_of(policy: &str) -> (&'static str, Stop) {
-    match policy {
-        "fifo" => ("INT", Stop::Signal),
-        "vtime" => ("TERM", Stop::Signal),
-        _ => ("duration", Stop::DurationElapsed),
-    }
+/// How a policy's run ends; the policies, in name order, take these in turn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Ending {
+    Duration,
+    Sigint,
+    Sigterm,
+    Sysrq,
+    Kill9,
 }
 
-/// The guest's whole time, boot to power-off; a boot takes about 4 minutes
-/// on a busy 2-core host.
-const BOOT_LIMIT: Duration = Duration::from_secs(900);
+const ENDINGS: [Ending; 5] = [Ending::Duration, Ending::Sigint, Ending::Sigterm, Ending::Sysrq, Ending::Kill9];
+
+/// Seconds each policy runs; a signal or fault comes a second later.
+const RUN_SECS: u32 = 20;
+
+/// The guest's whole time, boot to power-off: about 5 minutes on an idle
+/// 2-core host, several times that when other guests share it.
+const BOOT_LIMIT: Duration = Duration::from_secs(1800);
+
+/// A shipped policy, as the test needs it.
+struct Policy {
+    /// The file's name without `.policy`; the object is /objs/FILE.bpf.o.
+    file: String,
+    /// The scheduler's name, as sched_ext shows it.
+    name: String,
+    /// Each queue it declares, with the counter bound to its
+    /// `queue.Q.inserted`, or why the load cannot reach it.
+    queues: Vec<(String, Feed)>,
+    object: PathBuf,
+}
+
+enum Feed {
+    Counter(String),
+    Unreachable(&'static str),
+}
 
 /// Shell functions every command of the guest starts with.
 const PRELUDE: &str = r#"
 W=/sys/kernel/sched_ext
-# The mixed load, for $2 seconds: a CPU hog on every CPU, two pairs of
-# tasks that wake each other through pipes, a task that sleeps 50 ms at a
-# time, and a hog pinned to CPU 1. Each part says how it ended in
-# /tmp/$1.work (a light load, $3=light, is the pairs and the sleeper).
+now() { read up _ </proc/uptime; echo ${up%.*}; }
+t0=$(now)
+# Runs "$@" at nice level $1 (busybox has renice but no nice).
+at_nice() { n=$1; shift; sh -c "renice -n $n -p \$\$ >/dev/null; exec \"\$@\"" at_nice "$@"; }
+# The mixed load, for $2 seconds: a CPU hog on every CPU, a niced hog
+# (batch work), a hog pinned to CPU 1, two pairs of tasks that wake each
+# other through pipes and a task that sleeps 50 ms at a time, at nice levels
+# from -10 to 15. Each part says how it ended in /tmp/$1.work; a light
+# load ($3=light) is the pairs and the sleeper.
 work() {
     f=/tmp/$1.work; t=$2
     if [ "$3" != light ]; then
         ( stress-ng -q --cpu "$(nproc)" --timeout ${t}s; echo "hogs rc=$?" >>$f ) &
-        ( taskset -c 1 stress-ng -q --cpu 1 --timeout ${t}s; echo "pinned rc=$?" >>$f ) &
+        ( at_nice 15 stress-ng -q --cpu 1 --timeout ${t}s; echo "niced rc=$?" >>$f ) &
+        ( at_nice 5 taskset -c 1 stress-ng -q --cpu 1 --timeout ${t}s; echo "pinned rc=$?" >>$f ) &
     fi
-    ( stress-ng -q --switch 2 --timeout ${t}s; echo "pingpong rc=$?" >>$f ) &
-    ( read up _ </proc/uptime; end=$(( ${up%.*} + t )); i=0
-      while read up _ </proc/uptime && [ ${up%.*} -lt $end ]; do usleep 50000; i=$((i+1)); done
-      echo "sleeper rc=0 wakeups=$i" >>$f ) &
+    ( at_nice -5 stress-ng -q --switch 2 --timeout ${t}s; echo "pingpong rc=$?" >>$f ) &
+    ( n=$(at_nice -10 sh -c 'read up _ </proc/uptime; end=$(( ${up%.*} + $0 )); i=0
+          while read up _ </proc/uptime && [ ${up%.*} -lt $end ]; do usleep 50000; i=$((i+1)); done
+          echo $i' $t)
+      echo "sleeper rc=$? wakeups=$n" >>$f ) &
     wait
     echo "workload done" >>$f
 }
@@ -91,52 +121,81 @@ wait_enabled() {
         i=$((i+1)); [ $i -gt 600 ] && return 1
         sleep 0.1
     done
+    t0=$(now)
 }
-# What the kernel runs now, as "$1 state=... ops=...", into /tmp/probe.out
-# and on the console (where a guest that hangs shows how far it got).
-probe() { echo "$1 state=$(cat $W/state) ops=$(cat $W/root/ops 2>/dev/null)" | tee -a /tmp/probe.out; }
-# Every file this command wrote, between @@NAME lines.
-sections() { for f in /tmp/*.out /tmp/*.err /tmp/*.work; do [ -e $f ] && { echo "@@${f#/tmp/}"; cat $f; }; done; echo @@end; rm -f /tmp/*.out /tmp/*.err /tmp/*.work; }
+# Waits until sched_ext is disabled (at most 30 s).
+wait_disabled() {
+    i=0
+    while [ "$(cat $W/state)" != disabled ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i+1)); done
+}
+# Waits until $1 seconds have passed since the scheduler was enabled.
+until_second() { while [ $(( $(now) - t0 )) -lt $1 ]; do sleep 0.2; done; }
+# What the kernel runs now, and whether the load ($w) still runs, as
+# "$1 t=SECONDS state=... ops=... load=...", into /tmp/probe.out, and at once
+# on stdout, marked "probe", for the host to show as it comes.
+probe() {
+    load=none; [ -n "$w" ] && { kill -0 $w 2>/dev/null && load=running || load=ended; }
+    line="$1 t=$(( $(now) - t0 )) state=$(cat $W/state) ops=$(cat $W/root/ops 2>/dev/null) load=$load"
+    echo "$line" >>/tmp/probe.out
+    echo "probe $line"
+}
+# If this command still runs after 150 s, the console gets every process
+# with where it waits in the kernel, and the tasks blocked there: a guest
+# that hangs then shows what it waits for. (Its output never goes into the
+# command's pipe, which would keep the command open.)
+( sleep 150
+  echo "still running after 150 s; processes (pid stat wchan):"
+  for p in /proc/[0-9]*; do echo "$(cat $p/stat 2>/dev/null) wchan=$(cat $p/wchan 2>/dev/null)"; done
+  echo w >/proc/sysrq-trigger ) </dev/null >/dev/console 2>&1 &
+dog=$!
+# Every file this command wrote, between @@NAME lines; the command's end.
+sections() {
+    kill $dog
+    for f in /tmp/*.out /tmp/*.err /tmp/*.work; do [ -e $f ] && { echo "@@${f#/tmp/}"; cat $f; }; done
+    echo @@end; rm -f /tmp/*.out /tmp/*.err /tmp/*.work
+}
 "#;
 
-/// A policy's 20 s under the mixed load, stopped as `stop_of` says; fifo's
-/// run also meets a second `schedc run` halfway (of vtime, which the kernel
-/// loads and then refuses to attach).
-fn policy_run(policy: &str) -> String {
-    let (stop, _) = stop_of(policy);
-    let (duration, stopper) = match stop {
-        // The run's time counts from the attach; the load starts right after.
-        "duration" => ("20s", "wait $pid; echo rc=$? >>/tmp/probe.out".to_string()),
-        signal => (
-            "600s",
-            format!(
-                "while [ $(( $(date +%s) - start )) -lt 21 ]; do sleep 0.2; done
-                 kill -{signal} $pid; wait $pid; echo rc=$? >>/tmp/probe.out"
-            ),
-        ),
+/// A policy's 20 s under the mixed load, ended as `ending` says; `second`
+/// is a policy to start meanwhile with a second `schedc run`.
+fn policy_run(p: &Policy, ending: Ending, second: Option<&Policy>) -> String {
+    let file = &p.file;
+    let fault = matches!(ending, Ending::Sysrq | Ending::Kill9);
+    // After a fault the load runs on, on the default scheduler.
+    let load = if fault { RUN_SECS + 9 } else { RUN_SECS - 4 };
+    let duration = if ending == Ending::Duration { format!("{RUN_SECS}s") } else { "600s".to_string() };
+    let after = RUN_SECS + 1;
+    let end = match ending {
+        Ending::Duration => String::new(),
+        Ending::Sigint => format!("until_second {after}; probe before-stop; kill -INT $pid"),
+        Ending::Sigterm => format!("until_second {after}; probe before-stop; kill -TERM $pid"),
+        Ending::Sysrq => format!("until_second {after}; probe before-stop; echo S >/proc/sysrq-trigger"),
+        Ending::Kill9 => format!("until_second {after}; probe before-stop; kill -9 $pid"),
     };
-    let verifier = if policy == "bpfland" { " --verifier-stats" } else { "" };
-    let second = if policy == "fifo" {
-        "/bin/schedc run /objs/vtime.bpf.o --duration 2s >/tmp/second.out 2>&1; echo rc=$? >>/tmp/second.out
-         probe after-second"
-    } else {
-        ""
-    };
+    let second = second.map_or(String::new(), |s| {
+        format!(
+            "/bin/schedc run /objs/{}.bpf.o --duration 2s >/tmp/second.out 2>&1; echo rc=$? >>/tmp/second.out
+             probe after-second",
+            s.file
+        )
+    });
     format!(
         "{PRELUDE}
-         /bin/schedc run /objs/{policy}.bpf.o --stats json --interval 2s --duration {duration}{verifier} \
+         /bin/schedc run /objs/{file}.bpf.o --stats json --interval 2s --duration {duration} --verifier-stats \
              >/tmp/run.out 2>/tmp/run.err &
          pid=$!
-         wait_enabled $pid
-         start=$(date +%s)
-         work run 16 &
+         wait_enabled $pid || probe never-enabled
+         work run {load} &
          w=$!
          sleep 8
          probe mid
          {second}
-         wait $w
-         {stopper}
+         {end}
+         wait $pid; echo rc=$? >>/tmp/probe.out
+         wait_disabled
          probe after
+         wait $w
+         dmesg | grep -i sched_ext >/tmp/dmesg.out
          sections"
     )
 }
@@ -150,51 +209,14 @@ const NVCSW_OFF: &str = "
     /bin/schedc run /objs/bpfland.bpf.o --set nvcsw_max=0 --verifier-stats --duration 2s \
         >/tmp/unknown.out 2>&1; echo rc=$? >>/tmp/unknown.out
     probe after-unknown
-    /bin/schedc run /objs/bpfland.bpf.o --set nvcsw_max_thresh=0 --stats json --interval 2s --duration 12s \
+    /bin/schedc run /objs/bpfland.bpf.o --set nvcsw_max_thresh=0 --stats json --interval 2s --duration 10s \
         >/tmp/run.out 2>/tmp/run.err &
     pid=$!
-    wait_enabled $pid
-    work run 10 &
+    wait_enabled $pid || probe never-enabled
+    work run 8 &
     w=$!
     wait $w
     wait $pid; echo rc=$? >>/tmp/probe.out
-    sections";
-
-/// SysRq-S while bpfland runs under the mixed load: the kernel ejects it,
-/// and the load finishes on the default scheduler.
-const SYSRQ: &str = "
-    /bin/schedc run /objs/bpfland.bpf.o --stats json --interval 1s >/tmp/run.out 2>/tmp/run.err &
-    pid=$!
-    wait_enabled $pid
-    work run 12 &
-    w=$!
-    sleep 4
-    probe before-sysrq
-    echo S >/proc/sysrq-trigger
-    wait $pid; echo rc=$? >>/tmp/probe.out
-    probe after-sysrq
-    wait $w
-    probe after-workload
-    dmesg | grep -i 'sched_ext' >/tmp/dmesg.out
-    sections";
-
-/// `kill -9` of schedc running fifo under the mixed load: the kernel drops
-/// the scheduler by itself, and a new `schedc run` attaches.
-const KILL9: &str = "
-    /bin/schedc run /objs/fifo.bpf.o --duration 600s >/tmp/killed.out 2>&1 &
-    pid=$!
-    wait_enabled $pid
-    work run 14 &
-    w=$!
-    sleep 3
-    probe before-kill
-    kill -9 $pid; wait $pid; echo rc=$? >>/tmp/probe.out
-    i=0; while [ \"$(cat $W/state)\" != disabled ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done
-    probe after-kill
-    /bin/schedc run /objs/vtime.bpf.o --stats json --interval 1s --duration 4s >/tmp/again.out 2>/tmp/again.err
-    echo rc=$? >>/tmp/again.err
-    probe after-again
-    wait $w
     sections";
 
 /// One of the SMT preferences alone (`prefer_prev` picks which) beside the
@@ -205,10 +227,10 @@ fn smt_run(prefer_prev: bool) -> String {
          cat /sys/devices/system/cpu/cpu0/topology/thread_siblings_list >/tmp/siblings.out
          cat /sys/devices/system/cpu/smt/active >/tmp/smt.out 2>&1
          /bin/schedc run /objs/smtcore.bpf.o --set prefer_prev={prefer_prev} --stats json --interval 2s \
-             --duration 8s >/tmp/run.out 2>/tmp/run.err &
+             --duration 6s >/tmp/run.out 2>/tmp/run.err &
          pid=$!
-         wait_enabled $pid
-         work run 6 light &
+         wait_enabled $pid || probe never-enabled
+         work run 4 light &
          w=$!
          wait $w
          wait $pid; echo rc=$? >>/tmp/probe.out
@@ -229,69 +251,140 @@ fn compile(policy: &Path, dir: &Path) -> PathBuf {
     out
 }
 
+/// Every policy in policies/, in name order, with its queues and their
+/// counters, read from the policy itself. A queue without a counter and
+/// without a reason in [`UNREACHABLE`] fails here, before any boot.
+fn shipped_policies() -> Vec<(PathBuf, String, Vec<(String, Feed)>)> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files: Vec<PathBuf> = std::fs::read_dir(root.join("policies"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "policy"))
+        .collect();
+    files.sort();
+    let policies: Vec<_> = files
+        .into_iter()
+        .map(|path| {
+            let stem = path.file_stem().unwrap().to_string_lossy().into_owned();
+            let src = std::fs::read_to_string(&path).unwrap();
+            let checked = schedc_compiler::check_source(&path.display().to_string(), &src)
+                .unwrap_or_else(|e| panic!("{} does not check: {e:?}", path.display()));
+            let model = checked.model;
+            let queues: Vec<(String, Feed)> = model
+                .queues
+                .iter()
+                .enumerate()
+                .map(|(i, q)| {
+                    let counter = model.stats.iter().find(|s| matches!(s.source, StatSource::QueueInserted(j) if j == i));
+                    let excused = UNREACHABLE.iter().find(|(p, queue, _)| *p == stem && *queue == q.name);
+                    let feed = match (counter, excused) {
+                        (_, Some((_, _, why))) => Feed::Unreachable(why),
+                        (Some(c), None) => Feed::Counter(c.name.clone()),
+                        (None, None) => panic!(
+                            "{}: queue {q} has no counter, so this test cannot see it fed: declare \
+                             `counter nr_{q} = queue.{q}.inserted \"...\"`, or say in UNREACHABLE why the \
+                             mixed load never reaches it",
+                            path.display(),
+                            q = q.name
+                        ),
+                    };
+                    (q.name.clone(), feed)
+                })
+                .collect();
+            (path, model.name, queues)
+        })
+        .collect();
+    for (policy, queue, _) in UNREACHABLE {
+        assert!(
+            policies.iter().any(|(p, _, qs)| p.file_stem().unwrap() == *policy && qs.iter().any(|(q, _)| q == queue)),
+            "UNREACHABLE names {policy}'s queue {queue}, which policies/ does not have"
+        );
+    }
+    assert!(policies.len() >= ENDINGS.len(), "fewer policies than endings: some ending would go unproven");
+    policies
+}
+
 fn every_promise_of_schedc_run_under_load_on_every_kernel() -> Result<(), Missing> {
+    let shipped = shipped_policies();
     if let Some(why) = missing_prerequisite() {
         return Err(Missing::new(why));
     }
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let shipped: Vec<String> = std::fs::read_dir(root.join("policies"))
-        .unwrap()
-        .filter_map(|e| e.ok()?.path().file_stem().map(|s| s.to_string_lossy().into_owned()))
-        .collect();
-    for policy in &shipped {
-        assert!(POLICIES.iter().any(|(p, _)| p == policy), "policies/{policy}.policy has no queues listed here");
-    }
     let dir = tempfile::tempdir().unwrap();
-    let mut objects: Vec<PathBuf> =
-        POLICIES.iter().map(|(p, _)| compile(&root.join(format!("policies/{p}.policy")), dir.path())).collect();
-    objects.push(compile(&root.join("tests/vm/smtcore.policy"), dir.path()));
+    let policies: Vec<Policy> = shipped
+        .into_iter()
+        .map(|(path, name, queues)| Policy {
+            file: path.file_stem().unwrap().to_string_lossy().into_owned(),
+            object: compile(&path, dir.path()),
+            name,
+            queues,
+        })
+        .collect();
+    assert!(policies.iter().any(|p| p.file == "bpfland"), "the --set and verifier checks run bpfland");
+    let smtcore = compile(&root.join("tests/vm/smtcore.policy"), dir.path());
+    let ending = |i: usize| ENDINGS[i % ENDINGS.len()];
 
     for kernel in available_kernels() {
         let mut guest = Guest::new(&kernel);
+        let booted = Instant::now();
         guest
             .executable("/bin/schedc", Path::new(env!("CARGO_BIN_EXE_schedc")))
             .cpus(4)
             .smt(2)
             // The commands bring their own load; between them the guest idles.
             .load("true")
-            .timeout(BOOT_LIMIT);
-        for obj in &objects {
-            let name = obj.file_name().unwrap().to_string_lossy();
-            guest.file(&format!("/objs/{name}"), obj);
+            .timeout(BOOT_LIMIT)
+            // The probes as they come, for a run that is slow or hangs.
+            .on_output(move |command, line| {
+                if let Some(probe) = line.strip_prefix("probe ") {
+                    eprintln!("[{:>4}s] {command}: {probe}", booted.elapsed().as_secs());
+                }
+            });
+        for p in &policies {
+            guest.file(&format!("/objs/{}.bpf.o", p.file), &p.object);
         }
+        guest.file("/objs/smtcore.bpf.o", &smtcore);
         let sh = |script: String| ["/bin/sh".to_string(), "-c".into(), script];
-        for (policy, _) in POLICIES {
-            guest.command(policy, &sh(policy_run(policy)));
+        for (i, p) in policies.iter().enumerate() {
+            let second = (ending(i) == Ending::Sigint).then(|| &policies[(i + 1) % policies.len()]);
+            guest.command(&p.file, &sh(policy_run(p, ending(i), second)));
         }
         guest
             .command("nvcsw_off", &sh(format!("{PRELUDE}{NVCSW_OFF}")))
-            .command("sysrq", &sh(format!("{PRELUDE}{SYSRQ}")))
-            .command("kill9", &sh(format!("{PRELUDE}{KILL9}")))
             .command("smt_prev_core", &sh(smt_run(true)))
             .command("smt_idle_core", &sh(smt_run(false)));
-        let started = Instant::now();
         let report = guest.boot().unwrap_or_else(|e| panic!("{}: {e}", kernel.display()));
         let release = report.release.clone();
         assert_eq!(report.state_before, "disabled", "{}", report.serial);
-        for (policy, queues) in POLICIES {
-            every_policy_runs_under_load(&report, policy, queues);
+        for (i, p) in policies.iter().enumerate() {
+            runs_under_load_and_ends_as_asked(&report, p, ending(i));
+            if ending(i) == Ending::Sigint {
+                a_second_run_changes_nothing(&report, p, &policies[(i + 1) % policies.len()]);
+            }
         }
-        a_second_run_changes_nothing(&report);
         set_turns_classification_off_and_bad_values_are_refused(&report);
-        sysrq_ejects_and_the_load_finishes(&report);
-        kill9_drops_the_scheduler_and_the_next_run_attaches(&report);
         smt_preferences_find_whole_idle_cores(&report);
-        println!("all of issue 10's points here on {release}: boot took {:.0?}", started.elapsed());
+        println!("issue 10's points 1, 2, 3, 5, 6, 9, 10, 11 on {release}: boot took {:.0?}", booted.elapsed());
     }
     Ok(())
 }
 
 /// What a command of the guest left: its run, its files and the context
-/// for failure messages (the command's output and the guest's log).
+/// for failure messages (the command's output).
 struct Seen<'a> {
     run: &'a CommandRun,
     files: HashMap<String, String>,
     ctx: String,
+}
+
+/// A `probe` line: seconds since the scheduler was enabled, sched_ext's
+/// state and ops, and whether the load ran.
+#[derive(Debug)]
+struct Probe {
+    t: u64,
+    state: String,
+    ops: String,
+    load: String,
 }
 
 impl Seen<'_> {
@@ -305,8 +398,8 @@ impl Seen<'_> {
         self.files.get(name).map(String::as_str).unwrap_or_else(|| panic!("no {name}: {}", self.ctx))
     }
 
-    /// The `probe` line tagged `tag`: (state, ops).
-    fn probe(&self, tag: &str) -> (String, String) {
+    /// The `probe` line tagged `tag`.
+    fn probe(&self, tag: &str) -> Probe {
         let line = self
             .file("probe.out")
             .lines()
@@ -315,7 +408,7 @@ impl Seen<'_> {
         let kv = |k: &str| {
             line.split_whitespace().find_map(|w| w.strip_prefix(k)?.strip_prefix('=')).unwrap_or("").to_string()
         };
-        (kv("state"), kv("ops"))
+        Probe { t: kv("t").parse().unwrap_or(0), state: kv("state"), ops: kv("ops"), load: kv("load") }
     }
 
     /// The first `rc=N` of file `name`.
@@ -333,7 +426,8 @@ impl Seen<'_> {
     /// The mixed load ran to its end, every part of it successfully.
     fn assert_workload_finished(&self, light: bool) {
         let work = self.file("run.work");
-        let parts: &[&str] = if light { &["pingpong", "sleeper"] } else { &["hogs", "pinned", "pingpong", "sleeper"] };
+        let parts: &[&str] =
+            if light { &["pingpong", "sleeper"] } else { &["hogs", "niced", "pinned", "pingpong", "sleeper"] };
         for part in parts {
             assert!(work.contains(&format!("{part} rc=0")), "the load's {part} did not finish well: {}", self.ctx);
         }
@@ -369,7 +463,7 @@ fn records(ndjson: &str, ctx: &str) -> Vec<Record> {
     ndjson.lines().map(|l| Record::from_json(l).unwrap_or_else(|e| panic!("{e}: {l}\n{ctx}"))).collect()
 }
 
-/// The last record, which must be the exit record: (stop, exit, final stats).
+/// The exit record, which must be the last: (stop, exit, final stats).
 fn exit_of<'a>(records: &'a [Record], ctx: &str) -> (Stop, &'a Exit, &'a [Sample]) {
     match records.last().map(|r| &r.body) {
         Some(Body::Exit { stop, exit: Some(exit), stats }) => (*stop, exit, stats),
@@ -381,7 +475,7 @@ fn value(stats: &[Sample], name: &str, ctx: &str) -> u64 {
     stats.iter().find(|s| s.name == name).unwrap_or_else(|| panic!("no statistic {name}: {ctx}")).value.as_u64()
 }
 
-/// Every interval record's samples.
+/// Every interval record's time and samples.
 fn intervals(records: &[Record]) -> impl Iterator<Item = (u64, &[Sample])> {
     records.iter().filter_map(|r| match &r.body {
         Body::Interval { stats, .. } => Some((r.elapsed_ns, stats.as_slice())),
@@ -389,48 +483,117 @@ fn intervals(records: &[Record]) -> impl Iterator<Item = (u64, &[Sample])> {
     })
 }
 
-/// Point 1 (and 2, 11): 20 s under the mixed load, enabled under the
-/// policy's name throughout, every queue fed, the stop as asked.
-fn every_policy_runs_under_load(report: &GuestReport, policy: &str, queues: &[(&str, &str)]) {
-    let seen = Seen::of(report, policy);
+/// Points 1, 2, 3 and 5 (and 11 for bpfland): 20 s under the mixed load,
+/// enabled under the policy's name throughout, every queue fed, the load
+/// finished, and the end as `ending` asked.
+fn runs_under_load_and_ends_as_asked(report: &GuestReport, p: &Policy, ending: Ending) {
+    let seen = Seen::of(report, &p.file);
     let ctx = &seen.ctx;
-    let release = &report.release;
-    assert_eq!((seen.run.state_during.as_str(), seen.run.ops_during.as_str()), ("enabled", policy), "{ctx}");
-    assert_eq!(seen.probe("mid"), ("enabled".to_string(), policy.to_string()), "halfway: {ctx}");
-    assert_eq!(seen.probe("after").0, "disabled", "{ctx}");
-    assert_eq!(seen.rc("probe.out"), 0, "{ctx}");
+    let (release, name) = (&report.release, p.name.as_str());
+    assert_eq!((seen.run.state_during.as_str(), seen.run.ops_during.as_str()), ("enabled", name), "{ctx}");
+    let mid = seen.probe("mid");
+    assert_eq!((mid.state.as_str(), mid.ops.as_str(), mid.load.as_str()), ("enabled", name, "running"), "{ctx}");
+    let after = seen.probe("after");
+    assert_eq!(after.state, "disabled", "{ctx}");
     seen.assert_workload_finished(false);
 
     let recs = seen.records("run.out");
-    assert!(recs.iter().all(|r| r.scheduler == policy), "{ctx}");
+    assert!(recs.iter().all(|r| r.scheduler == name), "{ctx}");
     assert!(matches!(recs.first().map(|r| &r.body), Some(Body::Attached { .. })), "{ctx}");
-    let (stop, exit, stats) = exit_of(&recs, ctx);
-    let (how, expected) = stop_of(policy);
-    assert_eq!(stop, expected, "{ctx}");
-    assert_eq!(exit.kind_name, "SCX_EXIT_UNREG", "{ctx}");
-    let ran = recs.last().unwrap().elapsed_ns;
-    assert!(ran >= 19_500_000_000, "{policy} ran {ran} ns: {ctx}");
+    assert!(!recs.iter().any(|r| matches!(r.body, Body::Restart { .. })), "{ctx}");
     let err = seen.file("run.err");
-    let why = if expected == Stop::Signal { "(interrupted)" } else { "(the duration elapsed)" };
-    assert!(err.contains(why) && err.contains("exit: SCX_EXIT_UNREG"), "no unregistration reported: {ctx}");
+    let rc = seen.rc("probe.out");
+    if ending != Ending::Duration {
+        let before = seen.probe("before-stop");
+        assert_eq!((before.state.as_str(), before.ops.as_str()), ("enabled", name), "{ctx}");
+        assert!(before.t > u64::from(RUN_SECS), "stopped after {} s: {ctx}", before.t);
+    }
+    // The counters' last reading: the exit record's, or after a kill -9 the
+    // last interval's.
+    let last_stats = match ending {
+        Ending::Kill9 => kill9_drops_the_scheduler(report, &seen, p, &recs, rc, &after),
+        Ending::Sysrq => sysrq_ejects_and_the_load_finishes(&seen, p, &recs, rc, &after),
+        Ending::Duration | Ending::Sigint | Ending::Sigterm => {
+            let (stop, exit, stats) = exit_of(&recs, ctx);
+            let (expected, why) = match ending {
+                Ending::Duration => (Stop::DurationElapsed, "(the duration elapsed)"),
+                _ => (Stop::Signal, "(interrupted)"),
+            };
+            assert_eq!((stop, exit.kind_name.as_str(), rc), (expected, "SCX_EXIT_UNREG", 0), "{ctx}");
+            let ran = recs.last().unwrap().elapsed_ns;
+            assert!(ran >= u64::from(RUN_SECS) * 1_000_000_000 - 500_000_000, "{name} ran {ran} ns: {ctx}");
+            assert!(err.contains(why) && err.contains("exit: SCX_EXIT_UNREG"), "no unregistration reported: {ctx}");
+            stats
+        }
+    };
 
-    let fed: Vec<String> = queues
-        .iter()
-        .map(|(queue, counter)| {
-            let n = value(stats, counter, ctx);
-            assert!(n > 0, "{policy}'s queue {queue} received no task ({counter}=0): {ctx}");
-            format!("{queue}={n}")
-        })
-        .collect();
-    println!("{policy} on {release}: 20 s under load, stopped by {how}, queues fed: {}", fed.join(" "));
-
-    if policy == "bpfland" {
-        // Interactive tasks go to prio, the rest to shared: both fed is
+    let mut fed = Vec::new();
+    for (queue, feed) in &p.queues {
+        match feed {
+            Feed::Counter(counter) => {
+                let n = value(last_stats, counter, ctx);
+                assert!(n > 0, "{name}'s queue {queue} received no task ({counter}=0): {ctx}");
+                fed.push(format!("{queue}={n}"));
+            }
+            Feed::Unreachable(why) => fed.push(format!("{queue} (not reached: {why})")),
+        }
+    }
+    println!("{name} on {release}: 20 s under load, ended by {ending:?}; queues fed: {}", fed.join(", "));
+    if p.file == "bpfland" {
+        // prio holds the interactive tasks, shared the rest: both fed is
         // both kinds seen; the gauge says how many ran at once.
         let most = intervals(&recs).map(|(_, s)| value(s, "nr_interactive", ctx)).max().unwrap_or(0);
         println!("bpfland on {release}: at most {most} interactive tasks running at an interval's end");
-        check_verifier_work(err, release);
     }
+    print_verifier_work(err, p, release);
+}
+
+/// Point 3: SysRq-S made the kernel disable the scheduler; schedc said
+/// why, naming it, and failed; the load went on without it to its end.
+fn sysrq_ejects_and_the_load_finishes<'r>(
+    seen: &Seen,
+    p: &Policy,
+    recs: &'r [Record],
+    rc: i32,
+    after: &Probe,
+) -> &'r [Sample] {
+    let (ctx, name) = (&seen.ctx, p.name.as_str());
+    assert_eq!(rc, 1, "{ctx}");
+    assert_eq!(after.load, "running", "the load ended before the scheduler was gone: {ctx}");
+    let err = seen.file("run.err");
+    assert!(err.contains(&format!("stopped: {name} after")), "{ctx}");
+    assert!(err.contains("(the kernel stopped the scheduler)"), "{ctx}");
+    assert!(err.contains("exit: SCX_EXIT_SYSRQ (disabled by sysrq-S)"), "{ctx}");
+    let (stop, exit, stats) = exit_of(recs, ctx);
+    assert_eq!((stop, exit.kind_name.as_str()), (Stop::Ejected, "SCX_EXIT_SYSRQ"), "{ctx}");
+    let kernel_said = seen.file("dmesg.out");
+    assert!(kernel_said.contains(&format!("\"{name}\" disabled (disabled by sysrq-S)")), "{ctx}");
+    println!("sysrq-S: the kernel ejected {name} ({}), the load finished without it", exit.reason);
+    stats
+}
+
+/// Point 5: after `kill -9` of schedc the kernel dropped the scheduler by
+/// itself (the link went with the process) while the load ran on, and the
+/// next command's `schedc run` attached.
+fn kill9_drops_the_scheduler<'r>(
+    report: &GuestReport,
+    seen: &Seen,
+    p: &Policy,
+    recs: &'r [Record],
+    rc: i32,
+    after: &Probe,
+) -> &'r [Sample] {
+    let (ctx, name) = (&seen.ctx, p.name.as_str());
+    assert_eq!(rc, 137, "schedc was not killed by SIGKILL: {ctx}");
+    assert_eq!(after.load, "running", "the load ended before the scheduler was gone: {ctx}");
+    assert!(!recs.iter().any(|r| matches!(r.body, Body::Exit { .. })), "a killed schedc wrote its exit: {ctx}");
+    let (last, stats) = intervals(recs).last().unwrap_or_else(|| panic!("no interval record: {ctx}"));
+    assert!(last >= u64::from(RUN_SECS - 3) * 1_000_000_000, "the last reading at {last} ns: {ctx}");
+    let at = report.commands.iter().position(|c| c.name == p.file).unwrap();
+    let next = report.commands.get(at + 1).unwrap_or_else(|| panic!("nothing ran after the kill: {ctx}"));
+    assert_eq!(next.state_during, "enabled", "the run after the kill did not attach:\n{}", next.output);
+    println!("kill -9: the kernel dropped {name}; {}'s run attached next", next.name);
+    stats
 }
 
 /// Instructions the verifier processed for each program of the hand-written
@@ -445,47 +608,58 @@ const BPFLAND_AUG_2024: &[(&str, u64)] = &[
     ("init_task", 45),
 ];
 
-/// Point 11: the verifier's work per bpfland program, printed, and within
-/// the hand-written scheduler's.
-fn check_verifier_work(err: &str, release: &str) {
+/// Point 11: the verifier's work per program, printed (every policy's),
+/// and for bpfland within the hand-written scheduler's.
+fn print_verifier_work(err: &str, p: &Policy, release: &str) {
+    let prefix = format!("verifier {}_", p.name);
     let programs: Vec<(&str, u64)> = err
         .lines()
         .filter_map(|l| {
-            let rest = l.strip_prefix("verifier bpfland_")?;
+            let rest = l.strip_prefix(&prefix)?;
             let (prog, rest) = rest.split_once(" processed=")?;
             Some((prog, rest.split_whitespace().next()?.parse().ok()?))
         })
         .collect();
-    assert!(!programs.is_empty(), "no verifier counts in:\n{err}");
-    for (prog, n) in &programs {
-        let budget = BPFLAND_AUG_2024.iter().find(|(p, _)| p == prog).map(|(_, b)| *b);
-        let compared = budget.map_or(String::new(), |b| format!(" (hand-written: {b})"));
-        println!("bpfland on {release}: {prog} verified in {n} instructions{compared}");
-        if let Some(budget) = budget {
-            assert!(*n <= budget, "bpfland_{prog} needs {n} verifier instructions on {release}, more than {budget}");
-        }
+    assert!(!programs.is_empty(), "no verifier counts for {} in:\n{err}", p.name);
+    let shown: Vec<String> = programs.iter().map(|(prog, n)| format!("{prog} {n}")).collect();
+    println!("{} on {release}: verifier instructions per program: {}", p.name, shown.join(", "));
+    if p.file != "bpfland" {
+        return;
     }
-    for (prog, _) in BPFLAND_AUG_2024 {
-        assert!(programs.iter().any(|(p, _)| p == prog), "no verifier count for {prog} in:\n{err}");
+    for (prog, budget) in BPFLAND_AUG_2024 {
+        let (_, n) = programs
+            .iter()
+            .find(|(p, _)| p == prog)
+            .unwrap_or_else(|| panic!("no verifier count for bpfland_{prog} in:\n{err}"));
+        println!("bpfland on {release}: {prog} verified in {n} instructions (hand-written: {budget})");
+        assert!(n <= budget, "bpfland_{prog} needs {n} verifier instructions on {release}, more than {budget}");
     }
 }
 
-/// Point 9: halfway through fifo's run, `schedc run` of vtime is refused
-/// with one sentence, and fifo runs on to its SIGINT as if nothing happened.
-fn a_second_run_changes_nothing(report: &GuestReport) {
-    let seen = Seen::of(report, "fifo");
+/// Point 9: during `first`'s run, `schedc run` of `second` was refused with
+/// one sentence, and `first` ran on as if nothing happened.
+fn a_second_run_changes_nothing(report: &GuestReport, first: &Policy, second: &Policy) {
+    let seen = Seen::of(report, &first.file);
     let ctx = &seen.ctx;
-    let second = seen.file("second.out");
-    assert!(second.contains("Scheduler fifo is already attached; stop it before running another."), "{ctx}");
+    let said = seen.file("second.out");
+    let sentence = format!("Scheduler {} is already attached; stop it before running another.", first.name);
+    assert!(said.contains(&sentence), "{ctx}");
     assert_eq!(seen.rc("second.out"), 1, "{ctx}");
-    assert_eq!(seen.probe("after-second"), ("enabled".to_string(), "fifo".to_string()), "{ctx}");
+    let probe = seen.probe("after-second");
+    assert_eq!((probe.state.as_str(), probe.ops.as_str()), ("enabled", first.name.as_str()), "{ctx}");
+    // The statistics went on every 2 s to the end: no gap at the refusal
+    // (a slow host may delay a reading, hence 6 s).
     let recs = seen.records("run.out");
-    assert!(!recs.iter().any(|r| matches!(r.body, Body::Restart { .. })), "{ctx}");
-    // fifo's statistics went on every 2 s to the end: no gap at the refusal.
     let times: Vec<u64> = intervals(&recs).map(|(t, _)| t).collect();
-    assert!(times.len() >= 9, "{} interval records in 20 s at 2 s: {ctx}", times.len());
-    assert!(times.windows(2).all(|w| w[1] - w[0] < 4_000_000_000), "a gap in fifo's records: {times:?}: {ctx}");
-    println!("second run on {}: refused while fifo ran; fifo kept {} interval records", report.release, times.len());
+    assert!(times.len() >= 8, "{} interval records in 20 s at 2 s: {ctx}", times.len());
+    assert!(times.windows(2).all(|w| w[1] - w[0] < 6_000_000_000), "a gap in the records: {times:?}: {ctx}");
+    println!(
+        "second run on {}: {} refused while {} ran, which kept {} interval records",
+        report.release,
+        second.name,
+        first.name,
+        times.len()
+    );
 }
 
 /// Point 6: `--set nvcsw_max_thresh=0` leaves no task interactive under a
@@ -502,8 +676,8 @@ fn set_turns_classification_off_and_bad_values_are_refused(report: &GuestReport)
         assert_eq!(seen.rc(file), 1, "{ctx}");
         assert!(!out.contains("verifier ") && !out.contains("attached:"), "something was loaded: {ctx}");
     }
-    assert_eq!(seen.probe("after-range").0, "disabled", "{ctx}");
-    assert_eq!(seen.probe("after-unknown").0, "disabled", "{ctx}");
+    assert_eq!(seen.probe("after-range").state, "disabled", "{ctx}");
+    assert_eq!(seen.probe("after-unknown").state, "disabled", "{ctx}");
     assert_eq!(seen.rc("probe.out"), 0, "{ctx}");
     seen.assert_workload_finished(false);
 
@@ -519,45 +693,6 @@ fn set_turns_classification_off_and_bad_values_are_refused(report: &GuestReport)
     let regular = value(stats, "nr_shared", ctx);
     assert!(regular > 0, "{ctx}");
     println!("bpfland nvcsw_max_thresh=0 on {}: no task interactive, {regular} queued as regular", report.release);
-}
-
-/// Point 3: SysRq-S makes the kernel disable bpfland; schedc says why,
-/// naming it, and fails; the load finishes on the default scheduler.
-fn sysrq_ejects_and_the_load_finishes(report: &GuestReport) {
-    let seen = Seen::of(report, "sysrq");
-    let ctx = &seen.ctx;
-    assert_eq!(seen.probe("before-sysrq"), ("enabled".to_string(), "bpfland".to_string()), "{ctx}");
-    assert_eq!(seen.rc("probe.out"), 1, "{ctx}");
-    assert_eq!(seen.probe("after-sysrq").0, "disabled", "{ctx}");
-    seen.assert_workload_finished(false);
-    let err = seen.file("run.err");
-    assert!(err.contains("stopped: bpfland after") && err.contains("(the kernel stopped the scheduler)"), "{ctx}");
-    assert!(err.contains("exit: SCX_EXIT_SYSRQ (disabled by sysrq-S)"), "{ctx}");
-    let recs = seen.records("run.out");
-    let (stop, exit, _) = exit_of(&recs, ctx);
-    assert_eq!((stop, exit.kind_name.as_str()), (Stop::Ejected, "SCX_EXIT_SYSRQ"), "{ctx}");
-    assert_eq!(recs.last().unwrap().scheduler, "bpfland", "{ctx}");
-    let kernel_said = seen.file("dmesg.out");
-    assert!(kernel_said.contains("\"bpfland\" disabled (disabled by sysrq-S)"), "{ctx}");
-    println!("sysrq-S on {}: bpfland ejected ({}), the load finished", report.release, exit.reason);
-}
-
-/// Point 5: `kill -9` of schedc: the kernel drops fifo (the link went with
-/// the process), and the next `schedc run` attaches.
-fn kill9_drops_the_scheduler_and_the_next_run_attaches(report: &GuestReport) {
-    let seen = Seen::of(report, "kill9");
-    let ctx = &seen.ctx;
-    assert_eq!(seen.probe("before-kill"), ("enabled".to_string(), "fifo".to_string()), "{ctx}");
-    assert_eq!(seen.rc("probe.out"), 137, "schedc was not killed by SIGKILL: {ctx}");
-    assert_eq!(seen.probe("after-kill").0, "disabled", "the kernel kept fifo: {ctx}");
-    assert_eq!(seen.rc("again.err"), 0, "{ctx}");
-    assert!(seen.file("again.err").contains("attached: sched_ext state=enabled ops=vtime"), "{ctx}");
-    let recs = seen.records("again.out");
-    let (stop, exit, _) = exit_of(&recs, ctx);
-    assert_eq!((stop, exit.kind_name.as_str()), (Stop::DurationElapsed, "SCX_EXIT_UNREG"), "{ctx}");
-    assert_eq!(seen.probe("after-again").0, "disabled", "{ctx}");
-    seen.assert_workload_finished(false);
-    println!("kill -9 on {}: the kernel dropped fifo, vtime attached next", report.release);
 }
 
 /// Point 10: with two threads per core, `prev_core` and `idle_core` each
