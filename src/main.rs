@@ -97,6 +97,12 @@ enum Command {
         /// config), else ../shared/kernels.
         #[arg(long, value_name = "KERNEL", requires = "vm")]
         kernel: Option<PathBuf>,
+        /// With --vm: boot the guest with this many sockets of two CPUs,
+        /// each its own last-level cache and NUMA node, to try `per_llc`
+        /// and `per_node` queues (1: two CPUs, no topology).
+        #[arg(long, value_name = "N", default_value_t = 1, requires = "vm",
+              value_parser = clap::value_parser!(u32).range(1..=8))]
+        sockets: u32,
     },
     /// Follow the statistics of the schedc scheduler attached right now.
     ///
@@ -215,8 +221,8 @@ fn main() -> ExitCode {
             (false, Some(device)) => watch::run_receiving(&target, device, &args),
             (false, None) => run::run(&target, &args),
         },
-        Command::Run { target: Some(target), args, vm: true, kernel, watch } => {
-            vm::run_in_vm(&target, kernel, &args, watch.watch)
+        Command::Run { target: Some(target), args, vm: true, kernel, watch, sockets } => {
+            vm::run_in_vm(&target, kernel, sockets, &args, watch.watch)
         }
         Command::Bench { args } => bench::bench(&args),
         Command::BenchGuest { plan } => bench::guest(&plan),

@@ -51,6 +51,8 @@ pub struct VmRun {
     /// The policy the object was compiled from (none for an object given
     /// as it is): the guest gets its text to tell a refusal in its terms.
     pub policy: Option<PathBuf>,
+    /// Sockets of two CPUs, each an LLC and a NUMA node (`--sockets`).
+    pub sockets: u32,
 }
 
 /// Where the policy's text is in the guest.
@@ -104,6 +106,9 @@ impl VmRun {
         let is_object = self.object.as_path() == std::path::Path::new(&self.given);
         let (policy, object) = if is_object { (None, given) } else { (given, None) };
         let mut guest = Guest::new(&self.kernel);
+        if self.sockets > 1 {
+            guest.cpus(2 * self.sockets).sockets(self.sockets);
+        }
         if let Some(policy) = &self.policy {
             guest.file(GUEST_POLICY, policy);
         }
@@ -138,7 +143,13 @@ impl VmRun {
 
 /// `schedc run --vm TARGET`: shows what `schedc run` prints in the guest as
 /// it comes, then what sched_ext did there; fails if that run failed.
-pub fn run_in_vm(target: &Path, kernel: Option<PathBuf>, args: &RunArgs, watching: bool) -> Result<ExitCode, CliError> {
+pub fn run_in_vm(
+    target: &Path,
+    kernel: Option<PathBuf>,
+    sockets: u32,
+    args: &RunArgs,
+    watching: bool,
+) -> Result<ExitCode, CliError> {
     let search = KernelSearch::from_env();
     let kernel = kernel
         .or_else(|| search.kernels().into_iter().next())
@@ -156,6 +167,7 @@ pub fn run_in_vm(target: &Path, kernel: Option<PathBuf>, args: &RunArgs, watchin
         swaps,
         stats: args.stats,
         given: target.display().to_string(),
+        sockets,
     };
     let report = if watching {
         let started = watch::start(target, args)?;
@@ -258,9 +270,10 @@ mod tests {
             stats: StatsFormat::Json,
             given: "fifo.policy".into(),
             policy: Some("fifo.policy".into()),
+            sockets: 1,
         };
         let cli = Cli::try_parse_from(vm.guest_command()).unwrap_or_else(|e| panic!("{e}"));
-        let Command::Run { target, args, vm: false, kernel: None, watch } = cli.command else {
+        let Command::Run { target, args, vm: false, kernel: None, watch, .. } = cli.command else {
             panic!("not a plain run")
         };
         assert_eq!(target.as_deref(), Some(Path::new("/objs/fifo.bpf.o")));
@@ -288,6 +301,7 @@ mod tests {
             stats: StatsFormat::Table,
             given: "bpfland.policy".into(),
             policy: None,
+            sockets: 2,
         };
         let cli = Cli::try_parse_from(vm.guest_command()).unwrap_or_else(|e| panic!("{e}"));
         let Command::Run { args, vm: false, watch, .. } = cli.command else { panic!("not a plain run") };

@@ -229,6 +229,13 @@ struct scx_exit_info {
 #define SCHEDC_SHARED_DSQ_BASE	(1ULL << 32)
 #define SCHEDC_SHARED_DSQ(n)	(SCHEDC_SHARED_DSQ_BASE + (u64)(n))
 
+/*
+ * Queues with one instance per last-level cache or NUMA node: the k-th such
+ * queue of the policy, instance d. Above every CPU and shared queue id.
+ */
+#define SCHEDC_LLC_DSQ(k, d)	((1ULL << 33) | ((u64)(k) << 16) | (u64)(d))
+#define SCHEDC_NODE_DSQ(k, d)	((1ULL << 34) | ((u64)(k) << 16) | (u64)(d))
+
 /* task_struct->flags bits (include/linux/sched.h), stable for years. */
 #define SCHEDC_PF_KTHREAD	0x00200000
 
@@ -358,6 +365,20 @@ static __always_inline s32 schedc_idle_prev(struct task_struct *p, s32 prev_cpu)
 	    scx_bpf_test_and_clear_cpu_idle(prev_cpu))
 		return prev_cpu;
 	return -1;
+}
+
+/*
+ * `waker`: on a synchronous wake-up the waker is about to sleep, so its CPU
+ * (the one running select_cpu) frees up soon; taken if @p may run there and
+ * no other task waits in its local queue. Not idle, so nothing is claimed.
+ */
+static __always_inline s32 schedc_sync_waker_cpu(struct task_struct *p, u64 wake_flags)
+{
+	s32 cpu = bpf_get_smp_processor_id();
+
+	if (!(wake_flags & SCHEDC_WAKE_SYNC) || !bpf_cpumask_test_cpu(cpu, p->cpus_ptr))
+		return -1;
+	return scx_bpf_dsq_nr_queued(SCHEDC_DSQ_LOCAL) ? -1 : cpu;
 }
 
 /* Any idle allowed CPU. */

@@ -32,3 +32,13 @@ fn the_command_prints_the_explanation_and_refuses_a_bad_policy() {
     assert_eq!(bad.code, 1);
     assert!(bad.stderr.contains("schedc::unserved-queue"), "{}", bad.stderr);
 }
+
+/// The topology constructs (queues per LLC and node, `waker`, `prev_llc`,
+/// `-> Q idle`) in words.
+#[test]
+fn topology_constructs_are_explained() {
+    let path = common::root().join("tests/constructs/topology.policy");
+    let src = fs::read_to_string(&path).expect("readable");
+    let checked = check_source("topology.policy", &src).expect("the construct policy checks");
+    insta::assert_snapshot!("explain_topology_constructs", schedc_compiler::explain::explain(&checked));
+}

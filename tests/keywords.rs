@@ -241,6 +241,13 @@ dispatch { earliest(a, b)  round_robin(c: 2, d: 1)  keep_running }
 vtime charge = 1ms
 vtime deadline = 2ms
 "#,
+    r#"scheduler topology_forms "queues per LLC and node, waker and LLC preferences, enqueue idle pick"
+queue l per_llc fifo
+queue n per_node fifo
+select_cpu { waker  prev_llc  found -> l }
+enqueue { not event.cpu_selected -> l idle  else -> n }
+dispatch { l  n }
+"#,
 ];
 
 /// The words of a policy outside strings and comments, with where they

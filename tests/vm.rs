@@ -1,7 +1,8 @@
 //! VM tests of what `schedc run` does beside its main promises (those are
 //! in tests/proof_vm.rs, every policy under a mixed load with faults):
 //! CPU hotplug, latency histograms, `--stats json` with `schedc stats` and
-//! restarts, and a verifier refusal, on each kernel in ../shared/kernels.
+//! restarts, per-LLC and per-node queues on two sockets, and a verifier
+//! refusal, on each kernel in ../shared/kernels.
 //!
 //! Under CI (CI=true) a missing kernel, QEMU or clang is a failure;
 //! elsewhere the test is reported ignored, with the reason.
@@ -30,6 +31,7 @@ fn main() {
             "stats_json_monitor_and_restarts_on_every_kernel",
             stats_json_monitor_and_restarts_on_every_kernel,
         ),
+        schedc_testkit::test("per_llc_and_per_node_queues_on_two_sockets", per_llc_and_per_node_queues_on_two_sockets),
         schedc_testkit::test(
             "a_refused_program_is_reported_at_its_c_line",
             a_refused_program_is_reported_at_its_c_line,
@@ -37,6 +39,8 @@ fn main() {
     ])
 }
 
+/// The policies taken through CPU hotplug (every policy in policies/ runs
+/// under load, with faults, in tests/proof_vm.rs).
 const POLICIES: &[&str] = &["bpfland", "fifo", "vtime", "shortfirst"];
 
 fn compile(policy: &str, dir: &Path) -> PathBuf {
@@ -50,6 +54,20 @@ fn compile(policy: &str, dir: &Path) -> PathBuf {
         .expect("schedc runs");
     assert!(status.success(), "schedc compile {policy} failed");
     out
+}
+
+/// The final values `schedc run` printed, as (name, value) pairs.
+fn final_stats(output: &str) -> Vec<(String, String)> {
+    output
+        .lines()
+        .filter_map(|l| l.strip_prefix("final "))
+        .filter_map(|l| l.split("  #").next()?.split_once('='))
+        .map(|(n, v)| (n.to_string(), v.trim().to_string()))
+        .collect()
+}
+
+fn counter_total(stats: &[(String, String)], names: &[&str]) -> u64 {
+    stats.iter().filter(|(n, _)| names.contains(&n.as_str())).filter_map(|(_, v)| v.parse::<u64>().ok()).sum()
 }
 
 /// `tests/vm/reject.bpf.c` (the C of `tests/vm/reject.policy` with one
@@ -406,6 +424,66 @@ fn stats_json_monitor_and_restarts_on_every_kernel() -> Result<(), Missing> {
         };
         assert!(exit.restart, "{ctx}");
         println!("onequeue on {release}: restarted 3 times, the fourth request refused: {}", exit.message);
+    }
+    Ok(())
+}
+
+/// `tests/vm/topology.policy` on a guest of two sockets (two LLCs, two NUMA
+/// nodes, two CPUs each): the runtime maps each CPU to its LLC and node from
+/// sysfs, the scheduler creates one queue instance per LLC and per node,
+/// tasks go through both kinds of queue, and the enqueue-side idle pick
+/// (`-> Q idle`) places tasks; `waker` and `prev_llc` pass the verifier.
+fn per_llc_and_per_node_queues_on_two_sockets() -> Result<(), Missing> {
+    if let Some(why) = missing_prerequisite() {
+        return Err(Missing::new(why));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let obj = dir.path().join("topology.bpf.o");
+    let status = Command::new(env!("CARGO_BIN_EXE_schedc"))
+        .args(["compile", "-o"])
+        .arg(&obj)
+        .arg(root.join("tests/vm/topology.policy"))
+        .status()
+        .expect("schedc runs");
+    assert!(status.success(), "schedc compile tests/vm/topology.policy failed");
+    let schedc = Path::new(env!("CARGO_BIN_EXE_schedc"));
+    for kernel in available_kernels() {
+        let mut vm = VmTest::new(&kernel, schedc);
+        vm.sockets(2).loader_args(&["run", "{obj}", "--duration", "3s"]).object(&obj);
+        vm.script(
+            "for c in /sys/devices/system/cpu/cpu[0-9]*; do
+                 echo \"llc $(cat $c/cache/index3/shared_cpu_list)\"
+             done
+             for n in /sys/devices/system/node/node[0-9]*; do echo \"node $(cat $n/cpulist)\"; done",
+        );
+        let report = vm.run().unwrap_or_else(|e| panic!("{}: {e}", kernel.display()));
+        let layout = &report.command("script").expect("the script ran").output;
+        let distinct = |kind: &str| {
+            let mut lists: Vec<&str> = layout.lines().filter_map(|l| l.strip_prefix(kind)).collect();
+            lists.sort_unstable();
+            lists.dedup();
+            lists
+        };
+        assert_eq!(distinct("llc "), ["0-1", "2-3"], "two LLCs on {}:\n{layout}", report.release);
+        assert_eq!(distinct("node "), ["0-1", "2-3"], "two nodes on {}:\n{layout}", report.release);
+        let run = report.command("topology.bpf.o").unwrap_or_else(|| panic!("no run:\n{}", report.serial));
+        let ctx = format!("topology on {}:\n{}", report.release, run.output);
+        assert_eq!(run.state_during, "enabled", "{ctx}");
+        assert_eq!(run.exit_code, 0, "{ctx}");
+        assert!(run.output.contains("(the duration elapsed)"), "{ctx}");
+        let stats = final_stats(&run.output);
+        let count = |name: &str| counter_total(&stats, &[name]);
+        let (llc, node, idle) = (count("nr_llc"), count("nr_node"), count("nr_idle"));
+        println!(
+            "topology on {}: {llc} tasks queued per LLC, {node} per node, {idle} on an idle CPU from enqueue",
+            report.release
+        );
+        assert!(llc > 0 && node > 0, "both kinds of queue must be used: {ctx}");
+        assert!(idle > 0, "new tasks (select_cpu skipped) go to an idle CPU: {ctx}");
+        // The runtime's map reached the scheduler: tasks ran in LLC 1 and node 1.
+        let top = |name: &str| stats.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str());
+        assert_eq!((top("top_llc"), top("top_node")), (Some("1"), Some("1")), "{ctx}");
     }
     Ok(())
 }

@@ -141,7 +141,28 @@ pub struct Bound {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Placement {
     PerCpu,
+    /// One instance per last-level cache, served by the CPUs that share it.
+    PerLlc,
+    /// One instance per NUMA node, served by the node's CPUs.
+    PerNode,
     Shared,
+}
+
+impl Placement {
+    /// The word that declares it.
+    pub fn keyword(self) -> &'static str {
+        match self {
+            Placement::PerCpu => "per_cpu",
+            Placement::PerLlc => "per_llc",
+            Placement::PerNode => "per_node",
+            Placement::Shared => "shared",
+        }
+    }
+
+    /// One instance per CPU, LLC or node: a CPU serves the one it belongs to.
+    pub fn is_instanced(self) -> bool {
+        self != Placement::Shared
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -225,6 +246,10 @@ pub enum PreferenceKind {
     IdleCore,
     /// The previous CPU, if idle.
     Prev,
+    /// Any idle CPU the task may use in the previous CPU's last-level cache.
+    PrevLlc,
+    /// On a synchronous wake-up, the waker's CPU, if nothing else waits there.
+    Waker,
     /// Any idle CPU the task may use.
     Any,
 }
@@ -236,6 +261,8 @@ impl PreferenceKind {
             PreferenceKind::PrevCore => "prev_core",
             PreferenceKind::IdleCore => "idle_core",
             PreferenceKind::Prev => "prev",
+            PreferenceKind::PrevLlc => "prev_llc",
+            PreferenceKind::Waker => "waker",
             PreferenceKind::Any => "any",
         }
     }
@@ -247,6 +274,8 @@ pub struct Route {
     pub condition: Option<Expr>,
     pub queue: Ident,
     pub kick: bool,
+    /// `-> Q idle`: queued for an idle CPU, claimed and kicked.
+    pub idle: bool,
     pub span: Span,
 }
 

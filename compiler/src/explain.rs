@@ -118,6 +118,8 @@ impl Explainer<'_, '_> {
         for q in &self.model.queues {
             let placement = match q.placement {
                 Placement::PerCpu => "one per CPU, each served by its own CPU",
+                Placement::PerLlc => "one per last-level cache, served by the CPUs that share it",
+                Placement::PerNode => "one per NUMA node, served by the node's CPUs",
                 Placement::Shared => "one shared by all CPUs",
             };
             let order = match q.order {
@@ -172,8 +174,15 @@ impl Explainer<'_, '_> {
         find_item!(self, ItemKind::On { event: e, body, .. } if *e == event => body.as_slice())
     }
 
-    fn queue_is_per_cpu(&self, name: &str) -> bool {
-        self.model.queues.iter().any(|q| q.name == name && q.placement == Placement::PerCpu)
+    /// What picks the instance of queue `name` for a CPU: the CPU itself,
+    /// its last-level cache or its node; `None` for a queue of one instance.
+    fn instance_of(&self, name: &str) -> Option<&'static str> {
+        match self.model.queues.iter().find(|q| q.name == name)?.placement {
+            Placement::PerCpu => Some("CPU"),
+            Placement::PerLlc => Some("CPU's last-level cache"),
+            Placement::PerNode => Some("CPU's NUMA node"),
+            Placement::Shared => None,
+        }
     }
 
     fn wakeup(&self, out: &mut String) -> std::fmt::Result {
@@ -205,6 +214,10 @@ impl Explainer<'_, '_> {
                         "if it may run on one CPU only: that CPU if idle, and the search stops there either way"
                     }
                     PreferenceKind::PrevCore => "its previous CPU, if the whole core of that CPU is idle",
+                    PreferenceKind::PrevLlc => "any idle CPU it may use that shares its previous CPU's last-level cache",
+                    PreferenceKind::Waker => {
+                        "on a synchronous wake-up, the waker's CPU, if the task may run there and nothing else waits there"
+                    }
                     PreferenceKind::IdleCore => "any CPU of a fully idle core",
                     PreferenceKind::Prev => "its previous CPU, if idle",
                     PreferenceKind::Any => "any idle CPU it may use",
@@ -216,8 +229,8 @@ impl Explainer<'_, '_> {
         let queue = &select.found_queue.name;
         let instance = if queue == "local" {
             " (the local queue of that CPU: it runs there next)"
-        } else if self.queue_is_per_cpu(queue) {
-            " of that CPU"
+        } else if let Some(instance) = self.instance_of(queue) {
+            &format!(" of that {instance}")
         } else {
             ""
         };
@@ -246,14 +259,22 @@ impl Explainer<'_, '_> {
             writeln!(out, "Every task goes to one queue:")?;
         }
         for r in routes {
+            // With `idle`, the CPU is an idle one found then, not the task's.
+            let cpu = if r.idle { "that idle CPU" } else { "the task's CPU" };
             let instance = if r.queue.name == "local" {
-                " (the local queue of the task's CPU: it runs there next)"
-            } else if self.queue_is_per_cpu(&r.queue.name) {
-                " (the instance of the task's CPU)"
+                format!(" (the local queue of {cpu}: it runs there next)")
+            } else if let Some(instance) = self.instance_of(&r.queue.name) {
+                // "CPU" or "CPU's last-level cache": the part after the CPU.
+                format!(" (the instance of {cpu}{})", instance.strip_prefix("CPU").unwrap_or(instance))
             } else {
-                ""
+                String::new()
             };
-            let kick = if r.kick { ", waking its CPU" } else { "" };
+            let kick = match (r.kick, r.idle, r.condition.is_some()) {
+                (true, _, _) => ", waking its CPU",
+                (_, true, true) => ", for an idle CPU it may use, which is woken (only if there is one)",
+                (_, true, false) => ", for an idle CPU it may use, which is woken (if none, for its own CPU)",
+                _ => "",
+            };
             let when = match &r.condition {
                 Some(c) => format!(", if {}", self.expr(c)),
                 None if routes.len() > 1 => ", otherwise".to_string(),
@@ -307,7 +328,11 @@ impl Explainer<'_, '_> {
             writeln!(out, "It takes the first task of the first queue that has one:")?;
         }
         for s in serves {
-            let own = |q: &str| if self.queue_is_per_cpu(q) { " (its own instance)" } else { "" };
+            let own = |q: &str| match self.instance_of(q) {
+                None => String::new(),
+                Some("CPU") => " (its own instance)".to_string(),
+                Some(instance) => format!(" (the instance of its {instance})"),
+            };
             match &s.group {
                 ast::ServeGroup::One => writeln!(out, "- `{}`{}", s.queue.name, own(&s.queue.name))?,
                 ast::ServeGroup::Earliest(queues) => {

@@ -144,6 +144,8 @@ pub struct Route {
     pub condition: Option<Expr>,
     pub target: Target,
     pub kick: bool,
+    /// `-> Q idle`: for an idle CPU found from ops.enqueue, then kicked.
+    pub idle: bool,
     pub origin: Origin,
 }
 
@@ -347,6 +349,9 @@ pub enum Fact {
     TaskVruntime,
     TaskSliceLeft,
     TaskCpu,
+    /// The last-level cache and NUMA node of the task's CPU.
+    TaskLlc,
+    TaskNode,
     TaskClass,
     TaskTgid,
     TaskNice,

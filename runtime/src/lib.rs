@@ -30,6 +30,7 @@ mod monitor;
 mod run;
 mod scheduler;
 mod sys;
+mod topology;
 mod value;
 mod verifier;
 pub mod vm;

@@ -207,8 +207,11 @@ impl Scheduler {
         })?;
         let vars = data_section_vars(&open)?;
         let rodata = rodata_values(&manifest, &params, &vars)?;
-        let mut map =
-            open.maps_mut().find(|m| m.name().to_string_lossy().ends_with(".rodata")).filter(|_| !rodata.is_empty());
+        let topology = crate::topology::rodata(&vars);
+        let mut map = open
+            .maps_mut()
+            .find(|m| m.name().to_string_lossy().ends_with(".rodata"))
+            .filter(|_| !rodata.is_empty() || !topology.is_empty());
         if let Some(map) = map.as_mut() {
             let data = map.initial_value_mut().ok_or_else(|| Error::Symbol {
                 symbol: ".rodata".into(),
@@ -216,6 +219,9 @@ impl Scheduler {
             })?;
             for (loc, value) in rodata {
                 let bytes = value.to_bytes();
+                data[loc.offset..loc.offset + bytes.len()].copy_from_slice(&bytes);
+            }
+            for (loc, bytes) in topology {
                 data[loc.offset..loc.offset + bytes.len()].copy_from_slice(&bytes);
             }
         }

@@ -27,7 +27,8 @@ pub enum CandidateKind {
 }
 
 const STATEMENT_KEYWORDS: &[&str] = &["let", "if", "every", "trace"];
-const PREFERENCES: &[&str] = &["pinned", "prev_core", "idle_core", "prev", "any", "default", "found"];
+const PREFERENCES: &[&str] =
+    &["pinned", "prev_core", "idle_core", "prev", "prev_llc", "waker", "any", "default", "found"];
 const FUNCTIONS: &[(&str, &str)] = &[
     ("min", "min(a, b)"),
     ("max", "max(a, b)"),

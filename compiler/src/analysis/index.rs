@@ -63,6 +63,8 @@ impl Indexer<'_> {
             ItemKind::Queue { name, placement, order } => {
                 let (placement, one) = match placement {
                     Placement::PerCpu => ("per_cpu", "One queue per CPU"),
+                    Placement::PerLlc => ("per_llc", "One queue per last-level cache"),
+                    Placement::PerNode => ("per_node", "One queue per NUMA node"),
                     Placement::Shared => ("shared", "One queue shared by all CPUs"),
                 };
                 let (order, served) = match order {

@@ -265,7 +265,7 @@ impl Checker<'_> {
             let Some(target) = self.target(&route.queue) else { continue };
             let Ok(condition) = condition else { continue };
             let origin = self.origin(route.span);
-            self.model.routes.push(Route { condition, target, kick: route.kick, origin });
+            self.model.routes.push(Route { condition, target, kick: route.kick, idle: route.idle, origin });
         }
         if catch_all.is_none() {
             let span = routes.last().map_or(Span::default(), |r| r.span);
@@ -385,28 +385,38 @@ impl Checker<'_> {
                 .and_then(|t| const_value(&t.e, &self.model.params).filter(|_| matches!(t.e.kind, ExprKind::Const(_))));
             match value {
                 Some(w) if (1..=MAX_WEIGHT).contains(&w) => out.push((*queue, w as u64)),
-                _ => self.error(
-                    Diagnostic::new(
-                        Code::BadDispatch,
-                        weight.span,
-                        "a round-robin weight must be a whole number from 1 to 1024",
-                    )
-                    .label("not a constant count in 1..1024")
-                    .help(format!(
-                        "write how many tasks in a row `{}` gives before the next queue's turn, e.g. `{}: 4`",
-                        name.name, name.name
-                    )),
-                ),
+                _ => {
+                    // Still served: the weight is wrong, not the queue.
+                    out.push((*queue, 1));
+                    self.error(
+                        Diagnostic::new(
+                            Code::BadDispatch,
+                            weight.span,
+                            "a round-robin weight must be a whole number from 1 to 1024",
+                        )
+                        .label("not a constant count in 1..1024")
+                        .help(format!(
+                            "write how many tasks in a row `{}` gives before the next queue's turn, e.g. `{}: 4`",
+                            name.name, name.name
+                        )),
+                    );
+                }
             }
         }
         out
     }
 
     pub(super) fn starvation_limit(&mut self, queue: usize, limit: &ast::Expr, scope: &Scope) -> Option<Expr> {
-        if self.model.queues[queue].placement == Placement::PerCpu {
+        let placement = self.model.queues[queue].placement;
+        if placement.is_instanced() {
+            let label = match placement {
+                Placement::PerLlc => "a per-LLC queue has one instance per last-level cache, served by its CPUs",
+                Placement::PerNode => "a per-node queue has one instance per NUMA node, served by its CPUs",
+                _ => "a per-CPU queue is always served by its own CPU",
+            };
             self.error(
                 Diagnostic::new(Code::BadStarvation, limit.span, "starvation limits apply to shared queues only")
-                    .label("a per-CPU queue is always served by its own CPU")
+                    .label(label)
                     .help("remove `starve after` here, or put it on a shared queue"),
             );
             return None;

@@ -68,6 +68,10 @@ pub const FACTS: &[FactInfo] = {
         fact(Task, "slice_left", Fact::TaskSliceLeft, DURATION,
             "The task's remaining slice; in `on stopping` and `vtime charge`, the part it did not use. Assignable."),
         fact(Task, "cpu", Fact::TaskCpu, INT, "The CPU the task is on, or will run on."),
+        fact(Task, "llc", Fact::TaskLlc, INT,
+            "The last-level cache of the task's CPU (0, 1, ... in order of their first CPU; 0 under another loader)."),
+        fact(Task, "node", Fact::TaskNode, INT,
+            "The NUMA node of the task's CPU (0, 1, ... in order of their first CPU; 0 under another loader)."),
         fact(Task, "class", Fact::TaskClass, Type::Class,
             "The task's class; `none` until a rule assigns one. Assignable."),
         fact(Task, "tgid", Fact::TaskTgid, INT, "The task's process id (thread-group id): the pid of its thread-group leader."),
@@ -175,7 +179,7 @@ mod tests {
         for (i, f) in FACTS.iter().enumerate() {
             assert!(FACTS[i + 1..].iter().all(|g| g.fact != f.fact && g.path() != f.path()), "{}", f.path());
         }
-        assert_eq!(FACTS.len(), 30, "one entry per model::Fact");
+        assert_eq!(FACTS.len(), 32, "one entry per model::Fact");
     }
 
     #[test]

@@ -492,7 +492,7 @@ impl<'s> Checker<'s> {
                         format!("`{}` is {}, not a queue", name.name, other.what()),
                     )
                     .label("expected a queue")
-                    .help("declare queues with `queue NAME per_cpu|shared fifo|vtime`"),
+                    .help("declare queues with `queue NAME per_cpu|per_llc|per_node|shared fifo|vtime`"),
                 );
                 None
             }

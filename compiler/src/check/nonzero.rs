@@ -115,6 +115,8 @@ fn steady(fact: Fact) -> bool {
             | Fact::TaskNrCpusAllowed
             | Fact::TaskPid
             | Fact::TaskCpu
+            | Fact::TaskLlc
+            | Fact::TaskNode
             | Fact::SystemNrCpus
             | Fact::SystemSmt
             | Fact::EventPrevCpu

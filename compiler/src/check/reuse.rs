@@ -315,6 +315,8 @@ pub(crate) fn reads_task(e: &Expr, functions: &[Function]) -> bool {
                 | Fact::TaskVruntime
                 | Fact::TaskSliceLeft
                 | Fact::TaskCpu
+                | Fact::TaskLlc
+                | Fact::TaskNode
                 | Fact::TaskClass
                 | Fact::TaskTgid
                 | Fact::TaskNice

@@ -161,7 +161,15 @@ fn visit(body: &[Stmt], f: &mut impl FnMut(&Stmt)) {
 /// done before an operand that calls the kernel wait through the call.
 fn held(e: &Expr) -> (usize, bool) {
     let operands: Vec<&Expr> = match &e.kind {
-        ExprKind::Fact(Fact::SystemNow | Fact::TaskCpu | Fact::WakerPid | Fact::WakerTgid | Fact::WakerClass)
+        ExprKind::Fact(
+            Fact::SystemNow
+            | Fact::TaskCpu
+            | Fact::TaskLlc
+            | Fact::TaskNode
+            | Fact::WakerPid
+            | Fact::WakerTgid
+            | Fact::WakerClass,
+        )
         | ExprKind::QueueLen(_) => return (0, true),
         ExprKind::CommIs { of: Fact::WakerComm, .. } => return (0, true),
         // A function is inlined: its arguments are computed first, then its

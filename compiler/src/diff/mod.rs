@@ -215,7 +215,7 @@ fn item_entries(text: &ExprText, item: &ast::Item) -> Vec<Entry> {
             }
         }
         ItemKind::Queue { name, placement, order } => {
-            let placement = if *placement == ast::Placement::PerCpu { "per_cpu" } else { "shared" };
+            let placement = placement.keyword();
             let order = if *order == ast::Order::Fifo { "fifo" } else { "vtime" };
             Entry::new(Part::Queue, &name.name, format!("queue {}", name.name), format!("{placement} {order}"))
         }

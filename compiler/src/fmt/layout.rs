@@ -104,7 +104,7 @@ impl<'a, 's> Layout<'a, 's> {
                 declaration(self, Family::Param, vec![head, format!("\"{}\"{range}", p.doc.value)]);
             }
             ItemKind::Queue { name, placement, order } => {
-                let placement = if *placement == Placement::PerCpu { "per_cpu" } else { "shared" };
+                let placement = placement.keyword();
                 let order = if *order == Order::Fifo { "fifo" } else { "vtime" };
                 let cells = vec![format!("queue {}", name.name), placement.to_string(), order.to_string()];
                 declaration(self, Family::Queue, cells);
@@ -138,7 +138,11 @@ impl<'a, 's> Layout<'a, 's> {
             ItemKind::Enqueue { routes } => self.block(0, "enqueue".to_string(), item, |l| {
                 for route in routes {
                     let condition = route.condition.as_ref().map_or("else".to_string(), |c| l.expr(c));
-                    let kick = if route.kick { " kick" } else { "" };
+                    let kick = match (route.kick, route.idle) {
+                        (true, _) => " kick",
+                        (_, true) => " idle",
+                        _ => "",
+                    };
                     l.text(1, format!("{condition} -> {}{kick}", route.queue.name), route.span);
                 }
             }),

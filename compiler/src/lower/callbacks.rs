@@ -3,6 +3,7 @@
 use crate::ir::Function;
 use crate::model::*;
 
+use super::topology;
 use super::Lowering;
 
 impl Lowering<'_> {
@@ -157,10 +158,14 @@ impl Lowering<'_> {
         let needs_cpu = m
             .routes
             .iter()
-            .any(|r| r.kick || r.target.queue().is_some_and(|q| m.queues[q].placement == Placement::PerCpu))
+            .any(|r| r.kick || r.idle || r.target.queue().is_some_and(|q| m.queues[q].placement.is_instanced()))
             || m.preempt.is_some()
             || self.claims_cpu;
-        let locals: &[&str] = if needs_cpu { &["s32 cpu = scx_bpf_task_cpu(p);"] } else { &[] };
+        let mut locals: Vec<&str> = if needs_cpu { vec!["s32 cpu = scx_bpf_task_cpu(p);"] } else { Vec::new() };
+        if m.routes.iter().any(|r| r.idle) {
+            locals.push("s32 idle_cpu;");
+        }
+        let locals = locals.as_slice();
         // A task without state (its creation failed) still runs, from the
         // kernel's global queue.
         let mut body =
@@ -183,11 +188,32 @@ impl Lowering<'_> {
         self.event_body(Event::Enqueue, &mut body);
         // The rules form one if / else if / else chain, in policy order.
         for (i, route) in m.routes.iter().enumerate() {
-            let mut action = vec![self.queue_call(route.target, "cpu", "enq_flags")];
-            if route.kick {
-                action.push("scx_bpf_kick_cpu(cpu, SCHEDC_KICK_IDLE);".to_string());
+            let on = if route.idle { "idle_cpu" } else { "cpu" };
+            let mut action = Vec::new();
+            if route.idle && route.condition.is_none() {
+                // The catch-all always queues: on the task's CPU if none is idle.
+                action.push("idle_cpu = schedc_idle_any(p);".to_string());
+                action.push("if (idle_cpu < 0)".to_string());
+                action.push("\tidle_cpu = cpu;".to_string());
+            }
+            action.push(match route.target {
+                Target::Local if route.idle => {
+                    format!("schedc_insert(p, SCHEDC_DSQ_LOCAL_ON(idle_cpu), {}, enq_flags);", self.slice_call())
+                }
+                target => self.queue_call(target, on, "enq_flags"),
+            });
+            if route.kick || route.idle {
+                action.push(format!("scx_bpf_kick_cpu({on}, SCHEDC_KICK_IDLE);"));
             }
             let comment = self.comment(route.origin);
+            // A conditional `idle` route holds only if an idle CPU is found.
+            let idle_test = |c: String| {
+                if route.idle {
+                    format!("({c}) && (idle_cpu = schedc_idle_any(p)) >= 0")
+                } else {
+                    c
+                }
+            };
             match (&route.condition, i) {
                 (None, 0) => {
                     body.push(String::new());
@@ -198,9 +224,9 @@ impl Lowering<'_> {
                 (None, _) => body.push("\t} else {".to_string()),
                 (Some(c), 0) => {
                     body.push(String::new());
-                    body.push(format!("\tif ({}) {{", self.expr(c)));
+                    body.push(format!("\tif ({}) {{", idle_test(self.expr(c))));
                 }
-                (Some(c), _) => body.push(format!("\t}} else if ({}) {{", self.expr(c))),
+                (Some(c), _) => body.push(format!("\t}} else if ({}) {{", idle_test(self.expr(c)))),
             }
             body.push(format!("\t\t{comment}"));
             body.extend(action.iter().map(|a| format!("\t\t{a}")));
@@ -414,6 +440,9 @@ impl Lowering<'_> {
         if !per_cpu.is_empty() {
             body.push("\ts32 cpu;".to_string());
         }
+        for d in topology::Domain::ALL.into_iter().filter(|d| self.has_domain(*d)) {
+            body.push(format!("\ts32 {};", d.word()));
+        }
         body.push(String::new());
         if !per_cpu.is_empty() {
             body.push("\tbpf_for(cpu, 0, scx_bpf_nr_cpu_ids()) {".to_string());
@@ -424,6 +453,7 @@ impl Lowering<'_> {
             }
             body.push("\t}".to_string());
         }
+        self.create_domain_queues(&mut body);
         if self.counts_cpus() {
             // From the kernel, so the object is right whoever loads it.
             body.push("\t/* system.nr_cpus: the CPUs online now. */".to_string());

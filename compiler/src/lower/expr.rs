@@ -342,6 +342,8 @@ fn fact(f: Fact) -> &'static str {
         Fact::TaskVruntime => "(s64)p->scx.dsq_vtime",
         Fact::TaskSliceLeft => "(s64)p->scx.slice",
         Fact::TaskCpu => "(s64)scx_bpf_task_cpu(p)",
+        Fact::TaskLlc => "(s64)schedc_llc_of(scx_bpf_task_cpu(p))",
+        Fact::TaskNode => "(s64)schedc_node_of(scx_bpf_task_cpu(p))",
         Fact::TaskClass => "tctx->class",
         Fact::SystemNow => "bpf_ktime_get_ns()",
         Fact::SystemNrCpus => "schedc_nr_cpus",

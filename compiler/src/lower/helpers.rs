@@ -114,7 +114,7 @@ impl Lowering<'_> {
             .map(|target| {
                 let Target::Queue(q) = target else { return self.local_helper() };
                 let queue = &self.model.queues[q];
-                let per_cpu = queue.placement == Placement::PerCpu;
+                let per_cpu = queue.placement.is_instanced();
                 let id = self.queue_id(q, "cpu");
                 // The slice first, then the vruntime: both may update state.
                 let mut body = vec![format!("\tu64 slice = {};", self.slice_call())];
@@ -164,8 +164,7 @@ impl Lowering<'_> {
         let Target::Queue(q) = target else {
             return format!("schedc_run_local({}, {flags});", self.task_args());
         };
-        let cpu_arg =
-            if self.model.queues[q].placement == Placement::PerCpu { format!(", {cpu}") } else { String::new() };
+        let cpu_arg = if self.model.queues[q].placement.is_instanced() { format!(", {cpu}") } else { String::new() };
         format!("schedc_queue_{}({}{cpu_arg}, {flags});", self.model.queues[q].name, self.task_args())
     }
 
@@ -307,6 +306,8 @@ impl Lowering<'_> {
                 PreferenceKind::PrevCore => "schedc_idle_prev_core(p, prev_cpu)",
                 PreferenceKind::IdleCore => "schedc_idle_any_core(p)",
                 PreferenceKind::Prev => "schedc_idle_prev(p, prev_cpu)",
+                PreferenceKind::PrevLlc => "schedc_idle_prev_llc(p, prev_cpu)",
+                PreferenceKind::Waker => "schedc_sync_waker_cpu(p, wake_flags)",
                 PreferenceKind::Any | PreferenceKind::Pinned => "schedc_idle_any(p)",
             };
             let (tabs, open) = match &cond {

@@ -9,6 +9,7 @@ mod groups;
 mod helpers;
 mod manifest;
 mod reuse;
+mod topology;
 
 use crate::ir::{self, ClassConst, Field, Function, Global, QueueId};
 use crate::model::*;
@@ -87,7 +88,7 @@ impl<'a> Lowering<'a> {
     /// The DSQ id of queue `q`; `cpu` picks the CPU of a per-CPU queue.
     fn queue_id(&self, q: usize, cpu: &str) -> String {
         match self.model.queues[q].placement {
-            Placement::PerCpu => format!("{}({cpu})", self.queue_macro(q)),
+            Placement::PerCpu | Placement::PerLlc | Placement::PerNode => format!("{}({cpu})", self.queue_macro(q)),
             Placement::Shared => self.queue_macro(q),
         }
     }
@@ -165,6 +166,8 @@ impl<'a> Lowering<'a> {
                 helpers.push(self.vtime_charge_helper(charge));
             }
         }
+        // First: the queue id macros of per-LLC and per-node queues call them.
+        helpers.splice(0..0, self.topology_helpers());
         helpers.extend(self.queue_helpers());
         helpers.extend(self.serve_helpers());
         helpers.extend(self.group_helpers());
@@ -188,7 +191,7 @@ impl<'a> Lowering<'a> {
             source_file: self.file_name.clone(),
             manifest: self.manifest(),
             params: self.params(),
-            inputs: self.inputs(),
+            inputs: self.all_inputs(),
             queues: self.queue_ids(),
             classes: self.class_consts(),
             stats: self.stats(),
@@ -243,6 +246,14 @@ impl<'a> Lowering<'a> {
         inputs
     }
 
+    /// The machine facts, then the topology arrays the runtime also fills
+    /// (which are not in the manifest: see `topology`).
+    fn all_inputs(&self) -> Vec<Global> {
+        let mut inputs = self.inputs();
+        inputs.extend(self.topology_inputs());
+        inputs
+    }
+
     fn queue_ids(&self) -> Vec<QueueId> {
         let (mut per_cpu, mut shared) = (0u64, 0u64);
         self.model
@@ -259,6 +270,20 @@ impl<'a> Lowering<'a> {
                             format!("(((u64){per_cpu} << 16) | (u64)(cpu))")
                         };
                         per_cpu += 1;
+                        (format!("{}(cpu)", self.queue_macro(i)), value)
+                    }
+                    Placement::PerLlc | Placement::PerNode => {
+                        let domain = if q.placement == Placement::PerLlc {
+                            topology::Domain::Llc
+                        } else {
+                            topology::Domain::Node
+                        };
+                        let value = format!(
+                            "{}({}, schedc_{}_of(cpu))",
+                            domain.dsq_macro(),
+                            self.domain_rank(i),
+                            domain.word()
+                        );
                         (format!("{}(cpu)", self.queue_macro(i)), value)
                     }
                     Placement::Shared => {

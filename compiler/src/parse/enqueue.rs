@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! enqueue_decl = { "enqueue" ~ "{" ~ route* ~ "}" }
-//! route        = { (catch_all | expr) ~ "->" ~ ident ~ kick? }
+//! route        = { (catch_all | expr) ~ "->" ~ ident ~ (idle_cpu | kick)? }
 //! catch_all    = { "else" }
 //! ```
 
@@ -23,6 +23,7 @@ impl Builder {
         let first = inner.next().expect("route condition");
         let condition = (first.as_rule() != Rule::catch_all).then(|| self.expr(first));
         let queue = self.ident(inner.next().expect("route queue"));
-        Route { condition, queue, kick: inner.next().is_some(), span }
+        let modifier = inner.next().map(|m| m.as_rule());
+        Route { condition, queue, kick: modifier == Some(Rule::kick), idle: modifier == Some(Rule::idle_cpu), span }
     }
 }

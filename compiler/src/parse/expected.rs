@@ -29,7 +29,7 @@ pub(super) fn describe_tokens(tokens: &[String]) -> Vec<&'static str> {
             "fifo" | "vtime" if tokens.iter().any(|t| t == "fifo") && tokens.iter().any(|t| t == "vtime") => {
                 "`fifo` or `vtime`"
             }
-            "per_cpu" | "shared" => "`per_cpu` or `shared`",
+            "per_cpu" | "per_llc" | "per_node" | "shared" => "`per_cpu`, `per_llc`, `per_node` or `shared`",
             "charge" | "lag" => "`charge` or `lag`",
             "+" | "*" | "/" | "%" | "==" | "!=" | "<" | "<=" | ">" | ">=" | "and" | "or" | "is" => {
                 operator = true;
@@ -86,10 +86,12 @@ pub(super) fn rule_name(rule: Rule) -> Option<&'static str> {
         Rule::string | Rule::string_body => "a quoted string",
         Rule::expr => "an expression",
         Rule::type_name => "a type (duration, time, int, uint or bool)",
-        Rule::placement => "`per_cpu` or `shared`",
+        Rule::placement => "`per_cpu`, `per_llc`, `per_node` or `shared`",
         Rule::order => "`fifo` or `vtime`",
         Rule::event_name => "an event (join, wakeup, enqueue, running or stopping)",
-        Rule::pref_kind | Rule::preference => "a CPU preference (pinned, prev_core, idle_core, prev or any)",
+        Rule::pref_kind | Rule::preference => {
+            "a CPU preference (pinned, prev_core, idle_core, prev, prev_llc, waker or any)"
+        }
         Rule::select_default => "`default`",
         Rule::found => "`found -> QUEUE`",
         Rule::vtime_part => "`charge`, `lag` or `deadline`",
@@ -150,7 +152,7 @@ pub(crate) fn item_shape(keyword: Option<&str>) -> String {
     let shape = match keyword {
         "scheduler" => "scheduler NAME \"description\" timeout 5s",
         "param" => "param NAME: TYPE = DEFAULT \"what it does\" in LOW..HIGH   (the range is optional)",
-        "queue" => "queue NAME per_cpu|shared fifo|vtime",
+        "queue" => "queue NAME per_cpu|per_llc|per_node|shared fifo|vtime",
         "class" => "class NAME \"what its tasks are\"",
         "task" => "task NAME: TYPE = INITIAL   (one per task)",
         "global" => "global NAME: TYPE = INITIAL",

@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! queue_decl = { "queue" ~ ident ~ placement ~ order }
-//! placement  = { "per_cpu" | "shared" }
+//! placement  = { "per_cpu" | "per_llc" | "per_node" | "shared" }
 //! order      = { "fifo" | "vtime" }
 //! ```
 
@@ -15,8 +15,12 @@ use crate::ast::*;
 impl Builder {
     pub(super) fn queue(&self, mut children: Pairs<Rule>) -> ItemKind {
         let name = self.ident(required(&mut children));
-        let placement =
-            if required(&mut children).as_str() == "per_cpu" { Placement::PerCpu } else { Placement::Shared };
+        let placement = match required(&mut children).as_str() {
+            "per_cpu" => Placement::PerCpu,
+            "per_llc" => Placement::PerLlc,
+            "per_node" => Placement::PerNode,
+            _ => Placement::Shared,
+        };
         let order = if required(&mut children).as_str() == "fifo" { Order::Fifo } else { Order::Vtime };
         ItemKind::Queue { name, placement, order }
     }

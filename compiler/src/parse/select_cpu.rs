@@ -37,6 +37,8 @@ impl Builder {
                         "prev_core" => PreferenceKind::PrevCore,
                         "idle_core" => PreferenceKind::IdleCore,
                         "prev" => PreferenceKind::Prev,
+                        "prev_llc" => PreferenceKind::PrevLlc,
+                        "waker" => PreferenceKind::Waker,
                         _ => PreferenceKind::Any,
                     };
                     let when = inner.next().map(|w| self.expr(w.into_inner().next().expect("when condition")));

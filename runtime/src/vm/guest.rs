@@ -26,6 +26,7 @@ pub struct Guest {
     files: Vec<(String, PathBuf)>,
     commands: Vec<(String, Vec<String>)>,
     cpus: u32,
+    sockets: u32,
     /// SMT threads per core (1: none).
     threads_per_core: u32,
     load: String,
@@ -59,6 +60,7 @@ impl Guest {
             files: Vec::new(),
             commands: Vec::new(),
             cpus: CPUS,
+            sockets: 1,
             threads_per_core: 1,
             load: LOAD.into(),
             timeout: Some(Duration::from_secs(300)),
@@ -98,10 +100,25 @@ impl Guest {
         self
     }
 
-    /// Gives each core `threads` SMT siblings (one socket, the CPUs of
-    /// [`Guest::cpus`] split into cores), so that the kernel sees SMT.
+    /// Splits the CPUs over `n` sockets (one by default), each its own
+    /// last-level cache and NUMA node with an equal share of the memory:
+    /// for policies with `per_llc` and `per_node` queues. The CPU count
+    /// must be a multiple of `n`.
+    pub fn sockets(&mut self, n: u32) -> &mut Self {
+        assert!(n >= 1 && self.cpus.is_multiple_of(n), "{} CPUs do not split over {n} sockets", self.cpus);
+        self.sockets = n;
+        self
+    }
+
+    /// Gives each core `threads` SMT siblings, so that the kernel sees SMT;
+    /// the CPUs of each socket must split into such cores.
     pub fn smt(&mut self, threads: u32) -> &mut Self {
-        assert!(threads > 0 && self.cpus % threads == 0, "{} CPUs cannot be cores of {threads} threads", self.cpus);
+        assert!(
+            threads > 0 && self.cpus.is_multiple_of(self.sockets * threads),
+            "{} CPUs on {} sockets cannot be cores of {threads} threads",
+            self.cpus,
+            self.sockets
+        );
         self.threads_per_core = threads;
         self
     }
@@ -177,7 +194,9 @@ impl Guest {
         let boot = qemu::Boot {
             kernel: &self.kernel,
             initrd: &initrd,
-            smp: self.smp(),
+            smp: self.cpus,
+            sockets: self.sockets,
+            threads: self.threads_per_core,
             timeout: self.timeout,
             args: &args,
             kernel_args: &self.kernel_args,
@@ -190,14 +209,6 @@ impl Guest {
             return Err(VmError::Unfinished { serial });
         }
         Ok(report)
-    }
-
-    /// QEMU's `-smp` value: a CPU count, or a one-socket SMT topology.
-    fn smp(&self) -> String {
-        match self.threads_per_core {
-            1 => self.cpus.to_string(),
-            t => format!("{},sockets=1,cores={},threads={t}", self.cpus, self.cpus / t),
-        }
     }
 
     fn image(&self) -> Result<Vec<u8>, VmError> {
@@ -426,8 +437,6 @@ mod tests {
         let second = init.find("run_one 'second' '/bin/sh' '-c' 'echo $X'\n").expect(&init);
         assert!(first < second, "{init}");
         assert!(init.ends_with("poweroff -f\n"), "{init}");
-        assert_eq!(guest.smp(), "2");
-        assert_eq!(guest.cpus(4).smt(2).smp(), "4,sockets=1,cores=2,threads=2");
         assert!(init.contains("= schedc ] && ln -sf /dev/${port##*/} /dev/schedc-channel\n"), "{init}");
     }
 }

@@ -9,13 +9,18 @@ use std::time::{Duration, Instant};
 use super::VmError;
 
 const QEMU: &str = "qemu-system-x86_64";
+/// The guest's memory.
+const MEMORY_MB: u32 = 1024;
 
 /// How to boot: the kernel, its initramfs (a file), the CPUs and the rest.
 pub(super) struct Boot<'a> {
     pub kernel: &'a Path,
     pub initrd: &'a Path,
-    /// QEMU's `-smp` value.
-    pub smp: String,
+    pub smp: u32,
+    /// Sockets the CPUs are split over, each one LLC and one NUMA node.
+    pub sockets: u32,
+    /// SMT threads per core.
+    pub threads: u32,
     /// `None`: as long as the guest runs.
     pub timeout: Option<Duration>,
     /// More QEMU arguments (devices, clock options).
@@ -36,24 +41,33 @@ pub(super) fn boot(b: &Boot) -> Result<String, VmError> {
     // One host thread for all vCPUs: with multi-threaded TCG the kernel's
     // int3-based live patching (static keys flip when a scheduler attaches)
     // races with the other vCPU and oopses at the patched site.
-    cmd.args(["-accel", "tcg,thread=single", "-cpu", "max", "-m", "1G", "-nographic", "-no-reboot"])
-        .args(["-smp", &b.smp])
-        .arg("-kernel")
-        .arg(b.kernel)
-        .arg("-initrd")
-        .arg(b.initrd)
-        .arg("-append")
-        .arg(
-            ["console=ttyS0 panic=-1 loglevel=4"]
-                .into_iter()
-                .chain(b.kernel_args.iter().map(String::as_str))
-                .collect::<Vec<_>>()
-                .join(" "),
-        )
-        .args(b.args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+    cmd.args([
+        "-accel",
+        "tcg,thread=single",
+        "-cpu",
+        "max",
+        "-m",
+        &format!("{MEMORY_MB}M"),
+        "-nographic",
+        "-no-reboot",
+    ])
+    .args(topology_args(b.smp, b.sockets, b.threads))
+    .arg("-kernel")
+    .arg(b.kernel)
+    .arg("-initrd")
+    .arg(b.initrd)
+    .arg("-append")
+    .arg(
+        ["console=ttyS0 panic=-1 loglevel=4"]
+            .into_iter()
+            .chain(b.kernel_args.iter().map(String::as_str))
+            .collect::<Vec<_>>()
+            .join(" "),
+    )
+    .args(b.args)
+    .stdin(Stdio::null())
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped());
     if b.own_process_group {
         cmd.process_group(0);
         // SAFETY: prctl is async-signal-safe; QEMU goes when this thread
@@ -135,5 +149,60 @@ mod tests {
         let all = read_lines(&mut &b"one\r\ntwo\nthree"[..], &on_line);
         assert_eq!(all, "one\ntwo\nthree");
         assert_eq!(*seen.lock().unwrap(), ["one", "two"]);
+    }
+}
+
+/// `-smp` and, with more than one socket, a NUMA node per socket. QEMU
+/// gives each x86 socket its own L3 cache, so sockets are also LLCs; with
+/// `threads` above 1 each core has that many SMT siblings.
+fn topology_args(cpus: u32, sockets: u32, threads: u32) -> Vec<String> {
+    if sockets <= 1 && threads <= 1 {
+        return vec!["-smp".into(), cpus.to_string()];
+    }
+    let per_socket = cpus / sockets;
+    let cores = per_socket / threads;
+    let mut args = vec!["-smp".into(), format!("{cpus},sockets={sockets},cores={cores},threads={threads}")];
+    // One socket is one node: no NUMA description.
+    for node in (0..sockets).filter(|_| sockets > 1) {
+        let (first, last) = (node * per_socket, (node + 1) * per_socket - 1);
+        args.push("-object".into());
+        args.push(format!("memory-backend-ram,id=mem{node},size={}M", MEMORY_MB / sockets));
+        args.push("-numa".into());
+        args.push(format!("node,nodeid={node},cpus={first}-{last},memdev=mem{node}"));
+    }
+    args
+}
+
+#[cfg(test)]
+mod topology_tests {
+    use super::topology_args;
+
+    #[test]
+    fn one_socket_is_a_plain_smp() {
+        assert_eq!(topology_args(2, 1, 1), ["-smp", "2"]);
+    }
+
+    #[test]
+    fn smt_is_threads_per_core_on_one_socket() {
+        assert_eq!(topology_args(4, 1, 2), ["-smp", "4,sockets=1,cores=2,threads=2"]);
+    }
+
+    #[test]
+    fn two_sockets_are_two_numa_nodes() {
+        assert_eq!(
+            topology_args(4, 2, 1),
+            [
+                "-smp",
+                "4,sockets=2,cores=2,threads=1",
+                "-object",
+                "memory-backend-ram,id=mem0,size=512M",
+                "-numa",
+                "node,nodeid=0,cpus=0-1,memdev=mem0",
+                "-object",
+                "memory-backend-ram,id=mem1,size=512M",
+                "-numa",
+                "node,nodeid=1,cpus=2-3,memdev=mem1",
+            ]
+        );
     }
 }

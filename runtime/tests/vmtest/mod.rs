@@ -19,6 +19,7 @@ pub struct VmTest {
     objects: Vec<PathBuf>,
     files: Vec<PathBuf>,
     script: Option<String>,
+    sockets: u32,
 }
 
 impl VmTest {
@@ -32,6 +33,7 @@ impl VmTest {
             objects: Vec::new(),
             files: Vec::new(),
             script: None,
+            sockets: 1,
         }
     }
 
@@ -63,8 +65,17 @@ impl VmTest {
         self
     }
 
+    /// Four CPUs over `n` sockets: `n` last-level caches and NUMA nodes.
+    pub fn sockets(&mut self, n: u32) -> &mut Self {
+        self.sockets = n;
+        self
+    }
+
     pub fn run(&self) -> Result<GuestReport, VmError> {
         let mut guest = Guest::new(&self.kernel);
+        if self.sockets > 1 {
+            guest.cpus(4).sockets(self.sockets);
+        }
         guest.executable("/bin/loader", &self.loader);
         for obj in &self.objects {
             let name = obj.file_name().expect("an object file").to_string_lossy();
