@@ -275,7 +275,8 @@ fn shipped_policies() -> Vec<(PathBuf, String, Vec<(String, Feed)>)> {
                 .iter()
                 .enumerate()
                 .map(|(i, q)| {
-                    let counter = model.stats.iter().find(|s| matches!(s.source, StatSource::QueueInserted(j) if j == i));
+                    let counter =
+                        model.stats.iter().find(|s| matches!(s.source, StatSource::QueueInserted(j) if j == i));
                     let excused = UNREACHABLE.iter().find(|(p, queue, _)| *p == stem && *queue == q.name);
                     let feed = match (counter, excused) {
                         (_, Some((_, _, why))) => Feed::Unreachable(why),
