@@ -78,7 +78,7 @@ struct Policy {
     /// Each queue it declares, with the counter bound to its
     /// `queue.Q.inserted`, or why the load cannot reach it.
     queues: Vec<(String, Feed)>,
-    object: PathBuf,
+    source: PathBuf,
 }
 
 enum Feed {
@@ -254,7 +254,7 @@ fn compile(policy: &Path, dir: &Path) -> PathBuf {
 /// Every policy in policies/, in name order, with its queues and their
 /// counters, read from the policy itself. A queue without a counter and
 /// without a reason in [`UNREACHABLE`] fails here, before any boot.
-fn shipped_policies() -> Vec<(PathBuf, String, Vec<(String, Feed)>)> {
+fn shipped_policies() -> Vec<Policy> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut files: Vec<PathBuf> = std::fs::read_dir(root.join("policies"))
         .unwrap()
@@ -292,12 +292,12 @@ fn shipped_policies() -> Vec<(PathBuf, String, Vec<(String, Feed)>)> {
                     (q.name.clone(), feed)
                 })
                 .collect();
-            (path, model.name, queues)
+            Policy { file: stem, name: model.name, queues, source: path }
         })
         .collect();
     for (policy, queue, _) in UNREACHABLE {
         assert!(
-            policies.iter().any(|(p, _, qs)| p.file_stem().unwrap() == *policy && qs.iter().any(|(q, _)| q == queue)),
+            policies.iter().any(|p| p.file == *policy && p.queues.iter().any(|(q, _)| q == queue)),
             "UNREACHABLE names {policy}'s queue {queue}, which policies/ does not have"
         );
     }
@@ -306,21 +306,13 @@ fn shipped_policies() -> Vec<(PathBuf, String, Vec<(String, Feed)>)> {
 }
 
 fn every_promise_of_schedc_run_under_load_on_every_kernel() -> Result<(), Missing> {
-    let shipped = shipped_policies();
+    let policies = shipped_policies();
     if let Some(why) = missing_prerequisite() {
         return Err(Missing::new(why));
     }
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let dir = tempfile::tempdir().unwrap();
-    let policies: Vec<Policy> = shipped
-        .into_iter()
-        .map(|(path, name, queues)| Policy {
-            file: path.file_stem().unwrap().to_string_lossy().into_owned(),
-            object: compile(&path, dir.path()),
-            name,
-            queues,
-        })
-        .collect();
+    let objects: Vec<PathBuf> = policies.iter().map(|p| compile(&p.source, dir.path())).collect();
     assert!(policies.iter().any(|p| p.file == "bpfland"), "the --set and verifier checks run bpfland");
     let smtcore = compile(&root.join("tests/vm/smtcore.policy"), dir.path());
     let ending = |i: usize| ENDINGS[i % ENDINGS.len()];
@@ -341,8 +333,8 @@ fn every_promise_of_schedc_run_under_load_on_every_kernel() -> Result<(), Missin
                     eprintln!("[{:>4}s] {command}: {probe}", booted.elapsed().as_secs());
                 }
             });
-        for p in &policies {
-            guest.file(&format!("/objs/{}.bpf.o", p.file), &p.object);
+        for (p, object) in policies.iter().zip(&objects) {
+            guest.file(&format!("/objs/{}.bpf.o", p.file), object);
         }
         guest.file("/objs/smtcore.bpf.o", &smtcore);
         let sh = |script: String| ["/bin/sh".to_string(), "-c".into(), script];
