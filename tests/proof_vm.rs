@@ -146,7 +146,7 @@ probe() {
 ( sleep 150
   echo "still running after 150 s; processes (pid stat wchan):"
   for p in /proc/[0-9]*; do echo "$(cat $p/stat 2>/dev/null) wchan=$(cat $p/wchan 2>/dev/null)"; done
-  echo w >/proc/sysrq-trigger ) </dev/null >/dev/console 2>&1 &
+  dmesg -n 8; echo w >/proc/sysrq-trigger ) </dev/null >/dev/console 2>&1 &
 dog=$!
 # Every file this command wrote, between @@NAME lines; the command's end.
 sections() {
