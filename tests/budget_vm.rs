@@ -10,13 +10,12 @@
 //! elsewhere the test is reported ignored, with the reason.
 
 use std::path::Path;
-use std::process::Command;
 
 #[path = "../runtime/tests/vmtest/mod.rs"]
 mod vmtest;
 
 use schedc_testkit::Missing;
-use vmtest::{available_kernels, missing_prerequisite, VmTest};
+use vmtest::{available_kernels, compile_with_schedc, missing_prerequisite, verifier_processed, VmTest};
 
 fn main() {
     schedc_testkit::run_guests(vec![schedc_testkit::test(
@@ -51,15 +50,8 @@ fn bpfland_2026_verifies_within_110_percent_of_the_hand_written_one() -> Result<
     }
     let dir = tempfile::tempdir().unwrap();
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let obj = dir.path().join("bpfland_2026.bpf.o");
-    let status = Command::new(env!("CARGO_BIN_EXE_schedc"))
-        .args(["compile", "-o"])
-        .arg(&obj)
-        .arg(root.join("policies/bpfland_2026.policy"))
-        .status()
-        .expect("schedc runs");
-    assert!(status.success(), "schedc compile bpfland_2026 failed");
     let schedc = Path::new(env!("CARGO_BIN_EXE_schedc"));
+    let obj = compile_with_schedc(schedc, &root.join("policies/bpfland_2026.policy"), dir.path());
     let mut over = Vec::new();
     for kernel in available_kernels() {
         let mut vm = VmTest::new(&kernel, schedc);
@@ -72,11 +64,7 @@ fn bpfland_2026_verifies_within_110_percent_of_the_hand_written_one() -> Result<
         let old = report.release.starts_with("6.");
         for (prog, on_6_12, on_7_2) in HAND_WRITTEN {
             let hand = if old { *on_6_12 } else { *on_7_2 };
-            let n: u64 = run
-                .output
-                .lines()
-                .find_map(|l| l.strip_prefix(&format!("verifier bpfland_2026_{prog} processed=")))
-                .and_then(|rest| rest.split_whitespace().next()?.parse().ok())
+            let n = verifier_processed(&run.output, &format!("bpfland_2026_{prog}"))
                 .unwrap_or_else(|| panic!("no verifier count for {prog}: {ctx}"));
             let bound = hand * 11 / 10;
             println!("bpfland_2026 on {}: {prog} {n} (hand-written {hand}, bound {bound})", report.release);

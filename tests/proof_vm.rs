@@ -26,7 +26,6 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 #[path = "../runtime/tests/vmtest/mod.rs"]
@@ -36,7 +35,7 @@ use schedc_abi::stats::{Body, Exit, Record, Sample, Stop};
 use schedc_compiler::model::StatSource;
 use schedc_runtime::vm::{CommandRun, Guest, GuestReport};
 use schedc_testkit::Missing;
-use vmtest::{available_kernels, missing_prerequisite};
+use vmtest::{available_kernels, compile_with_schedc, missing_prerequisite};
 
 fn main() {
     schedc_testkit::run_guests(vec![schedc_testkit::test(
@@ -239,16 +238,7 @@ fn smt_run(prefer_prev: bool) -> String {
 }
 
 fn compile(policy: &Path, dir: &Path) -> PathBuf {
-    let name = policy.file_stem().expect("a policy file").to_string_lossy();
-    let out = dir.join(format!("{name}.bpf.o"));
-    let status = Command::new(env!("CARGO_BIN_EXE_schedc"))
-        .args(["compile", "-o"])
-        .arg(&out)
-        .arg(policy)
-        .status()
-        .expect("schedc runs");
-    assert!(status.success(), "schedc compile {} failed", policy.display());
-    out
+    compile_with_schedc(Path::new(env!("CARGO_BIN_EXE_schedc")), policy, dir)
 }
 
 /// Every policy in policies/, in name order, with its queues and their

@@ -8,14 +8,13 @@
 //! elsewhere the test is reported ignored, with the reason.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 #[path = "../runtime/tests/vmtest/mod.rs"]
 mod vmtest;
 
 use schedc_runtime::vm::Guest;
 use schedc_testkit::Missing;
-use vmtest::{available_kernels, missing_prerequisite, VmTest};
+use vmtest::{available_kernels, compile_with_schedc, missing_prerequisite, VmTest};
 
 fn main() {
     schedc_testkit::run_guests(vec![
@@ -43,17 +42,15 @@ fn main() {
 /// under load, with faults, in tests/proof_vm.rs).
 const POLICIES: &[&str] = &["bpfland", "fifo", "vtime", "shortfirst"];
 
-fn compile(policy: &str, dir: &Path) -> PathBuf {
+/// Compiles `FILE` (relative to the workspace, e.g. `policies/fifo.policy`)
+/// into `dir`.
+fn compile_file(file: &str, dir: &Path) -> PathBuf {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let out = dir.join(format!("{policy}.bpf.o"));
-    let status = Command::new(env!("CARGO_BIN_EXE_schedc"))
-        .args(["compile", "-o"])
-        .arg(&out)
-        .arg(root.join(format!("policies/{policy}.policy")))
-        .status()
-        .expect("schedc runs");
-    assert!(status.success(), "schedc compile {policy} failed");
-    out
+    compile_with_schedc(Path::new(env!("CARGO_BIN_EXE_schedc")), &root.join(file), dir)
+}
+
+fn compile(policy: &str, dir: &Path) -> PathBuf {
+    compile_file(&format!("policies/{policy}.policy"), dir)
 }
 
 /// The final values `schedc run` printed, as (name, value) pairs.
@@ -294,15 +291,7 @@ fn stats_json_monitor_and_restarts_on_every_kernel() -> Result<(), Missing> {
     }
     let dir = tempfile::tempdir().unwrap();
     let fifo = compile("fifo", dir.path());
-    let onequeue = dir.path().join("onequeue.bpf.o");
-    let policy = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vm/onequeue.policy");
-    let status = Command::new(env!("CARGO_BIN_EXE_schedc"))
-        .args(["compile", "-o"])
-        .arg(&onequeue)
-        .arg(&policy)
-        .status()
-        .expect("schedc runs");
-    assert!(status.success());
+    let onequeue = compile_file("tests/vm/onequeue.policy", dir.path());
     let schedc = Path::new(env!("CARGO_BIN_EXE_schedc"));
     let wait_enabled =
         "while [ \"$(cat /sys/kernel/sched_ext/state)\" != enabled ]; do kill -0 $pid || break; sleep 0.1; done";
@@ -438,15 +427,7 @@ fn per_llc_and_per_node_queues_on_two_sockets() -> Result<(), Missing> {
         return Err(Missing::new(why));
     }
     let dir = tempfile::tempdir().unwrap();
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let obj = dir.path().join("topology.bpf.o");
-    let status = Command::new(env!("CARGO_BIN_EXE_schedc"))
-        .args(["compile", "-o"])
-        .arg(&obj)
-        .arg(root.join("tests/vm/topology.policy"))
-        .status()
-        .expect("schedc runs");
-    assert!(status.success(), "schedc compile tests/vm/topology.policy failed");
+    let obj = compile_file("tests/vm/topology.policy", dir.path());
     let schedc = Path::new(env!("CARGO_BIN_EXE_schedc"));
     for kernel in available_kernels() {
         let mut vm = VmTest::new(&kernel, schedc);

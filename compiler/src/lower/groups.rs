@@ -108,15 +108,7 @@ impl Lowering<'_> {
             queues.iter().map(|q| format!("schedc_move_to_local({})", self.queue_id(*q, "cpu"))).collect();
         body.push("\t/* Its head was taken meanwhile: the first queue with a task. */".to_string());
         body.push(format!("\treturn {};", moves.join(" ||\n\t       ")));
-        Function {
-            comment: format!(
-                "/* Serves the queue whose first task has the lowest key (compared wrap-safely). */\n{}",
-                self.comment(serve.origin)
-            ),
-            signature: format!("static __always_inline bool {}(s32 cpu)", self.group_name(serve)),
-            body,
-            member: None,
-        }
+        self.serve_function(serve, "Serves the queue whose first task has the lowest key (compared wrap-safely).", body)
     }
 
     fn round_robin_helper(&self, serve: &Serve, weights: &[(usize, u64)]) -> Function {
@@ -156,11 +148,14 @@ impl Lowering<'_> {
             "\t}".to_string(),
             "\treturn false;".to_string(),
         ]);
+        self.serve_function(serve, "Serves the queues in turn, each up to its weight of tasks in a row.", body)
+    }
+
+    /// `static bool NAME(s32 cpu)`: serves one dispatch line, true if it moved
+    /// a task to the CPU's local queue.
+    fn serve_function(&self, serve: &Serve, what: &str, body: Vec<String>) -> Function {
         Function {
-            comment: format!(
-                "/* Serves the queues in turn, each up to its weight of tasks in a row. */\n{}",
-                self.comment(serve.origin)
-            ),
+            comment: format!("/* {what} */\n{}", self.comment(serve.origin)),
             signature: format!("static __always_inline bool {}(s32 cpu)", self.group_name(serve)),
             body,
             member: None,

@@ -110,3 +110,22 @@ pub fn missing_prerequisite() -> Option<String> {
     }
     None
 }
+
+/// Compiles `policy` with `schedc compile` into `dir`, as a user would;
+/// returns the object's path (`dir/STEM.bpf.o`).
+pub fn compile_with_schedc(schedc: &Path, policy: &Path, dir: &Path) -> PathBuf {
+    let stem = policy.file_stem().expect("a policy file").to_string_lossy();
+    let out = dir.join(format!("{stem}.bpf.o"));
+    let status = Command::new(schedc).args(["compile", "-o"]).arg(&out).arg(policy).status().expect("schedc runs");
+    assert!(status.success(), "schedc compile {} failed", policy.display());
+    out
+}
+
+/// The instructions the verifier processed for `program` (`SCHEDULER_CALLBACK`),
+/// from the `verifier NAME processed=N` lines of `schedc run --verifier-stats`.
+pub fn verifier_processed(output: &str, program: &str) -> Option<u64> {
+    output
+        .lines()
+        .find_map(|l| l.strip_prefix(&format!("verifier {program} processed=")))
+        .and_then(|rest| rest.split_whitespace().next()?.parse().ok())
+}
