@@ -64,9 +64,9 @@ const ENDINGS: [Ending; 5] = [Ending::Duration, Ending::Sigint, Ending::Sigterm,
 /// Seconds each policy runs; a signal or fault comes a second later.
 const RUN_SECS: u32 = 20;
 
-/// The guest's whole time, boot to power-off: 4½ minutes on a 2-core host
-/// running one other guest, under 7 with four others; a hang fails here
-/// with the console log (and the watchdog's dump, see PRELUDE).
+/// The guest's whole time, boot to power-off: 4½ minutes on a lightly
+/// shared 2-core host, under 7 with four other guests running; a hang
+/// fails here with the console log (and the watchdog's dump, see PRELUDE).
 const BOOT_LIMIT: Duration = Duration::from_secs(900);
 
 /// A shipped policy, as the test needs it.
