@@ -27,6 +27,8 @@ pub struct Guest {
     commands: Vec<(String, Vec<String>)>,
     cpus: u32,
     sockets: u32,
+    /// SMT threads per core (1: none).
+    threads_per_core: u32,
     load: String,
     timeout: Option<Duration>,
     channel: Option<PathBuf>,
@@ -59,6 +61,7 @@ impl Guest {
             commands: Vec::new(),
             cpus: CPUS,
             sockets: 1,
+            threads_per_core: 1,
             load: LOAD.into(),
             timeout: Some(Duration::from_secs(300)),
             channel: None,
@@ -104,6 +107,19 @@ impl Guest {
     pub fn sockets(&mut self, n: u32) -> &mut Self {
         assert!(n >= 1 && self.cpus.is_multiple_of(n), "{} CPUs do not split over {n} sockets", self.cpus);
         self.sockets = n;
+        self
+    }
+
+    /// Gives each core `threads` SMT siblings, so that the kernel sees SMT;
+    /// the CPUs of each socket must split into such cores.
+    pub fn smt(&mut self, threads: u32) -> &mut Self {
+        assert!(
+            threads > 0 && self.cpus.is_multiple_of(self.sockets * threads),
+            "{} CPUs on {} sockets cannot be cores of {threads} threads",
+            self.cpus,
+            self.sockets
+        );
+        self.threads_per_core = threads;
         self
     }
 
@@ -180,6 +196,7 @@ impl Guest {
             initrd: &initrd,
             smp: self.cpus,
             sockets: self.sockets,
+            threads: self.threads_per_core,
             timeout: self.timeout,
             args: &args,
             kernel_args: &self.kernel_args,

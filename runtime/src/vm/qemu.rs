@@ -19,6 +19,8 @@ pub(super) struct Boot<'a> {
     pub smp: u32,
     /// Sockets the CPUs are split over, each one LLC and one NUMA node.
     pub sockets: u32,
+    /// SMT threads per core.
+    pub threads: u32,
     /// `None`: as long as the guest runs.
     pub timeout: Option<Duration>,
     /// More QEMU arguments (devices, clock options).
@@ -49,7 +51,7 @@ pub(super) fn boot(b: &Boot) -> Result<String, VmError> {
         "-nographic",
         "-no-reboot",
     ])
-    .args(topology_args(b.smp, b.sockets))
+    .args(topology_args(b.smp, b.sockets, b.threads))
     .arg("-kernel")
     .arg(b.kernel)
     .arg("-initrd")
@@ -157,14 +159,17 @@ mod tests {
 }
 
 /// `-smp` and, with more than one socket, a NUMA node per socket. QEMU
-/// gives each x86 socket its own L3 cache, so sockets are also LLCs.
-fn topology_args(cpus: u32, sockets: u32) -> Vec<String> {
-    if sockets <= 1 {
+/// gives each x86 socket its own L3 cache, so sockets are also LLCs; with
+/// `threads` above 1 each core has that many SMT siblings.
+fn topology_args(cpus: u32, sockets: u32, threads: u32) -> Vec<String> {
+    if sockets <= 1 && threads <= 1 {
         return vec!["-smp".into(), cpus.to_string()];
     }
     let per_socket = cpus / sockets;
-    let mut args = vec!["-smp".into(), format!("{cpus},sockets={sockets},cores={per_socket},threads=1")];
-    for node in 0..sockets {
+    let cores = per_socket / threads;
+    let mut args = vec!["-smp".into(), format!("{cpus},sockets={sockets},cores={cores},threads={threads}")];
+    // One socket is one node: no NUMA description.
+    for node in (0..sockets).filter(|_| sockets > 1) {
         let (first, last) = (node * per_socket, (node + 1) * per_socket - 1);
         args.push("-object".into());
         args.push(format!("memory-backend-ram,id=mem{node},size={}M", MEMORY_MB / sockets));
@@ -180,13 +185,18 @@ mod topology_tests {
 
     #[test]
     fn one_socket_is_a_plain_smp() {
-        assert_eq!(topology_args(2, 1), ["-smp", "2"]);
+        assert_eq!(topology_args(2, 1, 1), ["-smp", "2"]);
+    }
+
+    #[test]
+    fn smt_is_threads_per_core_on_one_socket() {
+        assert_eq!(topology_args(4, 1, 2), ["-smp", "4,sockets=1,cores=2,threads=2"]);
     }
 
     #[test]
     fn two_sockets_are_two_numa_nodes() {
         assert_eq!(
-            topology_args(4, 2),
+            topology_args(4, 2, 1),
             [
                 "-smp",
                 "4,sockets=2,cores=2,threads=1",
