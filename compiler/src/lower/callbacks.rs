@@ -26,6 +26,7 @@ impl Lowering<'_> {
         out.push(self.dispatch());
         out.extend(self.runnable());
         out.extend(self.running());
+        out.extend(self.tick());
         out.extend(self.stopping());
         out.extend(self.quiescent());
         out.extend(self.enable());
@@ -344,6 +345,20 @@ impl Lowering<'_> {
             "void",
             "struct task_struct *p, u64 deq_flags",
             "/* A task stops being runnable: it sleeps, or leaves the scheduler. */".to_string(),
+            body,
+        ))
+    }
+
+    /// ops.tick: `on tick`, for the task running on the ticking CPU.
+    pub(super) fn tick(&self) -> Option<Function> {
+        self.event(Event::Tick)?;
+        let mut body = self.prologue(&[], &["return"]);
+        self.event_body(Event::Tick, &mut body);
+        Some(self.callback(
+            "tick",
+            "void",
+            "struct task_struct *p",
+            "/* A scheduler tick on a busy CPU: @p is the task running there. */".to_string(),
             body,
         ))
     }
