@@ -349,11 +349,19 @@ impl Lowering<'_> {
         ))
     }
 
-    /// ops.tick: `on tick`, for the task running on the ticking CPU.
+    /// ops.tick: `on tick`, for the task running on the ticking CPU. It
+    /// runs at every tick of every busy CPU, so the task's state is looked
+    /// up only when the block uses it.
     pub(super) fn tick(&self) -> Option<Function> {
         self.event(Event::Tick)?;
-        let mut body = self.prologue(&[], &["return"]);
-        self.event_body(Event::Tick, &mut body);
+        let mut rules = Vec::new();
+        self.event_body(Event::Tick, &mut rules);
+        let uses_state = rules.iter().any(|l| !l.trim_start().starts_with("/*") && l.contains("tctx"));
+        let mut body = if uses_state { self.prologue(&[], &["return"]) } else { Vec::new() };
+        if body.is_empty() && rules.first().is_some_and(String::is_empty) {
+            rules.remove(0);
+        }
+        body.extend(rules);
         Some(self.callback(
             "tick",
             "void",
