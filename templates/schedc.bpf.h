@@ -461,6 +461,45 @@ static __always_inline T schedc_clamp_##T(T x, T lo, T hi)			\
 SCHEDC_DEFINE_MINMAX(s64)
 SCHEDC_DEFINE_MINMAX(u64)
 
+/*
+ * log2(x): floor(log2(x)) of a count, 0 for x <= 1. A fixed sequence of
+ * halvings of the bit range, no loop: the verifier sees six branches.
+ */
+static __always_inline u64 schedc_log2_u64(u64 x)
+{
+	u64 bits = 0;
+
+	if (x >= 1ULL << 32) {
+		x >>= 32;
+		bits += 32;
+	}
+	if (x >= 1ULL << 16) {
+		x >>= 16;
+		bits += 16;
+	}
+	if (x >= 1ULL << 8) {
+		x >>= 8;
+		bits += 8;
+	}
+	if (x >= 1ULL << 4) {
+		x >>= 4;
+		bits += 4;
+	}
+	if (x >= 1ULL << 2) {
+		x >>= 2;
+		bits += 2;
+	}
+	if (x >= 1ULL << 1)
+		bits += 1;
+	return bits;
+}
+
+/* log2 of an int: a negative one counts as 0. */
+static __always_inline u64 schedc_log2_s64(s64 x)
+{
+	return x > 0 ? schedc_log2_u64((u64)x) : 0;
+}
+
 /* Exponentially weighted moving average: the new sample weighs 1/4. */
 static __always_inline s64 schedc_ewma_s64(s64 avg, s64 sample)
 {

@@ -455,6 +455,7 @@ fn construct_policies_cover_the_language() {
         "on wakeup",
         "on enqueue",
         "on running",
+        "on tick",
         "on stopping",
         "pinned",
         "prev_core",
@@ -499,6 +500,7 @@ fn construct_policies_cover_the_language() {
         "max",
         "clamp",
         "ewma",
+        "log2",
         "int",
         "uint",
         // facts

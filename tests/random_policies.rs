@@ -1300,7 +1300,7 @@ impl Eval<'_> {
             }
             "true" => V::Typed(1, Ty::Bool),
             "false" => V::Typed(0, Ty::Bool),
-            "int" | "uint" | "min" | "max" | "clamp" | "ewma" => self.call(&t),
+            "int" | "uint" | "min" | "max" | "clamp" | "ewma" | "log2" => self.call(&t),
             _ if t.starts_with(|c: char| c.is_ascii_digit()) => {
                 let digits: String = t.chars().take_while(char::is_ascii_digit).collect();
                 let n: i128 = digits.parse().expect("a number");
@@ -1412,6 +1412,16 @@ impl Eval<'_> {
             let to = if f == "int" { Ty::Int } else { Ty::Uint };
             let (bits, _) = args[0].settle(to);
             return V::Typed(bits, to);
+        }
+        if f == "log2" {
+            // A uint: floor(log2 n), 0 for n <= 1 (negative ints too); a
+            // literal is a uint unless it is negative.
+            let n = match args[0] {
+                V::Number(n) => n.max(0) as u64,
+                V::Typed(bits, Ty::Int) => (bits as i64).max(0) as u64,
+                V::Typed(bits, _) => bits,
+            };
+            return V::Typed(u64::from(n.max(1).ilog2()), Ty::Uint);
         }
         let Some(ty) = args.iter().find_map(|a| a.ty()) else {
             // Only numbers: computed as numbers.
@@ -1624,6 +1634,45 @@ fn random_expressions_compute_what_the_language_defines() {
     }
 }
 
+/// The header's `schedc_log2_u64` and `schedc_log2_s64`, built for the
+/// host, are floor(log2) at every bit position and 0 for 0, 1 and negatives.
+#[test]
+fn log2_helpers_find_the_highest_set_bit() {
+    let Some(clang) = host_clang() else { return };
+    let mut values: Vec<u64> = vec![0, 1, u64::MAX];
+    for k in 1..64 {
+        values.extend([(1u64 << k) - 1, 1u64 << k, (1u64 << k) + 1]);
+    }
+    let signed: Vec<i64> = vec![i64::MIN, -1, 0, 1, 2, 3, i64::MAX];
+    let mut program = host_helpers();
+    program.push_str("int main(void)\n{\n");
+    for v in &values {
+        program.push_str(&format!("\tprintf(\"%llu\\n\", schedc_log2_u64({v}ULL));\n"));
+    }
+    for v in &signed {
+        program.push_str(&format!("\tprintf(\"%llu\\n\", schedc_log2_s64((s64){}ULL));\n", *v as u64));
+    }
+    program.push_str("\treturn 0;\n}\n");
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let (src_path, exe) = (dir.path().join("log2.c"), dir.path().join("log2"));
+    std::fs::write(&src_path, &program).expect("writable");
+    let out = std::process::Command::new(&clang.path)
+        .args(["-O1", "-o"])
+        .arg(&exe)
+        .arg(&src_path)
+        .output()
+        .expect("clang runs");
+    assert!(out.status.success(), "the host build failed:\n{}", String::from_utf8_lossy(&out.stderr));
+    let run = std::process::Command::new(&exe).output().expect("the program runs");
+    let got: Vec<u64> = String::from_utf8_lossy(&run.stdout).lines().map(|l| l.parse().expect("a number")).collect();
+    let wanted: Vec<u64> = values
+        .iter()
+        .map(|v| u64::from(v.max(&1).ilog2()))
+        .chain(signed.iter().map(|v| u64::from((*v).max(1).ilog2())))
+        .collect();
+    assert_eq!(got, wanted, "inputs: {values:?} then {signed:?}");
+}
+
 /// Cases the random expressions found, kept so that they are always run.
 #[test]
 fn known_expressions_compute_what_the_language_defines() {
@@ -1637,6 +1686,16 @@ fn known_expressions_compute_what_the_language_defines() {
         ("int", "min(p0, -9223372036854775808)"),
         ("int", "((p0 - 1) / -1)"),
         ("int", "(p0 % -9223372036854775808)"),
+        // log2: 0 for 0, 1 and negative ints; the highest set bit otherwise.
+        ("uint", "log2(p0)"),
+        ("uint", "log2((p0 + 1))"),
+        ("uint", "log2((p0 - 5))"),
+        ("uint", "log2((p0 + 1000))"),
+        ("uint", "log2((uint(p0) + 65535))"),
+        ("uint", "log2((uint(p0) + 65536))"),
+        ("uint", "log2((uint(p0) + 4294967296))"),
+        ("uint", "log2(uint((p0 - 1)))"),
+        ("uint", "log2(uint((p0 + 9223372036854775807)))"),
     ];
     let mut src =
         "scheduler known \"known expressions\"\nparam p0: int = 0 \"p\"\nqueue q0 shared fifo\nglobal tm0: time = 0\n"

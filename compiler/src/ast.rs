@@ -203,6 +203,8 @@ pub enum Event {
     Running,
     Stopping,
     Quiescent,
+    /// ops.tick: every scheduler tick, for the task running on the CPU.
+    Tick,
 }
 
 impl Event {
@@ -215,6 +217,7 @@ impl Event {
             Event::Running => "running",
             Event::Stopping => "stopping",
             Event::Quiescent => "quiescent",
+            Event::Tick => "tick",
         }
     }
 }

@@ -78,6 +78,11 @@ impl Explainer<'_, '_> {
             writeln!(out, "When a task starts running on a CPU:")?;
             self.stmts(out, body, 1)?;
         }
+        if let Some(body) = self.event(Event::Tick) {
+            section(out, "A running task reaches a tick (on tick)")?;
+            writeln!(out, "At every scheduler tick, for the task running on a busy CPU:")?;
+            self.stmts(out, body, 1)?;
+        }
         section(out, "A task stops running (on stopping)")?;
         self.stopping(out)?;
         if let Some(body) = self.event(Event::Quiescent) {

@@ -335,6 +335,8 @@ pub enum Builtin {
     Max,
     Clamp,
     Ewma,
+    /// floor(log2(x)) of a count; 0 for x <= 1.
+    Log2,
 }
 
 /// Facts the scheduler reads from the kernel or the runtime.

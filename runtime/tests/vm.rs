@@ -64,6 +64,8 @@ fn sample_runs_on_every_kernel() -> Result<(), Missing> {
         assert!(run.output.contains("reason=DurationElapsed"), "{ctx}");
         let queued = ["nr_direct", "nr_prio", "nr_regular"].iter().map(|s| stat(&run.output, s)).sum::<u64>();
         assert!(queued > 0, "no scheduling decisions counted; {ctx}");
+        // `on tick` ran: ops.tick is called at every tick of a busy CPU.
+        assert!(stat(&run.output, "nr_ticks") > 0, "ops.tick never counted a tick; {ctx}");
 
         // A scheduler that calls scx_bpf_error() is ejected, and the runtime
         // says so with the kernel's reason and the BPF message.

@@ -34,6 +34,7 @@ const FUNCTIONS: &[(&str, &str)] = &[
     ("max", "max(a, b)"),
     ("clamp", "clamp(value, low, high)"),
     ("ewma", "ewma(average, sample)"),
+    ("log2", "log2(count)"),
     ("int", "int(value)"),
     ("uint", "uint(value)"),
 ];

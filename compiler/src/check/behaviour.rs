@@ -168,6 +168,7 @@ impl Checker<'_> {
             Event::Running => ("on running", "`on running`"),
             Event::Stopping => ("on stopping", "`on stopping`"),
             Event::Quiescent => ("on quiescent", "`on quiescent`"),
+            Event::Tick => ("on tick", "`on tick`"),
         };
         if !self.once(key, event_span) {
             return;

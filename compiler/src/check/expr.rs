@@ -156,7 +156,7 @@ pub(super) fn task_fact(name: &str) -> Option<(Fact, Type)> {
     facts::lookup(FactGroup::Task, name).map(|f| (f.fact, f.ty))
 }
 
-const FUNCTIONS: &[&str] = &["min", "max", "clamp", "ewma", "int", "uint"];
+const FUNCTIONS: &[&str] = &["min", "max", "clamp", "ewma", "log2", "int", "uint"];
 
 /// The deepest nesting of expressions and statements the checker accepts;
 /// real policies stay far below it.
@@ -597,11 +597,15 @@ impl Checker<'_> {
         if let Some((Symbol::Function(index), _)) = self.symbols.get(&func.name).copied() {
             return self.call_fn(index, func, args, span, sc);
         }
+        if func.name == "log2" && args.len() == 1 {
+            return self.log2(&args[0], sc);
+        }
         let (builtin, arity, shape) = match func.name.as_str() {
             "min" => (Some(Builtin::Min), 2, "min(a, b)"),
             "max" => (Some(Builtin::Max), 2, "max(a, b)"),
             "clamp" => (Some(Builtin::Clamp), 3, "clamp(value, low, high)"),
             "ewma" => (Some(Builtin::Ewma), 2, "ewma(average, sample)"),
+            "log2" => (Some(Builtin::Log2), 1, "log2(count)"),
             "int" => (None, 1, "int(value)"),
             "uint" => (None, 1, "uint(value)"),
             _ => {
@@ -610,7 +614,7 @@ impl Checker<'_> {
                     func,
                     "function",
                     FUNCTIONS.iter().copied().chain(declared.iter().map(String::as_str)),
-                    "the built-in functions are min, max, clamp, ewma, int and uint; declare your own with `fn NAME(ARG: TYPE) = EXPRESSION`",
+                    "the built-in functions are min, max, clamp, ewma, log2, int and uint; declare your own with `fn NAME(ARG: TYPE) = EXPRESSION`",
                 );
                 // Still check the arguments: their own mistakes are worth
                 // reporting, and the names they use are used.
@@ -686,6 +690,49 @@ impl Checker<'_> {
             self.clamp_bounds(&settled[1], &settled[2], span)?;
         }
         Some(Typed { literal: ty.1, ..Typed::new(ExprKind::Call { func: builtin, args: settled }, ty.0) })
+    }
+
+    /// `log2(x)`: the floor of the base-2 logarithm of a count, a uint (0
+    /// for 0, 1 and negative ints). A duration or time has no logarithm
+    /// without a unit: the help divides by one first.
+    fn log2(&mut self, arg: &ast::Expr, sc: &Scope) -> Option<Typed> {
+        let t = self.expr(arg, sc)?;
+        let arg_ty = match t.value() {
+            Some(v @ (ValueType::Int | ValueType::Uint)) => v,
+            Some(ValueType::Duration | ValueType::Time) => {
+                let text = self.text(arg.span).to_string();
+                let (what, instead) = if t.value() == Some(ValueType::Duration) {
+                    ("a duration", format!("count it in a unit first, e.g. `log2({text} / 1us)`"))
+                } else {
+                    (
+                        "a time",
+                        format!("take the duration since it and count that in a unit, e.g. `log2((system.now - {text}) / 1us)`"),
+                    )
+                };
+                self.error(
+                    Diagnostic::new(Code::UnitMismatch, arg.span, format!("`log2` needs a count, not {what}"))
+                        .label(format!("this is {what}"))
+                        .help(format!("the logarithm of {what} depends on its unit; {instead}")),
+                );
+                return None;
+            }
+            _ => {
+                self.error(
+                    Diagnostic::new(
+                        Code::TypeMismatch,
+                        arg.span,
+                        format!("`log2` needs a count, not {}", t.describe()),
+                    )
+                    .label(format!("this is {}", t.describe()))
+                    .help("write `log2(count)` with an int or a uint"),
+                );
+                return None;
+            }
+        };
+        // A literal is a uint count unless it is negative.
+        let ty = if t.literal && const_value(&t.e, &[]).is_some_and(|v| v >= 0) { ValueType::Uint } else { arg_ty };
+        let e = settle(t, Type::Value(ty));
+        Some(Typed::new(ExprKind::Call { func: Builtin::Log2, args: vec![e] }, Type::Value(ValueType::Uint)))
     }
 
     /// `clamp(x, lo, hi)` with constant bounds the wrong way round would

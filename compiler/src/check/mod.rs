@@ -652,6 +652,7 @@ pub(crate) fn const_value(e: &Expr, params: &[Param]) -> Option<i128> {
                 Builtin::Max => vals[0].max(vals[1]),
                 Builtin::Clamp => vals[0].max(vals[1]).min(vals[2]),
                 Builtin::Ewma => vals[0] - vals[0] / 4 + vals[1] / 4,
+                Builtin::Log2 => i128::from(u64::try_from(vals[0]).map_or(0, |v| v.max(1).ilog2())),
             }
         }
         ExprKind::Convert { value, .. } => const_value(value, params)?,

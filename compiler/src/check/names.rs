@@ -96,6 +96,7 @@ const LANGUAGE: &[&str] = &[
     "max",
     "clamp",
     "ewma",
+    "log2",
     "uint",
     "duration",
     "time",

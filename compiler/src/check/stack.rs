@@ -103,6 +103,7 @@ impl Checker<'_> {
             ("select_cpu", select),
             ("enqueue", enqueue),
             ("running", vec![event(Event::Running, "on running")]),
+            ("tick", vec![event(Event::Tick, "on tick")]),
             ("stopping", vec![formula(&m.vtime_charge, "vtime charge"), event(Event::Stopping, "on stopping")]),
             ("enable", vec![event(Event::Join, "on join")]),
         ];

@@ -99,6 +99,7 @@ impl Checker<'_> {
             "running",
             "stopping",
             "quiescent",
+            "tick",
             "enable",
             "init_task",
             "cpu_online",

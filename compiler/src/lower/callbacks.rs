@@ -26,6 +26,7 @@ impl Lowering<'_> {
         out.push(self.dispatch());
         out.extend(self.runnable());
         out.extend(self.running());
+        out.extend(self.tick());
         out.extend(self.stopping());
         out.extend(self.quiescent());
         out.extend(self.enable());
@@ -344,6 +345,28 @@ impl Lowering<'_> {
             "void",
             "struct task_struct *p, u64 deq_flags",
             "/* A task stops being runnable: it sleeps, or leaves the scheduler. */".to_string(),
+            body,
+        ))
+    }
+
+    /// ops.tick: `on tick`, for the task running on the ticking CPU. It
+    /// runs at every tick of every busy CPU, so the task's state is looked
+    /// up only when the block uses it.
+    pub(super) fn tick(&self) -> Option<Function> {
+        self.event(Event::Tick)?;
+        let mut rules = Vec::new();
+        self.event_body(Event::Tick, &mut rules);
+        let uses_state = rules.iter().any(|l| !l.trim_start().starts_with("/*") && l.contains("tctx"));
+        let mut body = if uses_state { self.prologue(&[], &["return"]) } else { Vec::new() };
+        if body.is_empty() && rules.first().is_some_and(String::is_empty) {
+            rules.remove(0);
+        }
+        body.extend(rules);
+        Some(self.callback(
+            "tick",
+            "void",
+            "struct task_struct *p",
+            "/* A scheduler tick on a busy CPU: @p is the task running there. */".to_string(),
             body,
         ))
     }

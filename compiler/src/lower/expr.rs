@@ -157,9 +157,12 @@ impl Lowering<'_> {
                     Builtin::Max => "max",
                     Builtin::Clamp => "clamp",
                     Builtin::Ewma => "ewma",
+                    Builtin::Log2 => "log2",
                 };
+                // Named after the arguments' C type: log2 of an int is a uint.
+                let ty = args.first().map_or(e.ty, |a| a.ty);
                 let args: Vec<String> = args.iter().map(|a| self.expr(a)).collect();
-                (format!("schedc_{name}_{}({})", c_type(e.ty), args.join(", ")), ATOM)
+                (format!("schedc_{name}_{}({})", c_type(ty), args.join(", ")), ATOM)
             }
             ExprKind::CommIs { of, name, equal, prefix } => {
                 let text = match (of, prefix) {

@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! event_decl = { "on" ~ event_name ~ block }
-//! event_name = { "join" | "wakeup" | "enqueue" | "runnable" | "running" | "stopping" | "quiescent" }
+//! event_name = { "join" | "wakeup" | "enqueue" | "runnable" | "running" | "stopping" | "quiescent" | "tick" }
 //! ```
 
 use pest::iterators::Pairs;
@@ -22,6 +22,7 @@ impl Builder {
             "runnable" => Event::Runnable,
             "running" => Event::Running,
             "quiescent" => Event::Quiescent,
+            "tick" => Event::Tick,
             _ => Event::Stopping,
         };
         ItemKind::On { event, event_span, body: self.block(required(&mut children)) }

@@ -88,7 +88,7 @@ pub(super) fn rule_name(rule: Rule) -> Option<&'static str> {
         Rule::type_name => "a type (duration, time, int, uint or bool)",
         Rule::placement => "`per_cpu`, `per_llc`, `per_node` or `shared`",
         Rule::order => "`fifo` or `vtime`",
-        Rule::event_name => "an event (join, wakeup, enqueue, running or stopping)",
+        Rule::event_name => "an event (join, wakeup, enqueue, runnable, running, stopping, quiescent or tick)",
         Rule::pref_kind | Rule::preference => {
             "a CPU preference (pinned, prev_core, idle_core, prev, prev_llc, waker or any)"
         }
@@ -158,7 +158,7 @@ pub(crate) fn item_shape(keyword: Option<&str>) -> String {
         "global" => "global NAME: TYPE = INITIAL",
         "counter" => "counter NAME \"meaning\"   or   counter NAME = queue.Q.inserted \"meaning\"",
         "gauge" => "gauge NAME: TYPE = INITIAL \"meaning\"   or   gauge NAME = slice \"meaning\"",
-        "on" => "on join|wakeup|enqueue|runnable|running|stopping|quiescent { STATEMENTS }",
+        "on" => "on join|wakeup|enqueue|runnable|running|stopping|quiescent|tick { STATEMENTS }",
         "const" => "const NAME = VALUE   (literals and constants above; a string literal too)",
         "fn" => "fn NAME(ARG: TYPE, ...) = EXPRESSION",
         "select_cpu" => "select_cpu { pinned  prev_core when system.smt  any  found -> QUEUE kick }",

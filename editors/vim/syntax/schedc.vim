@@ -16,10 +16,10 @@ syn keyword schedcControl    if then else let every trace when found kick idle d
 syn keyword schedcOperator   and or not is starts_with
 syn keyword schedcModifier   per_cpu per_llc per_node shared fifo charge lag deadline
 syn keyword schedcType       duration time uint int bool
-syn keyword schedcEvent      join wakeup runnable running stopping quiescent
+syn keyword schedcEvent      join wakeup runnable running stopping quiescent tick
 syn keyword schedcPreference pinned prev_core idle_core prev prev_llc waker any
 syn keyword schedcConstant   true false none
-syn keyword schedcBuiltin    min max clamp ewma elapsed
+syn keyword schedcBuiltin    min max clamp ewma log2 elapsed
 
 syn match   schedcFact       "\<\(task\|system\|event\|waker\|queue\)\.\h\w*\(\.\h\w*\)\="
 syn match   schedcNumber     "\<\d[0-9_]*\>"
