@@ -28,6 +28,7 @@ pub mod latency;
 mod manifest;
 mod monitor;
 mod run;
+mod reference;
 mod scheduler;
 mod sys;
 mod topology;
@@ -44,6 +45,7 @@ pub use run::{
     RESTART_WINDOW,
 };
 pub use schedc_abi::{Class, Input, MachineFact, Manifest, Param, Stat, StatKind, Value, ValueType};
+pub use reference::Reference;
 pub use scheduler::{ExitInfo, OpenOptions, ProgStats, Scheduler, SwapFailed, Swapped};
 pub use sys::{read_sched_ext_state, SchedExtState};
 pub use value::parse_override;

@@ -7,10 +7,10 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use schedc_runtime::latency::{LatencyProbe, ProbeOptions};
-use schedc_runtime::{read_sched_ext_state, Scheduler};
+use schedc_runtime::{read_sched_ext_state, Reference, Scheduler};
 
 use super::plan::{GuestScheduler, Plan, Sizes, Workload};
-use super::results::{AgentEvent, Measure, RunqueueLatency, Sample, WakeupSummary};
+use super::results::{AgentEvent, Measure, NotLoaded, RunqueueLatency, Sample, WakeupSummary};
 
 /// How long a scheduler may take to show as enabled, or to go away.
 const STATE_TIMEOUT: Duration = Duration::from_secs(60);
@@ -36,9 +36,16 @@ fn run_plan(plan: &Plan, emit: &mut dyn FnMut(&AgentEvent)) -> Result<(), String
         emit(&AgentEvent::FloorRejected { p99_us: floor.p99_us, limit_us });
         return Ok(());
     }
+    let mut schedulers = Vec::new();
+    for scheduler in &plan.schedulers {
+        match scheduler.reference.then(|| try_reference(scheduler)).transpose()? {
+            Some(Err(reason)) => emit(&AgentEvent::NotLoaded(NotLoaded { scheduler: scheduler.label.clone(), reason })),
+            Some(Ok(())) | None => schedulers.push(scheduler),
+        }
+    }
     for round in 1..=plan.rounds {
         for &workload in &plan.workloads {
-            for scheduler in &plan.schedulers {
+            for scheduler in &schedulers {
                 emit(&AgentEvent::Start { workload, scheduler: scheduler.label.clone(), round });
                 let sample = measure(workload, scheduler, round, &plan.sizes)?;
                 emit(&AgentEvent::Sample(sample));
@@ -48,17 +55,73 @@ fn run_plan(plan: &Plan, emit: &mut dyn FnMut(&AgentEvent)) -> Result<(), String
     Ok(())
 }
 
+/// Whether this kernel runs a hand-written reference: load, attach, wait
+/// until enabled, detach. The inner error is why not (the reference is then
+/// left out); the outer one, a kernel that would not let it go.
+fn try_reference(scheduler: &GuestScheduler) -> Result<Result<(), String>, String> {
+    let attached = match Attached::attach(scheduler) {
+        Ok(attached) => attached,
+        Err(reason) => return Ok(Err(reason)),
+    };
+    let enabled = wait_for_state(Some(attached.ops()));
+    drop(attached);
+    wait_for_state(None)?;
+    Ok(enabled)
+}
+
+/// A scheduler attached for one measurement; detached when dropped.
+enum Attached {
+    Policy(Scheduler),
+    Reference(Reference),
+}
+
+impl Attached {
+    /// Loads and attaches `scheduler`, which has an object.
+    fn attach(scheduler: &GuestScheduler) -> Result<Attached, String> {
+        let object = scheduler.object.as_deref().expect("only schedulers with an object are attached");
+        let cannot = |what: &str, e: schedc_runtime::Error| format!("cannot {what} {}: {e}", scheduler.label);
+        if scheduler.reference {
+            let mut r = Reference::open(object).map_err(|e| cannot("load", e))?;
+            r.attach().map_err(|e| cannot("attach", e))?;
+            Ok(Attached::Reference(r))
+        } else {
+            let mut s = Scheduler::open(object, &[]).map_err(|e| cannot("load", e))?;
+            s.attach().map_err(|e| cannot("attach", e))?;
+            Ok(Attached::Policy(s))
+        }
+    }
+
+    /// The ops name the kernel's state file shows while it runs.
+    fn ops(&self) -> &str {
+        match self {
+            Attached::Policy(s) => &s.manifest().scheduler,
+            Attached::Reference(r) => r.ops(),
+        }
+    }
+
+    /// Why the kernel stopped running it, if it did.
+    fn ejected(&self) -> Option<String> {
+        match self {
+            Attached::Policy(s) if !s.is_attached() => {
+                Some(s.exit_info().ok().flatten().map_or("no exit record".to_string(), |e| e.to_string()))
+            }
+            Attached::Reference(r) if !r.is_attached() => {
+                Some(format!("sched_ext reads {:?}", read_sched_ext_state().map(|s| (s.state, s.ops))))
+            }
+            _ => None,
+        }
+    }
+}
+
 /// One workload under one scheduler: attach it, wait until the kernel says
 /// it runs, measure with the probe on, detach, wait until it is gone.
 fn measure(workload: Workload, scheduler: &GuestScheduler, round: u32, sizes: &Sizes) -> Result<Sample, String> {
-    let mut attached = match &scheduler.object {
+    let attached = match &scheduler.object {
         None => None,
-        Some(object) => {
-            let mut s = Scheduler::open(object, &[]).map_err(|e| format!("cannot load {}: {e}", scheduler.label))?;
-            s.attach().map_err(|e| format!("cannot attach {}: {e}", scheduler.label))?;
-            let name = s.manifest().scheduler.clone();
-            wait_for_state(Some(&name))?;
-            Some(s)
+        Some(_) => {
+            let attached = Attached::attach(scheduler)?;
+            wait_for_state(Some(attached.ops()))?;
+            Some(attached)
         }
     };
     let mut probe =
@@ -67,14 +130,8 @@ fn measure(workload: Workload, scheduler: &GuestScheduler, round: u32, sizes: &S
     probe.interval().map_err(|e| format!("latency probe: {e}"))?;
     let runqueue = RunqueueLatency::of(&probe.total().all);
     drop(probe);
-    if let Some(s) = &attached {
-        if !s.is_attached() {
-            let why = s.exit_info().ok().flatten().map_or("no exit record".to_string(), |e| e.to_string());
-            return Err(format!("the kernel ejected {} during {}: {why}", scheduler.label, workload.name()));
-        }
-    }
-    if let Some(s) = attached.as_mut() {
-        s.detach();
+    if let Some(why) = attached.as_ref().and_then(Attached::ejected) {
+        return Err(format!("the kernel ejected {} during {}: {why}", scheduler.label, workload.name()));
     }
     drop(attached);
     wait_for_state(None)?;

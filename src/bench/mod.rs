@@ -19,7 +19,7 @@ use schedc_runtime::vm::{Guest, KernelSearch};
 
 use plan::{GuestScheduler, Plan, Sizes, GUEST_PLAN};
 pub use plan::{Mode, Workload};
-use results::{AgentEvent, KernelResults, Results, Sample, WakeupSummary, RESULTS_VERSION};
+use results::{AgentEvent, KernelResults, NotLoaded, ReferenceObject, Results, Sample, WakeupSummary, RESULTS_VERSION};
 
 use crate::error::CliError;
 
@@ -37,8 +37,13 @@ const MEASUREMENT_ALLOWANCE: Duration = Duration::from_secs(180);
 #[derive(Debug, clap::Args)]
 pub struct BenchArgs {
     /// Policies (compiled here) or objects built by `schedc compile`.
-    #[arg(value_name = "POLICY_OR_OBJECT", required_unless_present = "from")]
+    #[arg(value_name = "POLICY_OR_OBJECT", required_unless_present_any = ["from", "reference"])]
     pub targets: Vec<PathBuf>,
+    /// A hand-written sched_ext object (not built by schedc) to measure
+    /// beside the policies, under its ops name (repeatable). A kernel that
+    /// will not load or run it says so in the results; the bench goes on.
+    #[arg(long, value_name = "OBJECT")]
+    pub reference: Vec<PathBuf>,
     /// The kernel to boot; by default every kernel `run --vm` finds, one
     /// boot each.
     #[arg(long, value_name = "KERNEL")]
@@ -63,7 +68,7 @@ pub struct BenchArgs {
     pub kernel_arg: Vec<String>,
     /// Write the table and picture of an earlier results.json again,
     /// measuring nothing.
-    #[arg(long, value_name = "RESULTS", conflicts_with_all = ["targets", "kernel", "mode", "workload", "kernel_arg"])]
+    #[arg(long, value_name = "RESULTS", conflicts_with_all = ["targets", "reference", "kernel", "mode", "workload", "kernel_arg"])]
     pub from: Option<PathBuf>,
 }
 
@@ -98,12 +103,23 @@ fn write(results: &Results, out: &Path) -> Result<(), CliError> {
 
 fn measure(args: &BenchArgs) -> Result<Results, CliError> {
     let dir = crate::run::temp_dir()?;
-    let mut schedulers = vec![(GuestScheduler { label: "default".into(), object: None }, None)];
+    let in_process = args.mode == Some(Mode::Native);
+    let mut schedulers = vec![(GuestScheduler { label: "default".into(), object: None, reference: false }, None)];
     for (i, target) in args.targets.iter().enumerate() {
         let object = crate::run::object_for(target, dir.path())?;
-        let guest_path = format!("/bench/{i}.bpf.o");
-        let in_plan = if args.mode == Some(Mode::Native) { object.display().to_string() } else { guest_path };
-        schedulers.push((GuestScheduler { label: target.display().to_string(), object: Some(in_plan) }, Some(object)));
+        let in_plan = if in_process { object.display().to_string() } else { format!("/bench/{i}.bpf.o") };
+        let label = target.display().to_string();
+        schedulers.push((GuestScheduler { label, object: Some(in_plan), reference: false }, Some(object)));
+    }
+    let mut references = Vec::new();
+    for (i, object) in args.reference.iter().enumerate() {
+        let label = reference_label(object)?;
+        if schedulers.iter().any(|(s, _)| s.label == label) {
+            return Err(CliError::Bench { message: format!("two schedulers would both be called {label}") });
+        }
+        let in_plan = if in_process { object.display().to_string() } else { format!("/bench/reference-{i}.bpf.o") };
+        references.push(ReferenceObject { label: label.clone(), object: object.display().to_string() });
+        schedulers.push((GuestScheduler { label, object: Some(in_plan), reference: true }, Some(object.clone())));
     }
     let workloads = if args.workload.is_empty() { Workload::ALL.to_vec() } else { dedup(&args.workload) };
     let plan = Plan {
@@ -138,8 +154,22 @@ fn measure(args: &BenchArgs) -> Result<Results, CliError> {
         rounds: args.rounds,
         schedulers: plan.schedulers.iter().map(|s| s.label.clone()).collect(),
         workloads,
+        references,
         kernels,
     })
+}
+
+/// A hand-written object's name in the results: the ops name its
+/// `sched_ext_ops` gives, or else its file name without `.bpf.o`.
+fn reference_label(object: &Path) -> Result<String, CliError> {
+    let bytes = std::fs::read(object).map_err(|source| CliError::ReadPolicy { path: object.into(), source })?;
+    if !crate::compile::is_bpf_object(&bytes) {
+        return Err(CliError::Bench { message: format!("{} is not a BPF object", object.display()) });
+    }
+    let named = schedc_runtime::Reference::ops_name(object)
+        .map_err(|e| CliError::Bench { message: format!("{}: {e}", object.display()) })?;
+    let file = object.file_name().unwrap_or_default().to_string_lossy();
+    Ok(named.unwrap_or_else(|| file.trim_end_matches(".bpf.o").trim_end_matches(".o").to_string()))
 }
 
 fn dedup(workloads: &[Workload]) -> Vec<Workload> {
@@ -158,6 +188,7 @@ struct Gathered {
     floor: Option<WakeupSummary>,
     rejected: Option<(u64, u64)>,
     samples: Vec<Sample>,
+    not_loaded: Vec<NotLoaded>,
     failure: Option<String>,
 }
 
@@ -173,6 +204,10 @@ impl Gathered {
                 progress.say(&format!("{} under {scheduler}, round {round}/{}", workload.name(), progress.rounds))
             }
             AgentEvent::Sample(sample) => self.samples.push(sample.clone()),
+            AgentEvent::NotLoaded(not) => {
+                progress.say(&format!("{} does not run on this kernel, left out: {}", not.scheduler, not.reason));
+                self.not_loaded.push(not.clone());
+            }
             AgentEvent::Failed { message } => self.failure = Some(message.clone()),
         }
     }
@@ -206,6 +241,7 @@ fn native(plan: &Plan) -> Result<KernelResults, CliError> {
         mode_reason: "asked for".into(),
         floor: gathered.floor,
         samples: gathered.samples,
+        not_loaded: gathered.not_loaded,
     })
 }
 
@@ -241,6 +277,7 @@ fn in_guest(
         mode_reason: reason,
         floor: gathered.floor,
         samples: gathered.samples,
+        not_loaded: gathered.not_loaded,
     })
 }
 
@@ -301,7 +338,8 @@ fn boot(
             message: format!("the guest's agent exited with {}:\n{}", run.exit_code, run.output.trim_end()),
         });
     }
-    let expected = if gathered.rejected.is_some() { 0 } else { measurements as usize - 1 };
+    let left_out = gathered.not_loaded.len() as u32 * plan.rounds * plan.workloads.len() as u32;
+    let expected = if gathered.rejected.is_some() { 0 } else { (measurements - 1 - left_out) as usize };
     if gathered.samples.len() != expected || gathered.floor.is_none() {
         return Err(CliError::Bench {
             message: format!(

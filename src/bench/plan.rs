@@ -85,6 +85,10 @@ pub struct GuestScheduler {
     pub label: String,
     /// The object in the guest; `None` for the kernel's default scheduler.
     pub object: Option<String>,
+    /// A hand-written object (`--reference`), loaded as it is; a kernel
+    /// that will not run it leaves it out rather than failing the bench.
+    #[serde(default)]
+    pub reference: bool,
 }
 
 /// Everything the guest agent does, in order: the idle floor, then for

@@ -35,6 +35,9 @@ pub enum AgentEvent {
         round: u32,
     },
     Sample(Sample),
+    /// A hand-written reference object could not be loaded, attached or
+    /// enabled on this kernel: it is left out of this boot's measurements.
+    NotLoaded(NotLoaded),
     /// The agent could not go on.
     Failed {
         message: String,
@@ -51,6 +54,22 @@ impl AgentEvent {
     pub fn parse(line: &str) -> Option<Result<AgentEvent, serde_json::Error>> {
         line.strip_prefix(EVENT_PREFIX).map(serde_json::from_str)
     }
+}
+
+/// A scheduler this kernel would not run, and what it said.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NotLoaded {
+    pub scheduler: String,
+    pub reason: String,
+}
+
+/// A hand-written scheduler measured beside the policies.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReferenceObject {
+    /// Its name in the results: its sched_ext ops name, or else its file stem.
+    pub label: String,
+    /// The object as given on the command line.
+    pub object: String,
 }
 
 /// One workload run under one scheduler in one round.
@@ -143,6 +162,9 @@ pub struct Results {
     /// The schedulers in the order they ran, `default` first.
     pub schedulers: Vec<String>,
     pub workloads: Vec<Workload>,
+    /// Which of the schedulers are hand-written objects (`--reference`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub references: Vec<ReferenceObject>,
     pub kernels: Vec<KernelResults>,
 }
 
@@ -158,6 +180,9 @@ pub struct KernelResults {
     pub mode_reason: String,
     pub floor: Option<WakeupSummary>,
     pub samples: Vec<Sample>,
+    /// References this kernel would not run (they have no samples here).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub not_loaded: Vec<NotLoaded>,
 }
 
 /// Why `results.json` cannot be read.
