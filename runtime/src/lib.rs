@@ -27,8 +27,8 @@ mod error;
 pub mod latency;
 mod manifest;
 mod monitor;
-mod run;
 mod reference;
+mod run;
 mod scheduler;
 mod sys;
 mod topology;
@@ -40,12 +40,12 @@ pub use carry::{carry_over, CarriedOver, Dropped};
 pub use error::Error;
 pub use manifest::{read_manifest, read_manifest_bytes};
 pub use monitor::{find_attached, AttachedScheduler, Found};
+pub use reference::Reference;
 pub use run::{
     interrupted, run, run_with, RestartBudget, RunEvent, RunOptions, RunReport, StopReason, RESTART_LIMIT,
     RESTART_WINDOW,
 };
 pub use schedc_abi::{Class, Input, MachineFact, Manifest, Param, Stat, StatKind, Value, ValueType};
-pub use reference::Reference;
 pub use scheduler::{ExitInfo, OpenOptions, ProgStats, Scheduler, SwapFailed, Swapped};
 pub use sys::{read_sched_ext_state, SchedExtState};
 pub use value::parse_override;

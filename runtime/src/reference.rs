@@ -59,9 +59,11 @@ impl Reference {
             return Ok(());
         }
         start_libbpf_log();
-        let mut map = self.object.maps_mut().find(|m| m.map_type() == MapType::StructOps).ok_or_else(|| {
-            Error::Symbol { symbol: "struct sched_ext_ops".into(), reason: "the object defines no struct_ops map".into() }
-        })?;
+        let mut map =
+            self.object.maps_mut().find(|m| m.map_type() == MapType::StructOps).ok_or_else(|| Error::Symbol {
+                symbol: "struct sched_ext_ops".into(),
+                reason: "the object defines no struct_ops map".into(),
+            })?;
         let link = map.attach_struct_ops().map_err(|source| Error::Attach { log: take_libbpf_log(), source })?;
         take_libbpf_log();
         self.link = Some(link);

@@ -71,7 +71,7 @@ fn try_reference(scheduler: &GuestScheduler) -> Result<Result<(), String>, Strin
 
 /// A scheduler attached for one measurement; detached when dropped.
 enum Attached {
-    Policy(Scheduler),
+    Policy(Box<Scheduler>),
     Reference(Reference),
 }
 
@@ -87,7 +87,7 @@ impl Attached {
         } else {
             let mut s = Scheduler::open(object, &[]).map_err(|e| cannot("load", e))?;
             s.attach().map_err(|e| cannot("attach", e))?;
-            Ok(Attached::Policy(s))
+            Ok(Attached::Policy(Box::new(s)))
         }
     }
 
