@@ -36,6 +36,9 @@ fn run_plan(plan: &Plan, emit: &mut dyn FnMut(&AgentEvent)) -> Result<(), String
         emit(&AgentEvent::FloorRejected { p99_us: floor.p99_us, limit_us });
         return Ok(());
     }
+    if let Some(config) = &plan.kconfig {
+        install_kconfig(config)?;
+    }
     let mut schedulers = Vec::new();
     for scheduler in &plan.schedulers {
         match scheduler.reference.then(|| try_reference(scheduler)).transpose()? {
@@ -52,6 +55,19 @@ fn run_plan(plan: &Plan, emit: &mut dyn FnMut(&AgentEvent)) -> Result<(), String
             }
         }
     }
+    Ok(())
+}
+
+/// Puts the kernel's config where libbpf looks for it
+/// (`/boot/config-RELEASE`), unless the kernel publishes its own.
+fn install_kconfig(config: &str) -> Result<(), String> {
+    let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").map_err(|e| format!("osrelease: {e}"))?;
+    let target = std::path::PathBuf::from(format!("/boot/config-{}", release.trim()));
+    if std::path::Path::new("/proc/config.gz").exists() || target.exists() {
+        return Ok(());
+    }
+    std::fs::create_dir_all("/boot").map_err(|e| format!("/boot: {e}"))?;
+    std::fs::copy(config, &target).map_err(|e| format!("{config} to {}: {e}", target.display()))?;
     Ok(())
 }
 

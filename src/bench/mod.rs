@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use schedc_runtime::vm::{Guest, KernelSearch};
 
-use plan::{GuestScheduler, Plan, Sizes, GUEST_PLAN};
+use plan::{GuestScheduler, Plan, Sizes, GUEST_KCONFIG, GUEST_PLAN};
 pub use plan::{Mode, Workload};
 use results::{AgentEvent, KernelResults, NotLoaded, ReferenceObject, Results, Sample, WakeupSummary, RESULTS_VERSION};
 
@@ -128,6 +128,7 @@ fn measure(args: &BenchArgs) -> Result<Results, CliError> {
         schedulers: schedulers.iter().map(|(s, _)| s.clone()).collect(),
         floor_limit_us: None,
         sizes: Sizes::default(),
+        kconfig: None,
     };
     let kernels = if args.mode == Some(Mode::Native) {
         vec![native(&plan)?]
@@ -290,6 +291,8 @@ fn boot(
     objects: &[(String, PathBuf)],
 ) -> Result<(String, Gathered), CliError> {
     let me = std::env::current_exe().map_err(|source| CliError::CurrentExe { source })?;
+    let config = kernel_config(kernel).filter(|_| plan.schedulers.iter().any(|s| s.reference));
+    let plan = &Plan { kconfig: config.as_ref().map(|_| GUEST_KCONFIG.to_string()), ..plan.clone() };
     let dir = crate::run::temp_dir()?;
     let plan_file = dir.path().join("plan.json");
     let plan_text = serde_json::to_string_pretty(plan).expect("plans serialize");
@@ -315,6 +318,9 @@ fn boot(
         .command("bench", &["/bin/schedc", "bench-guest", GUEST_PLAN]);
     for (guest_path, host) in objects {
         guest.file(guest_path, host);
+    }
+    if let Some(config) = &config {
+        guest.file(GUEST_KCONFIG, config);
     }
     let sink = Arc::clone(&gathered);
     guest.on_output(move |command, line| {
@@ -350,6 +356,14 @@ fn boot(
         });
     }
     Ok((report.release, gathered))
+}
+
+/// The config beside a kernel image: `config-X` for `bzImage-X` or
+/// `vmlinuz-X`, as in `/boot`.
+fn kernel_config(kernel: &Path) -> Option<PathBuf> {
+    let name = kernel.file_name()?.to_string_lossy();
+    let (_, release) = name.split_once('-')?;
+    Some(kernel.with_file_name(format!("config-{release}"))).filter(|c| c.is_file())
 }
 
 /// A workload tool on this machine, to copy into the guest.
