@@ -10,7 +10,7 @@ use schedc_runtime::latency::{LatencyProbe, ProbeOptions};
 use schedc_runtime::{read_sched_ext_state, Reference, Scheduler};
 
 use super::plan::{GuestScheduler, Plan, Sizes, Workload};
-use super::results::{AgentEvent, Measure, NotLoaded, RunqueueLatency, Sample, WakeupSummary};
+use super::results::{AgentEvent, LeftOut, Measure, RunqueueLatency, Sample, WakeupSummary};
 
 /// How long a scheduler may take to show as enabled, or to go away.
 const STATE_TIMEOUT: Duration = Duration::from_secs(60);
@@ -42,20 +42,49 @@ fn run_plan(plan: &Plan, emit: &mut dyn FnMut(&AgentEvent)) -> Result<(), String
     let mut schedulers = Vec::new();
     for scheduler in &plan.schedulers {
         match scheduler.reference.then(|| try_reference(scheduler)).transpose()? {
-            Some(Err(reason)) => emit(&AgentEvent::NotLoaded(NotLoaded { scheduler: scheduler.label.clone(), reason })),
+            Some(Err(reason)) => emit(&AgentEvent::LeftOut(LeftOut { scheduler: scheduler.label.clone(), reason })),
             Some(Ok(())) | None => schedulers.push(scheduler),
         }
     }
     for round in 1..=plan.rounds {
         for &workload in &plan.workloads {
+            let mut ejected = Vec::new();
             for scheduler in &schedulers {
                 emit(&AgentEvent::Start { workload, scheduler: scheduler.label.clone(), round });
-                let sample = measure(workload, scheduler, round, &plan.sizes)?;
-                emit(&AgentEvent::Sample(sample));
+                match measure(workload, scheduler, round, &plan.sizes)? {
+                    Ok(sample) => emit(&AgentEvent::Sample(sample)),
+                    Err(reason) => {
+                        let reason = format!("the kernel ejected it in round {round}, {}: {reason}", workload.name());
+                        emit(&AgentEvent::LeftOut(LeftOut { scheduler: scheduler.label.clone(), reason }));
+                        ejected.push(scheduler.label.clone());
+                    }
+                }
             }
+            schedulers.retain(|s| !ejected.contains(&s.label));
         }
     }
     Ok(())
+}
+
+/// The kernel log's lines about sched_ext (the last few), where the kernel
+/// says why it disabled a scheduler.
+fn kernel_log_about_sched_ext() -> Vec<String> {
+    use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
+    let Ok(mut kmsg) = std::fs::OpenOptions::new().read(true).custom_flags(libc::O_NONBLOCK).open("/dev/kmsg") else {
+        return Vec::new();
+    };
+    let mut lines = Vec::new();
+    let mut record = [0u8; 8192];
+    // Each read returns one record: "prio,seq,time,flags;message".
+    while let Ok(n) = kmsg.read(&mut record) {
+        let text = String::from_utf8_lossy(&record[..n]);
+        let message = text.split_once(';').map_or(text.as_ref(), |(_, m)| m).trim().to_string();
+        if message.contains("sched_ext") || message.contains("scx_") {
+            lines.push(message);
+        }
+    }
+    lines.split_off(lines.len().saturating_sub(3))
 }
 
 /// Puts the kernel's config where libbpf looks for it
@@ -122,7 +151,10 @@ impl Attached {
                 Some(s.exit_info().ok().flatten().map_or("no exit record".to_string(), |e| e.to_string()))
             }
             Attached::Reference(r) if !r.is_attached() => {
-                Some(format!("sched_ext reads {:?}", read_sched_ext_state().map(|s| (s.state, s.ops))))
+                // It keeps no schedc exit record: the kernel's log says why.
+                let said = kernel_log_about_sched_ext();
+                let state = read_sched_ext_state().map(|s| (s.state, s.ops));
+                Some(if said.is_empty() { format!("sched_ext reads {state:?}") } else { said.join(" / ") })
             }
             _ => None,
         }
@@ -130,8 +162,15 @@ impl Attached {
 }
 
 /// One workload under one scheduler: attach it, wait until the kernel says
-/// it runs, measure with the probe on, detach, wait until it is gone.
-fn measure(workload: Workload, scheduler: &GuestScheduler, round: u32, sizes: &Sizes) -> Result<Sample, String> {
+/// it runs, measure with the probe on, detach, wait until it is gone. The
+/// inner error: the kernel ejected the scheduler (a result about it, which
+/// leaves it out of the rest of the boot); the outer: the bench cannot go on.
+fn measure(
+    workload: Workload,
+    scheduler: &GuestScheduler,
+    round: u32,
+    sizes: &Sizes,
+) -> Result<Result<Sample, String>, String> {
     let attached = match &scheduler.object {
         None => None,
         Some(_) => {
@@ -146,12 +185,13 @@ fn measure(workload: Workload, scheduler: &GuestScheduler, round: u32, sizes: &S
     probe.interval().map_err(|e| format!("latency probe: {e}"))?;
     let runqueue = RunqueueLatency::of(&probe.total().all);
     drop(probe);
-    if let Some(why) = attached.as_ref().and_then(Attached::ejected) {
-        return Err(format!("the kernel ejected {} during {}: {why}", scheduler.label, workload.name()));
-    }
+    let ejected = attached.as_ref().and_then(Attached::ejected);
     drop(attached);
     wait_for_state(None)?;
-    Ok(Sample { workload, scheduler: scheduler.label.clone(), round, measure: measured?, runqueue })
+    if let Some(why) = ejected {
+        return Ok(Err(why));
+    }
+    Ok(Ok(Sample { workload, scheduler: scheduler.label.clone(), round, measure: measured?, runqueue }))
 }
 
 /// Waits until sched_ext runs the scheduler named `ops` (`None`: until no

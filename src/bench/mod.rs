@@ -19,7 +19,7 @@ use schedc_runtime::vm::{Guest, KernelSearch};
 
 use plan::{GuestScheduler, Plan, Sizes, GUEST_KCONFIG, GUEST_PLAN};
 pub use plan::{Mode, Workload};
-use results::{AgentEvent, KernelResults, NotLoaded, ReferenceObject, Results, Sample, WakeupSummary, RESULTS_VERSION};
+use results::{AgentEvent, KernelResults, LeftOut, ReferenceObject, Results, Sample, WakeupSummary, RESULTS_VERSION};
 
 use crate::error::CliError;
 
@@ -189,7 +189,7 @@ struct Gathered {
     floor: Option<WakeupSummary>,
     rejected: Option<(u64, u64)>,
     samples: Vec<Sample>,
-    not_loaded: Vec<NotLoaded>,
+    left_out: Vec<LeftOut>,
     failure: Option<String>,
 }
 
@@ -205,9 +205,9 @@ impl Gathered {
                 progress.say(&format!("{} under {scheduler}, round {round}/{}", workload.name(), progress.rounds))
             }
             AgentEvent::Sample(sample) => self.samples.push(sample.clone()),
-            AgentEvent::NotLoaded(not) => {
-                progress.say(&format!("{} does not run on this kernel, left out: {}", not.scheduler, not.reason));
-                self.not_loaded.push(not.clone());
+            AgentEvent::LeftOut(not) => {
+                progress.say(&format!("{} left out: {}", not.scheduler, not.reason));
+                self.left_out.push(not.clone());
             }
             AgentEvent::Failed { message } => self.failure = Some(message.clone()),
         }
@@ -242,7 +242,7 @@ fn native(plan: &Plan) -> Result<KernelResults, CliError> {
         mode_reason: "asked for".into(),
         floor: gathered.floor,
         samples: gathered.samples,
-        not_loaded: gathered.not_loaded,
+        left_out: gathered.left_out,
     })
 }
 
@@ -278,7 +278,7 @@ fn in_guest(
         mode_reason: reason,
         floor: gathered.floor,
         samples: gathered.samples,
-        not_loaded: gathered.not_loaded,
+        left_out: gathered.left_out,
     })
 }
 
@@ -344,13 +344,23 @@ fn boot(
             message: format!("the guest's agent exited with {}:\n{}", run.exit_code, run.output.trim_end()),
         });
     }
-    let left_out = gathered.not_loaded.len() as u32 * plan.rounds * plan.workloads.len() as u32;
-    let expected = if gathered.rejected.is_some() { 0 } else { (measurements - 1 - left_out) as usize };
-    if gathered.samples.len() != expected || gathered.floor.is_none() {
+    let per_scheduler = (plan.rounds as usize) * plan.workloads.len();
+    let short: Vec<String> = if gathered.rejected.is_some() {
+        Vec::new()
+    } else {
+        plan.schedulers
+            .iter()
+            .filter(|s| !gathered.left_out.iter().any(|l| l.scheduler == s.label))
+            .map(|s| (s, gathered.samples.iter().filter(|x| x.scheduler == s.label).count()))
+            .filter(|(_, n)| *n != per_scheduler)
+            .map(|(s, n)| format!("{}: {n} of {per_scheduler}", s.label))
+            .collect()
+    };
+    if !short.is_empty() || gathered.floor.is_none() {
         return Err(CliError::Bench {
             message: format!(
-                "the guest reported {} of {expected} measurements:\n{}",
-                gathered.samples.len(),
+                "the guest did not report every measurement ({}):\n{}",
+                if short.is_empty() { "no idle floor".to_string() } else { short.join(", ") },
                 run.output
             ),
         });

@@ -35,9 +35,10 @@ pub enum AgentEvent {
         round: u32,
     },
     Sample(Sample),
-    /// A hand-written reference object could not be loaded, attached or
-    /// enabled on this kernel: it is left out of this boot's measurements.
-    NotLoaded(NotLoaded),
+    /// A scheduler is left out of the rest of this boot's measurements: a
+    /// reference this kernel would not load, attach or enable, or a
+    /// scheduler the kernel ejected during a measurement.
+    LeftOut(LeftOut),
     /// The agent could not go on.
     Failed {
         message: String,
@@ -56,9 +57,9 @@ impl AgentEvent {
     }
 }
 
-/// A scheduler this kernel would not run, and what it said.
+/// A scheduler left out of (the rest of) a boot, and why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct NotLoaded {
+pub struct LeftOut {
     pub scheduler: String,
     pub reason: String,
 }
@@ -180,9 +181,10 @@ pub struct KernelResults {
     pub mode_reason: String,
     pub floor: Option<WakeupSummary>,
     pub samples: Vec<Sample>,
-    /// References this kernel would not run (they have no samples here).
+    /// Schedulers left out, from the start (a reference this kernel would
+    /// not run) or after the kernel ejected them (their samples so far stay).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub not_loaded: Vec<NotLoaded>,
+    pub left_out: Vec<LeftOut>,
 }
 
 /// Why `results.json` cannot be read.

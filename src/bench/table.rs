@@ -115,9 +115,9 @@ pub fn render(results: &Results) -> String {
             for &metric in Metric::of(workload) {
                 let mut row = vec![workload.name().to_string(), metric.name().to_string()];
                 for scheduler in &results.schedulers {
-                    let not_loaded = kernel.not_loaded.iter().any(|n| &n.scheduler == scheduler);
+                    let left_out = kernel.left_out.iter().any(|n| &n.scheduler == scheduler);
                     let cell = match spread(kernel, workload, scheduler, metric) {
-                        None if not_loaded => "did not load".to_string(),
+                        None if left_out => "left out".to_string(),
                         None => "-".to_string(),
                         Some(s) => {
                             let mut cell = format!(
@@ -140,8 +140,8 @@ pub fn render(results: &Results) -> String {
             }
         }
         out.push_str(&columns(&rows));
-        for not in &kernel.not_loaded {
-            let _ = writeln!(out, "{} did not run on this kernel: {}", not.scheduler, one_line(&not.reason));
+        for not in &kernel.left_out {
+            let _ = writeln!(out, "{} left out on this kernel: {}", not.scheduler, one_line(&not.reason));
         }
         out.push('\n');
     }
