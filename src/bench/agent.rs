@@ -54,7 +54,7 @@ fn run_plan(plan: &Plan, emit: &mut dyn FnMut(&AgentEvent)) -> Result<(), String
                 match measure(workload, scheduler, round, &plan.sizes)? {
                     Ok(sample) => emit(&AgentEvent::Sample(sample)),
                     Err(reason) => {
-                        let reason = format!("the kernel ejected it in round {round}, {}: {reason}", workload.name());
+                        let reason = format!("the kernel stopped it in round {round}, {}: {reason}", workload.name());
                         emit(&AgentEvent::LeftOut(LeftOut { scheduler: scheduler.label.clone(), reason }));
                         ejected.push(scheduler.label.clone());
                     }
@@ -108,10 +108,20 @@ fn try_reference(scheduler: &GuestScheduler) -> Result<Result<(), String>, Strin
         Ok(attached) => attached,
         Err(reason) => return Ok(Err(reason)),
     };
-    let enabled = wait_for_state(Some(attached.ops()));
+    let enabled = wait_for_state(Some(attached.ops())).map_err(with_kernel_log);
     drop(attached);
     wait_for_state(None)?;
     Ok(enabled)
+}
+
+/// `reason`, and what the kernel's log says about sched_ext.
+fn with_kernel_log(reason: String) -> String {
+    let said = kernel_log_about_sched_ext();
+    if said.is_empty() {
+        reason
+    } else {
+        format!("{reason}; the kernel said: {}", said.join(" / "))
+    }
 }
 
 /// A scheduler attached for one measurement; detached when dropped.
@@ -175,7 +185,12 @@ fn measure(
         None => None,
         Some(_) => {
             let attached = Attached::attach(scheduler)?;
-            wait_for_state(Some(attached.ops()))?;
+            // Disabled before it ever ran: as much a result as an ejection.
+            if let Err(reason) = wait_for_state(Some(attached.ops())) {
+                drop(attached);
+                wait_for_state(None)?;
+                return Ok(Err(with_kernel_log(reason)));
+            }
             Some(attached)
         }
     };
