@@ -66,7 +66,7 @@ fn run_plan(plan: &Plan, emit: &mut dyn FnMut(&AgentEvent)) -> Result<(), String
     Ok(())
 }
 
-/// The kernel log's lines about sched_ext (the last few), where the kernel
+/// The kernel log's `sched_ext:` lines (the last few), where the kernel
 /// says why it disabled a scheduler.
 fn kernel_log_about_sched_ext() -> Vec<String> {
     use std::io::Read;
@@ -80,7 +80,8 @@ fn kernel_log_about_sched_ext() -> Vec<String> {
     while let Ok(n) = kmsg.read(&mut record) {
         let text = String::from_utf8_lossy(&record[..n]);
         let message = text.split_once(';').map_or(text.as_ref(), |(_, m)| m).trim().to_string();
-        if message.contains("sched_ext") || message.contains("scx_") {
+        // "sched_ext: NAME: why" lines, not the stack trace that follows.
+        if message.starts_with("sched_ext:") {
             lines.push(message);
         }
     }
