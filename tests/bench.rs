@@ -1,8 +1,9 @@
 //! `schedc bench --from FILE` writes the table, results.json and SVG of a
 //! fixed results file, tests/bench/results.json (real measurements: the
 //! interactive workload, two rounds, default against bpfland, 6.12 in icount
-//! mode and 7.2 in real time): each must equal its insta snapshot in
-//! tests/bench.
+//! mode and 7.2 in real time), and tests/bench/reference.json (a run with
+//! a hand-written `--reference` object): each must equal its insta
+//! snapshot in tests/bench.
 //! After a deliberate change, review with `cargo insta review`, or
 //! `INSTA_UPDATE=always cargo test --test bench`.
 
@@ -26,11 +27,13 @@ fn bench(args: &[&str], out: &Path) -> (bool, String, String) {
     (run.status.success(), String::from_utf8_lossy(&run.stdout).into(), String::from_utf8_lossy(&run.stderr).into())
 }
 
-#[test]
-fn table_json_and_svg_of_a_fixed_results_file() {
-    let input = root().join("tests/bench/results.json");
+/// Writes the files of the fixed results `tests/bench/{name}.json` and
+/// compares them with the snapshots `{prefix}table` and `{prefix}svg`.
+fn files_of_fixed_results(name: &str, prefix: &str) {
+    let relative = format!("tests/bench/{name}.json");
+    let input = root().join(&relative);
     let out = tempfile::tempdir().unwrap();
-    let (ok, stdout, stderr) = bench(&["--from", "tests/bench/results.json"], out.path());
+    let (ok, stdout, stderr) = bench(&["--from", &relative], out.path());
     assert!(ok, "{stdout}\n{stderr}");
     let read = |name: &str| std::fs::read_to_string(out.path().join(name)).unwrap();
     let table = read("table.txt");
@@ -42,9 +45,21 @@ fn table_json_and_svg_of_a_fixed_results_file() {
     // Read and written again, the results are the same file.
     assert_eq!(read("results.json"), std::fs::read_to_string(&input).unwrap());
     snapshot_settings("tests/bench", &input).bind(|| {
-        insta::assert_snapshot!("table", table);
-        insta::assert_snapshot!("svg", read("bench.svg"));
+        insta::assert_snapshot!(format!("{prefix}table"), table);
+        insta::assert_snapshot!(format!("{prefix}svg"), read("bench.svg"));
     });
+}
+
+#[test]
+fn table_json_and_svg_of_a_fixed_results_file() {
+    files_of_fixed_results("results", "");
+}
+
+/// A hand-written reference beside the policies (`--reference`): named by
+/// its ops name, and on a kernel that would not load it, the reason.
+#[test]
+fn table_json_and_svg_with_a_reference() {
+    files_of_fixed_results("reference", "reference-");
 }
 
 #[test]

@@ -67,6 +67,11 @@ pub enum Error {
     )]
     #[diagnostic(code("schedc::object-mismatch"))]
     Symbol { symbol: String, reason: String },
+    /// A hand-written object whose `struct sched_ext_ops` has no name, so
+    /// the kernel's state file could not tell when it runs.
+    #[error("{} names no scheduler: its struct_ops map's sched_ext_ops.name is empty or missing.", path.display())]
+    #[diagnostic(code("schedc::unnamed-scheduler"))]
+    Unnamed { path: PathBuf },
     /// libbpf could not open or load the object (verifier rejection included).
     #[error("The kernel rejected {}{}", path.display(), libbpf_said(log, "."))]
     #[diagnostic(code("schedc::load-rejected"))]

@@ -27,6 +27,7 @@ mod error;
 pub mod latency;
 mod manifest;
 mod monitor;
+mod reference;
 mod run;
 mod scheduler;
 mod sys;
@@ -39,6 +40,7 @@ pub use carry::{carry_over, CarriedOver, Dropped};
 pub use error::Error;
 pub use manifest::{read_manifest, read_manifest_bytes};
 pub use monitor::{find_attached, AttachedScheduler, Found};
+pub use reference::Reference;
 pub use run::{
     interrupted, run, run_with, RestartBudget, RunEvent, RunOptions, RunReport, StopReason, RESTART_LIMIT,
     RESTART_WINDOW,

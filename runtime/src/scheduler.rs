@@ -164,12 +164,12 @@ fn collect_libbpf_log(_level: PrintLevel, msg: String) {
     }
 }
 
-fn start_libbpf_log() {
+pub(crate) fn start_libbpf_log() {
     LIBBPF_LOG.lock().map(|mut l| l.clear()).ok();
     libbpf_rs::set_print(Some((PrintLevel::Warn, collect_libbpf_log)));
 }
 
-fn take_libbpf_log() -> String {
+pub(crate) fn take_libbpf_log() -> String {
     LIBBPF_LOG.lock().map(|mut l| std::mem::take(&mut *l)).unwrap_or_default()
 }
 
@@ -383,7 +383,7 @@ fn resolve_params(manifest: &Manifest, overrides: &[(String, String)]) -> Result
 }
 
 /// The BTF of an opened object.
-fn object_btf(open: &OpenObject) -> Result<Btf<'_>, Error> {
+pub(crate) fn object_btf(open: &OpenObject) -> Result<Btf<'_>, Error> {
     // SAFETY: the object pointer is valid while `open` is borrowed, and the
     // Btf borrows it no longer than that.
     let obj = unsafe { open.as_libbpf_object().as_ref() };
@@ -398,7 +398,7 @@ fn object_btf(open: &OpenObject) -> Result<Btf<'_>, Error> {
 /// restart request instead of letting it run on stale CPU facts. Skipped
 /// for objects whose `sched_ext_ops` has no `hotplug_seq` (built before it)
 /// and kernels that do not publish the number.
-fn write_hotplug_seq(open: &mut OpenObject) -> Result<(), Error> {
+pub(crate) fn write_hotplug_seq(open: &mut OpenObject) -> Result<(), Error> {
     const MEMBER: &str = "hotplug_seq";
     let Some(seq) = sys::hotplug_seq() else { return Ok(()) };
     let offset = {

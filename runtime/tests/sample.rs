@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use libbpf_rs::btf::types::{MemberAttr, Struct};
 use libbpf_rs::btf::{Btf, HasSize};
 use schedc_abi::{exit, MachineFact, Manifest, StatKind, Value, ValueType};
-use schedc_runtime::{read_manifest, Error, Scheduler};
+use schedc_runtime::{read_manifest, Error, Reference, Scheduler};
 
 fn sample_object(dir: &Path) -> PathBuf {
     let out = dir.join("sample.bpf.o");
@@ -93,4 +93,21 @@ fn manifest_symbol_mismatch_is_reported() {
     common::compile_c("bad", "#include \"schedc.bpf.h\"\nu64 fail_after = 1;\n", Some(&manifest), &out);
     let err = Scheduler::check_object(&out).unwrap_err().to_string();
     assert!(err.contains("global fail_after") && err.contains("should be in .rodata"), "{err}");
+}
+
+/// A hand-written object (no manifest) is named by its sched_ext_ops, as
+/// `schedc bench --reference` names it; one without struct_ops has no name.
+#[test]
+fn reference_is_named_by_its_ops() {
+    let dir = tempfile::tempdir().unwrap();
+    let handmade = dir.path().join("handmade.bpf.o");
+    let c = "#include \"schedc.bpf.h\"\n\
+             s32 SCHEDC_OPS_SLEEPABLE(handmade_init) { return 0; }\n\
+             SEC(\".struct_ops.link\")\n\
+             struct sched_ext_ops handmade_ops = { .init = (void *)handmade_init, .name = \"made_by_hand\" };\n";
+    common::compile_c("handmade", c, None, &handmade);
+    assert_eq!(Reference::ops_name(&handmade).unwrap_or_else(|e| panic!("{e}")).as_deref(), Some("made_by_hand"));
+    let plain = dir.path().join("plain.bpf.o");
+    common::compile_c("plain", "#include \"schedc.bpf.h\"\nu64 x;\n", None, &plain);
+    assert_eq!(Reference::ops_name(&plain).unwrap_or_else(|e| panic!("{e}")), None);
 }

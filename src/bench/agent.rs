@@ -7,10 +7,10 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use schedc_runtime::latency::{LatencyProbe, ProbeOptions};
-use schedc_runtime::{read_sched_ext_state, Scheduler};
+use schedc_runtime::{read_sched_ext_state, Reference, Scheduler};
 
 use super::plan::{GuestScheduler, Plan, Sizes, Workload};
-use super::results::{AgentEvent, Measure, RunqueueLatency, Sample, WakeupSummary};
+use super::results::{AgentEvent, LeftOut, Measure, RunqueueLatency, Sample, WakeupSummary};
 
 /// How long a scheduler may take to show as enabled, or to go away.
 const STATE_TIMEOUT: Duration = Duration::from_secs(60);
@@ -36,29 +36,163 @@ fn run_plan(plan: &Plan, emit: &mut dyn FnMut(&AgentEvent)) -> Result<(), String
         emit(&AgentEvent::FloorRejected { p99_us: floor.p99_us, limit_us });
         return Ok(());
     }
+    if let Some(config) = &plan.kconfig {
+        install_kconfig(config)?;
+    }
+    let mut schedulers = Vec::new();
+    for scheduler in &plan.schedulers {
+        match scheduler.reference.then(|| try_reference(scheduler)).transpose()? {
+            Some(Err(reason)) => emit(&AgentEvent::LeftOut(LeftOut { scheduler: scheduler.label.clone(), reason })),
+            Some(Ok(())) | None => schedulers.push(scheduler),
+        }
+    }
     for round in 1..=plan.rounds {
         for &workload in &plan.workloads {
-            for scheduler in &plan.schedulers {
+            let mut ejected = Vec::new();
+            for scheduler in &schedulers {
                 emit(&AgentEvent::Start { workload, scheduler: scheduler.label.clone(), round });
-                let sample = measure(workload, scheduler, round, &plan.sizes)?;
-                emit(&AgentEvent::Sample(sample));
+                match measure(workload, scheduler, round, &plan.sizes)? {
+                    Ok(sample) => emit(&AgentEvent::Sample(sample)),
+                    Err(reason) => {
+                        let reason = format!("the kernel stopped it in round {round}, {}: {reason}", workload.name());
+                        emit(&AgentEvent::LeftOut(LeftOut { scheduler: scheduler.label.clone(), reason }));
+                        ejected.push(scheduler.label.clone());
+                    }
+                }
             }
+            schedulers.retain(|s| !ejected.contains(&s.label));
         }
     }
     Ok(())
 }
 
+/// The kernel log's `sched_ext:` lines (the last few), where the kernel
+/// says why it disabled a scheduler.
+fn kernel_log_about_sched_ext() -> Vec<String> {
+    use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
+    let Ok(mut kmsg) = std::fs::OpenOptions::new().read(true).custom_flags(libc::O_NONBLOCK).open("/dev/kmsg") else {
+        return Vec::new();
+    };
+    let mut lines = Vec::new();
+    let mut record = [0u8; 8192];
+    // Each read returns one record: "prio,seq,time,flags;message".
+    while let Ok(n) = kmsg.read(&mut record) {
+        let text = String::from_utf8_lossy(&record[..n]);
+        let message = text.split_once(';').map_or(text.as_ref(), |(_, m)| m).trim().to_string();
+        // "sched_ext: NAME: why" lines, not the stack trace that follows.
+        if message.starts_with("sched_ext:") {
+            lines.push(message);
+        }
+    }
+    lines.split_off(lines.len().saturating_sub(3))
+}
+
+/// Puts the kernel's config where libbpf looks for it
+/// (`/boot/config-RELEASE`), unless the kernel publishes its own.
+fn install_kconfig(config: &str) -> Result<(), String> {
+    let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").map_err(|e| format!("osrelease: {e}"))?;
+    let target = std::path::PathBuf::from(format!("/boot/config-{}", release.trim()));
+    if std::path::Path::new("/proc/config.gz").exists() || target.exists() {
+        return Ok(());
+    }
+    std::fs::create_dir_all("/boot").map_err(|e| format!("/boot: {e}"))?;
+    std::fs::copy(config, &target).map_err(|e| format!("{config} to {}: {e}", target.display()))?;
+    Ok(())
+}
+
+/// Whether this kernel runs a hand-written reference: load, attach, wait
+/// until enabled, detach. The inner error is why not (the reference is then
+/// left out); the outer one, a kernel that would not let it go.
+fn try_reference(scheduler: &GuestScheduler) -> Result<Result<(), String>, String> {
+    let attached = match Attached::attach(scheduler) {
+        Ok(attached) => attached,
+        Err(reason) => return Ok(Err(reason)),
+    };
+    let enabled = wait_for_state(Some(attached.ops())).map_err(with_kernel_log);
+    drop(attached);
+    wait_for_state(None)?;
+    Ok(enabled)
+}
+
+/// `reason`, and what the kernel's log says about sched_ext.
+fn with_kernel_log(reason: String) -> String {
+    let said = kernel_log_about_sched_ext();
+    if said.is_empty() {
+        reason
+    } else {
+        format!("{reason}; the kernel said: {}", said.join(" / "))
+    }
+}
+
+/// A scheduler attached for one measurement; detached when dropped.
+enum Attached {
+    Policy(Box<Scheduler>),
+    Reference(Reference),
+}
+
+impl Attached {
+    /// Loads and attaches `scheduler`, which has an object.
+    fn attach(scheduler: &GuestScheduler) -> Result<Attached, String> {
+        let object = scheduler.object.as_deref().expect("only schedulers with an object are attached");
+        let cannot = |what: &str, e: schedc_runtime::Error| format!("cannot {what} {}: {e}", scheduler.label);
+        if scheduler.reference {
+            let mut r = Reference::open(object).map_err(|e| cannot("load", e))?;
+            r.attach().map_err(|e| cannot("attach", e))?;
+            Ok(Attached::Reference(r))
+        } else {
+            let mut s = Scheduler::open(object, &[]).map_err(|e| cannot("load", e))?;
+            s.attach().map_err(|e| cannot("attach", e))?;
+            Ok(Attached::Policy(Box::new(s)))
+        }
+    }
+
+    /// The ops name the kernel's state file shows while it runs.
+    fn ops(&self) -> &str {
+        match self {
+            Attached::Policy(s) => &s.manifest().scheduler,
+            Attached::Reference(r) => r.ops(),
+        }
+    }
+
+    /// Why the kernel stopped running it, if it did.
+    fn ejected(&self) -> Option<String> {
+        match self {
+            Attached::Policy(s) if !s.is_attached() => {
+                Some(s.exit_info().ok().flatten().map_or("no exit record".to_string(), |e| e.to_string()))
+            }
+            Attached::Reference(r) if !r.is_attached() => {
+                // It keeps no schedc exit record: the kernel's log says why.
+                let said = kernel_log_about_sched_ext();
+                let state = read_sched_ext_state().map(|s| (s.state, s.ops));
+                Some(if said.is_empty() { format!("sched_ext reads {state:?}") } else { said.join(" / ") })
+            }
+            _ => None,
+        }
+    }
+}
+
 /// One workload under one scheduler: attach it, wait until the kernel says
-/// it runs, measure with the probe on, detach, wait until it is gone.
-fn measure(workload: Workload, scheduler: &GuestScheduler, round: u32, sizes: &Sizes) -> Result<Sample, String> {
-    let mut attached = match &scheduler.object {
+/// it runs, measure with the probe on, detach, wait until it is gone. The
+/// inner error: the kernel ejected the scheduler (a result about it, which
+/// leaves it out of the rest of the boot); the outer: the bench cannot go on.
+fn measure(
+    workload: Workload,
+    scheduler: &GuestScheduler,
+    round: u32,
+    sizes: &Sizes,
+) -> Result<Result<Sample, String>, String> {
+    let attached = match &scheduler.object {
         None => None,
-        Some(object) => {
-            let mut s = Scheduler::open(object, &[]).map_err(|e| format!("cannot load {}: {e}", scheduler.label))?;
-            s.attach().map_err(|e| format!("cannot attach {}: {e}", scheduler.label))?;
-            let name = s.manifest().scheduler.clone();
-            wait_for_state(Some(&name))?;
-            Some(s)
+        Some(_) => {
+            let attached = Attached::attach(scheduler)?;
+            // Disabled before it ever ran: as much a result as an ejection.
+            if let Err(reason) = wait_for_state(Some(attached.ops())) {
+                drop(attached);
+                wait_for_state(None)?;
+                return Ok(Err(with_kernel_log(reason)));
+            }
+            Some(attached)
         }
     };
     let mut probe =
@@ -67,18 +201,13 @@ fn measure(workload: Workload, scheduler: &GuestScheduler, round: u32, sizes: &S
     probe.interval().map_err(|e| format!("latency probe: {e}"))?;
     let runqueue = RunqueueLatency::of(&probe.total().all);
     drop(probe);
-    if let Some(s) = &attached {
-        if !s.is_attached() {
-            let why = s.exit_info().ok().flatten().map_or("no exit record".to_string(), |e| e.to_string());
-            return Err(format!("the kernel ejected {} during {}: {why}", scheduler.label, workload.name()));
-        }
-    }
-    if let Some(s) = attached.as_mut() {
-        s.detach();
-    }
+    let ejected = attached.as_ref().and_then(Attached::ejected);
     drop(attached);
     wait_for_state(None)?;
-    Ok(Sample { workload, scheduler: scheduler.label.clone(), round, measure: measured?, runqueue })
+    if let Some(why) = ejected {
+        return Ok(Err(why));
+    }
+    Ok(Ok(Sample { workload, scheduler: scheduler.label.clone(), round, measure: measured?, runqueue }))
 }
 
 /// Waits until sched_ext runs the scheduler named `ops` (`None`: until no

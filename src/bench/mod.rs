@@ -17,9 +17,9 @@ use std::time::{Duration, Instant};
 
 use schedc_runtime::vm::{Guest, KernelSearch};
 
-use plan::{GuestScheduler, Plan, Sizes, GUEST_PLAN};
+use plan::{GuestScheduler, Plan, Sizes, GUEST_KCONFIG, GUEST_PLAN};
 pub use plan::{Mode, Workload};
-use results::{AgentEvent, KernelResults, Results, Sample, WakeupSummary, RESULTS_VERSION};
+use results::{AgentEvent, KernelResults, LeftOut, ReferenceObject, Results, Sample, WakeupSummary, RESULTS_VERSION};
 
 use crate::error::CliError;
 
@@ -37,8 +37,13 @@ const MEASUREMENT_ALLOWANCE: Duration = Duration::from_secs(180);
 #[derive(Debug, clap::Args)]
 pub struct BenchArgs {
     /// Policies (compiled here) or objects built by `schedc compile`.
-    #[arg(value_name = "POLICY_OR_OBJECT", required_unless_present = "from")]
+    #[arg(value_name = "POLICY_OR_OBJECT", required_unless_present_any = ["from", "reference"])]
     pub targets: Vec<PathBuf>,
+    /// A hand-written sched_ext object (not built by schedc) to measure
+    /// beside the policies, under its ops name (repeatable). A kernel that
+    /// will not load or run it says so in the results; the bench goes on.
+    #[arg(long, value_name = "OBJECT")]
+    pub reference: Vec<PathBuf>,
     /// The kernel to boot; by default every kernel `run --vm` finds, one
     /// boot each.
     #[arg(long, value_name = "KERNEL")]
@@ -63,7 +68,7 @@ pub struct BenchArgs {
     pub kernel_arg: Vec<String>,
     /// Write the table and picture of an earlier results.json again,
     /// measuring nothing.
-    #[arg(long, value_name = "RESULTS", conflicts_with_all = ["targets", "kernel", "mode", "workload", "kernel_arg"])]
+    #[arg(long, value_name = "RESULTS", conflicts_with_all = ["targets", "reference", "kernel", "mode", "workload", "kernel_arg"])]
     pub from: Option<PathBuf>,
 }
 
@@ -98,12 +103,23 @@ fn write(results: &Results, out: &Path) -> Result<(), CliError> {
 
 fn measure(args: &BenchArgs) -> Result<Results, CliError> {
     let dir = crate::run::temp_dir()?;
-    let mut schedulers = vec![(GuestScheduler { label: "default".into(), object: None }, None)];
+    let in_process = args.mode == Some(Mode::Native);
+    let mut schedulers = vec![(GuestScheduler { label: "default".into(), object: None, reference: false }, None)];
     for (i, target) in args.targets.iter().enumerate() {
         let object = crate::run::object_for(target, dir.path())?;
-        let guest_path = format!("/bench/{i}.bpf.o");
-        let in_plan = if args.mode == Some(Mode::Native) { object.display().to_string() } else { guest_path };
-        schedulers.push((GuestScheduler { label: target.display().to_string(), object: Some(in_plan) }, Some(object)));
+        let in_plan = if in_process { object.display().to_string() } else { format!("/bench/{i}.bpf.o") };
+        let label = target.display().to_string();
+        schedulers.push((GuestScheduler { label, object: Some(in_plan), reference: false }, Some(object)));
+    }
+    let mut references = Vec::new();
+    for (i, object) in args.reference.iter().enumerate() {
+        let label = reference_label(object)?;
+        if schedulers.iter().any(|(s, _)| s.label == label) {
+            return Err(CliError::Bench { message: format!("two schedulers would both be called {label}") });
+        }
+        let in_plan = if in_process { object.display().to_string() } else { format!("/bench/reference-{i}.bpf.o") };
+        references.push(ReferenceObject { label: label.clone(), object: object.display().to_string() });
+        schedulers.push((GuestScheduler { label, object: Some(in_plan), reference: true }, Some(object.clone())));
     }
     let workloads = if args.workload.is_empty() { Workload::ALL.to_vec() } else { dedup(&args.workload) };
     let plan = Plan {
@@ -112,6 +128,7 @@ fn measure(args: &BenchArgs) -> Result<Results, CliError> {
         schedulers: schedulers.iter().map(|(s, _)| s.clone()).collect(),
         floor_limit_us: None,
         sizes: Sizes::default(),
+        kconfig: None,
     };
     let kernels = if args.mode == Some(Mode::Native) {
         vec![native(&plan)?]
@@ -138,8 +155,22 @@ fn measure(args: &BenchArgs) -> Result<Results, CliError> {
         rounds: args.rounds,
         schedulers: plan.schedulers.iter().map(|s| s.label.clone()).collect(),
         workloads,
+        references,
         kernels,
     })
+}
+
+/// A hand-written object's name in the results: the ops name its
+/// `sched_ext_ops` gives, or else its file name without `.bpf.o`.
+fn reference_label(object: &Path) -> Result<String, CliError> {
+    let bytes = std::fs::read(object).map_err(|source| CliError::ReadPolicy { path: object.into(), source })?;
+    if !crate::compile::is_bpf_object(&bytes) {
+        return Err(CliError::Bench { message: format!("{} is not a BPF object", object.display()) });
+    }
+    let named = schedc_runtime::Reference::ops_name(object)
+        .map_err(|e| CliError::Bench { message: format!("{}: {e}", object.display()) })?;
+    let file = object.file_name().unwrap_or_default().to_string_lossy();
+    Ok(named.unwrap_or_else(|| file.trim_end_matches(".bpf.o").trim_end_matches(".o").to_string()))
 }
 
 fn dedup(workloads: &[Workload]) -> Vec<Workload> {
@@ -158,6 +189,7 @@ struct Gathered {
     floor: Option<WakeupSummary>,
     rejected: Option<(u64, u64)>,
     samples: Vec<Sample>,
+    left_out: Vec<LeftOut>,
     failure: Option<String>,
 }
 
@@ -173,6 +205,10 @@ impl Gathered {
                 progress.say(&format!("{} under {scheduler}, round {round}/{}", workload.name(), progress.rounds))
             }
             AgentEvent::Sample(sample) => self.samples.push(sample.clone()),
+            AgentEvent::LeftOut(not) => {
+                progress.say(&format!("{} left out: {}", not.scheduler, not.reason));
+                self.left_out.push(not.clone());
+            }
             AgentEvent::Failed { message } => self.failure = Some(message.clone()),
         }
     }
@@ -206,6 +242,7 @@ fn native(plan: &Plan) -> Result<KernelResults, CliError> {
         mode_reason: "asked for".into(),
         floor: gathered.floor,
         samples: gathered.samples,
+        left_out: gathered.left_out,
     })
 }
 
@@ -241,6 +278,7 @@ fn in_guest(
         mode_reason: reason,
         floor: gathered.floor,
         samples: gathered.samples,
+        left_out: gathered.left_out,
     })
 }
 
@@ -253,6 +291,8 @@ fn boot(
     objects: &[(String, PathBuf)],
 ) -> Result<(String, Gathered), CliError> {
     let me = std::env::current_exe().map_err(|source| CliError::CurrentExe { source })?;
+    let config = kernel_config(kernel).filter(|_| plan.schedulers.iter().any(|s| s.reference));
+    let plan = &Plan { kconfig: config.as_ref().map(|_| GUEST_KCONFIG.to_string()), ..plan.clone() };
     let dir = crate::run::temp_dir()?;
     let plan_file = dir.path().join("plan.json");
     let plan_text = serde_json::to_string_pretty(plan).expect("plans serialize");
@@ -279,6 +319,9 @@ fn boot(
     for (guest_path, host) in objects {
         guest.file(guest_path, host);
     }
+    if let Some(config) = &config {
+        guest.file(GUEST_KCONFIG, config);
+    }
     let sink = Arc::clone(&gathered);
     guest.on_output(move |command, line| {
         if command != "bench" {
@@ -301,17 +344,36 @@ fn boot(
             message: format!("the guest's agent exited with {}:\n{}", run.exit_code, run.output.trim_end()),
         });
     }
-    let expected = if gathered.rejected.is_some() { 0 } else { measurements as usize - 1 };
-    if gathered.samples.len() != expected || gathered.floor.is_none() {
+    let per_scheduler = (plan.rounds as usize) * plan.workloads.len();
+    let short: Vec<String> = if gathered.rejected.is_some() {
+        Vec::new()
+    } else {
+        plan.schedulers
+            .iter()
+            .filter(|s| !gathered.left_out.iter().any(|l| l.scheduler == s.label))
+            .map(|s| (s, gathered.samples.iter().filter(|x| x.scheduler == s.label).count()))
+            .filter(|(_, n)| *n != per_scheduler)
+            .map(|(s, n)| format!("{}: {n} of {per_scheduler}", s.label))
+            .collect()
+    };
+    if !short.is_empty() || gathered.floor.is_none() {
         return Err(CliError::Bench {
             message: format!(
-                "the guest reported {} of {expected} measurements:\n{}",
-                gathered.samples.len(),
+                "the guest did not report every measurement ({}):\n{}",
+                if short.is_empty() { "no idle floor".to_string() } else { short.join(", ") },
                 run.output
             ),
         });
     }
     Ok((report.release, gathered))
+}
+
+/// The config beside a kernel image: `config-X` for `bzImage-X` or
+/// `vmlinuz-X`, as in `/boot`.
+fn kernel_config(kernel: &Path) -> Option<PathBuf> {
+    let name = kernel.file_name()?.to_string_lossy();
+    let (_, release) = name.split_once('-')?;
+    Some(kernel.with_file_name(format!("config-{release}"))).filter(|c| c.is_file())
 }
 
 /// A workload tool on this machine, to copy into the guest.

@@ -7,6 +7,9 @@ use serde::{Deserialize, Serialize};
 /// Where the plan is in the guest.
 pub const GUEST_PLAN: &str = "/bench/plan.json";
 
+/// Where the kernel's config is in the guest, when the host has it.
+pub const GUEST_KCONFIG: &str = "/bench/kconfig";
+
 /// How the guest's clock runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "kebab-case")]
@@ -85,6 +88,10 @@ pub struct GuestScheduler {
     pub label: String,
     /// The object in the guest; `None` for the kernel's default scheduler.
     pub object: Option<String>,
+    /// A hand-written object (`--reference`), loaded as it is; a kernel
+    /// that will not run it leaves it out rather than failing the bench.
+    #[serde(default)]
+    pub reference: bool,
 }
 
 /// Everything the guest agent does, in order: the idle floor, then for
@@ -99,6 +106,11 @@ pub struct Plan {
     /// clock mode is not to be trusted); `None`: measure regardless.
     pub floor_limit_us: Option<u64>,
     pub sizes: Sizes,
+    /// The guest kernel's config, for references that read `__kconfig`
+    /// externs: libbpf looks for it in `/boot/config-RELEASE` or
+    /// `/proc/config.gz`, which a guest may lack.
+    #[serde(default)]
+    pub kconfig: Option<String>,
 }
 
 /// How much work each workload does.

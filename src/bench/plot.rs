@@ -87,6 +87,9 @@ fn histograms(results: &Results, kernel: &KernelResults, area: &Area) -> Drawn {
         .draw()?;
     let width = 0.8 / merged.len().max(1) as f64;
     for (i, (name, h)) in results.schedulers.iter().zip(&merged).enumerate() {
+        if h.count() == 0 {
+            continue; // a reference this kernel did not run
+        }
         let c = color(i);
         let bars = (first..last).map(|slot| {
             let x0 = slot as f64 + 0.1 + width * i as f64;
@@ -118,8 +121,9 @@ fn ratios(results: &Results, kernel: &KernelResults, area: &Area) -> Drawn {
             })
         })
         .collect();
+    let ran = |s: &String| kernel.samples.iter().any(|sample| &sample.scheduler == s);
     let policies: Vec<(usize, &String)> =
-        results.schedulers.iter().enumerate().filter(|(_, s)| *s != "default").collect();
+        results.schedulers.iter().enumerate().filter(|(_, s)| *s != "default" && ran(s)).collect();
     let values: Vec<Vec<f64>> = policies
         .iter()
         .map(|(_, p)| metrics.iter().map(|(_, w, m)| ratio(kernel, *w, p, *m).unwrap_or(0.0)).collect())

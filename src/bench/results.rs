@@ -35,6 +35,10 @@ pub enum AgentEvent {
         round: u32,
     },
     Sample(Sample),
+    /// A scheduler is left out of the rest of this boot's measurements: a
+    /// reference this kernel would not load, attach or enable, or a
+    /// scheduler the kernel ejected during a measurement.
+    LeftOut(LeftOut),
     /// The agent could not go on.
     Failed {
         message: String,
@@ -51,6 +55,22 @@ impl AgentEvent {
     pub fn parse(line: &str) -> Option<Result<AgentEvent, serde_json::Error>> {
         line.strip_prefix(EVENT_PREFIX).map(serde_json::from_str)
     }
+}
+
+/// A scheduler left out of (the rest of) a boot, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LeftOut {
+    pub scheduler: String,
+    pub reason: String,
+}
+
+/// A hand-written scheduler measured beside the policies.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReferenceObject {
+    /// Its name in the results: its sched_ext ops name, or else its file stem.
+    pub label: String,
+    /// The object as given on the command line.
+    pub object: String,
 }
 
 /// One workload run under one scheduler in one round.
@@ -143,6 +163,9 @@ pub struct Results {
     /// The schedulers in the order they ran, `default` first.
     pub schedulers: Vec<String>,
     pub workloads: Vec<Workload>,
+    /// Which of the schedulers are hand-written objects (`--reference`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub references: Vec<ReferenceObject>,
     pub kernels: Vec<KernelResults>,
 }
 
@@ -158,6 +181,10 @@ pub struct KernelResults {
     pub mode_reason: String,
     pub floor: Option<WakeupSummary>,
     pub samples: Vec<Sample>,
+    /// Schedulers left out, from the start (a reference this kernel would
+    /// not run) or after the kernel ejected them (their samples so far stay).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub left_out: Vec<LeftOut>,
 }
 
 /// Why `results.json` cannot be read.

@@ -115,7 +115,9 @@ pub fn render(results: &Results) -> String {
             for &metric in Metric::of(workload) {
                 let mut row = vec![workload.name().to_string(), metric.name().to_string()];
                 for scheduler in &results.schedulers {
+                    let left_out = kernel.left_out.iter().any(|n| &n.scheduler == scheduler);
                     let cell = match spread(kernel, workload, scheduler, metric) {
+                        None if left_out => "left out".to_string(),
                         None => "-".to_string(),
                         Some(s) => {
                             let mut cell = format!(
@@ -138,12 +140,30 @@ pub fn render(results: &Results) -> String {
             }
         }
         out.push_str(&columns(&rows));
+        for not in &kernel.left_out {
+            let _ = writeln!(out, "{} left out on this kernel: {}", not.scheduler, one_line(&not.reason));
+        }
         out.push('\n');
+    }
+    for reference in &results.references {
+        let _ = writeln!(out, "{}: the hand-written object {}", reference.label, reference.object);
     }
     out.push_str(
         "cells: median [min-max] over the rounds; xR: the median over the default scheduler's (below 1 is better)\n",
     );
     out
+}
+
+/// A reason as one line: libbpf's log has many, and the last ones say why.
+fn one_line(reason: &str) -> String {
+    const KEEP: usize = 3;
+    let lines: Vec<&str> = reason.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+    let mut kept: Vec<&str> = lines.iter().take(1).copied().collect();
+    if lines.len() > 1 + KEEP {
+        kept.push("...");
+    }
+    kept.extend(lines.iter().skip(1.max(lines.len().saturating_sub(KEEP))));
+    kept.join(" / ")
 }
 
 /// Rows laid out in columns two spaces apart.
