@@ -6,6 +6,12 @@ use crate::model::*;
 
 use super::Lowering;
 
+/// Why the insert helpers are BPF global functions (not inlined): each is
+/// verified once, not once for every route that calls it.
+const INSERT_WHY: &str = "a global function, verified once for all its callers.";
+/// Global functions must return a value on 6.12; callers ignore it.
+const INSERT_RETURN: &str = "\treturn 0;";
+
 impl Lowering<'_> {
     /// A helper computing a formula: its statements, then its value.
     pub(super) fn formula_helper(&self, name: &str, ret: &str, f: &Formula, why: &str) -> Function {
@@ -135,13 +141,18 @@ impl Lowering<'_> {
                         body.push(format!("\t__sync_fetch_and_add(&{}, 1);", s.name));
                     }
                 }
+                body.push(INSERT_RETURN.to_string());
                 let cpu_param = if per_cpu { ", s32 cpu" } else { "" };
                 Function {
-                    comment: self.comment(queue.origin),
-                    signature: format!(
-                        "static __always_inline void schedc_queue_{}({}{cpu_param}, u64 enq_flags)",
+                    comment: format!(
+                        "/* Queues a task on {}: {INSERT_WHY} */\n{}",
                         queue.name,
-                        self.task_params()
+                        self.comment(queue.origin)
+                    ),
+                    signature: format!(
+                        "__noinline int schedc_queue_{}({}{cpu_param}, u64 enq_flags)",
+                        queue.name,
+                        self.global_task_params()
                     ),
                     body,
                     member: None,
@@ -153,9 +164,14 @@ impl Lowering<'_> {
     /// `-> local`: the task runs next on the CPU it is queued for.
     fn local_helper(&self) -> Function {
         Function {
-            comment: "/* `-> local`: straight onto the CPU's own local queue, where it runs next. */".to_string(),
-            signature: format!("static __always_inline void schedc_run_local({}, u64 enq_flags)", self.task_params()),
-            body: vec![format!("\tschedc_insert(p, SCHEDC_DSQ_LOCAL, {}, enq_flags);", self.slice_call())],
+            comment: format!(
+                "/* `-> local`: straight onto the CPU's own local queue, where it runs next; {INSERT_WHY} */"
+            ),
+            signature: format!("__noinline int schedc_run_local({}, u64 enq_flags)", self.global_task_params()),
+            body: vec![
+                format!("\tschedc_insert(p, SCHEDC_DSQ_LOCAL, {}, enq_flags);", self.slice_call()),
+                INSERT_RETURN.to_string(),
+            ],
             member: None,
         }
     }

@@ -110,6 +110,18 @@ impl<'a> Lowering<'a> {
         }
     }
 
+    /// The same for a BPF global function: the verifier checks its body
+    /// once, from these declared types, however many places call it. The
+    /// task pointer must be a trusted one (the kfuncs that take it need
+    /// that) and the task's state non-NULL, as every caller has checked.
+    fn global_task_params(&self) -> &'static str {
+        if self.has_task_state {
+            "struct task_struct *p __arg_trusted, struct schedc_task *tctx __arg_nonnull"
+        } else {
+            "struct task_struct *p __arg_trusted"
+        }
+    }
+
     fn task_args(&self) -> &'static str {
         if self.has_task_state {
             "p, tctx"
