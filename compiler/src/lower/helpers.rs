@@ -4,11 +4,8 @@
 use crate::ir::Function;
 use crate::model::*;
 
-use super::Lowering;
+use super::{Lowering, GLOBAL_APART, GLOBAL_ONCE};
 
-/// Why the insert helpers are BPF global functions (not inlined): each is
-/// verified once, not once for every route that calls it.
-const INSERT_WHY: &str = "a global function, verified once for all its callers.";
 /// Global functions must return a value on 6.12; callers ignore it.
 const INSERT_RETURN: &str = "\treturn 0;";
 
@@ -145,7 +142,7 @@ impl Lowering<'_> {
                 let cpu_param = if per_cpu { ", s32 cpu" } else { "" };
                 Function {
                     comment: format!(
-                        "/* Queues a task on {}: {INSERT_WHY} */\n{}",
+                        "/* Queues a task on {}. {GLOBAL_ONCE} */\n{}",
                         queue.name,
                         self.comment(queue.origin)
                     ),
@@ -165,7 +162,7 @@ impl Lowering<'_> {
     fn local_helper(&self) -> Function {
         Function {
             comment: format!(
-                "/* `-> local`: straight onto the CPU's own local queue, where it runs next; {INSERT_WHY} */"
+                "/* `-> local`: straight onto the CPU's own local queue, where it runs next. {GLOBAL_ONCE} */"
             ),
             signature: format!("__noinline int schedc_run_local({}, u64 enq_flags)", self.global_task_params()),
             body: vec![
@@ -237,8 +234,8 @@ impl Lowering<'_> {
             .map(String::from),
         );
         Function {
-            comment: "/* Runs a task left on the per-CPU queue of a CPU that went offline. */".to_string(),
-            signature: "static __always_inline bool schedc_drain_offline(void)".to_string(),
+            comment: format!("/* Runs a task left on the per-CPU queue of a CPU that went offline. {GLOBAL_APART} */"),
+            signature: "__noinline bool schedc_drain_offline(void)".to_string(),
             body,
             member: None,
         }

@@ -18,6 +18,14 @@ use schedc_abi::MachineFact;
 
 use expr::{comment_text, constant, value_c_type};
 
+/// Why a helper is a BPF global function (`__noinline`, not `static`): the
+/// verifier checks its body once, from its declared argument types, where an
+/// inlined copy is checked at every call site and on every path leading there.
+const GLOBAL_ONCE: &str = "A global function: verified once for all its callers.";
+/// The same for a helper called once, on every path of its caller: verified
+/// on its own, its branches do not multiply the paths the caller continues on.
+const GLOBAL_APART: &str = "A global function: verified on its own.";
+
 /// Lowers a checked policy. The source gives the comments that tie each
 /// piece of C to its policy line.
 pub fn lower(model: &Model, source: &Source) -> ir::Program {
