@@ -60,7 +60,7 @@ impl Lowering<'_> {
                 comment: format!(
                     "/* The key of the first task of @dsq_id, in *key; false if it is empty. {GLOBAL_ONCE} */"
                 ),
-                signature: "__noinline bool schedc_head_key(u64 dsq_id, u64 *key __arg_nonnull)".to_string(),
+                signature: "SCHEDC_GLOBAL bool schedc_head_key(u64 dsq_id, u64 *key __arg_nonnull)".to_string(),
                 body: vec![
                     "\tstruct task_struct *p;".to_string(),
                     "\tbool found = false;".to_string(),
@@ -158,7 +158,7 @@ impl Lowering<'_> {
     fn serve_function(&self, serve: &Serve, what: &str, body: Vec<String>) -> Function {
         Function {
             comment: format!("/* {what} {GLOBAL_APART} */\n{}", self.comment(serve.origin)),
-            signature: format!("__noinline bool {}(s32 cpu)", self.group_name(serve)),
+            signature: format!("SCHEDC_GLOBAL bool {}(s32 cpu)", self.group_name(serve)),
             body,
             member: None,
         }

@@ -147,7 +147,7 @@ impl Lowering<'_> {
                         self.comment(queue.origin)
                     ),
                     signature: format!(
-                        "__noinline int schedc_queue_{}({}{cpu_param}, u64 enq_flags)",
+                        "SCHEDC_GLOBAL int schedc_queue_{}({}{cpu_param}, u64 enq_flags)",
                         queue.name,
                         self.global_task_params()
                     ),
@@ -164,7 +164,7 @@ impl Lowering<'_> {
             comment: format!(
                 "/* `-> local`: straight onto the CPU's own local queue, where it runs next. {GLOBAL_ONCE} */"
             ),
-            signature: format!("__noinline int schedc_run_local({}, u64 enq_flags)", self.global_task_params()),
+            signature: format!("SCHEDC_GLOBAL int schedc_run_local({}, u64 enq_flags)", self.global_task_params()),
             body: vec![
                 format!("\tschedc_insert(p, SCHEDC_DSQ_LOCAL, {}, enq_flags);", self.slice_call()),
                 INSERT_RETURN.to_string(),
@@ -235,7 +235,7 @@ impl Lowering<'_> {
         );
         Function {
             comment: format!("/* Runs a task left on the per-CPU queue of a CPU that went offline. {GLOBAL_APART} */"),
-            signature: "__noinline bool schedc_drain_offline(void)".to_string(),
+            signature: "SCHEDC_GLOBAL bool schedc_drain_offline(void)".to_string(),
             body,
             member: None,
         }

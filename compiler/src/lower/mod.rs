@@ -18,7 +18,7 @@ use schedc_abi::MachineFact;
 
 use expr::{comment_text, constant, value_c_type};
 
-/// Why a helper is a BPF global function (`__noinline`, not `static`): the
+/// Why a helper is a BPF global function (`SCHEDC_GLOBAL`, not `static`): the
 /// verifier checks its body once, from its declared argument types, where an
 /// inlined copy is checked at every call site and on every path leading there.
 const GLOBAL_ONCE: &str = "A global function: verified once for all its callers.";
