@@ -239,6 +239,28 @@ impl<'a> Lowering<'a> {
             .collect()
     }
 
+    /// Whether `body` reads `fact`, itself or in a function it calls.
+    fn block_reads(&self, body: &[Stmt], fact: Fact) -> bool {
+        let mut found = false;
+        let mut calls = Vec::new();
+        walk_stmts(body, &mut |e| match e.kind {
+            ExprKind::Fact(f) => found |= f == fact,
+            ExprKind::CallFn { func, .. } => calls.push(func),
+            _ => {}
+        });
+        let mut seen = std::collections::HashSet::new();
+        while let Some(func) = calls.pop() {
+            if seen.insert(func) {
+                walk_expr(&self.model.functions[func].result, &mut |e| match e.kind {
+                    ExprKind::Fact(f) => found |= f == fact,
+                    ExprKind::CallFn { func, .. } => calls.push(func),
+                    _ => {}
+                });
+            }
+        }
+        found
+    }
+
     /// Which runtime-filled facts the policy reads.
     fn uses_fact(&self, fact: Fact) -> bool {
         let mut found = false;
@@ -486,65 +508,69 @@ impl<'a> Lowering<'a> {
 
     /// Calls `f` on every expression of the policy.
     fn visit_exprs(&self, f: &mut dyn FnMut(&Expr)) {
-        fn walk(e: &Expr, f: &mut dyn FnMut(&Expr)) {
-            f(e);
-            match &e.kind {
-                ExprKind::Neg(x) | ExprKind::Not(x) | ExprKind::Convert { value: x, .. } => walk(x, f),
-                ExprKind::Binary { lhs, rhs, .. } | ExprKind::GuardedDiv { lhs, rhs, .. } => {
-                    walk(lhs, f);
-                    walk(rhs, f);
-                }
-                ExprKind::Cond { cond, then, otherwise } => {
-                    walk(cond, f);
-                    walk(then, f);
-                    walk(otherwise, f);
-                }
-                ExprKind::Call { args, .. } | ExprKind::CallFn { args, .. } => args.iter().for_each(|a| walk(a, f)),
-                // The comm compared is a fact read too.
-                ExprKind::CommIs { of, .. } => f(&Expr { kind: ExprKind::Fact(*of), ty: Type::Str }),
-                _ => {}
-            }
-        }
-        fn stmts(body: &[Stmt], f: &mut dyn FnMut(&Expr)) {
-            for s in body {
-                match &s.kind {
-                    StmtKind::Let { value, .. } | StmtKind::Assign { value, .. } => walk(value, f),
-                    StmtKind::If { cond, then, otherwise } => {
-                        walk(cond, f);
-                        stmts(then, f);
-                        stmts(otherwise, f);
-                    }
-                    StmtKind::Every { period, body, .. } => {
-                        walk(period, f);
-                        stmts(body, f);
-                    }
-                    StmtKind::Trace { args, .. } => args.iter().for_each(|(_, e)| walk(e, f)),
-                }
-            }
-        }
         let m = self.model;
         for func in &m.functions {
-            walk(&func.result, f);
+            walk_expr(&func.result, f);
         }
         for v in m.task_vars.iter().chain(&m.globals) {
-            walk(&v.init, f);
+            walk_expr(&v.init, f);
         }
         for s in &m.stats {
             if let StatSource::Variable(e) = &s.source {
-                walk(e, f);
+                walk_expr(e, f);
             }
         }
         for h in &m.events {
-            stmts(&h.body, f);
+            walk_stmts(&h.body, f);
         }
         if let Some(select) = &m.select {
-            select.preferences.iter().filter_map(|p| p.when.as_ref()).for_each(|e| walk(e, f));
+            select.preferences.iter().filter_map(|p| p.when.as_ref()).for_each(|e| walk_expr(e, f));
         }
-        m.routes.iter().filter_map(|r| r.condition.as_ref()).for_each(|e| walk(e, f));
-        m.dispatch.iter().filter_map(|s| s.starve_after.as_ref()).for_each(|e| walk(e, f));
+        m.routes.iter().filter_map(|r| r.condition.as_ref()).for_each(|e| walk_expr(e, f));
+        m.dispatch.iter().filter_map(|s| s.starve_after.as_ref()).for_each(|e| walk_expr(e, f));
         for formula in [&m.slice, &m.vtime_charge, &m.vtime_lag, &m.vtime_deadline].into_iter().flatten() {
-            stmts(&formula.stmts, f);
-            walk(&formula.result, f);
+            walk_stmts(&formula.stmts, f);
+            walk_expr(&formula.result, f);
+        }
+    }
+}
+
+/// Calls `f` on `e` and each expression inside it.
+fn walk_expr(e: &Expr, f: &mut dyn FnMut(&Expr)) {
+    f(e);
+    match &e.kind {
+        ExprKind::Neg(x) | ExprKind::Not(x) | ExprKind::Convert { value: x, .. } => walk_expr(x, f),
+        ExprKind::Binary { lhs, rhs, .. } | ExprKind::GuardedDiv { lhs, rhs, .. } => {
+            walk_expr(lhs, f);
+            walk_expr(rhs, f);
+        }
+        ExprKind::Cond { cond, then, otherwise } => {
+            walk_expr(cond, f);
+            walk_expr(then, f);
+            walk_expr(otherwise, f);
+        }
+        ExprKind::Call { args, .. } | ExprKind::CallFn { args, .. } => args.iter().for_each(|a| walk_expr(a, f)),
+        // The comm compared is a fact read too.
+        ExprKind::CommIs { of, .. } => f(&Expr { kind: ExprKind::Fact(*of), ty: Type::Str }),
+        _ => {}
+    }
+}
+
+/// Calls `f` on each expression of `body`, nested blocks included.
+fn walk_stmts(body: &[Stmt], f: &mut dyn FnMut(&Expr)) {
+    for s in body {
+        match &s.kind {
+            StmtKind::Let { value, .. } | StmtKind::Assign { value, .. } => walk_expr(value, f),
+            StmtKind::If { cond, then, otherwise } => {
+                walk_expr(cond, f);
+                walk_stmts(then, f);
+                walk_stmts(otherwise, f);
+            }
+            StmtKind::Every { period, body, .. } => {
+                walk_expr(period, f);
+                walk_stmts(body, f);
+            }
+            StmtKind::Trace { args, .. } => args.iter().for_each(|(_, e)| walk_expr(e, f)),
         }
     }
 }
