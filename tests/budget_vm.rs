@@ -5,8 +5,8 @@
 //! the 110% bound except those in OVER_BUDGET, which do not fit yet:
 //! dispatch (the offline drain, the earliest-key lookup and the slice
 //! formula of keep_running, each verified in full), stopping (two
-//! divisions and two clamps, each a branch), enable (the hand-written one
-//! sets one field; ours looks the task's state up and sets four). For them
+//! divisions and two clamps, each a branch), enable (7 or 8 instructions
+//! by hand; ours looks the task's state up and sets four fields). For them
 //! the test guards against regressions beyond the figures measured last,
 //! and says they miss the goal. Enqueue fits because each queue's insertion
 //! is one BPF global function, verified once, that every route calls
