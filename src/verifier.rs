@@ -181,7 +181,7 @@ mod tests {
             assert!(shown.contains("The kernel's verifier refused reject_enqueue"), "{shown}");
             assert!(shown.contains("[tests/vm/reject.policy:15:5]"), "{shown}");
             assert!(shown.contains("15 │     task.hits += 1"), "{shown}");
-            assert!(shown.contains("refused here: reject.bpf.c:71 `tctx->hits += *((volatile u64 *)"), "{shown}");
+            assert!(shown.contains("refused here: reject.bpf.c:73 `tctx->hits += *((volatile u64 *)"), "{shown}");
             assert!(shown.contains("invalid access to map value, value_size=8 off=8 size=8"), "{shown}");
             assert!(shown.contains("/tmp/v.log"), "{shown}");
             assert!(!shown.contains("processed 18 insns"), "{shown}");
@@ -191,7 +191,7 @@ mod tests {
     #[test]
     fn a_refusal_in_a_header_helper_points_at_the_calling_line() {
         let log = "libbpf: prog 'reject_enqueue': -- BEGIN PROG LOAD LOG --\n\
-                   ; last_hits = tctx->hits; @ reject.bpf.c:73\n\
+                   ; last_hits = tctx->hits; @ reject.bpf.c:75\n\
                    24: (18) r1 = 0x0\n\
                    ; return a / b; @ schedc.bpf.h:360\n\
                    26: (3f) r1 /= r2\n\
@@ -201,7 +201,7 @@ mod tests {
         let report = PolicyRejection::new(&generated(), &rejection, None).unwrap();
         let shown = render(&report);
         assert!(shown.contains("[tests/vm/reject.policy:16:5]"), "{shown}");
-        assert!(shown.contains("reject.bpf.c:73, in the helper at schedc.bpf.h:360"), "{shown}");
+        assert!(shown.contains("reject.bpf.c:75, in the helper at schedc.bpf.h:360"), "{shown}");
     }
 
     #[test]
@@ -216,7 +216,7 @@ mod tests {
         assert!(matches!(in_policy_terms(err(), || Some(generated())), CliError::VerifierRejected(_)));
         let bare = in_policy_terms(err(), || None);
         assert!(matches!(bare, CliError::Runtime(_)));
-        assert!(bare.to_string().contains("at reject.bpf.c:71 (`tctx->hits"), "{bare}");
+        assert!(bare.to_string().contains("at reject.bpf.c:73 (`tctx->hits"), "{bare}");
         let other = in_policy_terms(schedc_runtime::Error::NotRoot { command: "schedc run" }, || {
             panic!("asked for the policy")
         });

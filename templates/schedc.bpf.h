@@ -311,6 +311,14 @@ static __always_inline bool schedc_move_to_local(u64 dsq_id)
 	return scx_bpf_consume(dsq_id);
 }
 
+/*
+ * A BPF global function: the verifier checks it once, on its own, from its
+ * declared argument types, instead of at every call site. Weak, because for
+ * a function clang knows exactly it leaves out the arguments the body does
+ * not read, and the verifier refuses a call with an argument register unset.
+ */
+#define SCHEDC_GLOBAL __weak __noinline
+
 /* Report a fatal scheduler error; the kernel then ejects the scheduler. */
 #define schedc_error(fmt, args...)						\
 ({										\

@@ -1,10 +1,17 @@
 //! The verifier's work for `policies/bpfland_2026.policy`, program by
 //! program, against the hand-written scx_bpfland of 2026 on the same
 //! kernels: issue 11 asks for at most 110% of it on every program. The
-//! figures are printed whether or not they fit. Five programs do not fit
-//! yet (each route into a vtime queue inlines the whole insertion: see
-//! OVER_BUDGET); for them the test guards against regressions beyond the
-//! figures measured when they were found, and says they miss the goal.
+//! figures are printed whether or not they fit. Every program is held to
+//! the 110% bound except those in OVER_BUDGET, which do not fit yet:
+//! dispatch (the offline drain, the earliest-key lookup and the slice
+//! formula of keep_running, each verified in full), stopping (two
+//! divisions and two clamps, each a branch), enable (7 or 8 instructions
+//! by hand; ours looks the task's state up and sets four fields). For them
+//! the test guards against regressions beyond the figures measured last,
+//! and says they miss the goal. Enqueue fits because each queue's insertion
+//! is one BPF global function, verified once, that every route calls
+//! (docs/design.md, "Generated code"); it was 3804/3827 when each route
+//! inlined its own copy.
 //!
 //! Under CI (CI=true) a missing kernel, QEMU or clang is a failure;
 //! elsewhere the test is reported ignored, with the reason.
@@ -38,11 +45,10 @@ const HAND_WRITTEN: &[(&str, u64, u64)] = &[
     ("init", 376, 302),
 ];
 
-/// Programs over the issue's 110% today, with the figures measured on 6.12
-/// and 7.2 when this was found: the ceiling is 10% above them, so the test
-/// still catches a regression while the lowering is not yet fixed.
-const OVER_BUDGET: &[(&str, u64, u64)] =
-    &[("enqueue", 3804, 3827), ("dispatch", 623, 612), ("stopping", 82, 82), ("runnable", 51, 51), ("enable", 19, 19)];
+/// Programs over the issue's 110% today, with the figures last measured on
+/// 6.12 and 7.2: the ceiling is 10% above them, so the test still catches a
+/// regression while the lowering is not yet fixed.
+const OVER_BUDGET: &[(&str, u64, u64)] = &[("dispatch", 467, 458), ("stopping", 82, 82), ("enable", 19, 19)];
 
 fn bpfland_2026_verifies_within_110_percent_of_the_hand_written_one() -> Result<(), Missing> {
     if let Some(why) = missing_prerequisite() {

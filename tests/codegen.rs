@@ -51,6 +51,7 @@ fn main() {
         compile_refuses_to_write_over_the_policy,
         compile_refuses_to_write_over_a_file_it_did_not_make,
         compile_emits_the_generated_c,
+        the_wake_up_note_goes_last_unless_on_runnable_reads_it,
     ]);
     testkit::run(trials)
 }
@@ -1077,4 +1078,30 @@ fn compile_to_dash_writes_stdout() {
         section_named(&obj, ".schedc.manifest").expect("a manifest").data().expect("readable").to_vec()
     };
     assert_eq!(manifest(&out.stdout), manifest(&fs::read(&file).expect("written")));
+}
+
+/// ops.runnable notes the runtime at a wake-up for `task.awake_runtime`:
+/// after the `on runnable` block (fewer paths for the verifier) unless the
+/// block reads `task.awake_runtime`, itself or through a function.
+fn the_wake_up_note_goes_last_unless_on_runnable_reads_it() {
+    let note = "if (enq_flags & SCHEDC_ENQ_WAKEUP)";
+    let policy = |on_runnable: &str| {
+        format!(
+            "scheduler s \"x\"\nqueue q shared vtime\ntask seen: duration = 0ns\n\
+             fn awake() = task.awake_runtime\n\
+             on runnable {{\n    {on_runnable}\n}}\nenqueue {{\n    else -> q\n}}\n\
+             dispatch {{\n    q\n}}\nvtime charge = 1ms\nvtime deadline = min(task.awake_runtime, 1ms)\n"
+        )
+    };
+    for (on_runnable, note_first) in
+        [("task.seen = task.runtime", false), ("task.seen = task.awake_runtime", true), ("task.seen = awake()", true)]
+    {
+        let checked = check_source("s.policy", &policy(on_runnable)).unwrap_or_else(|r| panic!("{}", render(&r)));
+        let c = generate_c(&checked);
+        let runnable = &c[c.find("SCHEDC_OPS(s_runnable").expect("ops.runnable")..];
+        let runnable = &runnable[..runnable.find("\n}\n").expect("its end")];
+        let (at_note, at_block) =
+            (runnable.find(note).expect(note), runnable.find("on runnable {").expect("the block"));
+        assert_eq!(at_note < at_block, note_first, "{on_runnable}:\n{runnable}");
+    }
 }

@@ -100,7 +100,7 @@ fn a_refused_program_is_reported_at_its_c_line() -> Result<(), Missing> {
         assert_eq!(run.state_after, "disabled", "{ctx}");
         for said in [
             "schedc::verifier-rejected",
-            "The kernel's verifier refused reject_enqueue in /objs/reject.bpf.o, at reject.bpf.c:71 (`tctx->hits",
+            "The kernel's verifier refused reject_enqueue in /objs/reject.bpf.o, at reject.bpf.c:73 (`tctx->hits",
             "invalid access to map value, value_size=8 off=8 size=8",
             "the whole verifier log is kept at /tmp/schedc-verifier-reject-",
         ] {
@@ -110,10 +110,10 @@ fn a_refused_program_is_reported_at_its_c_line() -> Result<(), Missing> {
         let with_policy = report.command("script").expect("the run with its policy ran");
         let ctx = format!("reject with its policy on {}:\n{}", report.release, with_policy.output);
         assert_eq!(with_policy.exit_code, 1, "{ctx}");
-        for said in ["[tests/vm/reject.policy:15:5]", "task.hits += 1", "refused here: reject.bpf.c:71"] {
+        for said in ["[tests/vm/reject.policy:15:5]", "task.hits += 1", "refused here: reject.bpf.c:73"] {
             assert!(with_policy.output.contains(said), "no {said:?} in {ctx}");
         }
-        println!("reject on {}: refused at reject.bpf.c:71", report.release);
+        println!("reject on {}: refused at reject.bpf.c:73", report.release);
     }
     Ok(())
 }

@@ -126,12 +126,12 @@ mod tests {
         let r = Rejection::from_libbpf_log(log).expect("a program's log");
         assert_eq!(r.prog, "reject_enqueue");
         let at = r.c_line().expect("line info");
-        assert_eq!((at.file.as_str(), at.line), ("reject.bpf.c", 71));
+        assert_eq!((at.file.as_str(), at.line), ("reject.bpf.c", 73));
         assert_eq!(at.code, "tctx->hits += *((volatile u64 *)&tctx->hits + 1);");
         assert_eq!(
             r.last_words,
             [
-                "; tctx->hits += *((volatile u64 *)&tctx->hits + 1); @ reject.bpf.c:71",
+                "; tctx->hits += *((volatile u64 *)&tctx->hits + 1); @ reject.bpf.c:73",
                 "20: (79) r1 = *(u64 *)(r0 +8)",
                 "invalid access to map value, value_size=8 off=8 size=8",
                 "R0 min value is outside of the allowed memory range",

@@ -319,13 +319,26 @@ impl Lowering<'_> {
             return None;
         }
         let mut body = self.prologue(&[], &["return"]);
+        let mut note = Vec::new();
         if self.tracks_awake_runtime() {
-            body.push(String::new());
-            body.push("\t/* task.awake_runtime counts from here after a wake-up. */".to_string());
-            body.push("\tif (enq_flags & SCHEDC_ENQ_WAKEUP)".to_string());
-            body.push("\t\ttctx->schedc_woke_runtime = p->se.sum_exec_runtime;".to_string());
+            note.push(String::new());
+            note.push("\t/* task.awake_runtime counts from here after a wake-up. */".to_string());
+            note.push("\tif (enq_flags & SCHEDC_ENQ_WAKEUP)".to_string());
+            note.push("\t\ttctx->schedc_woke_runtime = p->se.sum_exec_runtime;".to_string());
         }
-        self.event_body(Event::Runnable, &mut body);
+        // The note goes first if `on runnable` reads task.awake_runtime;
+        // otherwise last, which nothing can tell apart, and where its branch
+        // leaves the verifier one short path instead of two whole ones.
+        match self.event(Event::Runnable) {
+            Some(h) if !self.block_reads(&h.body, Fact::TaskAwakeRuntime) => {
+                self.event_body(Event::Runnable, &mut body);
+                body.extend(note);
+            }
+            _ => {
+                body.extend(note);
+                self.event_body(Event::Runnable, &mut body);
+            }
+        }
         Some(self.callback(
             "runnable",
             "void",

@@ -4,7 +4,7 @@
 use crate::ir::{Function, Global};
 use crate::model::*;
 
-use super::Lowering;
+use super::{Lowering, GLOBAL_APART, GLOBAL_ONCE};
 
 impl Lowering<'_> {
     fn groups(&self) -> impl Iterator<Item = &Serve> {
@@ -57,8 +57,10 @@ impl Lowering<'_> {
         let mut out = Vec::new();
         if self.groups().any(|s| matches!(s.group, ServeGroup::Earliest(_))) {
             out.push(Function {
-                comment: "/* The key of the first task of @dsq_id, in *key; false if it is empty. */".to_string(),
-                signature: "static __always_inline bool schedc_head_key(u64 dsq_id, u64 *key)".to_string(),
+                comment: format!(
+                    "/* The key of the first task of @dsq_id, in *key; false if it is empty. {GLOBAL_ONCE} */"
+                ),
+                signature: "SCHEDC_GLOBAL bool schedc_head_key(u64 dsq_id, u64 *key __arg_nonnull)".to_string(),
                 body: vec![
                     "\tstruct task_struct *p;".to_string(),
                     "\tbool found = false;".to_string(),
@@ -151,12 +153,12 @@ impl Lowering<'_> {
         self.serve_function(serve, "Serves the queues in turn, each up to its weight of tasks in a row.", body)
     }
 
-    /// `static bool NAME(s32 cpu)`: serves one dispatch line, true if it moved
-    /// a task to the CPU's local queue.
+    /// `bool NAME(s32 cpu)`: serves one dispatch line, true if it moved a
+    /// task to the CPU's local queue.
     fn serve_function(&self, serve: &Serve, what: &str, body: Vec<String>) -> Function {
         Function {
-            comment: format!("/* {what} */\n{}", self.comment(serve.origin)),
-            signature: format!("static __always_inline bool {}(s32 cpu)", self.group_name(serve)),
+            comment: format!("/* {what} {GLOBAL_APART} */\n{}", self.comment(serve.origin)),
+            signature: format!("SCHEDC_GLOBAL bool {}(s32 cpu)", self.group_name(serve)),
             body,
             member: None,
         }

@@ -4,7 +4,10 @@
 use crate::ir::Function;
 use crate::model::*;
 
-use super::Lowering;
+use super::{Lowering, GLOBAL_APART, GLOBAL_ONCE};
+
+/// Global functions must return a value on 6.12; callers ignore it.
+const INSERT_RETURN: &str = "\treturn 0;";
 
 impl Lowering<'_> {
     /// A helper computing a formula: its statements, then its value.
@@ -135,13 +138,18 @@ impl Lowering<'_> {
                         body.push(format!("\t__sync_fetch_and_add(&{}, 1);", s.name));
                     }
                 }
+                body.push(INSERT_RETURN.to_string());
                 let cpu_param = if per_cpu { ", s32 cpu" } else { "" };
                 Function {
-                    comment: self.comment(queue.origin),
-                    signature: format!(
-                        "static __always_inline void schedc_queue_{}({}{cpu_param}, u64 enq_flags)",
+                    comment: format!(
+                        "/* Queues a task on {}. {GLOBAL_ONCE} */\n{}",
                         queue.name,
-                        self.task_params()
+                        self.comment(queue.origin)
+                    ),
+                    signature: format!(
+                        "SCHEDC_GLOBAL int schedc_queue_{}({}{cpu_param}, u64 enq_flags)",
+                        queue.name,
+                        self.global_task_params()
                     ),
                     body,
                     member: None,
@@ -153,9 +161,14 @@ impl Lowering<'_> {
     /// `-> local`: the task runs next on the CPU it is queued for.
     fn local_helper(&self) -> Function {
         Function {
-            comment: "/* `-> local`: straight onto the CPU's own local queue, where it runs next. */".to_string(),
-            signature: format!("static __always_inline void schedc_run_local({}, u64 enq_flags)", self.task_params()),
-            body: vec![format!("\tschedc_insert(p, SCHEDC_DSQ_LOCAL, {}, enq_flags);", self.slice_call())],
+            comment: format!(
+                "/* `-> local`: straight onto the CPU's own local queue, where it runs next. {GLOBAL_ONCE} */"
+            ),
+            signature: format!("SCHEDC_GLOBAL int schedc_run_local({}, u64 enq_flags)", self.global_task_params()),
+            body: vec![
+                format!("\tschedc_insert(p, SCHEDC_DSQ_LOCAL, {}, enq_flags);", self.slice_call()),
+                INSERT_RETURN.to_string(),
+            ],
             member: None,
         }
     }
@@ -221,8 +234,8 @@ impl Lowering<'_> {
             .map(String::from),
         );
         Function {
-            comment: "/* Runs a task left on the per-CPU queue of a CPU that went offline. */".to_string(),
-            signature: "static __always_inline bool schedc_drain_offline(void)".to_string(),
+            comment: format!("/* Runs a task left on the per-CPU queue of a CPU that went offline. {GLOBAL_APART} */"),
+            signature: "SCHEDC_GLOBAL bool schedc_drain_offline(void)".to_string(),
             body,
             member: None,
         }

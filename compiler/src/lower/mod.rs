@@ -18,6 +18,14 @@ use schedc_abi::MachineFact;
 
 use expr::{comment_text, constant, value_c_type};
 
+/// Why a helper is a BPF global function (`SCHEDC_GLOBAL`, not `static`): the
+/// verifier checks its body once, from its declared argument types, where an
+/// inlined copy is checked at every call site and on every path leading there.
+const GLOBAL_ONCE: &str = "A global function: verified once for all its callers.";
+/// The same for a helper called once, on every path of its caller: verified
+/// on its own, its branches do not multiply the paths the caller continues on.
+const GLOBAL_APART: &str = "A global function: verified on its own.";
+
 /// Lowers a checked policy. The source gives the comments that tie each
 /// piece of C to its policy line.
 pub fn lower(model: &Model, source: &Source) -> ir::Program {
@@ -107,6 +115,18 @@ impl<'a> Lowering<'a> {
             "struct task_struct *p, struct schedc_task *tctx"
         } else {
             "struct task_struct *p"
+        }
+    }
+
+    /// The same for a BPF global function: the verifier checks its body
+    /// once, from these declared types, however many places call it. The
+    /// task pointer must be a trusted one (the kfuncs that take it need
+    /// that) and the task's state non-NULL, as every caller has checked.
+    fn global_task_params(&self) -> &'static str {
+        if self.has_task_state {
+            "struct task_struct *p __arg_trusted, struct schedc_task *tctx __arg_nonnull"
+        } else {
+            "struct task_struct *p __arg_trusted"
         }
     }
 
@@ -217,6 +237,28 @@ impl<'a> Lowering<'a> {
                 init: Some(constant(p.default, p.ty)),
             })
             .collect()
+    }
+
+    /// Whether `body` reads `fact`, itself or in a function it calls.
+    fn block_reads(&self, body: &[Stmt], fact: Fact) -> bool {
+        let mut found = false;
+        let mut calls = Vec::new();
+        walk_stmts(body, &mut |e| match e.kind {
+            ExprKind::Fact(f) => found |= f == fact,
+            ExprKind::CallFn { func, .. } => calls.push(func),
+            _ => {}
+        });
+        let mut seen = std::collections::HashSet::new();
+        while let Some(func) = calls.pop() {
+            if seen.insert(func) {
+                walk_expr(&self.model.functions[func].result, &mut |e| match e.kind {
+                    ExprKind::Fact(f) => found |= f == fact,
+                    ExprKind::CallFn { func, .. } => calls.push(func),
+                    _ => {}
+                });
+            }
+        }
+        found
     }
 
     /// Which runtime-filled facts the policy reads.
@@ -466,65 +508,69 @@ impl<'a> Lowering<'a> {
 
     /// Calls `f` on every expression of the policy.
     fn visit_exprs(&self, f: &mut dyn FnMut(&Expr)) {
-        fn walk(e: &Expr, f: &mut dyn FnMut(&Expr)) {
-            f(e);
-            match &e.kind {
-                ExprKind::Neg(x) | ExprKind::Not(x) | ExprKind::Convert { value: x, .. } => walk(x, f),
-                ExprKind::Binary { lhs, rhs, .. } | ExprKind::GuardedDiv { lhs, rhs, .. } => {
-                    walk(lhs, f);
-                    walk(rhs, f);
-                }
-                ExprKind::Cond { cond, then, otherwise } => {
-                    walk(cond, f);
-                    walk(then, f);
-                    walk(otherwise, f);
-                }
-                ExprKind::Call { args, .. } | ExprKind::CallFn { args, .. } => args.iter().for_each(|a| walk(a, f)),
-                // The comm compared is a fact read too.
-                ExprKind::CommIs { of, .. } => f(&Expr { kind: ExprKind::Fact(*of), ty: Type::Str }),
-                _ => {}
-            }
-        }
-        fn stmts(body: &[Stmt], f: &mut dyn FnMut(&Expr)) {
-            for s in body {
-                match &s.kind {
-                    StmtKind::Let { value, .. } | StmtKind::Assign { value, .. } => walk(value, f),
-                    StmtKind::If { cond, then, otherwise } => {
-                        walk(cond, f);
-                        stmts(then, f);
-                        stmts(otherwise, f);
-                    }
-                    StmtKind::Every { period, body, .. } => {
-                        walk(period, f);
-                        stmts(body, f);
-                    }
-                    StmtKind::Trace { args, .. } => args.iter().for_each(|(_, e)| walk(e, f)),
-                }
-            }
-        }
         let m = self.model;
         for func in &m.functions {
-            walk(&func.result, f);
+            walk_expr(&func.result, f);
         }
         for v in m.task_vars.iter().chain(&m.globals) {
-            walk(&v.init, f);
+            walk_expr(&v.init, f);
         }
         for s in &m.stats {
             if let StatSource::Variable(e) = &s.source {
-                walk(e, f);
+                walk_expr(e, f);
             }
         }
         for h in &m.events {
-            stmts(&h.body, f);
+            walk_stmts(&h.body, f);
         }
         if let Some(select) = &m.select {
-            select.preferences.iter().filter_map(|p| p.when.as_ref()).for_each(|e| walk(e, f));
+            select.preferences.iter().filter_map(|p| p.when.as_ref()).for_each(|e| walk_expr(e, f));
         }
-        m.routes.iter().filter_map(|r| r.condition.as_ref()).for_each(|e| walk(e, f));
-        m.dispatch.iter().filter_map(|s| s.starve_after.as_ref()).for_each(|e| walk(e, f));
+        m.routes.iter().filter_map(|r| r.condition.as_ref()).for_each(|e| walk_expr(e, f));
+        m.dispatch.iter().filter_map(|s| s.starve_after.as_ref()).for_each(|e| walk_expr(e, f));
         for formula in [&m.slice, &m.vtime_charge, &m.vtime_lag, &m.vtime_deadline].into_iter().flatten() {
-            stmts(&formula.stmts, f);
-            walk(&formula.result, f);
+            walk_stmts(&formula.stmts, f);
+            walk_expr(&formula.result, f);
+        }
+    }
+}
+
+/// Calls `f` on `e` and each expression inside it.
+fn walk_expr(e: &Expr, f: &mut dyn FnMut(&Expr)) {
+    f(e);
+    match &e.kind {
+        ExprKind::Neg(x) | ExprKind::Not(x) | ExprKind::Convert { value: x, .. } => walk_expr(x, f),
+        ExprKind::Binary { lhs, rhs, .. } | ExprKind::GuardedDiv { lhs, rhs, .. } => {
+            walk_expr(lhs, f);
+            walk_expr(rhs, f);
+        }
+        ExprKind::Cond { cond, then, otherwise } => {
+            walk_expr(cond, f);
+            walk_expr(then, f);
+            walk_expr(otherwise, f);
+        }
+        ExprKind::Call { args, .. } | ExprKind::CallFn { args, .. } => args.iter().for_each(|a| walk_expr(a, f)),
+        // The comm compared is a fact read too.
+        ExprKind::CommIs { of, .. } => f(&Expr { kind: ExprKind::Fact(*of), ty: Type::Str }),
+        _ => {}
+    }
+}
+
+/// Calls `f` on each expression of `body`, nested blocks included.
+fn walk_stmts(body: &[Stmt], f: &mut dyn FnMut(&Expr)) {
+    for s in body {
+        match &s.kind {
+            StmtKind::Let { value, .. } | StmtKind::Assign { value, .. } => walk_expr(value, f),
+            StmtKind::If { cond, then, otherwise } => {
+                walk_expr(cond, f);
+                walk_stmts(then, f);
+                walk_stmts(otherwise, f);
+            }
+            StmtKind::Every { period, body, .. } => {
+                walk_expr(period, f);
+                walk_stmts(body, f);
+            }
+            StmtKind::Trace { args, .. } => args.iter().for_each(|(_, e)| walk_expr(e, f)),
         }
     }
 }
