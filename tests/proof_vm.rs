@@ -35,7 +35,7 @@ use schedc_abi::stats::{Body, Exit, Record, Sample, Stop};
 use schedc_compiler::model::StatSource;
 use schedc_runtime::vm::{CommandRun, Guest, GuestReport};
 use schedc_testkit::Missing;
-use vmtest::{available_kernels, compile_with_schedc, missing_prerequisite};
+use vmtest::{available_kernels, compile_with_schedc, missing_prerequisite, sections};
 
 fn main() {
     schedc_testkit::run_guests(vec![schedc_testkit::test(
@@ -427,23 +427,6 @@ impl Seen<'_> {
         assert!(wakeups >= 5, "the sleeper woke {wakeups} times: {}", self.ctx);
         assert!(work.contains("workload done"), "{}", self.ctx);
     }
-}
-
-/// The sections a guest command printed between `@@NAME` lines.
-fn sections(output: &str) -> HashMap<String, String> {
-    let mut out = HashMap::new();
-    let mut current: Option<String> = None;
-    for line in output.lines() {
-        if let Some(name) = line.strip_prefix("@@") {
-            current = Some(name.trim().to_string());
-            out.entry(name.trim().to_string()).or_insert_with(String::new);
-        } else if let Some(name) = &current {
-            let text: &mut String = out.get_mut(name).expect("section exists");
-            text.push_str(line);
-            text.push('\n');
-        }
-    }
-    out
 }
 
 /// Every line of `ndjson` as a statistics record; any other line fails.

@@ -14,7 +14,7 @@ mod vmtest;
 
 use schedc_runtime::vm::Guest;
 use schedc_testkit::Missing;
-use vmtest::{available_kernels, compile_with_schedc, missing_prerequisite, VmTest};
+use vmtest::{available_kernels, compile_with_schedc, missing_prerequisite, sections, VmTest};
 
 fn main() {
     schedc_testkit::run_guests(vec![
@@ -249,23 +249,6 @@ fn latency_histograms_under_the_default_scheduler_and_by_class_under_bpfland() -
         println!("default scheduler on {}: {all} waits; {cost}", report.release);
     }
     Ok(())
-}
-
-/// The sections a guest script printed between `@@NAME` lines.
-fn sections(output: &str) -> std::collections::HashMap<String, String> {
-    let mut out = std::collections::HashMap::new();
-    let mut current: Option<String> = None;
-    for line in output.lines() {
-        if let Some(name) = line.strip_prefix("@@") {
-            current = Some(name.trim().to_string());
-            out.entry(name.trim().to_string()).or_insert_with(String::new);
-        } else if let Some(name) = &current {
-            let text = out.get_mut(name).expect("section exists");
-            text.push_str(line);
-            text.push('\n');
-        }
-    }
-    out
 }
 
 /// Every line of `ndjson` as a statistics record; any other line fails.

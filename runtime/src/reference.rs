@@ -6,9 +6,9 @@
 use std::path::Path;
 
 use libbpf_rs::btf::types::{MemberAttr, Struct};
-use libbpf_rs::{Link, MapCore, MapType, Object, ObjectBuilder, OpenObject};
+use libbpf_rs::{Link, MapType, Object, ObjectBuilder, OpenObject};
 
-use crate::scheduler::{object_btf, start_libbpf_log, take_libbpf_log, write_hotplug_seq};
+use crate::scheduler::{attach_struct_ops, object_btf, start_libbpf_log, take_libbpf_log, write_hotplug_seq};
 use crate::sys::read_sched_ext_state;
 use crate::Error;
 
@@ -58,15 +58,7 @@ impl Reference {
         if self.link.is_some() {
             return Ok(());
         }
-        start_libbpf_log();
-        let mut map =
-            self.object.maps_mut().find(|m| m.map_type() == MapType::StructOps).ok_or_else(|| Error::Symbol {
-                symbol: "struct sched_ext_ops".into(),
-                reason: "the object defines no struct_ops map".into(),
-            })?;
-        let link = map.attach_struct_ops().map_err(|source| Error::Attach { log: take_libbpf_log(), source })?;
-        take_libbpf_log();
-        self.link = Some(link);
+        self.link = Some(attach_struct_ops(&mut self.object)?);
         Ok(())
     }
 

@@ -164,6 +164,19 @@ fn collect_libbpf_log(_level: PrintLevel, msg: String) {
     }
 }
 
+/// Attaches the object's `struct sched_ext_ops` map; a refusal carries
+/// libbpf's log.
+pub(crate) fn attach_struct_ops(object: &mut Object) -> Result<Link, Error> {
+    start_libbpf_log();
+    let mut map = object.maps_mut().find(|m| m.map_type() == MapType::StructOps).ok_or_else(|| Error::Symbol {
+        symbol: "struct sched_ext_ops".into(),
+        reason: "the object defines no struct_ops map".into(),
+    })?;
+    let link = map.attach_struct_ops().map_err(|source| Error::Attach { log: take_libbpf_log(), source })?;
+    take_libbpf_log();
+    Ok(link)
+}
+
 pub(crate) fn start_libbpf_log() {
     LIBBPF_LOG.lock().map(|mut l| l.clear()).ok();
     libbpf_rs::set_print(Some((PrintLevel::Warn, collect_libbpf_log)));
@@ -281,20 +294,12 @@ impl Scheduler {
         if self.link.is_some() {
             return Ok(());
         }
-        start_libbpf_log();
-        let mut map =
-            self.object.maps_mut().find(|m| m.map_type() == MapType::StructOps).ok_or_else(|| Error::Symbol {
-                symbol: "struct sched_ext_ops".into(),
-                reason: "the object defines no struct_ops map".into(),
-            })?;
-        match map.attach_struct_ops() {
+        match attach_struct_ops(&mut self.object) {
             Ok(link) => {
-                take_libbpf_log();
                 self.link = Some(link);
                 Ok(())
             }
-            Err(source) => {
-                let mut log = take_libbpf_log();
+            Err(Error::Attach { mut log, source }) => {
                 if let Some(st) = sys::read_sched_ext_state().filter(|s| s.state != "disabled") {
                     if let Some(name) = st.ops.filter(|n| *n != self.manifest.scheduler) {
                         return Err(Error::AlreadyAttached { name });
@@ -305,6 +310,7 @@ impl Scheduler {
                 }
                 Err(Error::Attach { log, source })
             }
+            Err(other) => Err(other),
         }
     }
 

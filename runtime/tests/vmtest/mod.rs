@@ -129,3 +129,20 @@ pub fn verifier_processed(output: &str, program: &str) -> Option<u64> {
         .find_map(|l| l.strip_prefix(&format!("verifier {program} processed=")))
         .and_then(|rest| rest.split_whitespace().next()?.parse().ok())
 }
+
+/// The sections a guest command printed between `@@NAME` lines.
+pub fn sections(output: &str) -> std::collections::HashMap<String, String> {
+    let mut out = std::collections::HashMap::new();
+    let mut current: Option<String> = None;
+    for line in output.lines() {
+        if let Some(name) = line.strip_prefix("@@") {
+            current = Some(name.trim().to_string());
+            out.entry(name.trim().to_string()).or_insert_with(String::new);
+        } else if let Some(name) = &current {
+            let text = out.get_mut(name).expect("section exists");
+            text.push_str(line);
+            text.push('\n');
+        }
+    }
+    out
+}
