@@ -913,6 +913,11 @@ fn names_policy(role: &str, names: &[&str]) -> String {
 /// locals than the BPF stack holds.
 const LETS_PER_POLICY: usize = 8;
 
+/// How many names one policy declares as queues: each queue brings an
+/// enqueue route, and clang cannot build a BPF function so long that a
+/// branch spans more than 32,767 instructions (some 800 routes).
+const QUEUES_PER_POLICY: usize = 200;
+
 /// The roles a name can take in a policy (see `names_policy`).
 const ROLES: [&str; 7] = ["global", "param", "gauge", "let", "task", "queue", "class"];
 
@@ -1011,14 +1016,17 @@ fn names_the_checker_accepts_give_sound_c(clang: Clang) {
         .filter(|name| check_source("n.policy", &names_policy("scheduler", &[name])).is_ok())
         .collect();
     let out = tempfile::tempdir().expect("temporary directory");
-    // One object per role (`let`s in batches, as every batch is a local of
-    // several rules in one callback and the BPF stack holds 512 bytes),
+    // One object per role (`let`s and queues in batches: see their limits),
     // then one per scheduler name.
     let roles: Vec<(&str, &[&str])> = ROLES
         .iter()
         .zip(&accepted)
         .flat_map(|(role, names)| {
-            let batch = if *role == "let" { LETS_PER_POLICY } else { names.len() };
+            let batch = match *role {
+                "let" => LETS_PER_POLICY,
+                "queue" => QUEUES_PER_POLICY,
+                _ => names.len(),
+            };
             names.chunks(batch).map(move |chunk| (*role, chunk))
         })
         .collect();
