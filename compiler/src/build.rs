@@ -40,6 +40,17 @@ pub enum BuildError {
     )]
     #[diagnostic(code("schedc::clang-rejected"))]
     CompilerBug { kept_c: PathBuf, clang_output: String },
+    /// A callback grew longer than a BPF jump can span.
+    #[error(
+        "The policy makes one BPF callback longer than a BPF jump can span (32,767 instructions), so clang cannot \
+         build it; the C is kept at {}.",
+        kept_c.display()
+    )]
+    #[diagnostic(
+        code("schedc::too-long"),
+        help("use fewer rules or queues in one block (each enqueue route and each queue served adds code to its callback)")
+    )]
+    TooLong { kept_c: PathBuf },
     /// A file of the build could not be written or read.
     #[error("The build could not write or read {}.", path.display())]
     #[diagnostic(code("schedc::build-io"))]
@@ -140,7 +151,13 @@ pub fn build_object(clang: &Clang, name: &str, source: &str, out: &Path) -> Resu
         libbpf_cargo::SkeletonBuilder::new().source(&c_path).obj(&obj).clang(&clang.path).clang_args(&args).build();
     if let Err(err) = built {
         let kept = keep_c(name, source)?;
-        return Err(BuildError::CompilerBug { kept_c: kept, clang_output: format!("{err:#}") });
+        let clang_output = format!("{err:#}");
+        // LLVM's BPF backend gives up when a branch offset does not fit
+        // the instruction's 16 bits.
+        if clang_output.contains("Branch target out of insn range") {
+            return Err(BuildError::TooLong { kept_c: kept });
+        }
+        return Err(BuildError::CompilerBug { kept_c: kept, clang_output });
     }
     // Write beside the destination, then rename: a failed build never
     // leaves half an object at `out`, and no other file is touched.
@@ -187,6 +204,24 @@ mod tests {
         assert!(std::fs::read_to_string(kept_c).unwrap().contains("int f( {"));
         assert!(clang_output.contains("error"), "{clang_output}");
         assert!(err.to_string().contains("this is a bug in schedc"), "{err}");
+        assert!(!out.exists(), "no half-written object");
+        std::fs::remove_file(kept_c).unwrap();
+    }
+
+    #[test]
+    fn a_callback_too_long_to_branch_over_is_named() {
+        let clang = match Clang::find() {
+            Ok(clang) => clang,
+            Err(e) => return schedc_testkit::skip_or_fail(e),
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("long.bpf.o");
+        // One branch over 40,000 instructions.
+        let body = "asm volatile(\"r0 = 0\");\n".repeat(40_000);
+        let c = format!("#include \"schedc.bpf.h\"\nint f(int x)\n{{\n\tif (x) {{\n{body}\t}}\n\treturn x;\n}}\n");
+        let err = build_object(&clang, "long", &c, &out).unwrap_err();
+        let BuildError::TooLong { kept_c } = &err else { panic!("{err}") };
+        assert!(err.to_string().contains("longer than a BPF jump can span"), "{err}");
         assert!(!out.exists(), "no half-written object");
         std::fs::remove_file(kept_c).unwrap();
     }
