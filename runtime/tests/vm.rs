@@ -9,12 +9,17 @@ mod common;
 mod vmtest;
 
 use std::path::PathBuf;
+use std::time::{Duration, Instant};
 
+use schedc_runtime::vm::{Guest, VmError};
 use schedc_testkit::Missing;
 use vmtest::{available_kernels, VmTest};
 
 fn main() {
-    schedc_testkit::run_guests(vec![schedc_testkit::test("sample_runs_on_every_kernel", sample_runs_on_every_kernel)])
+    schedc_testkit::run_guests(vec![
+        schedc_testkit::test("sample_runs_on_every_kernel", sample_runs_on_every_kernel),
+        schedc_testkit::test("a_silent_guest_is_stopped", a_silent_guest_is_stopped),
+    ])
 }
 
 /// The `load` example, which cargo builds next to the test binaries.
@@ -93,5 +98,23 @@ fn sample_runs_on_every_kernel() -> Result<(), Missing> {
             println!("{line}");
         }
     }
+    Ok(())
+}
+
+/// A guest whose console stays silent past its silence limit is stopped
+/// then, long before its timeout, and the error says which limit it hit.
+fn a_silent_guest_is_stopped() -> Result<(), Missing> {
+    let Some(kernel) = available_kernels().into_iter().next() else {
+        return Err(Missing::new("no sched_ext kernels found (../shared/kernels or $SCHEDC_KERNELS_DIR)"));
+    };
+    let started = Instant::now();
+    let err = Guest::new(&kernel)
+        .command("quiet", &["sleep", "600"])
+        .timeout(Duration::from_secs(900))
+        .silence_limit(Duration::from_secs(30))
+        .boot()
+        .expect_err("the guest sleeps past its silence limit");
+    assert!(matches!(err, VmError::Silent { silence, .. } if silence == Duration::from_secs(30)), "{err}");
+    assert!(started.elapsed() < Duration::from_secs(600), "stopped only after {:?}", started.elapsed());
     Ok(())
 }

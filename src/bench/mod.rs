@@ -15,7 +15,7 @@ use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use schedc_runtime::vm::{Guest, KernelSearch};
+use schedc_runtime::vm::{Guest, KernelSearch, VmError};
 
 use plan::{GuestScheduler, Plan, Sizes, GUEST_KCONFIG, GUEST_PLAN};
 pub use plan::{Mode, Workload};
@@ -315,6 +315,7 @@ fn boot(
         .kernel_args(mode.kernel_args())
         .kernel_args(kernel_args)
         .timeout(BOOT_ALLOWANCE + MEASUREMENT_ALLOWANCE * measurements)
+        .silence_limit(MEASUREMENT_ALLOWANCE)
         .command("bench", &["/bin/schedc", "bench-guest", GUEST_PLAN]);
     for (guest_path, host) in objects {
         guest.file(guest_path, host);
@@ -333,7 +334,19 @@ fn boot(
             None => eprintln!("[guest] {line}"),
         }
     });
-    let report = guest.boot()?;
+    let report = match guest.boot() {
+        // QEMU 7.2's icount clock now and then stops advancing (both of
+        // its threads busy, the guest silent): one more boot, said aloud.
+        Err(VmError::Silent { silence, .. }) => {
+            eprintln!(
+                "[bench {name}] the guest printed nothing for {} s and was stopped; booting it once more",
+                silence.as_secs()
+            );
+            *gathered.lock().expect("not poisoned") = Gathered::default();
+            guest.boot()?
+        }
+        other => other?,
+    };
     let gathered = std::mem::take(&mut *gathered.lock().expect("not poisoned"));
     let run = report.command("bench").ok_or(CliError::GuestDidNotRun)?;
     if let Some(message) = gathered.failure.clone() {

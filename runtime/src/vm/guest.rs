@@ -31,6 +31,7 @@ pub struct Guest {
     threads_per_core: u32,
     load: String,
     timeout: Option<Duration>,
+    silence: Option<Duration>,
     channel: Option<PathBuf>,
     on_output: Option<OutputSink>,
     qemu_args: Vec<String>,
@@ -64,6 +65,7 @@ impl Guest {
             threads_per_core: 1,
             load: LOAD.into(),
             timeout: Some(Duration::from_secs(300)),
+            silence: None,
             channel: None,
             on_output: None,
             qemu_args: Vec::new(),
@@ -138,6 +140,13 @@ impl Guest {
         self
     }
 
+    /// Stops the guest with [`VmError::Silent`] when its console prints
+    /// nothing for `limit` (none by default).
+    pub fn silence_limit(&mut self, limit: Duration) -> &mut Self {
+        self.silence = Some(limit);
+        self
+    }
+
     /// Connects `channel` to the guest: what the host writes into it, the
     /// commands read from [`CHANNEL_DEVICE`]. QEMU then runs in a process
     /// group of its own, so that a Ctrl-C in the terminal reaches the host
@@ -198,6 +207,7 @@ impl Guest {
             sockets: self.sockets,
             threads: self.threads_per_core,
             timeout: self.timeout,
+            silence: self.silence,
             args: &args,
             kernel_args: &self.kernel_args,
             own_process_group: self.channel.is_some(),

@@ -23,6 +23,8 @@ pub(super) struct Boot<'a> {
     pub threads: u32,
     /// `None`: as long as the guest runs.
     pub timeout: Option<Duration>,
+    /// Stop the guest when its console stays silent this long.
+    pub silence: Option<Duration>,
     /// More QEMU arguments (devices, clock options).
     pub args: &'a [String],
     /// More words for the kernel's command line.
@@ -91,18 +93,24 @@ pub(super) fn boot(b: &Boot) -> Result<String, VmError> {
     })?;
     let mut stdout = child.stdout.take().expect("piped");
     let deadline = b.timeout.and_then(|t| Instant::now().checked_add(t));
+    let last_line = std::sync::Mutex::new(Instant::now());
+    let on_line = |line: &str| {
+        *last_line.lock().expect("not poisoned") = Instant::now();
+        (b.on_line)(line);
+    };
     let (status, serial) = std::thread::scope(|scope| {
-        let reader = scope.spawn(|| read_lines(&mut stdout, b.on_line));
+        let reader = scope.spawn(|| read_lines(&mut stdout, &on_line));
         let status = loop {
             match child.try_wait() {
-                Ok(Some(status)) => break Ok(Some(status)),
+                Ok(Some(status)) => break Ok((Some(status), false)),
                 Ok(None) => {}
                 Err(source) => break Err(VmError::Host { what: "wait for QEMU", source }),
             }
-            if deadline.is_some_and(|d| Instant::now() >= d) {
+            let silent = b.silence.is_some_and(|s| last_line.lock().expect("not poisoned").elapsed() >= s);
+            if silent || deadline.is_some_and(|d| Instant::now() >= d) {
                 let _ = child.kill();
                 let _ = child.wait();
-                break Ok(None);
+                break Ok((None, silent));
             }
             std::thread::sleep(Duration::from_millis(200));
         };
@@ -113,9 +121,10 @@ pub(super) fn boot(b: &Boot) -> Result<String, VmError> {
         let _ = e.read_to_string(&mut stderr);
     }
     match status? {
-        Some(status) if status.success() => Ok(serial),
-        Some(status) => Err(VmError::Qemu { status, stderr, serial }),
-        None => Err(VmError::Timeout { timeout: b.timeout.unwrap_or(Duration::MAX), serial }),
+        (Some(status), _) if status.success() => Ok(serial),
+        (Some(status), _) => Err(VmError::Qemu { status, stderr, serial }),
+        (None, true) => Err(VmError::Silent { silence: b.silence.unwrap_or(Duration::MAX), serial }),
+        (None, false) => Err(VmError::Timeout { timeout: b.timeout.unwrap_or(Duration::MAX), serial }),
     }
 }
 
