@@ -6,9 +6,11 @@
 use std::path::Path;
 
 use libbpf_rs::btf::types::{MemberAttr, Struct};
-use libbpf_rs::{Link, MapType, Object, ObjectBuilder, OpenObject};
+use libbpf_rs::{Link, MapType, Object, OpenObject};
 
-use crate::scheduler::{attach_struct_ops, object_btf, start_libbpf_log, take_libbpf_log, write_hotplug_seq};
+use crate::scheduler::{
+    attach_struct_ops, object_btf, open_object, start_libbpf_log, take_libbpf_log, write_hotplug_seq,
+};
 use crate::sys::read_sched_ext_state;
 use crate::Error;
 
@@ -31,14 +33,14 @@ impl Reference {
     /// The `name` its `struct sched_ext_ops` gives, read without loading
     /// anything (no root needed); `None` if the object names none.
     pub fn ops_name(path: impl AsRef<Path>) -> Result<Option<String>, Error> {
-        let open = open(path.as_ref())?;
+        let open = open_object(path.as_ref())?;
         ops_name(&open)
     }
 
     /// Opens and loads the object at `path` into the kernel. Does not attach.
     pub fn open(path: impl AsRef<Path>) -> Result<Reference, Error> {
         let path = path.as_ref().to_path_buf();
-        let mut open = open(&path)?;
+        let mut open = open_object(&path)?;
         let ops = ops_name(&open)?.ok_or_else(|| Error::Unnamed { path: path.clone() })?;
         write_hotplug_seq(&mut open)?;
         start_libbpf_log();
@@ -73,17 +75,6 @@ impl Reference {
         self.link.is_some()
             && read_sched_ext_state().is_some_and(|s| s.state == "enabled" && s.ops.as_deref() == Some(&self.ops))
     }
-}
-
-fn open(path: &Path) -> Result<OpenObject, Error> {
-    start_libbpf_log();
-    let open = ObjectBuilder::default().open_file(path).map_err(|source| Error::Open {
-        path: path.into(),
-        log: take_libbpf_log(),
-        source,
-    })?;
-    take_libbpf_log();
-    Ok(open)
 }
 
 /// The NUL-terminated `name` member of the object's `sched_ext_ops`, at

@@ -164,6 +164,18 @@ fn collect_libbpf_log(_level: PrintLevel, msg: String) {
     }
 }
 
+/// Opens the object at `path` (no load yet); a refusal carries libbpf's log.
+pub(crate) fn open_object(path: &Path) -> Result<OpenObject, Error> {
+    start_libbpf_log();
+    let open = ObjectBuilder::default().open_file(path).map_err(|source| Error::Open {
+        path: path.into(),
+        log: take_libbpf_log(),
+        source,
+    })?;
+    take_libbpf_log();
+    Ok(open)
+}
+
 /// Attaches the object's `struct sched_ext_ops` map; a refusal carries
 /// libbpf's log.
 pub(crate) fn attach_struct_ops(object: &mut Object) -> Result<Link, Error> {
@@ -254,13 +266,7 @@ impl Scheduler {
         let path = path.as_ref();
         let manifest = read_manifest(path)?;
         let params = resolve_params(&manifest, &[])?;
-        start_libbpf_log();
-        let open = ObjectBuilder::default().open_file(path).map_err(|source| Error::Open {
-            path: path.into(),
-            log: take_libbpf_log(),
-            source,
-        })?;
-        take_libbpf_log();
+        let open = open_object(path)?;
         let vars = data_section_vars(&open)?;
         rodata_values(&manifest, &params, &vars)?;
         Ok(manifest)
