@@ -121,6 +121,13 @@ impl VmRun {
         if self.sockets > 1 {
             guest.cpus(2 * self.sockets).sockets(self.sockets);
         }
+        if self.swaps {
+            // sched_ext's disable and enable wait for RCU grace periods;
+            // expedited ones end as soon as every CPU has answered an IPI
+            // instead of at the next ticks, which under emulation cut a
+            // swap's gap by a third (README.md, on the swap gap).
+            guest.kernel_args(&["rcupdate.rcu_expedited=1"]);
+        }
         if self.icount {
             let mode = crate::bench::Mode::Icount;
             guest.qemu_args(mode.qemu_args()).kernel_args(mode.kernel_args());

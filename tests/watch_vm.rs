@@ -17,11 +17,11 @@
 //! guest's CLOCK_MONOTONIC from the start of the old scheduler's detach to
 //! the end of the new one's attach, with the load and verification of the
 //! new object and the kernel's `struct_ops` trampolines done beforehand,
-//! while the old one still ran. Under QEMU's emulation that is above
-//! 50 ms of guest time (88 ms to 1.2 s in one run on a busy host),
-//! whichever way QEMU keeps the guest's clock (by the host's, as here, or
-//! by instructions with `--icount`, which makes the emulation slower
-//! still): each of the kernel's waits for the other CPU costs up to 100 ms
+//! while the old one still ran, and the guest booted with expedited RCU
+//! grace periods. Under QEMU's emulation that is above 50 ms of guest time
+//! (medians of 68 ms on 6.12 and 108 ms on 7.2 on a quiet host, seconds on
+//! a busy one or with `--icount`): each of the dozen static keys the
+//! kernel's disable and enable flip by patching code costs milliseconds
 //! there (README.md, on the swap gap). So no bound is asserted; the gaps
 //! are printed.
 //!
