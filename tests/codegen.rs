@@ -23,7 +23,7 @@ use std::process::Command;
 use object::{Object, ObjectSection, ObjectSymbol, SectionIndex};
 use serde_json::Value;
 
-use schedc_compiler::build::{build_object, Clang};
+use schedc_compiler::build::{build_object, build_object_without_warnings, Clang};
 use schedc_compiler::model::{Model, StatKind, ValueType};
 use schedc_compiler::{check_source, generate_c};
 use schedc_testkit as testkit;
@@ -386,8 +386,8 @@ fn build_and_inspect(clang: &Clang, name: &str, src: &str, dir: &Path) -> Vec<St
     problems.extend(operator_problems(&c));
     let stem = Path::new(name).file_stem().map_or("policy".into(), |s| s.to_string_lossy().into_owned());
     let out = dir.join(format!("{stem}.bpf.o"));
-    if let Err(e) = build_object(clang, &checked.model.name, &c, &out) {
-        problems.push(format!("does not build: {}", clang_errors(&e.to_string())));
+    if let Err(e) = build_object_without_warnings(clang, &checked.model.name, &c, &out) {
+        problems.push(format!("does not build without warnings: {}", clang_errors(&e.to_string())));
         return problems;
     }
     let bytes = fs::read(&out).expect("the object was written");

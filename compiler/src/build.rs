@@ -134,6 +134,16 @@ fn clang_version(name: &str) -> std::io::Result<Option<u32>> {
 
 /// Builds the C `source` of scheduler `name` into the object `out`.
 pub fn build_object(clang: &Clang, name: &str, source: &str, out: &Path) -> Result<(), BuildError> {
+    build_with(clang, name, source, out, &[])
+}
+
+/// [`build_object`] with every clang warning an error, for the tests:
+/// generated C has no unused variable, no dead code clang can see.
+pub fn build_object_without_warnings(clang: &Clang, name: &str, source: &str, out: &Path) -> Result<(), BuildError> {
+    build_with(clang, name, source, out, &["-Werror"])
+}
+
+fn build_with(clang: &Clang, name: &str, source: &str, out: &Path, extra: &[&str]) -> Result<(), BuildError> {
     let io = |path: &Path| {
         let path = path.to_path_buf();
         move |source| BuildError::Io { path, source }
@@ -145,7 +155,7 @@ pub fn build_object(clang: &Clang, name: &str, source: &str, out: &Path) -> Resu
     std::fs::write(&header, SCHEDC_BPF_H).map_err(io(&header))?;
     let obj = dir.path().join(format!("{name}.bpf.o"));
 
-    let mut args: Vec<String> = CLANG_ARGS.iter().map(|s| s.to_string()).collect();
+    let mut args: Vec<String> = CLANG_ARGS.iter().chain(extra).map(|s| s.to_string()).collect();
     args.push(format!("-I{}", dir.path().display()));
     let built =
         libbpf_cargo::SkeletonBuilder::new().source(&c_path).obj(&obj).clang(&clang.path).clang_args(&args).build();

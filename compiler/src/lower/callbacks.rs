@@ -156,11 +156,15 @@ impl Lowering<'_> {
 
     pub(super) fn enqueue(&self) -> Function {
         let m = self.model;
-        let needs_cpu = m
-            .routes
-            .iter()
-            .any(|r| r.kick || r.idle || r.target.queue().is_some_and(|q| m.queues[q].placement.is_instanced()))
-            || m.preempt.is_some()
+        let needs_cpu = m.routes.iter().any(|r| {
+            // An `idle` route works on the idle CPU it found; only the
+            // catch-all falls back to the task's CPU.
+            if r.idle {
+                r.condition.is_none()
+            } else {
+                r.kick || r.target.queue().is_some_and(|q| m.queues[q].placement.is_instanced())
+            }
+        }) || m.preempt.is_some()
             || self.claims_cpu;
         let mut locals: Vec<&str> = if needs_cpu { vec!["s32 cpu = scx_bpf_task_cpu(p);"] } else { Vec::new() };
         if m.routes.iter().any(|r| r.idle) {

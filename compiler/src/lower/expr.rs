@@ -139,7 +139,11 @@ impl Lowering<'_> {
                 let text = if inner.starts_with('-') { format!("-({inner})") } else { format!("-{inner}") };
                 (text, UNARY)
             }
-            ExprKind::Not(x) => (format!("!{}", self.at_least(x, UNARY)), UNARY),
+            ExprKind::Not(x) => {
+                // A flag fact reads `!!(flags & F)`; its negation is `!(flags & F)`.
+                let inner = self.at_least(x, UNARY);
+                (format!("!{}", inner.strip_prefix("!!").unwrap_or(&inner)), UNARY)
+            }
             ExprKind::Binary { op, lhs, rhs } => self.binary(*op, lhs, rhs, e.ty, false),
             ExprKind::GuardedDiv { op, lhs, rhs } => self.binary(*op, lhs, rhs, e.ty, true),
             ExprKind::Cond { cond, then, otherwise } => {
@@ -215,7 +219,14 @@ impl Lowering<'_> {
                 BinOp::Or => "||",
                 other => other.symbol(),
             };
-            return (format!("{} {sym} {}", self.at_least(lhs, prec), self.at_least(rhs, prec + 1)), prec);
+            // `a || b && c` means what C says, but clang asks for the
+            // parentheses, and so does a reader.
+            let operand = |x: &Expr, min: u8| {
+                let (text, p) = self.expr_prec(x);
+                let and_in_or = op == BinOp::Or && p == precedence(BinOp::And);
+                wrap(text, p, if and_in_or { ATOM } else { min })
+            };
+            return (format!("{} {sym} {}", operand(lhs, prec), operand(rhs, prec + 1)), prec);
         }
         let to = c_type(ty);
         let helper = match op {
