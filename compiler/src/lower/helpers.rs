@@ -58,7 +58,7 @@ impl Lowering<'_> {
                 body.push(format!("\t{} = slice;", s.name));
             }
         }
-        body.push("\treturn slice > 0 ? (u64)slice : 0;".to_string());
+        body.push("\treturn schedc_positive(slice);".to_string());
         Some(Function {
             comment: format!(
                 "/* The slice a task gets each time it is queued; never negative. */\n{}",
