@@ -416,7 +416,8 @@ static __always_inline s32 schedc_select_cpu_default(struct task_struct *p, s32 
  * ---------------------------------------------------------------------- */
 static __always_inline u64 schedc_udiv(u64 a, u64 b)
 {
-	if (__builtin_constant_p(b) && b)
+	/* A divisor clang knows is not 0 (a constant, max(x, 1), ...). */
+	if (__builtin_constant_p(b != 0) && b != 0)
 		return a / b;
 	/*
 	 * BPF defines x / 0 as 0 (the kernel guards the instruction at run
@@ -459,13 +460,19 @@ static __always_inline s64 schedc_sdiv(s64 a, s64 b)
 	return (s64)((q ^ m) - m);
 }
 
+/*
+ * Makes clang forget what it knows of @x (no instruction): it then keeps
+ * an operation it would otherwise drop or turn into a branch.
+ */
+#define SCHEDC_OPAQUE(x) asm volatile("" : "+r"(x))
+
 /* x if it is positive, else 0, without a branch. */
 static __always_inline u64 schedc_positive(s64 x)
 {
 	u64 m = schedc_sign_mask(x);
 
-	/* Opaque to clang, which would turn the mask back into a branch. */
-	asm("" : "+r"(m));
+	/* Else clang turns the mask back into a branch. */
+	SCHEDC_OPAQUE(m);
 	return (u64)x & ~m;
 }
 

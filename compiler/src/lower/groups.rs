@@ -174,7 +174,8 @@ impl Lowering<'_> {
     pub(super) fn keep_running(&self) -> Vec<String> {
         let mut out = vec!["\tif (prev && (prev->scx.flags & SCHEDC_TASK_QUEUED)) {".to_string()];
         let slice = self.slice_call();
-        if self.has_task_state && self.model.slice.is_some() {
+        // The task's state is looked up only if the slice formula reads it.
+        if self.slice_reads_state() {
             out.push("\t\tstruct task_struct *p = prev;".to_string());
             out.push("\t\tstruct schedc_task *tctx = schedc_task_ctx(p);".to_string());
             out.push(String::new());
