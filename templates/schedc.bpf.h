@@ -416,7 +416,22 @@ static __always_inline s32 schedc_select_cpu_default(struct task_struct *p, s32 
  * ---------------------------------------------------------------------- */
 static __always_inline u64 schedc_udiv(u64 a, u64 b)
 {
+	/* A divisor clang knows is not 0 (a constant, max(x, 1), ...). */
+	if (__builtin_constant_p(b != 0) && b != 0)
+		return a / b;
+	/*
+	 * BPF defines x / 0 as 0 (the kernel guards the instruction at run
+	 * time), the language's own rule, so no branch is needed: each branch
+	 * is one more path for the verifier to walk. Written as an
+	 * instruction because for clang x / 0 is undefined.
+	 */
+#ifdef __bpf__
+	asm("%[a] /= %[b]" : [a] "+r"(a) : [b] "r"(b));
+	return a;
+#else
+	/* Built for the host (tests/random_policies.rs): the same, tested. */
 	return b ? a / b : 0;
+#endif
 }
 
 static __always_inline u64 schedc_umod(u64 a, u64 b)
@@ -424,21 +439,46 @@ static __always_inline u64 schedc_umod(u64 a, u64 b)
 	return b ? a % b : 0;
 }
 
-/* |x| as u64; exact for S64_MIN too. */
-static __always_inline u64 schedc_uabs(s64 x)
+/* All ones if x < 0, else 0. */
+static __always_inline u64 schedc_sign_mask(s64 x)
 {
-	return x < 0 ? -(u64)x : (u64)x;
+	return (u64)(x >> 63);
 }
 
-/* C semantics: the quotient truncates toward zero. */
+/* |x| as u64; exact for S64_MIN too. No branch: (x ^ m) - m with m the sign mask. */
+static __always_inline u64 schedc_uabs(s64 x)
+{
+	u64 m = schedc_sign_mask(x);
+
+	return ((u64)x ^ m) - m;
+}
+
+/*
+ * C semantics: the quotient truncates toward zero. Without branches: the
+ * quotient of the magnitudes, negated (q ^ m) - m when the signs differ.
+ */
 static __always_inline s64 schedc_sdiv(s64 a, s64 b)
 {
-	u64 q;
+	u64 m = schedc_sign_mask(a) ^ schedc_sign_mask(b);
+	u64 q = schedc_udiv(schedc_uabs(a), schedc_uabs(b));
 
-	if (!b)
-		return 0;
-	q = schedc_uabs(a) / schedc_uabs(b);
-	return (s64)((a < 0) != (b < 0) ? -q : q);
+	return (s64)((q ^ m) - m);
+}
+
+/*
+ * Makes clang forget what it knows of @x (no instruction): it then keeps
+ * an operation it would otherwise drop or turn into a branch.
+ */
+#define SCHEDC_OPAQUE(x) asm volatile("" : "+r"(x))
+
+/* x if it is positive, else 0, without a branch. */
+static __always_inline u64 schedc_positive(s64 x)
+{
+	u64 m = schedc_sign_mask(x);
+
+	/* Else clang turns the mask back into a branch. */
+	SCHEDC_OPAQUE(m);
+	return (u64)x & ~m;
 }
 
 /* C semantics: the remainder has the sign of the dividend. */
@@ -527,7 +567,7 @@ bool scx_bpf_task_set_slice(struct task_struct *p, u64 slice) __ksym __weak;
 
 static __always_inline void schedc_set_slice(struct task_struct *p, s64 slice)
 {
-	u64 ns = slice > 0 ? (u64)slice : 0;
+	u64 ns = schedc_positive(slice);
 
 	if (bpf_ksym_exists(scx_bpf_task_set_slice))
 		scx_bpf_task_set_slice(p, ns);
@@ -546,9 +586,7 @@ u32 bpf_cpumask_weight(const struct cpumask *cpumask) __ksym;
 /* Tasks waiting in a DSQ; 0 if the kernel reports an error (no such DSQ). */
 static __always_inline u64 schedc_nr_queued(u64 dsq_id)
 {
-	s32 n = scx_bpf_dsq_nr_queued(dsq_id);
-
-	return n > 0 ? (u64)n : 0;
+	return schedc_positive(scx_bpf_dsq_nr_queued(dsq_id));
 }
 
 /* -------------------------------------------------------------------------

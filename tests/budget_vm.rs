@@ -3,15 +3,18 @@
 //! kernels: issue 11 asks for at most 110% of it on every program. The
 //! figures are printed whether or not they fit. Every program is held to
 //! the 110% bound except those in OVER_BUDGET, which do not fit yet:
-//! dispatch (the offline drain, the earliest-key lookup and the slice
-//! formula of keep_running, each verified in full), stopping (two
-//! divisions and two clamps, each a branch), enable (7 or 8 instructions
-//! by hand; ours looks the task's state up and sets four fields). For them
-//! the test guards against regressions beyond the figures measured last,
-//! and says they miss the goal. Enqueue fits because each queue's insertion
-//! is one BPF global function, verified once, that every route calls
-//! (docs/design.md, "Generated code"); it was 3804/3827 when each route
-//! inlined its own copy.
+//! dispatch on 7.2 only (the offline drain's CPU loop, the earliest-key
+//! lookup and the slice formula of keep_running, each verified in full:
+//! 322 against 194 by hand, which 7.2 verifies in far fewer than 6.12's
+//! 312 where ours barely changes), and enable (7 or
+//! 8 instructions by hand, which write only p->scx.dsq_vtime; ours looks
+//! the task's state up and sets four fields). For them the test guards
+//! against regressions beyond the figures measured last, and says they miss
+//! the goal. Enqueue fits because each queue's insertion is one BPF global
+//! function, verified once, that every route calls (docs/design.md,
+//! "Generated code"); it was 3804/3827 when each route inlined its own
+//! copy. Dispatch on 6.12 and stopping fit since the arithmetic helpers
+//! have no branches (they were 467/458 and 82/82).
 //!
 //! Under CI (CI=true) a missing kernel, QEMU or clang is a failure;
 //! elsewhere the test is reported ignored, with the reason.
@@ -47,8 +50,9 @@ const HAND_WRITTEN: &[(&str, u64, u64)] = &[
 
 /// Programs over the issue's 110% today, with the figures last measured on
 /// 6.12 and 7.2: the ceiling is 10% above them, so the test still catches a
-/// regression while the lowering is not yet fixed.
-const OVER_BUDGET: &[(&str, u64, u64)] = &[("dispatch", 467, 458), ("stopping", 82, 82), ("enable", 19, 19)];
+/// regression while the lowering is not yet fixed. Dispatch is over on 7.2
+/// only: its 6.12 figure is within the bound and held to it.
+const OVER_BUDGET: &[(&str, u64, u64)] = &[("dispatch", 339, 322), ("enable", 19, 19)];
 
 fn bpfland_2026_verifies_within_110_percent_of_the_hand_written_one() -> Result<(), Missing> {
     if let Some(why) = missing_prerequisite() {

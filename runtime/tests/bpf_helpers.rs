@@ -1,4 +1,4 @@
-//! Checks schedc.bpf.h's division helpers by running them as BPF in the
+//! Checks schedc.bpf.h's division helpers and schedc_positive by running them as BPF in the
 //! host kernel (a syscall program: no sched_ext needed, but root is).
 
 mod common;
@@ -39,7 +39,7 @@ fn division_helpers_have_defined_results_in_bpf() {
 
     let bss = obj.maps().find(|m| m.name().to_string_lossy().ends_with(".bss")).unwrap();
     let data = bss.lookup(&0u32.to_ne_bytes(), MapFlags::ANY).unwrap().unwrap();
-    // .bss holds `out`: sdiv, smod, udiv, umod, 8 words each.
+    // .bss holds `out`: sdiv, smod, udiv, umod, positive, 8 words each.
     let word = |array: usize, i: usize| {
         let off = (array * 8 + i) * 8;
         u64::from_ne_bytes(data[off..off + 8].try_into().unwrap())
@@ -48,5 +48,7 @@ fn division_helpers_have_defined_results_in_bpf() {
         let (sdiv, smod, udiv, umod) = expected(A[i], B[i]);
         let got = (word(0, i) as i64, word(1, i) as i64, word(2, i), word(3, i));
         assert_eq!(got, (sdiv, smod, udiv, umod), "a={} b={}", A[i], B[i]);
+        // max(a, 0), which schedc computes without a branch.
+        assert_eq!(word(4, i), A[i].max(0) as u64, "positive of {}", A[i]);
     }
 }

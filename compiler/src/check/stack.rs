@@ -102,9 +102,11 @@ impl Checker<'_> {
         let all = [
             ("select_cpu", select),
             ("enqueue", enqueue),
+            ("runnable", vec![event(Event::Runnable, "on runnable")]),
             ("running", vec![event(Event::Running, "on running")]),
             ("tick", vec![event(Event::Tick, "on tick")]),
             ("stopping", vec![formula(&m.vtime_charge, "vtime charge"), event(Event::Stopping, "on stopping")]),
+            ("quiescent", vec![event(Event::Quiescent, "on quiescent")]),
             ("enable", vec![event(Event::Join, "on join")]),
         ];
         all.into_iter().map(|(name, rules)| (name, rules.into_iter().flatten().collect())).collect()
@@ -205,10 +207,15 @@ mod tests {
 
     /// A policy whose `on running` has `lets` lets, each read at the end.
     fn lets_in_running(lets: usize) -> String {
+        lets_in("running", lets)
+    }
+
+    /// The same for the event `on EVENT`.
+    fn lets_in(event: &str, lets: usize) -> String {
         let defs: String = (0..lets).map(|i| format!("    let a{i} = int(system.now) - task.v\n")).collect();
         let uses: String = (0..lets).map(|i| format!("    task.v += a{i}\n")).collect();
         format!(
-            "scheduler s \"x\"\nqueue q shared fifo\ntask v: int = 0\non running {{\n{defs}{uses}}}\n\
+            "scheduler s \"x\"\nqueue q shared fifo\ntask v: int = 0\non {event} {{\n{defs}{uses}}}\n\
              enqueue {{ else -> q }}\ndispatch {{ q }}\n"
         )
     }
@@ -234,6 +241,19 @@ mod tests {
             stack_errors(&lets_in_running(64)),
             ["`on running` may keep about 544 bytes on the BPF stack of `ops.running`, where the kernel allows 512"]
         );
+    }
+
+    #[test]
+    fn runnable_and_quiescent_are_checked_too() {
+        for event in ["runnable", "quiescent"] {
+            assert_eq!(stack_errors(&lets_in(event, 59)), Vec::<String>::new(), "{event}");
+            assert_eq!(
+                stack_errors(&lets_in(event, 64)),
+                [format!(
+                    "`on {event}` may keep about 544 bytes on the BPF stack of `ops.{event}`, where the kernel allows 512"
+                )],
+            );
+        }
     }
 
     #[test]

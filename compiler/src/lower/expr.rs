@@ -155,19 +155,16 @@ impl Lowering<'_> {
                 );
                 (text, COND)
             }
-            ExprKind::Call { func, args } => {
-                let name = match func {
-                    Builtin::Min => "min",
-                    Builtin::Max => "max",
-                    Builtin::Clamp => "clamp",
-                    Builtin::Ewma => "ewma",
-                    Builtin::Log2 => "log2",
-                };
-                // Named after the arguments' C type: log2 of an int is a uint.
-                let ty = args.first().map_or(e.ty, |a| a.ty);
-                let args: Vec<String> = args.iter().map(|a| self.expr(a)).collect();
-                (format!("schedc_{name}_{}({})", c_type(ty), args.join(", ")), ATOM)
+            // max(x, 0) of an int or duration: no branch (schedc_positive).
+            ExprKind::Call { func: Builtin::Max, args } if args.iter().all(|a| c_type(a.ty) == "s64") => {
+                match args.as_slice() {
+                    [x, zero] | [zero, x] if matches!(zero.kind, ExprKind::Const(0)) => {
+                        (format!("(s64)schedc_positive({})", self.expr(x)), UNARY)
+                    }
+                    _ => self.builtin_call(Builtin::Max, args, e.ty),
+                }
             }
+            ExprKind::Call { func, args } => self.builtin_call(*func, args, e.ty),
             ExprKind::CommIs { of, name, equal, prefix } => {
                 let text = match (of, prefix) {
                     (Fact::TaskComm, false) => format!("SCHEDC_COMM_EQ(p, \"{}\")", c_string(name)),
@@ -193,6 +190,21 @@ impl Lowering<'_> {
                 (format!("{}({})", f.name, all.join(", ")), ATOM)
             }
         }
+    }
+
+    /// A call of a built-in function, `schedc_NAME_TYPE(args)`.
+    fn builtin_call(&self, func: Builtin, args: &[Expr], ty: Type) -> (String, u8) {
+        let name = match func {
+            Builtin::Min => "min",
+            Builtin::Max => "max",
+            Builtin::Clamp => "clamp",
+            Builtin::Ewma => "ewma",
+            Builtin::Log2 => "log2",
+        };
+        // Named after the arguments' C type: log2 of an int is a uint.
+        let ty = args.first().map_or(ty, |a| a.ty);
+        let args: Vec<String> = args.iter().map(|a| self.expr(a)).collect();
+        (format!("schedc_{name}_{}({})", c_type(ty), args.join(", ")), ATOM)
     }
 
     /// `e` as C, parenthesised if it binds looser than `min`.

@@ -89,16 +89,21 @@ impl Lowering<'_> {
     }
 
     fn earliest_helper(&self, serve: &Serve, queues: &[usize]) -> Function {
-        let first = self.queue_id(queues[0], "cpu");
+        let m = self.model;
+        // Each id once: a per-node or per-LLC id reads the topology, with a
+        // bounds check the verifier would otherwise walk at every use.
+        let names: Vec<&str> = queues.iter().map(|q| m.queues[*q].name.as_str()).collect();
+        let ids: Vec<String> = queues.iter().map(|q| self.queue_id(*q, "cpu")).collect();
         let mut body = vec![
-            format!("\tu64 best = {first}, best_key, key;"),
-            format!("\tbool found = schedc_head_key({first}, &best_key);"),
+            format!("\t/* The DSQ of each queue on this CPU: {}. */", names.join(", ")),
+            format!("\tu64 dsq[{}] = {{ {} }};", queues.len(), ids.join(", ")),
+            "\tu64 best = dsq[0], best_key, key;".to_string(),
+            "\tbool found = schedc_head_key(dsq[0], &best_key);".to_string(),
             String::new(),
         ];
-        for q in &queues[1..] {
-            let id = self.queue_id(*q, "cpu");
-            body.push(format!("\tif (schedc_head_key({id}, &key) && (!found || (s64)(key - best_key) < 0)) {{"));
-            body.push(format!("\t\tbest = {id};"));
+        for i in 1..queues.len() {
+            body.push(format!("\tif (schedc_head_key(dsq[{i}], &key) && (!found || (s64)(key - best_key) < 0)) {{"));
+            body.push(format!("\t\tbest = dsq[{i}];"));
             body.push("\t\tbest_key = key;".to_string());
             body.push("\t\tfound = true;".to_string());
             body.push("\t}".to_string());
@@ -106,8 +111,7 @@ impl Lowering<'_> {
         body.push("\tif (found && schedc_move_to_local(best))".to_string());
         body.push("\t\treturn true;".to_string());
         // Another CPU may have taken that task meanwhile: then any will do.
-        let moves: Vec<String> =
-            queues.iter().map(|q| format!("schedc_move_to_local({})", self.queue_id(*q, "cpu"))).collect();
+        let moves: Vec<String> = (0..queues.len()).map(|i| format!("schedc_move_to_local(dsq[{i}])")).collect();
         body.push("\t/* Its head was taken meanwhile: the first queue with a task. */".to_string());
         body.push(format!("\treturn {};", moves.join(" ||\n\t       ")));
         self.serve_function(serve, "Serves the queue whose first task has the lowest key (compared wrap-safely).", body)
@@ -170,7 +174,8 @@ impl Lowering<'_> {
     pub(super) fn keep_running(&self) -> Vec<String> {
         let mut out = vec!["\tif (prev && (prev->scx.flags & SCHEDC_TASK_QUEUED)) {".to_string()];
         let slice = self.slice_call();
-        if self.has_task_state && self.model.slice.is_some() {
+        // The task's state is looked up only if the slice formula reads it.
+        if self.slice_reads_state() {
             out.push("\t\tstruct task_struct *p = prev;".to_string());
             out.push("\t\tstruct schedc_task *tctx = schedc_task_ctx(p);".to_string());
             out.push(String::new());

@@ -47,7 +47,8 @@ impl Lowering<'_> {
         m.vtime_charge.as_ref().is_some_and(|f| crate::check::sign::never_negative(f, &m.params, &m.functions))
     }
 
-    pub(super) fn slice_helper(&self) -> Option<Function> {
+    /// The body of `schedc_slice`, if the policy has a slice formula.
+    fn slice_body(&self) -> Option<Vec<String>> {
         let f = self.model.slice.as_ref()?;
         let mut body = Vec::new();
         self.stmts(&f.stmts, 1, f.origin.line, &mut body);
@@ -58,23 +59,38 @@ impl Lowering<'_> {
                 body.push(format!("\t{} = slice;", s.name));
             }
         }
-        body.push("\treturn slice > 0 ? (u64)slice : 0;".to_string());
+        body.push("\treturn schedc_positive(slice);".to_string());
+        Some(body)
+    }
+
+    /// Whether the slice formula reads the task's state: if not,
+    /// `keep_running` need not look it up.
+    pub(super) fn slice_reads_state(&self) -> bool {
+        self.has_task_state
+            && self
+                .slice_body()
+                .is_some_and(|body| body.iter().any(|l| !l.trim_start().starts_with("/*") && l.contains("tctx")))
+    }
+
+    pub(super) fn slice_helper(&self) -> Option<Function> {
+        let f = self.model.slice.as_ref()?;
+        let params = if self.slice_reads_state() { self.task_params() } else { "struct task_struct *p" };
         Some(Function {
             comment: format!(
                 "/* The slice a task gets each time it is queued; never negative. */\n{}",
                 self.comment(f.origin)
             ),
-            signature: format!("static __always_inline u64 schedc_slice({})", self.task_params()),
-            body,
+            signature: format!("static __always_inline u64 schedc_slice({params})"),
+            body: self.slice_body()?,
             member: None,
         })
     }
 
     pub(super) fn slice_call(&self) -> String {
-        if self.model.slice.is_some() {
-            format!("schedc_slice({})", self.task_args())
-        } else {
-            "SCHEDC_SLICE_DFL".to_string()
+        match &self.model.slice {
+            Some(_) if self.slice_reads_state() => format!("schedc_slice({})", self.task_args()),
+            Some(_) => "schedc_slice(p)".to_string(),
+            None => "SCHEDC_SLICE_DFL".to_string(),
         }
     }
 

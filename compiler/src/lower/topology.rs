@@ -101,14 +101,19 @@ impl Lowering<'_> {
                 Function {
                     comment: format!("/* The {} of @cpu; 0 for a CPU out of range. */", d.what()),
                     signature: format!("static __always_inline u32 schedc_{word}_of(s32 cpu)"),
-                    // The mask keeps the index bounded for the verifier
-                    // however the compiler arranges the test above it.
+                    // No branch, which the verifier would walk on both
+                    // sides at every use: the index is masked (which also
+                    // bounds it for the verifier) and the entry read is
+                    // kept only if the CPU is in range.
                     body: vec![
                         "\tu32 c = cpu;".to_string(),
+                        "\t/* 0 - 1 (all ones) for a CPU in range; else below 2^32, whose top half is 0. */"
+                            .to_string(),
+                        "\tu64 in_range = (u64)(c / SCHEDC_MAX_CPUS) - 1;".to_string(),
                         String::new(),
-                        "\tif (c >= SCHEDC_MAX_CPUS)".to_string(),
-                        "\t\treturn 0;".to_string(),
-                        format!("\treturn schedc_cpu_{word}[c & (SCHEDC_MAX_CPUS - 1)];"),
+                        "\t/* Else clang turns the test back into a branch. */".to_string(),
+                        "\tSCHEDC_OPAQUE(in_range);".to_string(),
+                        format!("\treturn schedc_cpu_{word}[c & (SCHEDC_MAX_CPUS - 1)] & (u32)(in_range >> 32);"),
                     ],
                     member: None,
                 }

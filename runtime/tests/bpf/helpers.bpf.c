@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Runs schedc.bpf.h's arithmetic helpers in the kernel (a syscall program,
+ * Runs schedc.bpf.h's arithmetic helpers (division, schedc_positive) in the kernel (a syscall program,
  * loadable without sched_ext) so their results are checked as BPF code
  * compiled with schedc's flags computes them, not as host C would.
  */
@@ -16,6 +16,7 @@ s64 b[N] = { 2, 2, -2, -2, -1, 1, 0, 0 };
 struct {
 	s64 sdiv[N], smod[N];
 	u64 udiv[N], umod[N];
+	u64 positive[N];
 } out;
 
 SEC("syscall")
@@ -29,6 +30,7 @@ int run(void *ctx)
 		out.smod[i] = schedc_smod(a[i], b[i]);
 		out.udiv[i] = schedc_udiv((u64)a[i], (u64)b[i]);
 		out.umod[i] = schedc_umod((u64)a[i], (u64)b[i]);
+		out.positive[i] = schedc_positive(a[i]);
 	}
 	return 0;
 }
