@@ -492,6 +492,11 @@ fn construct_policies_cover_the_language() {
         "param",
         "global",
         "task",
+        // per-CPU state and a chosen CPU's (with a space: found as text)
+        "\ncpu ",
+        " cpu.switches",
+        " cpu(task.cpu).switches",
+        " cpu(task.cpu).queue.",
         "counter",
         "gauge",
         "timeout",

@@ -219,6 +219,7 @@ impl Checker<'_> {
             A::Bool(b) => Some(Typed::new(ExprKind::Const(i128::from(*b)), Type::Value(ValueType::Bool))),
             A::Str(s) => Some(Typed::new(ExprKind::Str(s.clone()), Type::Str)),
             A::Path(p) => self.path_expr(p, sc),
+            A::OnCpu { cpu, path } => self.on_cpu(cpu, path, sc),
             A::Call { func, args } => self.call(func, args, e.span, sc),
             A::Neg(x) => {
                 let t = self.expr(x, sc)?;
@@ -422,6 +423,10 @@ impl Checker<'_> {
                 Some(Typed::new(ExprKind::Fact(info.fact), info.ty))
             }
             ["waker", field] => self.waker_fact(p, field, sc),
+            ["cpu", _] => {
+                let var = self.cpu_var_ref(&p.parts[1])?;
+                Some(Typed::new(ExprKind::CpuVar { var, on: None }, Type::Value(self.model.cpu_vars[var].ty)))
+            }
             ["queue", _, "len"] => {
                 let q = self.queue_index(&p.parts[1])?;
                 Some(Typed::new(ExprKind::QueueLen(q), Type::Value(ValueType::Uint)))
@@ -456,6 +461,76 @@ impl Checker<'_> {
                 );
                 None
             }
+        }
+    }
+
+    /// The per-CPU variable `cpu.NAME` names, marked as read.
+    fn cpu_var_ref(&mut self, id: &ast::Ident) -> Option<usize> {
+        if let Some((i, _)) = self.cpu_var_names.get(&id.name).copied() {
+            self.usage.entry(format!("cpu.{}", id.name)).or_default().read = true;
+            return Some(i);
+        }
+        let mut vars: Vec<String> = self.cpu_var_names.keys().cloned().collect();
+        vars.sort();
+        let fallback = format!("declare it with `cpu {}: TYPE = INITIAL` (one instance per CPU)", id.name);
+        self.unknown(id, "per-CPU variable", vars.iter().map(String::as_str), &fallback);
+        None
+    }
+
+    /// `cpu(CPU).NAME` and `cpu(CPU).queue.Q.len`: what a chosen CPU has.
+    fn on_cpu(&mut self, cpu: &ast::Expr, path: &ast::Path, sc: &Scope) -> Option<Typed> {
+        let at = self.expr(cpu, sc);
+        let parts: Vec<&str> = path.parts.iter().map(|i| i.name.as_str()).collect();
+        let what = match parts.as_slice() {
+            [_] => self.cpu_var_ref(&path.parts[0]).map(|v| (Some(v), None)),
+            ["queue", _, "len"] => self.queue_index(&path.parts[1]).map(|q| (None, Some(q))),
+            _ => {
+                self.error(
+                    Diagnostic::new(
+                        Code::UnknownName,
+                        path.span,
+                        format!("a chosen CPU has no `{}`", path.text()),
+                    )
+                    .label("unknown")
+                    .help("`cpu(CPU).` reads a per-CPU variable (`cpu(task.cpu).NAME`) or a queue's length (`cpu(task.cpu).queue.Q.len`)"),
+                );
+                None
+            }
+        };
+        let at = at?;
+        if !at.fits(ValueType::Int) {
+            let help = if at.value() == Some(ValueType::Uint) {
+                "CPU numbers are ints, like `task.cpu` and `event.prev_cpu`; convert with `int(...)`"
+            } else {
+                "name the CPU with an int such as `task.cpu` or `event.prev_cpu`"
+            };
+            self.error(
+                Diagnostic::new(
+                    Code::TypeMismatch,
+                    cpu.span,
+                    format!("a CPU is an int, but this is {}", at.describe()),
+                )
+                .label("not a CPU number")
+                .help(help),
+            );
+            return None;
+        }
+        let on = Box::new(at.into_expr(ValueType::Int));
+        match what? {
+            (Some(var), _) => {
+                let ty = Type::Value(self.model.cpu_vars[var].ty);
+                Some(Typed::new(ExprKind::CpuVar { var, on: Some(on) }, ty))
+            }
+            (None, Some(queue)) => {
+                // A shared queue is the same queue whichever CPU asks.
+                let kind = if self.model.queues[queue].placement.is_instanced() {
+                    ExprKind::QueueLenOn { queue, cpu: on }
+                } else {
+                    ExprKind::QueueLen(queue)
+                };
+                Some(Typed::new(kind, Type::Value(ValueType::Uint)))
+            }
+            (None, None) => None,
         }
     }
 
