@@ -291,6 +291,9 @@ pub enum ExprKind {
         var: usize,
         on: Option<Box<Expr>>,
     },
+    /// `cpu.util` (`None`) or `cpu(CPU).util`: the CPU's recent busy
+    /// fraction in per-mille, a uint 0..1000.
+    CpuUtil(Option<Box<Expr>>),
     Local(String),
     /// Time since the enclosing `every` block last ran.
     Elapsed(usize),

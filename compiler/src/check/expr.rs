@@ -147,6 +147,9 @@ fn retype(mut e: Expr, ty: Type) -> Expr {
 }
 
 /// The facts that are command names, compared with string literals.
+/// The built-in per-CPU fact: `cpu.util`, `cpu(CPU).util`.
+pub(super) const CPU_UTIL: &str = "util";
+
 pub(super) fn is_comm(fact: Fact) -> bool {
     matches!(fact, Fact::TaskComm | Fact::TaskParentComm | Fact::WakerComm)
 }
@@ -423,6 +426,7 @@ impl Checker<'_> {
                 Some(Typed::new(ExprKind::Fact(info.fact), info.ty))
             }
             ["waker", field] => self.waker_fact(p, field, sc),
+            ["cpu", "util"] => Some(Typed::new(ExprKind::CpuUtil(None), Type::Value(ValueType::Uint))),
             ["cpu", _] => {
                 let var = self.cpu_var_ref(&p.parts[1])?;
                 Some(Typed::new(ExprKind::CpuVar { var, on: None }, Type::Value(self.model.cpu_vars[var].ty)))
@@ -464,7 +468,8 @@ impl Checker<'_> {
         }
     }
 
-    /// The per-CPU variable `cpu.NAME` names, marked as read.
+    /// The per-CPU variable `cpu.NAME` names, marked as read (`cpu.util`,
+    /// the built-in fact, is resolved before).
     fn cpu_var_ref(&mut self, id: &ast::Ident) -> Option<usize> {
         if let Some((i, _)) = self.cpu_var_names.get(&id.name).copied() {
             self.usage.entry(format!("cpu.{}", id.name)).or_default().read = true;
@@ -472,8 +477,12 @@ impl Checker<'_> {
         }
         let mut vars: Vec<String> = self.cpu_var_names.keys().cloned().collect();
         vars.sort();
-        let fallback = format!("declare it with `cpu {}: TYPE = INITIAL` (one instance per CPU)", id.name);
-        self.unknown(id, "per-CPU variable", vars.iter().map(String::as_str), &fallback);
+        let fallback = format!(
+            "a CPU has the fact `util` and the variables declared with `cpu NAME: TYPE = INITIAL`; declare `cpu {}: TYPE = INITIAL`",
+            id.name
+        );
+        let candidates = std::iter::once(CPU_UTIL).chain(vars.iter().map(String::as_str));
+        self.unknown(id, "per-CPU fact or variable", candidates, &fallback);
         None
     }
 
@@ -482,6 +491,7 @@ impl Checker<'_> {
         let at = self.expr(cpu, sc);
         let parts: Vec<&str> = path.parts.iter().map(|i| i.name.as_str()).collect();
         let what = match parts.as_slice() {
+            ["util"] => Some((None, None)),
             [_] => self.cpu_var_ref(&path.parts[0]).map(|v| (Some(v), None)),
             ["queue", _, "len"] => self.queue_index(&path.parts[1]).map(|q| (None, Some(q))),
             _ => {
@@ -492,7 +502,7 @@ impl Checker<'_> {
                         format!("a chosen CPU has no `{}`", path.text()),
                     )
                     .label("unknown")
-                    .help("`cpu(CPU).` reads a per-CPU variable (`cpu(task.cpu).NAME`) or a queue's length (`cpu(task.cpu).queue.Q.len`)"),
+                    .help("`cpu(CPU).` reads a per-CPU variable (`cpu(task.cpu).NAME`), the fact `util` or a queue's length (`cpu(task.cpu).queue.Q.len`)"),
                 );
                 None
             }
@@ -530,7 +540,7 @@ impl Checker<'_> {
                 };
                 Some(Typed::new(kind, Type::Value(ValueType::Uint)))
             }
-            (None, None) => None,
+            (None, None) => Some(Typed::new(ExprKind::CpuUtil(Some(on)), Type::Value(ValueType::Uint))),
         }
     }
 

@@ -471,6 +471,14 @@ impl<'s> Checker<'s> {
 
     fn cpu_var(&mut self, name: &ast::Ident, ty: ValueType, span: Span) {
         self.valid_name(name);
+        if name.name == expr::CPU_UTIL {
+            self.error(
+                Diagnostic::new(Code::DuplicateName, name.span, "`cpu.util` is a built-in fact")
+                    .label("already built in")
+                    .help("pick another name for this per-CPU variable"),
+            );
+            return;
+        }
         if let Some((_, prev)) = self.cpu_var_names.get(&name.name).copied() {
             self.error(
                 Diagnostic::new(Code::DuplicateName, name.span, format!("`cpu.{}` is declared twice", name.name))

@@ -293,6 +293,14 @@ impl Checker<'_> {
                     }
                 }
             }
+            ["cpu", "util"] => {
+                self.error(
+                    Diagnostic::new(Code::NotAssignable, target.span, "`cpu.util` is read-only")
+                        .label("schedc keeps this")
+                        .help("it is measured in `ops.running` and `ops.stopping`; keep your own per-CPU state in a `cpu NAME: TYPE = INITIAL` variable"),
+                );
+                return None;
+            }
             ["cpu", field] => match self.cpu_var_names.get(*field).copied() {
                 Some((i, _)) => (Place::CpuVar(i), Type::Value(self.model.cpu_vars[i].ty)),
                 None => {

@@ -6,6 +6,11 @@
 //! higher (none in practice) uses as its own, so that its writes never land
 //! in another CPU's slot. Reads of a chosen CPU out of range give the
 //! variable's initial value.
+//!
+//! `cpu.util`, when a policy reads it, is kept in four such arrays:
+//! `ops.running` and `ops.stopping` add up the time the CPU runs tasks of
+//! this scheduler, and fold it into a per-mille average once a period of at
+//! least `schedc_util_period` has passed (see `util_helpers`).
 
 use crate::ir::{Function, Global};
 use crate::model::*;
@@ -59,11 +64,116 @@ impl Lowering<'_> {
             .collect()
     }
 
+    /// Whether the policy reads `cpu.util` or `cpu(CPU).util`.
+    pub(super) fn uses_util(&self) -> bool {
+        let mut found = false;
+        self.visit_exprs(&mut |e| found |= matches!(e.kind, ExprKind::CpuUtil(_)));
+        found
+    }
+
+    /// The bookkeeping of `cpu.util`: its period, window and arrays.
+    pub(super) fn util_globals(&self) -> Vec<Global> {
+        if !self.uses_util() {
+            return Vec::new();
+        }
+        let array = |name: &str, what: &str| Global {
+            comment: format!("/* cpu.util, per CPU (and the spare slot): {what}. */"),
+            decl: "static u64".to_string(),
+            name: format!("{name}[SCHEDC_MAX_CPUS + 1]"),
+            init: None,
+        };
+        vec![
+            Global {
+                comment: "/* cpu.util: a period closes at the first ops.running or ops.stopping this long or more after it began. */".to_string(),
+                decl: "static const u64".to_string(),
+                name: "schedc_util_period".to_string(),
+                init: Some("10 * NSEC_PER_MSEC".to_string()),
+            },
+            Global {
+                comment: "/* cpu.util: a closed period's busy fraction weighs min(its length, this) / this in the average. */"
+                    .to_string(),
+                decl: "static const u64".to_string(),
+                name: "schedc_util_window".to_string(),
+                init: Some("40 * NSEC_PER_MSEC".to_string()),
+            },
+            array("schedc_util_period_start", "when the current period began"),
+            array("schedc_util_busy", "how long tasks of this scheduler ran in it, up to the last event"),
+            array("schedc_util_running_since", "when the running task of this scheduler got the CPU; 0 if none"),
+            array("schedc_util", "the average busy fraction of the periods before, in per-mille"),
+        ]
+    }
+
+    /// `schedc_util_account`, called by ops.running and ops.stopping, and
+    /// `schedc_util_of`, which the rules' `cpu.util` calls.
+    fn util_helpers(&self) -> Vec<Function> {
+        if !self.uses_util() {
+            return Vec::new();
+        }
+        let lines = |text: &[&str]| text.iter().map(|l| l.to_string()).collect();
+        vec![
+            Function {
+                comment: "/* cpu.util: the average @avg with a period of @span ns (at least schedc_util_period) in which tasks ran @busy ns: the period's busy fraction weighs min(@span, window) / window. */".to_string(),
+                signature: "static __always_inline u64 schedc_util_fold(u64 avg, u64 busy, u64 span)".to_string(),
+                body: lines(&[
+                    "	u64 weight = span < schedc_util_window ? span : schedc_util_window;",
+                    "	u64 sample = busy / (span / 1000);",
+                    "",
+                    "	if (sample > 1000)",
+                    "		sample = 1000;",
+                    "	return (avg * (schedc_util_window - weight) + sample * weight) / schedc_util_window;",
+                ]),
+                member: None,
+            },
+            Function {
+                comment: "/* cpu.util: a task of this scheduler gets (@starts) or leaves this CPU: count the time it ran, and close the period once it is long enough. */".to_string(),
+                signature: "static __always_inline void schedc_util_account(bool starts)".to_string(),
+                body: lines(&[
+                    "	u32 c = schedc_this_cpu_slot();",
+                    "	u64 now = bpf_ktime_get_ns();",
+                    "	u64 span = now - schedc_util_period_start[c];",
+                    "",
+                    "	if (schedc_util_running_since[c])",
+                    "		schedc_util_busy[c] += now - schedc_util_running_since[c];",
+                    "	schedc_util_running_since[c] = starts ? now : 0;",
+                    "	if (span >= schedc_util_period) {",
+                    "		schedc_util[c] = schedc_util_fold(schedc_util[c], schedc_util_busy[c], span);",
+                    "		schedc_util_period_start[c] = now;",
+                    "		schedc_util_busy[c] = 0;",
+                    "	}",
+                ]),
+                member: None,
+            },
+            Function {
+                comment: "/* cpu.util of @cpu, per-mille: its average, with the current period folded in once it is long enough (a task running there counts up to now); 0 for a CPU out of range. */".to_string(),
+                signature: "static __always_inline u64 schedc_util_of(s64 cpu)".to_string(),
+                body: lines(&[
+                    "	u64 now = bpf_ktime_get_ns(), busy, since;",
+                    "	s64 span;",
+                    "	u32 c;",
+                    "",
+                    "	if (cpu < 0 || cpu >= SCHEDC_MAX_CPUS)",
+                    "		return 0;",
+                    "	c = cpu & (SCHEDC_MAX_CPUS - 1);",
+                    "	busy = schedc_util_busy[c];",
+                    "	since = schedc_util_running_since[c];",
+                    "	if (since && (s64)(now - since) > 0)",
+                    "		busy += now - since;",
+                    "	/* Signed: another CPU may have begun its period a moment after our clock read. */",
+                    "	span = (s64)(now - schedc_util_period_start[c]);",
+                    "	if (span < (s64)schedc_util_period)",
+                    "		return schedc_util[c];",
+                    "	return schedc_util_fold(schedc_util[c], busy, span);",
+                ]),
+                member: None,
+            },
+        ]
+    }
+
     /// What the policy does with per-CPU state: whether it uses the running
     /// CPU's slot, which variables it reads on a chosen CPU, and which
     /// queues' lengths.
     fn cpu_uses(&self) -> (bool, Vec<usize>, Vec<usize>) {
-        let (mut here, mut vars, mut queues) = (false, Vec::new(), Vec::new());
+        let (mut here, mut vars, mut queues) = (self.uses_util(), Vec::new(), Vec::new());
         let mut note = |e: &Expr| match &e.kind {
             ExprKind::CpuVar { on: None, .. } => here = true,
             ExprKind::CpuVar { var, on: Some(_) } => vars.push(*var),
@@ -153,6 +263,7 @@ impl Lowering<'_> {
                 member: None,
             });
         }
+        out.extend(self.util_helpers());
         out
     }
 }

@@ -439,6 +439,7 @@ impl<'a> Lowering<'a> {
             });
         }
         out.extend(self.cpu_var_globals());
+        out.extend(self.util_globals());
         out.extend(self.group_globals());
         if self.claims_cpu {
             out.push(Global {
@@ -556,7 +557,9 @@ fn walk_expr(e: &Expr, f: &mut dyn FnMut(&Expr)) {
             walk_expr(otherwise, f);
         }
         ExprKind::Call { args, .. } | ExprKind::CallFn { args, .. } => args.iter().for_each(|a| walk_expr(a, f)),
-        ExprKind::CpuVar { on: Some(cpu), .. } | ExprKind::QueueLenOn { cpu, .. } => walk_expr(cpu, f),
+        ExprKind::CpuVar { on: Some(cpu), .. } | ExprKind::QueueLenOn { cpu, .. } | ExprKind::CpuUtil(Some(cpu)) => {
+            walk_expr(cpu, f)
+        }
         // The comm compared is a fact read too.
         ExprKind::CommIs { of, .. } => f(&Expr { kind: ExprKind::Fact(*of), ty: Type::Str }),
         _ => {}
