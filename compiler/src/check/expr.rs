@@ -685,6 +685,17 @@ impl Checker<'_> {
         if func.name == "log2" && args.len() == 1 {
             return self.log2(&args[0], sc);
         }
+        if func.name == "cpu" {
+            self.error(
+                Diagnostic::new(Code::UnknownName, span, "`cpu(CPU)` alone is not a value")
+                    .label("names a CPU, reads nothing")
+                    .help("read what the CPU has: `cpu(CPU).NAME` (a per-CPU variable), `cpu(CPU).util` or `cpu(CPU).queue.Q.len`"),
+            );
+            for a in args {
+                self.expr(a, sc);
+            }
+            return None;
+        }
         let (builtin, arity, shape) = match func.name.as_str() {
             "min" => (Some(Builtin::Min), 2, "min(a, b)"),
             "max" => (Some(Builtin::Max), 2, "max(a, b)"),
