@@ -492,6 +492,11 @@ fn construct_policies_cover_the_language() {
         "param",
         "global",
         "task",
+        // per-CPU state and a chosen CPU's (with a space: found as text)
+        "\ncpu ",
+        " cpu.switches",
+        " cpu(task.cpu).switches",
+        " cpu(task.cpu).queue.",
         "counter",
         "gauge",
         "timeout",
@@ -881,6 +886,10 @@ fn names_policy(role: &str, names: &[&str]) -> String {
                 decls.push_str(&format!("task {name}: int = task.pid\n"));
                 body.push_str(&format!("    task.{name} += 1\n"));
             }
+            "cpu" => {
+                decls.push_str(&format!("cpu {name}: int = 1\n"));
+                body.push_str(&format!("    cpu.{name} += cpu(task.cpu).{name}\n"));
+            }
             "queue" => {
                 extra_queues.push_str(&format!("queue {name} shared vtime\n"));
                 extra_routes.push_str(&format!("    task.tv0 == 7 and queue.{name}.len > 0 -> {name} kick\n"));
@@ -918,8 +927,13 @@ const LETS_PER_POLICY: usize = 8;
 /// branch spans more than 32,767 instructions (some 800 routes).
 const QUEUES_PER_POLICY: usize = 200;
 
+/// How many names one policy declares as per-CPU variables: each adds a
+/// bounds-checked read and a write to every rule, and clang cannot build a
+/// callback whose branches span more than 32,767 instructions.
+const CPU_VARS_PER_POLICY: usize = 200;
+
 /// The roles a name can take in a policy (see `names_policy`).
-const ROLES: [&str; 7] = ["global", "param", "gauge", "let", "task", "queue", "class"];
+const ROLES: [&str; 8] = ["global", "param", "gauge", "let", "task", "cpu", "queue", "class"];
 
 /// Problems of the C generated for `src`: names defined twice, runs of
 /// signs that C reads as `--`, and clang's errors.
@@ -991,7 +1005,7 @@ fn clashing_scheduler_names(identifiers: &[&str]) -> BTreeSet<String> {
 /// Any name the checker accepts, in any role, must give sound C: the
 /// names of the header, of libbpf's headers and of the generated code are
 /// each tried as a global, a parameter, a gauge, a `let`, a per-task
-/// variable, a queue and a class; all the ones the checker accepts in a
+/// variable, a per-CPU variable, a queue and a class; all the ones the checker accepts in a
 /// role go into one policy, which must build and define every name once.
 /// A scheduler whose name makes a callback (`NAME_enqueue`, …) equal to
 /// one of those identifiers is tried on its own.
@@ -1025,6 +1039,7 @@ fn names_the_checker_accepts_give_sound_c(clang: Clang) {
             let batch = match *role {
                 "let" => LETS_PER_POLICY,
                 "queue" => QUEUES_PER_POLICY,
+                "cpu" => CPU_VARS_PER_POLICY,
                 _ => names.len(),
             };
             names.chunks(batch).map(move |chunk| (*role, chunk))

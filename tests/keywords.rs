@@ -204,6 +204,7 @@ class k "k"
 task t: time = system.now
 task b: bool = false
 global g: duration = 5ms
+cpu w: uint = 0
 counter m = queue.v.inserted "m"
 gauge e: int = 0 "e"
 gauge f = slice "f"
@@ -214,7 +215,7 @@ on quiescent { if event.sleep { e += 1 } }
 on join { task.b = true }
 on wakeup { if event.sync or not task.b { let l = 1us  g = l } else { g = 1ns } }
 on enqueue { every 1s { trace "t", e } }
-on running { task.t = system.now }
+on running { task.t = system.now  cpu.w = cpu(int(cpu.w)).w + cpu(0).queue.c.len }
 on tick { if task.slice_left > d { task.slice_left = d } }
 on stopping { if task is k and task.b { e += 1 } }
 select_cpu { pinned  prev_core when system.smt  idle_core  prev  any  found -> c kick }

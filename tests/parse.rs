@@ -59,6 +59,7 @@ fn sexp(e: &Expr) -> String {
         ExprKind::Bool(b) => b.to_string(),
         ExprKind::Str(s) => format!("{s:?}"),
         ExprKind::Path(p) => p.text(),
+        ExprKind::OnCpu { cpu, path } => format!("(on_cpu {} {})", sexp(cpu), path.text()),
         ExprKind::Call { func, args } => {
             let args: Vec<String> = args.iter().map(sexp).collect();
             format!("({}{}{})", func.name, if args.is_empty() { "" } else { " " }, args.join(" "))
@@ -145,6 +146,26 @@ fn every_type_name() {
             ItemKind::State { scope: Scope::Global, ty: t, .. } => assert_eq!(t.ty, ty),
             other => panic!("{other:?}"),
         }
+    }
+    // A chosen CPU's variable parses as a target, for the checker to refuse.
+    match stmt("cpu(task.cpu + 1).load = 0") {
+        StmtKind::Assign { target, on_cpu: Some(cpu), .. } => {
+            assert_eq!((target.text(), sexp(&cpu)), ("load".to_string(), "(+ task.cpu 1)".to_string()));
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn chosen_cpu_reads() {
+    for (src, want) in [
+        ("cpu.load + 1", "(+ cpu.load 1)"),
+        ("cpu(task.cpu).load", "(on_cpu task.cpu load)"),
+        ("cpu ( event.prev_cpu ) . queue.q.len", "(on_cpu event.prev_cpu queue.q.len)"),
+        ("cpu(cpu(0).next).load * 2", "(* (on_cpu (on_cpu 0 next) load) 2)"),
+        ("cpus(1)", "(cpus 1)"),
+    ] {
+        assert_eq!(sexp(&expr(src)), want, "{src}");
     }
 }
 
@@ -365,7 +386,7 @@ fn let_and_assignments() {
         [("nr_running += 1", AssignOp::Add), ("nr_running -= 1", AssignOp::Sub), ("task.class = none", AssignOp::Set)]
     {
         match stmt(src) {
-            StmtKind::Assign { target, op, value } => {
+            StmtKind::Assign { target, on_cpu: None, op, value } => {
                 assert_eq!(op, want, "{src}");
                 assert_eq!(format!("{} {} {}", target.text(), op.symbol(), sexp(&value)), src);
             }

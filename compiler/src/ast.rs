@@ -175,6 +175,19 @@ pub enum Order {
 pub enum Scope {
     Task,
     Global,
+    /// `cpu NAME: TYPE = INITIAL`: one instance per CPU.
+    Cpu,
+}
+
+impl Scope {
+    /// The word that declares it.
+    pub fn keyword(self) -> &'static str {
+        match self {
+            Scope::Task => "task",
+            Scope::Global => "global",
+            Scope::Cpu => "cpu",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -351,11 +364,31 @@ pub struct Stmt {
 
 #[derive(Debug, Clone)]
 pub enum StmtKind {
-    Let { name: Ident, value: Expr },
-    Assign { target: Path, op: AssignOp, value: Expr },
-    If { cond: Expr, then: Vec<Stmt>, otherwise: Vec<Stmt> },
-    Every { period: Expr, body: Vec<Stmt> },
-    Trace { message: StrLit, args: Vec<Expr> },
+    Let {
+        name: Ident,
+        value: Expr,
+    },
+    /// `on_cpu` is the chosen CPU of `cpu(CPU).NAME = ...`, which the
+    /// checker refuses (only the running CPU's variables are written).
+    Assign {
+        target: Path,
+        on_cpu: Option<Box<Expr>>,
+        op: AssignOp,
+        value: Expr,
+    },
+    If {
+        cond: Expr,
+        then: Vec<Stmt>,
+        otherwise: Vec<Stmt>,
+    },
+    Every {
+        period: Expr,
+        body: Vec<Stmt>,
+    },
+    Trace {
+        message: StrLit,
+        args: Vec<Expr>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -419,6 +452,12 @@ pub enum ExprKind {
     Is {
         value: Box<Expr>,
         class: Ident,
+    },
+    /// `cpu(CPU).NAME`, `cpu(CPU).queue.Q.len`: what a chosen CPU has;
+    /// `path` is what follows `cpu(CPU).`.
+    OnCpu {
+        cpu: Box<Expr>,
+        path: Path,
     },
     /// `task.comm starts_with "kworker"`.
     StartsWith {

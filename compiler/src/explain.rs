@@ -156,7 +156,11 @@ impl Explainer<'_, '_> {
         if !reuse.is_empty() {
             writeln!(out, "\nConstants and functions (used by name below):\n{}", reuse.join("\n"))?;
         }
-        for (scope, title) in [(ast::Scope::Task, "Per-task state"), (ast::Scope::Global, "Global state")] {
+        for (scope, title) in [
+            (ast::Scope::Task, "Per-task state"),
+            (ast::Scope::Global, "Global state"),
+            (ast::Scope::Cpu, "Per-CPU state"),
+        ] {
             let vars: Vec<String> = self
                 .policy
                 .items
@@ -446,8 +450,11 @@ impl Explainer<'_, '_> {
         let indent = "  ".repeat(depth - 1);
         match &s.kind {
             StmtKind::Let { name, value } => writeln!(out, "{indent}- let {} be {}", name.name, self.expr(value)),
-            StmtKind::Assign { target, op, value } => {
-                let target_text = target.text();
+            StmtKind::Assign { target, on_cpu, op, value } => {
+                let target_text = match on_cpu {
+                    Some(cpu) => format!("cpu({}).{}", self.expr(cpu), target.text()),
+                    None => target.text(),
+                };
                 let value_text = self.expr(value);
                 let sentence = match op {
                     ast::AssignOp::Add => format!("{target_text} grows by {value_text}"),

@@ -18,6 +18,8 @@ pub struct Model {
     pub classes: Vec<Class>,
     pub task_vars: Vec<Var>,
     pub globals: Vec<Var>,
+    /// `cpu NAME: TYPE = INITIAL`: one instance per CPU; `init` is a constant.
+    pub cpu_vars: Vec<Var>,
     pub stats: Vec<Stat>,
     pub events: Vec<EventHandler>,
     pub select: Option<Select>,
@@ -250,6 +252,8 @@ pub enum StmtKind {
 pub enum Place {
     TaskVar(usize),
     Global(usize),
+    /// The running CPU's instance of a per-CPU variable.
+    CpuVar(usize),
     Stat(usize),
     TaskSlice,
     TaskClass,
@@ -281,6 +285,15 @@ pub enum ExprKind {
     Global(usize),
     Stat(usize),
     TaskVar(usize),
+    /// A per-CPU variable: the running CPU's (`cpu.NAME`, `on` is `None`)
+    /// or a chosen CPU's (`cpu(ON).NAME`), an int.
+    CpuVar {
+        var: usize,
+        on: Option<Box<Expr>>,
+    },
+    /// `cpu.util` (`None`) or `cpu(CPU).util`: the CPU's recent busy
+    /// fraction in per-mille, a uint 0..1000.
+    CpuUtil(Option<Box<Expr>>),
     Local(String),
     /// Time since the enclosing `every` block last ran.
     Elapsed(usize),
@@ -288,6 +301,11 @@ pub enum ExprKind {
     ClassValue(Option<usize>),
     Fact(Fact),
     QueueLen(usize),
+    /// `cpu(CPU).queue.Q.len` of a per-CPU, per-LLC or per-node queue.
+    QueueLenOn {
+        queue: usize,
+        cpu: Box<Expr>,
+    },
     Neg(Box<Expr>),
     Not(Box<Expr>),
     Binary {

@@ -86,6 +86,15 @@ fn after_dot(analysis: &Analysis, parts: &[&str]) -> Vec<Candidate> {
     let facts_of = |group| facts::FACTS.iter().filter(move |f: &&FactInfo| f.group == group).map(fact);
     match parts {
         ["task"] => facts_of(FactGroup::Task).chain(symbols(analysis, SymbolKind::TaskVar)).collect(),
+        ["cpu"] => {
+            let util = candidate(
+                "util",
+                CandidateKind::Fact,
+                "uint",
+                "Per-mille (0..1000) of recent time the CPU spent running tasks of this scheduler (about the last 40 ms); `cpu(CPU).util` for a chosen CPU.",
+            );
+            std::iter::once(util).chain(symbols(analysis, SymbolKind::CpuVar)).collect()
+        }
         ["system"] => facts_of(FactGroup::System).collect(),
         ["event"] => facts_of(FactGroup::Event).collect(),
         ["waker"] => facts_of(FactGroup::Waker).collect(),
@@ -122,7 +131,10 @@ fn block_start(analysis: &Analysis, text_above: &str) -> Vec<Candidate> {
 
 /// Names an expression may start with.
 fn expression_start(analysis: &Analysis) -> Vec<Candidate> {
-    let values = analysis.symbols.iter().filter(|s| !matches!(s.kind, SymbolKind::Queue | SymbolKind::TaskVar));
+    let values = analysis
+        .symbols
+        .iter()
+        .filter(|s| !matches!(s.kind, SymbolKind::Queue | SymbolKind::TaskVar | SymbolKind::CpuVar));
     let mut out: Vec<Candidate> = values.map(symbol).collect();
     for group in [FactGroup::Task, FactGroup::System, FactGroup::Event, FactGroup::Waker] {
         out.push(keyword(group.prefix(), &format!("{}.* facts", group.prefix())));

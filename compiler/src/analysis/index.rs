@@ -16,6 +16,7 @@ pub(super) fn index(src: &str) -> (Vec<Symbol>, Vec<Occurrence>) {
         occurrences: Vec::new(),
         top_level: HashMap::new(),
         task_vars: HashMap::new(),
+        cpu_vars: HashMap::new(),
         locals: Vec::new(),
     };
     for item in &policy.items {
@@ -36,6 +37,7 @@ struct Indexer<'s> {
     /// Parameters, queues, classes, globals and statistics share one namespace.
     top_level: HashMap<String, usize>,
     task_vars: HashMap<String, usize>,
+    cpu_vars: HashMap<String, usize>,
     /// `let` names in scope, which hide top-level names.
     locals: Vec<String>,
 }
@@ -81,6 +83,7 @@ impl Indexer<'_> {
                 let (kind, keyword) = match scope {
                     Scope::Task => (SymbolKind::TaskVar, "task"),
                     Scope::Global => (SymbolKind::Global, "global"),
+                    Scope::Cpu => (SymbolKind::CpuVar, "cpu"),
                 };
                 let signature = format!("{keyword} {}: {} = {}", name.name, ty.ty.keyword(), self.text(init.span));
                 (kind, name, Some(ty.ty), signature, self.comment(item.span))
@@ -115,7 +118,11 @@ impl Indexer<'_> {
         self.symbols.push(Symbol { kind, name: name.name.clone(), span: name.span, signature, doc, ty });
         self.occurrences.push(Occurrence { span: name.span, target: Target::Symbol(index), declaration: true });
         // A name declared twice keeps its first meaning, as in the checker.
-        let names = if kind == SymbolKind::TaskVar { &mut self.task_vars } else { &mut self.top_level };
+        let names = match kind {
+            SymbolKind::TaskVar => &mut self.task_vars,
+            SymbolKind::CpuVar => &mut self.cpu_vars,
+            _ => &mut self.top_level,
+        };
         names.entry(name.name.clone()).or_insert(index);
     }
 
@@ -221,8 +228,13 @@ impl Indexer<'_> {
                     self.expr(value);
                     self.locals.push(name.name.clone());
                 }
-                StmtKind::Assign { target, value, .. } => {
-                    self.path(target);
+                StmtKind::Assign { target, on_cpu, value, .. } => {
+                    if let Some(cpu) = on_cpu {
+                        self.expr(cpu);
+                        self.cpu_path(target);
+                    } else {
+                        self.path(target);
+                    }
                     self.expr(value);
                 }
                 StmtKind::If { cond, then, otherwise } => {
@@ -248,6 +260,10 @@ impl Indexer<'_> {
     fn expr(&mut self, e: &Expr) {
         match &e.kind {
             ExprKind::Path(p) => self.path(p),
+            ExprKind::OnCpu { cpu, path } => {
+                self.expr(cpu);
+                self.cpu_path(path);
+            }
             ExprKind::Call { func, args } => {
                 self.reference(func, SymbolKind::Function);
                 args.iter().for_each(|a| self.expr(a));
@@ -298,6 +314,10 @@ impl Indexer<'_> {
                 Some(target) => (p.span, target),
                 None => return,
             },
+            ["cpu", field] => match self.cpu_vars.get(*field) {
+                Some(&index) => (p.parts[1].span, Target::Symbol(index)),
+                None => return,
+            },
             ["queue", queue, rest @ ..] if rest.len() <= 1 => {
                 self.reference(&p.parts[1], SymbolKind::Queue);
                 let Some(field) = rest.first().and_then(|f| QUEUE_FIELDS.iter().find(|q| q.name == *f)) else {
@@ -308,6 +328,21 @@ impl Indexer<'_> {
             _ => return,
         };
         self.occurrences.push(Occurrence { span, target, declaration: false });
+    }
+}
+
+impl Indexer<'_> {
+    /// What follows `cpu(CPU).`: a per-CPU variable or `queue.Q.len`.
+    fn cpu_path(&mut self, p: &Path) {
+        match p.parts.as_slice() {
+            [field] => {
+                if let Some(&index) = self.cpu_vars.get(&field.name) {
+                    let target = Target::Symbol(index);
+                    self.occurrences.push(Occurrence { span: field.span, target, declaration: false });
+                }
+            }
+            _ => self.path(p),
+        }
     }
 }
 

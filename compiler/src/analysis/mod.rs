@@ -26,6 +26,8 @@ pub enum SymbolKind {
     Class,
     TaskVar,
     Global,
+    /// `cpu NAME: TYPE = INITIAL`, read as `cpu.NAME`.
+    CpuVar,
     Counter,
     Gauge,
     Const,

@@ -203,3 +203,16 @@ fn any_offset_of_any_prefix_is_answered_without_panicking() {
         }
     }
 }
+
+#[test]
+fn per_cpu_variables_are_indexed_and_completed() {
+    let src = "scheduler c \"c\"\nqueue q per_cpu fifo\ncpu load: uint = 0\non running { cpu.load += 1 }\nenqueue {\n    cpu(task.cpu).load > 1 -> q\n    else -> q\n}\ndispatch { q }\n";
+    let a = Analysis::new(src);
+    let decl = src.find("load").expect("declared");
+    let uses: Vec<usize> = a.references(decl, false).iter().map(|s| s.start).collect();
+    assert_eq!(uses, [src.find("cpu.load").unwrap() + 4, src.find("cpu(task.cpu).load").unwrap() + 14]);
+    let at_use = src.find("(task.cpu).load").unwrap() + 12;
+    assert_eq!(a.definition(at_use), Some(Span::new(decl, decl + 4)));
+    let more = format!("{src}on stopping {{ x = cpu.");
+    assert_eq!(labels(&Analysis::new(&more).completions(more.len())), ["util", "load"]);
+}

@@ -96,6 +96,12 @@ impl Checker<'_> {
                 Some((i, span)) if *span == name.span => (Scope::task("a per-task initial value"), Place::TaskVar(*i)),
                 _ => return,
             },
+            ast::Scope::Cpu => match self.cpu_var_names.get(&name.name) {
+                Some((i, span)) if *span == name.span => {
+                    (Scope::constant("a per-CPU initial value"), Place::CpuVar(*i))
+                }
+                _ => return,
+            },
         };
         let ty = self.place_type(&target);
         let Some(t) = self.expr(init, &sc) else { return };
@@ -106,6 +112,18 @@ impl Checker<'_> {
         match target {
             Place::Global(i) => self.model.globals[i].init = e,
             Place::TaskVar(i) => self.model.task_vars[i].init = e,
+            Place::CpuVar(i) => {
+                // Every CPU's instance starts at it, as a static initializer.
+                let Some(v) = super::const_value(&e, &[]) else {
+                    self.error(
+                        Diagnostic::new(Code::NotConstant, init.span, "a per-CPU variable starts at a constant")
+                            .label("not known when the scheduler is compiled")
+                            .help("write a literal or a `const` (e.g. `0`, `5ms`, `false`), then assign the variable in a rule such as `on running`"),
+                    );
+                    return;
+                };
+                self.model.cpu_vars[i].init = Expr { kind: ExprKind::Const(v), ty: e.ty };
+            }
             _ => unreachable!("only state has initial values"),
         }
     }

@@ -147,6 +147,9 @@ fn retype(mut e: Expr, ty: Type) -> Expr {
 }
 
 /// The facts that are command names, compared with string literals.
+/// The built-in per-CPU fact: `cpu.util`, `cpu(CPU).util`.
+pub(super) const CPU_UTIL: &str = "util";
+
 pub(super) fn is_comm(fact: Fact) -> bool {
     matches!(fact, Fact::TaskComm | Fact::TaskParentComm | Fact::WakerComm)
 }
@@ -219,6 +222,7 @@ impl Checker<'_> {
             A::Bool(b) => Some(Typed::new(ExprKind::Const(i128::from(*b)), Type::Value(ValueType::Bool))),
             A::Str(s) => Some(Typed::new(ExprKind::Str(s.clone()), Type::Str)),
             A::Path(p) => self.path_expr(p, sc),
+            A::OnCpu { cpu, path } => self.on_cpu(cpu, path, sc),
             A::Call { func, args } => self.call(func, args, e.span, sc),
             A::Neg(x) => {
                 let t = self.expr(x, sc)?;
@@ -422,6 +426,11 @@ impl Checker<'_> {
                 Some(Typed::new(ExprKind::Fact(info.fact), info.ty))
             }
             ["waker", field] => self.waker_fact(p, field, sc),
+            ["cpu", "util"] => Some(Typed::new(ExprKind::CpuUtil(None), Type::Value(ValueType::Uint))),
+            ["cpu", _] => {
+                let var = self.cpu_var_ref(&p.parts[1])?;
+                Some(Typed::new(ExprKind::CpuVar { var, on: None }, Type::Value(self.model.cpu_vars[var].ty)))
+            }
             ["queue", _, "len"] => {
                 let q = self.queue_index(&p.parts[1])?;
                 Some(Typed::new(ExprKind::QueueLen(q), Type::Value(ValueType::Uint)))
@@ -456,6 +465,82 @@ impl Checker<'_> {
                 );
                 None
             }
+        }
+    }
+
+    /// The per-CPU variable `cpu.NAME` names, marked as read (`cpu.util`,
+    /// the built-in fact, is resolved before).
+    fn cpu_var_ref(&mut self, id: &ast::Ident) -> Option<usize> {
+        if let Some((i, _)) = self.cpu_var_names.get(&id.name).copied() {
+            self.usage.entry(format!("cpu.{}", id.name)).or_default().read = true;
+            return Some(i);
+        }
+        let mut vars: Vec<String> = self.cpu_var_names.keys().cloned().collect();
+        vars.sort();
+        let fallback = format!(
+            "a CPU has the fact `util` and the variables declared with `cpu NAME: TYPE = INITIAL`; declare `cpu {}: TYPE = INITIAL`",
+            id.name
+        );
+        let candidates = std::iter::once(CPU_UTIL).chain(vars.iter().map(String::as_str));
+        self.unknown(id, "per-CPU fact or variable", candidates, &fallback);
+        None
+    }
+
+    /// `cpu(CPU).NAME` and `cpu(CPU).queue.Q.len`: what a chosen CPU has.
+    fn on_cpu(&mut self, cpu: &ast::Expr, path: &ast::Path, sc: &Scope) -> Option<Typed> {
+        let at = self.expr(cpu, sc);
+        let parts: Vec<&str> = path.parts.iter().map(|i| i.name.as_str()).collect();
+        let what = match parts.as_slice() {
+            ["util"] => Some((None, None)),
+            [_] => self.cpu_var_ref(&path.parts[0]).map(|v| (Some(v), None)),
+            ["queue", _, "len"] => self.queue_index(&path.parts[1]).map(|q| (None, Some(q))),
+            _ => {
+                self.error(
+                    Diagnostic::new(
+                        Code::UnknownName,
+                        path.span,
+                        format!("a chosen CPU has no `{}`", path.text()),
+                    )
+                    .label("unknown")
+                    .help("`cpu(CPU).` reads a per-CPU variable (`cpu(task.cpu).NAME`), the fact `util` or a queue's length (`cpu(task.cpu).queue.Q.len`)"),
+                );
+                None
+            }
+        };
+        let at = at?;
+        if !at.fits(ValueType::Int) {
+            let help = if at.value() == Some(ValueType::Uint) {
+                "CPU numbers are ints, like `task.cpu` and `event.prev_cpu`; convert with `int(...)`"
+            } else {
+                "name the CPU with an int such as `task.cpu` or `event.prev_cpu`"
+            };
+            self.error(
+                Diagnostic::new(
+                    Code::TypeMismatch,
+                    cpu.span,
+                    format!("a CPU is an int, but this is {}", at.describe()),
+                )
+                .label("not a CPU number")
+                .help(help),
+            );
+            return None;
+        }
+        let on = Box::new(at.into_expr(ValueType::Int));
+        match what? {
+            (Some(var), _) => {
+                let ty = Type::Value(self.model.cpu_vars[var].ty);
+                Some(Typed::new(ExprKind::CpuVar { var, on: Some(on) }, ty))
+            }
+            (None, Some(queue)) => {
+                // A shared queue is the same queue whichever CPU asks.
+                let kind = if self.model.queues[queue].placement.is_instanced() {
+                    ExprKind::QueueLenOn { queue, cpu: on }
+                } else {
+                    ExprKind::QueueLen(queue)
+                };
+                Some(Typed::new(kind, Type::Value(ValueType::Uint)))
+            }
+            (None, None) => Some(Typed::new(ExprKind::CpuUtil(Some(on)), Type::Value(ValueType::Uint))),
         }
     }
 
@@ -599,6 +684,17 @@ impl Checker<'_> {
         }
         if func.name == "log2" && args.len() == 1 {
             return self.log2(&args[0], sc);
+        }
+        if func.name == "cpu" {
+            self.error(
+                Diagnostic::new(Code::UnknownName, span, "`cpu(CPU)` alone is not a value")
+                    .label("names a CPU, reads nothing")
+                    .help("read what the CPU has: `cpu(CPU).NAME` (a per-CPU variable), `cpu(CPU).util` or `cpu(CPU).queue.Q.len`"),
+            );
+            for a in args {
+                self.expr(a, sc);
+            }
+            return None;
         }
         let (builtin, arity, shape) = match func.name.as_str() {
             "min" => (Some(Builtin::Min), 2, "min(a, b)"),

@@ -82,6 +82,8 @@ struct Checker<'s> {
     model: Model,
     symbols: HashMap<String, (Symbol, Span)>,
     task_var_names: HashMap<String, (usize, Span)>,
+    /// Per-CPU variables, read as `cpu.NAME`: a namespace of their own.
+    cpu_var_names: HashMap<String, (usize, Span)>,
     usage: HashMap<String, Usage>,
     /// Spans of the items that occur at most once, for duplicate reports.
     singletons: HashMap<&'static str, Span>,
@@ -122,6 +124,7 @@ impl<'s> Checker<'s> {
                 classes: Vec::new(),
                 task_vars: Vec::new(),
                 globals: Vec::new(),
+                cpu_vars: Vec::new(),
                 stats: Vec::new(),
                 events: Vec::new(),
                 select: None,
@@ -138,6 +141,7 @@ impl<'s> Checker<'s> {
             },
             symbols: HashMap::new(),
             task_var_names: HashMap::new(),
+            cpu_var_names: HashMap::new(),
             usage: HashMap::new(),
             singletons: HashMap::new(),
             routed: Vec::new(),
@@ -215,6 +219,7 @@ impl<'s> Checker<'s> {
                     }
                 }
                 ItemKind::State { scope: ast::Scope::Task, name, ty, .. } => self.task_var(name, ty.ty, item.span),
+                ItemKind::State { scope: ast::Scope::Cpu, name, ty, .. } => self.cpu_var(name, ty.ty, item.span),
                 ItemKind::Counter { name, doc, .. } => {
                     self.stat(name, StatKind::Counter, ValueType::Uint, doc, item.span);
                 }
@@ -462,6 +467,32 @@ impl<'s> Checker<'s> {
         self.decl_spans.insert(format!("task.{}", name.name), name.span);
         let origin = self.origin(span);
         self.model.task_vars.push(Var { name: name.name.clone(), ty, init: placeholder(ty), origin });
+    }
+
+    fn cpu_var(&mut self, name: &ast::Ident, ty: ValueType, span: Span) {
+        self.valid_name(name);
+        if name.name == expr::CPU_UTIL {
+            self.error(
+                Diagnostic::new(Code::DuplicateName, name.span, "`cpu.util` is a built-in fact")
+                    .label("already built in")
+                    .help("pick another name for this per-CPU variable"),
+            );
+            return;
+        }
+        if let Some((_, prev)) = self.cpu_var_names.get(&name.name).copied() {
+            self.error(
+                Diagnostic::new(Code::DuplicateName, name.span, format!("`cpu.{}` is declared twice", name.name))
+                    .label("declared again here")
+                    .related(prev, "first declared here")
+                    .help("every per-CPU variable needs its own name"),
+            );
+            return;
+        }
+        let index = self.model.cpu_vars.len();
+        self.cpu_var_names.insert(name.name.clone(), (index, name.span));
+        self.decl_spans.insert(format!("cpu.{}", name.name), name.span);
+        let origin = self.origin(span);
+        self.model.cpu_vars.push(Var { name: name.name.clone(), ty, init: placeholder(ty), origin });
     }
 
     fn stat(&mut self, name: &ast::Ident, kind: StatKind, ty: ValueType, doc: &StrLit, span: Span) {

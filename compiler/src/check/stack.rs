@@ -189,6 +189,11 @@ fn held(e: &Expr) -> (usize, bool) {
         ExprKind::Binary { lhs, rhs, .. } | ExprKind::GuardedDiv { lhs, rhs, .. } => vec![lhs, rhs],
         ExprKind::Cond { cond, then, otherwise } => vec![cond, then, otherwise],
         ExprKind::Call { args, .. } => args.iter().collect(),
+        // Inlined helpers: the CPU is computed, then the array or the kernel read.
+        ExprKind::CpuVar { on: Some(cpu), .. } => vec![cpu],
+        ExprKind::CpuVar { on: None, .. } | ExprKind::CpuUtil(None) => return (0, true),
+        ExprKind::CpuUtil(Some(cpu)) => return (held(cpu).0, true),
+        ExprKind::QueueLenOn { cpu, .. } => return (held(cpu).0, true),
         _ => return (0, false),
     };
     let (mut peak, mut calls) = (0, false);

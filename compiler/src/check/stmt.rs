@@ -71,7 +71,19 @@ impl Checker<'_> {
                 }
                 StmtKind::Let { name: name.name.clone(), value }
             }
-            ast::StmtKind::Assign { target, op, value } => {
+            ast::StmtKind::Assign { target, on_cpu, op, value } => {
+                if let Some(cpu) = on_cpu {
+                    let span = Span::new(cpu.span.start - "cpu(".len(), target.span.end);
+                    self.error(
+                        Diagnostic::new(Code::NotAssignable, span, "another CPU's variables are read-only")
+                            .label("a chosen CPU")
+                            .help(format!(
+                                "a CPU writes only its own instance: assign `cpu.{}` in a rule that runs there (e.g. `on running`)",
+                                target.text()
+                            )),
+                    );
+                    return None;
+                }
                 let (place, ty) = self.place(target, *op, sc)?;
                 if place == Place::TaskClass {
                     // Before the value is checked: a class assigned in a
@@ -281,6 +293,27 @@ impl Checker<'_> {
                     }
                 }
             }
+            ["cpu", "util"] => {
+                self.error(
+                    Diagnostic::new(Code::NotAssignable, target.span, "`cpu.util` is read-only")
+                        .label("schedc keeps this")
+                        .help("it is measured in `ops.running` and `ops.stopping`; keep your own per-CPU state in a `cpu NAME: TYPE = INITIAL` variable"),
+                );
+                return None;
+            }
+            ["cpu", field] => match self.cpu_var_names.get(*field).copied() {
+                Some((i, _)) => (Place::CpuVar(i), Type::Value(self.model.cpu_vars[i].ty)),
+                None => {
+                    let vars: Vec<String> = self.cpu_var_names.keys().cloned().collect();
+                    self.unknown(
+                        &target.parts[1],
+                        "per-CPU variable",
+                        vars.iter().map(String::as_str),
+                        &format!("declare it with `cpu {field}: TYPE = INITIAL`"),
+                    );
+                    return None;
+                }
+            },
             ["task", field] => {
                 if !self.task_here(target.span, sc) {
                     return None;
@@ -358,6 +391,7 @@ impl Checker<'_> {
     pub(super) fn place_type(&self, place: &Place) -> ValueType {
         match place {
             Place::TaskVar(i) => self.model.task_vars[*i].ty,
+            Place::CpuVar(i) => self.model.cpu_vars[*i].ty,
             Place::Global(i) => self.model.globals[*i].ty,
             Place::Stat(i) => self.model.stats[*i].ty,
             Place::TaskSlice => ValueType::Duration,

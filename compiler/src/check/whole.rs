@@ -172,6 +172,16 @@ impl Checker<'_> {
                 ));
             }
         }
+        for v in &self.model.cpu_vars {
+            let key = format!("cpu.{}", v.name);
+            if !read(self, &key) {
+                unused.push((
+                    self.decl_spans[&key],
+                    format!("per-CPU variable `{}` is never read", v.name),
+                    "remove it, or read it as `cpu.NAME` or `cpu(CPU).NAME`",
+                ));
+            }
+        }
         let routed: Vec<usize> = self.routed.iter().map(|(q, _)| *q).collect();
         for (i, q) in self.model.queues.iter().enumerate() {
             if !routed.contains(&i) {

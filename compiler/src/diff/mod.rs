@@ -9,7 +9,7 @@
 
 use std::fmt;
 
-use crate::ast::{self, GaugeSource, ItemKind, Scope, VtimePart};
+use crate::ast::{self, GaugeSource, ItemKind, VtimePart};
 use crate::fmt::ExprText;
 use crate::Checked;
 
@@ -223,7 +223,7 @@ fn item_entries(text: &ExprText, item: &ast::Item) -> Vec<Entry> {
             Entry::new(Part::Class, &name.name, format!("class {}", name.name), String::new())
         }
         ItemKind::State { scope, name, ty, init } => {
-            let subject = format!("{} {}", if *scope == Scope::Task { "task" } else { "global" }, name.name);
+            let subject = format!("{} {}", scope.keyword(), name.name);
             Entry::new(Part::State, &subject, subject.clone(), format!("{} = {}", ty.ty.keyword(), text.expr(init)))
         }
         ItemKind::Counter { name, bound, .. } => {

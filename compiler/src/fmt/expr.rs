@@ -64,12 +64,19 @@ impl ExprPrinter<'_, '_> {
         }
     }
 
+    /// The CPU of `cpu(CPU).…`, whose bracket is the syntax's own.
+    pub fn cpu_arg(&self, cpu: &Expr) -> String {
+        let paren = self.source.previous_code(cpu.span.start);
+        self.operand(cpu, 0, paren)
+    }
+
     fn bare(&self, e: &Expr) -> String {
         let src = self.source.text;
         match &e.kind {
             ExprKind::Int(_) | ExprKind::Bool(_) | ExprKind::Str(_) => src[e.span.start..e.span.end].to_string(),
             ExprKind::Duration(ns) => duration(*ns).unwrap_or_else(|| src[e.span.start..e.span.end].to_string()),
             ExprKind::Path(p) => p.text(),
+            ExprKind::OnCpu { cpu, path } => format!("cpu({}).{}", self.cpu_arg(cpu), path.text()),
             ExprKind::Call { func, args } => {
                 let paren = self.source.next_code(func.span.end);
                 let args: Vec<String> = args.iter().map(|a| self.operand(a, 0, Some(paren))).collect();

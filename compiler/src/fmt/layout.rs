@@ -113,7 +113,7 @@ impl<'a, 's> Layout<'a, 's> {
                 declaration(self, Family::Class, vec![format!("class {}", name.name), format!("\"{}\"", doc.value)]);
             }
             ItemKind::State { scope, name, ty, init } => {
-                let keyword = if *scope == Scope::Task { "task" } else { "global" };
+                let keyword = scope.keyword();
                 let text = format!("{keyword} {}: {} = {}", name.name, ty.ty.keyword(), self.expr(init));
                 declaration(self, Family::State, vec![text]);
             }
@@ -238,7 +238,13 @@ impl<'a, 's> Layout<'a, 's> {
     fn simple_stmt(&self, s: &Stmt) -> Option<String> {
         Some(match &s.kind {
             StmtKind::Let { name, value } => format!("let {} = {}", name.name, self.expr(value)),
-            StmtKind::Assign { target, op, value } => format!("{} {} {}", target.text(), op.symbol(), self.expr(value)),
+            StmtKind::Assign { target, on_cpu, op, value } => {
+                let target = match on_cpu {
+                    Some(cpu) => format!("cpu({}).{}", self.exprs.cpu_arg(cpu), target.text()),
+                    None => target.text(),
+                };
+                format!("{target} {} {}", op.symbol(), self.expr(value))
+            }
             StmtKind::Trace { message, args } => {
                 let args: String = args.iter().map(|a| format!(", {}", self.expr(a))).collect();
                 format!("trace \"{}\"{args}", message.value)

@@ -99,7 +99,7 @@ impl<'s> Source<'s> {
     }
 
     /// The last byte before `at` that is not trivia.
-    fn previous_code(&self, at: usize) -> Option<usize> {
+    pub fn previous_code(&self, at: usize) -> Option<usize> {
         (0..at).rev().find(|&i| !self.trivia[i])
     }
 

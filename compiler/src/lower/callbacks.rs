@@ -390,10 +390,16 @@ impl Lowering<'_> {
 
     pub(super) fn running(&self) -> Option<Function> {
         let m = self.model;
-        if !self.has_vtime && m.preempt.is_none() && self.event(Event::Running).is_none() {
+        let util = self.uses_util();
+        if !self.has_vtime && m.preempt.is_none() && self.event(Event::Running).is_none() && !util {
             return None;
         }
-        let mut body = self.prologue(&[], &["return"]);
+        let mut body = Vec::new();
+        if util {
+            body.push("\t/* cpu.util: the CPU is busy from now. */".to_string());
+            body.push("\tschedc_util_account(true);".to_string());
+        }
+        body.extend(self.prologue(&[], &["return"]));
         if self.has_vtime {
             body.push(String::new());
             body.push("\t/* vtime_now follows the most advanced running task. */".to_string());
@@ -409,10 +415,16 @@ impl Lowering<'_> {
 
     pub(super) fn stopping(&self) -> Option<Function> {
         let m = self.model;
-        if !self.has_vtime && m.preempt.is_none() && self.event(Event::Stopping).is_none() {
+        let util = self.uses_util();
+        if !self.has_vtime && m.preempt.is_none() && self.event(Event::Stopping).is_none() && !util {
             return None;
         }
-        let mut body = self.prologue(&[], &["return"]);
+        let mut body = Vec::new();
+        if util {
+            body.push("\t/* cpu.util: the CPU was busy until now. */".to_string());
+            body.push("\tschedc_util_account(false);".to_string());
+        }
+        body.extend(self.prologue(&[], &["return"]));
         if let Some(charge) = m.vtime_charge.as_ref().filter(|_| self.has_vtime) {
             body.push(String::new());
             body.push(format!("\t{}", self.comment(charge.origin)));

@@ -130,6 +130,11 @@ impl Lowering<'_> {
             ExprKind::ClassValue(c) => (self.class_const(*c), ATOM),
             ExprKind::Fact(Fact::TaskVruntime) if self.has_vtime => ("(s64)tctx->vruntime".to_string(), UNARY),
             ExprKind::Fact(f) => (fact(*f).to_string(), UNARY),
+            ExprKind::CpuVar { var, on: None } => (self.cpu_var_here(*var), ATOM),
+            ExprKind::CpuVar { var, on: Some(cpu) } => (self.cpu_var_on(*var, &self.expr(cpu)), ATOM),
+            ExprKind::CpuUtil(None) => ("schedc_util_of(bpf_get_smp_processor_id())".to_string(), ATOM),
+            ExprKind::CpuUtil(Some(cpu)) => (format!("schedc_util_of({})", self.expr(cpu)), ATOM),
+            ExprKind::QueueLenOn { queue, cpu } => (self.queue_len_on(*queue, &self.expr(cpu)), ATOM),
             ExprKind::QueueLen(q) => {
                 (format!("schedc_nr_queued({})", self.queue_id(*q, "bpf_get_smp_processor_id()")), ATOM)
             }
@@ -334,6 +339,8 @@ impl Lowering<'_> {
         let lvalue = match target {
             Place::TaskVar(i) => format!("tctx->{}", self.model.task_vars[*i].name),
             Place::Global(i) => self.model.globals[*i].name.clone(),
+            // Only the running CPU writes its slot: plain updates suffice.
+            Place::CpuVar(i) => self.cpu_var_here(*i),
             Place::Stat(i) => self.model.stats[*i].name.clone(),
             Place::TaskClass => "tctx->class".to_string(),
             Place::TaskSlice => {

@@ -4,6 +4,7 @@
 //! here can fail: every question about the policy was settled by the checker.
 
 mod callbacks;
+mod cpuvars;
 mod expr;
 mod groups;
 mod helpers;
@@ -187,7 +188,11 @@ impl<'a> Lowering<'a> {
             }
         }
         // First: the queue id macros of per-LLC and per-node queues call them.
-        helpers.splice(0..0, self.topology_helpers());
+        // The per-CPU helpers after them: a queue length on a chosen CPU
+        // uses those macros, and any formula or function may read them.
+        let mut first = self.topology_helpers();
+        first.extend(self.cpu_helpers());
+        helpers.splice(0..0, first);
         helpers.extend(self.queue_helpers());
         helpers.extend(self.serve_helpers());
         helpers.extend(self.group_helpers());
@@ -433,6 +438,8 @@ impl<'a> Lowering<'a> {
                 init: None,
             });
         }
+        out.extend(self.cpu_var_globals());
+        out.extend(self.util_globals());
         out.extend(self.group_globals());
         if self.claims_cpu {
             out.push(Global {
@@ -550,6 +557,9 @@ fn walk_expr(e: &Expr, f: &mut dyn FnMut(&Expr)) {
             walk_expr(otherwise, f);
         }
         ExprKind::Call { args, .. } | ExprKind::CallFn { args, .. } => args.iter().for_each(|a| walk_expr(a, f)),
+        ExprKind::CpuVar { on: Some(cpu), .. } | ExprKind::QueueLenOn { cpu, .. } | ExprKind::CpuUtil(Some(cpu)) => {
+            walk_expr(cpu, f)
+        }
         // The comm compared is a fact read too.
         ExprKind::CommIs { of, .. } => f(&Expr { kind: ExprKind::Fact(*of), ty: Type::Str }),
         _ => {}

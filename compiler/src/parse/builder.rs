@@ -111,6 +111,13 @@ impl Builder {
         Path { parts: pair.into_inner().map(|p| self.ident(p)).collect(), span }
     }
 
+    /// `cpu(CPU).PATH`: the CPU expression and the path after it.
+    pub(super) fn on_cpu(&self, pair: Pair<Rule>) -> (Expr, Path) {
+        let mut inner = pair.into_inner();
+        let cpu = self.expr(required(&mut inner));
+        (cpu, self.path(required(&mut inner)))
+    }
+
     /// Builds one item with the builder of its kind, in the grammar's order.
     pub(super) fn item(&self, pair: Pair<Rule>) -> Item {
         let span = self.span(&pair);
@@ -123,6 +130,7 @@ impl Builder {
             Rule::class_decl => self.class(children),
             Rule::task_decl => self.state(Scope::Task, children),
             Rule::global_decl => self.state(Scope::Global, children),
+            Rule::cpu_decl => self.state(Scope::Cpu, children),
             Rule::counter_decl => self.counter(children),
             Rule::gauge_decl => self.gauge(children),
             Rule::event_decl => self.event(children),

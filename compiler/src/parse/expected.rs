@@ -121,6 +121,7 @@ pub(super) fn rule_name(rule: Rule) -> Option<&'static str> {
         | Rule::class_decl
         | Rule::task_decl
         | Rule::global_decl
+        | Rule::cpu_decl
         | Rule::counter_decl
         | Rule::gauge_decl
         | Rule::event_decl
@@ -156,6 +157,7 @@ pub(crate) fn item_shape(keyword: Option<&str>) -> String {
         "class" => "class NAME \"what its tasks are\"",
         "task" => "task NAME: TYPE = INITIAL   (one per task)",
         "global" => "global NAME: TYPE = INITIAL",
+        "cpu" => "cpu NAME: TYPE = INITIAL   (one per CPU; INITIAL a constant)",
         "counter" => "counter NAME \"meaning\"   or   counter NAME = queue.Q.inserted \"meaning\"",
         "gauge" => "gauge NAME: TYPE = INITIAL \"meaning\"   or   gauge NAME = slice \"meaning\"",
         "on" => "on join|wakeup|enqueue|runnable|running|stopping|quiescent|tick { STATEMENTS }",

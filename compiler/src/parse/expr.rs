@@ -96,6 +96,10 @@ impl Builder {
                 Expr { kind: ExprKind::Call { func, args: inner.map(|a| self.expr(a)).collect() }, span }
             }
             Rule::path => Expr { kind: ExprKind::Path(self.path(pair)), span },
+            Rule::on_cpu => {
+                let (cpu, path) = self.on_cpu(pair);
+                Expr { kind: ExprKind::OnCpu { cpu: Box::new(cpu), path }, span }
+            }
             Rule::number => {
                 let digits = pair.into_inner().next().expect("digits").as_str();
                 Expr { kind: ExprKind::Int(parse_digits(digits)), span }

@@ -53,6 +53,7 @@ pub(crate) const ITEM_KEYWORDS: &[&str] = &[
     "class",
     "task",
     "global",
+    "cpu",
     "counter",
     "gauge",
     "on",

@@ -41,13 +41,19 @@ impl Builder {
         let kind = match rule {
             Rule::let_stmt => StmtKind::Let { name: self.ident(next()), value: self.expr(next()) },
             Rule::assign_stmt => {
-                let target = self.path(next());
+                let first = next();
+                let (target, on_cpu) = if first.as_rule() == Rule::on_cpu {
+                    let (cpu, path) = self.on_cpu(first);
+                    (path, Some(Box::new(cpu)))
+                } else {
+                    (self.path(first), None)
+                };
                 let op = match next().as_str() {
                     "+=" => AssignOp::Add,
                     "-=" => AssignOp::Sub,
                     _ => AssignOp::Set,
                 };
-                StmtKind::Assign { target, op, value: self.expr(next()) }
+                StmtKind::Assign { target, on_cpu, op, value: self.expr(next()) }
             }
             Rule::if_stmt => {
                 let cond = self.expr(next());

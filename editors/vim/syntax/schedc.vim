@@ -8,9 +8,10 @@ syn case match
 syn keyword schedcItem       scheduler param class global counter gauge on
 " Later matches win: a lone `task` is the current task, at a line start an item,
 " and `task.x` a fact.
-syn match   schedcFact       "\<\(task\|system\|event\|waker\)\>"
-" `task` and `queue` also start facts (task.nvcsw): as items only at a line start.
-syn match   schedcItem       "^\s*\zs\(task\|queue\)\>"
+syn match   schedcFact       "\<\(task\|system\|event\|waker\|cpu\)\>"
+" `task`, `queue` and `cpu` also start facts (task.nvcsw, cpu.NAME): as items
+" only at a line start.
+syn match   schedcItem       "^\s*\zs\(task\|queue\|cpu\)\>"
 syn keyword schedcItem       select_cpu enqueue dispatch slice vtime preempt timeout const fn
 syn keyword schedcControl    if then else let every trace when found kick idle default starve after in keep_running
 syn keyword schedcOperator   and or not is starts_with
@@ -21,11 +22,11 @@ syn keyword schedcPreference pinned prev_core idle_core prev prev_llc waker any
 syn keyword schedcConstant   true false none
 syn keyword schedcBuiltin    min max clamp ewma log2 elapsed
 
-syn match   schedcFact       "\<\(task\|system\|event\|waker\|queue\)\.\h\w*\(\.\h\w*\)\="
+syn match   schedcFact       "\<\(task\|system\|event\|waker\|queue\|cpu\)\.\h\w*\(\.\h\w*\)\="
 syn match   schedcNumber     "\<\d[0-9_]*\>"
 syn match   schedcDuration   "\<\d[0-9_]*\(ns\|us\|ms\|s\)\>"
 syn match   schedcArrow      "->"
-syn match   schedcDeclName   "\(\<\(scheduler\|param\|queue\|class\|task\|global\|counter\|gauge\)\s\+\)\@<=\h\w*"
+syn match   schedcDeclName   "\(\<\(scheduler\|param\|queue\|class\|task\|global\|cpu\|counter\|gauge\)\s\+\)\@<=\h\w*"
 
 syn region  schedcString     start=+"+ end=+"+ end=+$+ oneline
 syn match   schedcComment    "#.*$" contains=schedcTodo,@Spell
