@@ -216,6 +216,8 @@ on wakeup { if event.sync or not task.b { let l = 1us  g = l } else { g = 1ns } 
 on enqueue { every 1s { trace "t", e } }
 on running { task.t = system.now }
 on tick { if task.slice_left > d { task.slice_left = d } }
+on timer d { e += 1 }
+on cpu_release { reenqueue local }
 on stopping { if task is k and task.b { e += 1 } }
 select_cpu { pinned  prev_core when system.smt  idle_core  prev  any  found -> c kick }
 enqueue { else -> v }

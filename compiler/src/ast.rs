@@ -83,6 +83,12 @@ pub enum ItemKind {
         event_span: Span,
         body: Vec<Stmt>,
     },
+    /// `on timer PERIOD { ... }`: scheduler-wide, every PERIOD, no task.
+    Timer {
+        period: Expr,
+        timer_span: Span,
+        body: Vec<Stmt>,
+    },
     SelectCpu(SelectCpu),
     Enqueue {
         routes: Vec<Route>,
@@ -205,6 +211,8 @@ pub enum Event {
     Quiescent,
     /// ops.tick: every scheduler tick, for the task running on the CPU.
     Tick,
+    /// ops.cpu_release: a higher-priority scheduling class took the CPU. No task.
+    CpuRelease,
 }
 
 impl Event {
@@ -218,6 +226,7 @@ impl Event {
             Event::Stopping => "stopping",
             Event::Quiescent => "quiescent",
             Event::Tick => "tick",
+            Event::CpuRelease => "cpu_release",
         }
     }
 }
@@ -351,11 +360,30 @@ pub struct Stmt {
 
 #[derive(Debug, Clone)]
 pub enum StmtKind {
-    Let { name: Ident, value: Expr },
-    Assign { target: Path, op: AssignOp, value: Expr },
-    If { cond: Expr, then: Vec<Stmt>, otherwise: Vec<Stmt> },
-    Every { period: Expr, body: Vec<Stmt> },
-    Trace { message: StrLit, args: Vec<Expr> },
+    Let {
+        name: Ident,
+        value: Expr,
+    },
+    Assign {
+        target: Path,
+        op: AssignOp,
+        value: Expr,
+    },
+    If {
+        cond: Expr,
+        then: Vec<Stmt>,
+        otherwise: Vec<Stmt>,
+    },
+    Every {
+        period: Expr,
+        body: Vec<Stmt>,
+    },
+    Trace {
+        message: StrLit,
+        args: Vec<Expr>,
+    },
+    /// `reenqueue local`: the CPU's queued tasks go back through `ops.enqueue`.
+    ReenqueueLocal,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

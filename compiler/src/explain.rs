@@ -92,6 +92,16 @@ impl Explainer<'_, '_> {
         }
         section(out, "A CPU needs a task (dispatch)")?;
         self.dispatch(out)?;
+        if let Some(body) = self.event(Event::CpuRelease) {
+            section(out, "A higher-priority scheduling class takes a CPU (on cpu_release)")?;
+            writeln!(out, "When a real-time or deadline task takes a CPU from this scheduler:")?;
+            self.stmts(out, body, 1)?;
+        }
+        if let Some((period, body)) = self.timer() {
+            section(out, "Periodic timer (on timer)")?;
+            writeln!(out, "Every {period}, for the whole scheduler (no task):")?;
+            self.stmts(out, body, 1)?;
+        }
         section(out, "Time slice")?;
         self.slice(out)?;
         if m.queues.iter().any(|q| q.order == Order::Vtime) {
@@ -177,6 +187,11 @@ impl Explainer<'_, '_> {
 
     fn event(&self, event: Event) -> Option<&[Stmt]> {
         find_item!(self, ItemKind::On { event: e, body, .. } if *e == event => body.as_slice())
+    }
+
+    /// `on timer PERIOD`: the period as written, and the block.
+    fn timer(&self) -> Option<(String, &[Stmt])> {
+        find_item!(self, ItemKind::Timer { period, body, .. } => (self.expr(period), body.as_slice()))
     }
 
     /// What picks the instance of queue `name` for a CPU: the CPU itself,
@@ -487,6 +502,9 @@ impl Explainer<'_, '_> {
                 let args: Vec<String> = args.iter().map(|a| self.expr(a)).collect();
                 let values = if args.is_empty() { String::new() } else { format!(" with {}", args.join(", ")) };
                 writeln!(out, "{indent}- writes \"{}\"{values} to the kernel's trace buffer", message.value)
+            }
+            StmtKind::ReenqueueLocal => {
+                writeln!(out, "{indent}- this CPU's queued tasks go back to be queued again (enqueue)")
             }
         }
     }

@@ -31,6 +31,8 @@ pub struct Model {
     /// `keep_running`, the last line of `dispatch`.
     pub keep_running: Option<Origin>,
     pub preempt: Option<Preempt>,
+    /// `on timer PERIOD { ... }`.
+    pub timer: Option<Timer>,
     /// How many `every` blocks there are; each keeps a per-task timestamp.
     pub samplers: usize,
     /// The `fn` items, in declaration order (a function calls only earlier ones).
@@ -115,6 +117,15 @@ pub enum StatSource {
 #[derive(Debug, Clone)]
 pub struct EventHandler {
     pub event: Event,
+    pub body: Vec<Stmt>,
+    pub origin: Origin,
+}
+
+/// `on timer PERIOD`: a block run every PERIOD for the whole scheduler.
+#[derive(Debug, Clone)]
+pub struct Timer {
+    /// A positive constant duration or a duration parameter with a positive range.
+    pub period: Expr,
     pub body: Vec<Stmt>,
     pub origin: Origin,
 }
@@ -243,6 +254,8 @@ pub enum StmtKind {
         message: String,
         args: Vec<(String, Expr)>,
     },
+    /// `reenqueue local` (only in `on cpu_release`).
+    ReenqueueLocal,
 }
 
 /// Something a statement may assign.

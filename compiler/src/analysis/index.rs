@@ -153,6 +153,10 @@ impl Indexer<'_> {
             }
             ItemKind::Counter { bound: Some(path), .. } => self.path(path),
             ItemKind::On { body, .. } => self.block(body),
+            ItemKind::Timer { period, body, .. } => {
+                self.expr(period);
+                self.block(body);
+            }
             ItemKind::SelectCpu(select) => {
                 for preference in &select.preferences {
                     self.exprs(&preference.when);
@@ -235,6 +239,7 @@ impl Indexer<'_> {
                     self.block(body);
                 }
                 StmtKind::Trace { args, .. } => args.iter().for_each(|a| self.expr(a)),
+                StmtKind::ReenqueueLocal => {}
             }
         }
     }

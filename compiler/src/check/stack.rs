@@ -137,6 +137,7 @@ fn stmts_slots(body: &[Stmt]) -> usize {
             StmtKind::Assign { value, .. } => vec![value],
             StmtKind::If { cond, .. } => vec![cond],
             StmtKind::Trace { args, .. } => args.iter().map(|(_, e)| e).collect(),
+            StmtKind::ReenqueueLocal => Vec::new(),
         };
         temps = exprs.into_iter().map(|e| held(e).0).fold(temps, usize::max);
     });

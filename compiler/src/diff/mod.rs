@@ -261,6 +261,7 @@ fn item_entries(text: &ExprText, item: &ast::Item) -> Vec<Entry> {
             )
         }
         ItemKind::On { event, .. } => Entry::block(text, item, &format!("on {}", event.keyword())),
+        ItemKind::Timer { period, .. } => Entry::block(text, item, &format!("on timer {}", text.expr(period))),
         ItemKind::SelectCpu(_) => Entry::block(text, item, "select_cpu"),
         ItemKind::Enqueue { .. } => Entry::block(text, item, "enqueue"),
         ItemKind::Dispatch { .. } => Entry::block(text, item, "dispatch"),

@@ -134,6 +134,9 @@ impl<'a, 's> Layout<'a, 's> {
             ItemKind::On { event, body, .. } => {
                 self.block(0, format!("on {}", event.keyword()), item, |l| l.stmts(1, body));
             }
+            ItemKind::Timer { period, body, .. } => {
+                self.block(0, format!("on timer {}", self.expr(period)), item, |l| l.stmts(1, body));
+            }
             ItemKind::SelectCpu(select) => self.block(0, "select_cpu".to_string(), item, |l| l.select(select)),
             ItemKind::Enqueue { routes } => self.block(0, "enqueue".to_string(), item, |l| {
                 for route in routes {
@@ -243,6 +246,7 @@ impl<'a, 's> Layout<'a, 's> {
                 let args: String = args.iter().map(|a| format!(", {}", self.expr(a))).collect();
                 format!("trace \"{}\"{args}", message.value)
             }
+            StmtKind::ReenqueueLocal => "reenqueue local".to_string(),
             StmtKind::If { .. } | StmtKind::Every { .. } => return None,
         })
     }

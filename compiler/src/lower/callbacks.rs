@@ -29,6 +29,7 @@ impl Lowering<'_> {
         out.extend(self.tick());
         out.extend(self.stopping());
         out.extend(self.quiescent());
+        out.extend(self.cpu_release());
         out.extend(self.enable());
         if self.has_task_state {
             out.push(self.callback(
@@ -362,6 +363,21 @@ impl Lowering<'_> {
         ))
     }
 
+    /// ops.cpu_release: `on cpu_release`. No task: the CPU was taken by a
+    /// higher-priority scheduling class (real-time, deadline, stop).
+    pub(super) fn cpu_release(&self) -> Option<Function> {
+        let h = self.event(Event::CpuRelease)?;
+        let mut body = vec![format!("\t{}", self.comment(h.origin))];
+        self.stmts(&h.body, 1, h.origin.line, &mut body);
+        Some(self.callback(
+            "cpu_release",
+            "void",
+            "s32 cpu, struct scx_cpu_release_args *args",
+            "/* A higher-priority scheduling class took this CPU from the scheduler. */".to_string(),
+            body,
+        ))
+    }
+
     /// ops.tick: `on tick`, for the task running on the ticking CPU. It
     /// runs at every tick of every busy CPU, so the task's state is looked
     /// up only when the block uses it.
@@ -520,6 +536,13 @@ impl Lowering<'_> {
         let starving: Vec<usize> = m.dispatch.iter().filter(|s| s.starve_after.is_some()).map(|s| s.queue).collect();
         for q in starving {
             body.push(format!("\t{} = bpf_ktime_get_ns();", self.served_at(q)));
+        }
+        if let Some(timer) = &m.timer {
+            // Last: the block may read the globals computed above.
+            body.push(format!("\t{}", self.comment(timer.origin)));
+            body.push("\terr = schedc_start_timer();".to_string());
+            body.push("\tif (err)".to_string());
+            body.push("\t\treturn err;".to_string());
         }
         body.push("\treturn 0;".to_string());
         self.callback("init", "s32", "", "/* Load time: create the queues. */".to_string(), body)

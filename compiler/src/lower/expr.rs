@@ -286,6 +286,7 @@ impl Lowering<'_> {
                     out.push(format!("{tabs}\t}}"));
                     out.push(format!("{tabs}}}"));
                 }
+                StmtKind::ReenqueueLocal => out.push(format!("{tabs}scx_bpf_reenqueue_local();")),
                 StmtKind::Trace { message, args } => {
                     let mut fmt = c_string(message).replace('%', "%%");
                     let mut values = Vec::new();

@@ -299,6 +299,47 @@ impl Lowering<'_> {
         ]
     }
 
+    /// `on timer`: the timer's callback, which runs the block and re-arms
+    /// the timer, and its first start, called by ops.init.
+    pub(super) fn timer_helpers(&self, timer: &Timer) -> [Function; 2] {
+        let period = self.expr(&timer.period);
+        let mut fired = vec![String::new(), format!("\t{}", self.comment(timer.origin))];
+        self.stmts(&timer.body, 1, timer.origin.line, &mut fired);
+        fired.push(String::new());
+        fired.push("\t/* Again in one period: the timer fires once per start. */".to_string());
+        fired.push(format!("\tbpf_timer_start(&value->timer, {period}, 0);"));
+        fired.push("\treturn 0;".to_string());
+        fired.remove(0);
+        [
+            Function {
+                comment: "/* Every period, for the whole scheduler: the `on timer` block. */".to_string(),
+                signature: "static int schedc_timer_fired(void *map, u32 *key, struct schedc_timer *value)".to_string(),
+                body: fired,
+                member: None,
+            },
+            Function {
+                comment: "/* Starts the `on timer` timer: its first period begins at load. */".to_string(),
+                signature: "static __always_inline s32 schedc_start_timer(void)".to_string(),
+                body: vec![
+                    "\tu32 key = 0;".to_string(),
+                    "\tstruct schedc_timer *timer = bpf_map_lookup_elem(&schedc_timer, &key);".to_string(),
+                    "\ts32 err;".to_string(),
+                    String::new(),
+                    "\tif (!timer)".to_string(),
+                    "\t\treturn -2; /* -ENOENT: an array always has its one entry */".to_string(),
+                    "\terr = bpf_timer_init(&timer->timer, &schedc_timer, SCHEDC_CLOCK_MONOTONIC);".to_string(),
+                    "\tif (err)".to_string(),
+                    "\t\treturn err;".to_string(),
+                    "\terr = bpf_timer_set_callback(&timer->timer, schedc_timer_fired);".to_string(),
+                    "\tif (err)".to_string(),
+                    "\t\treturn err;".to_string(),
+                    format!("\treturn bpf_timer_start(&timer->timer, {period}, 0);"),
+                ],
+                member: None,
+            },
+        ]
+    }
+
     pub(super) fn pick_idle_helper(&self, select: &Select) -> Function {
         let mut body = vec!["\ts32 cpu;".to_string()];
         for pref in &select.preferences {

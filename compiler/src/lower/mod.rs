@@ -205,6 +205,9 @@ impl<'a> Lowering<'a> {
         if m.preempt.is_some() {
             helpers.extend(self.preempt_helpers());
         }
+        if let Some(timer) = &m.timer {
+            helpers.extend(self.timer_helpers(timer));
+        }
         ir::Program {
             name: m.name.clone(),
             description: m.description.clone(),
@@ -218,6 +221,7 @@ impl<'a> Lowering<'a> {
             globals: self.globals(),
             task_fields: self.task_fields(),
             has_task_state: self.has_task_state,
+            has_timer: m.timer.is_some(),
             helpers,
             callbacks: self.callbacks(),
             timeout_ms: m.timeout_ms,
@@ -523,6 +527,10 @@ impl<'a> Lowering<'a> {
         for h in &m.events {
             walk_stmts(&h.body, f);
         }
+        if let Some(timer) = &m.timer {
+            walk_expr(&timer.period, f);
+            walk_stmts(&timer.body, f);
+        }
         if let Some(select) = &m.select {
             select.preferences.iter().filter_map(|p| p.when.as_ref()).for_each(|e| walk_expr(e, f));
         }
@@ -571,6 +579,7 @@ fn walk_stmts(body: &[Stmt], f: &mut dyn FnMut(&Expr)) {
                 walk_stmts(body, f);
             }
             StmtKind::Trace { args, .. } => args.iter().for_each(|(_, e)| walk_expr(e, f)),
+            StmtKind::ReenqueueLocal => {}
         }
     }
 }
