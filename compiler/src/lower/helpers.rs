@@ -307,13 +307,13 @@ impl Lowering<'_> {
         self.stmts(&timer.body, 1, timer.origin.line, &mut fired);
         fired.push(String::new());
         fired.push("\t/* Again in one period: the timer fires once per start. */".to_string());
-        fired.push(format!("\tbpf_timer_start(&value->timer, {period}, 0);"));
+        fired.push(format!("\tbpf_timer_start(&schedc_value->timer, {period}, 0);"));
         fired.push("\treturn 0;".to_string());
         fired.remove(0);
         [
             Function {
                 comment: "/* Every period, for the whole scheduler: the `on timer` block. */".to_string(),
-                signature: "static int schedc_timer_fired(void *map, u32 *key, struct schedc_timer *value)".to_string(),
+                signature: "static int schedc_timer_fired(void *schedc_map, u32 *schedc_key, struct schedc_timer *schedc_value)".to_string(),
                 body: fired,
                 member: None,
             },
@@ -321,19 +321,21 @@ impl Lowering<'_> {
                 comment: "/* Starts the `on timer` timer: its first period begins at load. */".to_string(),
                 signature: "static __always_inline s32 schedc_start_timer(void)".to_string(),
                 body: vec![
-                    "\tu32 key = 0;".to_string(),
-                    "\tstruct schedc_timer *timer = bpf_map_lookup_elem(&schedc_timer, &key);".to_string(),
-                    "\ts32 err;".to_string(),
+                    "\tu32 schedc_key = 0;".to_string(),
+                    "\tstruct schedc_timer *schedc_value = bpf_map_lookup_elem(&schedc_timer, &schedc_key);"
+                        .to_string(),
+                    "\ts32 schedc_err;".to_string(),
                     String::new(),
-                    "\tif (!timer)".to_string(),
+                    "\tif (!schedc_value)".to_string(),
                     "\t\treturn -2; /* -ENOENT: an array always has its one entry */".to_string(),
-                    "\terr = bpf_timer_init(&timer->timer, &schedc_timer, SCHEDC_CLOCK_MONOTONIC);".to_string(),
-                    "\tif (err)".to_string(),
-                    "\t\treturn err;".to_string(),
-                    "\terr = bpf_timer_set_callback(&timer->timer, schedc_timer_fired);".to_string(),
-                    "\tif (err)".to_string(),
-                    "\t\treturn err;".to_string(),
-                    format!("\treturn bpf_timer_start(&timer->timer, {period}, 0);"),
+                    "\tschedc_err = bpf_timer_init(&schedc_value->timer, &schedc_timer, SCHEDC_CLOCK_MONOTONIC);"
+                        .to_string(),
+                    "\tif (schedc_err)".to_string(),
+                    "\t\treturn schedc_err;".to_string(),
+                    "\tschedc_err = bpf_timer_set_callback(&schedc_value->timer, schedc_timer_fired);".to_string(),
+                    "\tif (schedc_err)".to_string(),
+                    "\t\treturn schedc_err;".to_string(),
+                    format!("\treturn bpf_timer_start(&schedc_value->timer, {period}, 0);"),
                 ],
                 member: None,
             },
