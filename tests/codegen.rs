@@ -479,6 +479,8 @@ fn construct_policies_cover_the_language() {
         "vtime charge",
         "vtime lag",
         "preempt",
+        "preempt urgent at task",
+        "at lowest",
         "class",
         "none",
         "is",

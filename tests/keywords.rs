@@ -225,7 +225,7 @@ dispatch { c  v starve after 5ms }
 slice = if task.b then h(d) else g
 vtime charge = 1ms * u
 vtime lag = 1ms * n
-preempt k
+preempt k at lowest
 "#,
     r#"scheduler default_selection "the default CPU selection"
 queue q shared fifo

@@ -103,6 +103,8 @@ pub enum ItemKind {
     },
     Preempt {
         class: Ident,
+        /// Which CPU is considered: `task.cpu` unless `at` says otherwise.
+        victim: PreemptVictim,
     },
     /// `const NAME = EXPR`: a constant written once and used by name.
     Const {
@@ -191,6 +193,18 @@ pub struct TypeName {
 
 /// The types a value can have in a policy: the same as in the manifest.
 pub use schedc_abi::ValueType;
+
+/// The CPU `preempt` considers kicking.
+#[derive(Debug, Clone)]
+pub enum PreemptVictim {
+    /// `preempt CLASS`: the waking task's CPU.
+    TaskCpu,
+    /// `preempt CLASS at EXPR`: the CPU this int expression names.
+    At(Expr),
+    /// `preempt CLASS at lowest`: of the CPUs the task may use, one running
+    /// the lowest-ranked task.
+    Lowest(Span),
+}
 
 #[derive(Debug, Clone)]
 pub enum GaugeSource {

@@ -306,9 +306,20 @@ impl Explainer<'_, '_> {
             let class = &self.model.classes[p.class].name;
             let lower: Vec<&str> = self.model.classes[p.class + 1..].iter().map(|c| c.name.as_str()).collect();
             let lower = if lower.is_empty() { String::new() } else { format!(" or in {}", lower.join(", ")) };
+            let victim = match &self.model.preempt.as_ref().map(|p| &p.victim) {
+                Some(crate::model::Victim::At(_)) => {
+                    let at =
+                        find_item!(self, ItemKind::Preempt { victim: ast::PreemptVictim::At(e), .. } => self.expr(e));
+                    format!("on CPU {}", at.unwrap_or_default())
+                }
+                Some(crate::model::Victim::Lowest) => {
+                    "on the CPU, of those it may use, whose task ranks lowest (from its own CPU on)".to_string()
+                }
+                _ => "on its CPU".to_string(),
+            };
             writeln!(
                 out,
-                "A task of class {class} that just woke up preempts the task running on its CPU if that one is in no class{lower}."
+                "A task of class {class} that just woke up preempts the task running {victim} if that one is in no class{lower}."
             )?;
         }
         Ok(())

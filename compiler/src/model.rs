@@ -121,6 +121,17 @@ pub struct EventHandler {
     pub origin: Origin,
 }
 
+/// The CPU `preempt` considers kicking.
+#[derive(Debug, Clone)]
+pub enum Victim {
+    /// The waking task's CPU (`task.cpu`).
+    TaskCpu,
+    /// The CPU an int expression names, evaluated in ops.enqueue.
+    At(Expr),
+    /// Of the CPUs the task may use, one running the lowest-ranked task.
+    Lowest,
+}
+
 /// `on timer PERIOD`: a block run every PERIOD for the whole scheduler.
 #[derive(Debug, Clone)]
 pub struct Timer {
@@ -218,6 +229,7 @@ pub struct Formula {
 #[derive(Debug, Clone)]
 pub struct Preempt {
     pub class: usize,
+    pub victim: Victim,
     pub origin: Origin,
 }
 

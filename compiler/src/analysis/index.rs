@@ -190,7 +190,12 @@ impl Indexer<'_> {
                 self.expr(&formula.result);
                 self.locals.truncate(outer);
             }
-            ItemKind::Preempt { class } => self.reference(class, SymbolKind::Class),
+            ItemKind::Preempt { class, victim } => {
+                self.reference(class, SymbolKind::Class);
+                if let PreemptVictim::At(e) = victim {
+                    self.expr(e);
+                }
+            }
             ItemKind::Const { value, .. } => self.expr(value),
             ItemKind::Fn(f) => {
                 let outer = self.locals.len();

@@ -76,11 +76,13 @@ impl Checker<'_> {
                         }
                     }
                 }
-                ItemKind::Preempt { class } => {
+                ItemKind::Preempt { class, victim } => {
                     if self.once("preempt", item.span) {
-                        if let Some(index) = self.class_ref(class) {
+                        let index = self.class_ref(class);
+                        let victim = self.preempt_victim(victim);
+                        if let (Some(class), Some(victim)) = (index, victim) {
                             let origin = self.origin(item.span);
-                            self.model.preempt = Some(Preempt { class: index, origin });
+                            self.model.preempt = Some(Preempt { class, victim, origin });
                         }
                     }
                 }
@@ -192,6 +194,24 @@ impl Checker<'_> {
         let origin = self.origin(span);
         let _ = keyword;
         self.model.events.push(EventHandler { event, body, origin });
+    }
+
+    /// The CPU `preempt … at` names: an int expression about the waking
+    /// task, evaluated in ops.enqueue.
+    fn preempt_victim(&mut self, victim: &ast::PreemptVictim) -> Option<Victim> {
+        Some(match victim {
+            ast::PreemptVictim::TaskCpu => Victim::TaskCpu,
+            ast::PreemptVictim::Lowest(_) => Victim::Lowest,
+            ast::PreemptVictim::At(e) => {
+                let mut scope = Scope::task("the CPU `preempt` considers");
+                scope.enqueue = true;
+                let t = self.expr(e, &scope)?;
+                if !self.expect_type(&t, ValueType::Int, e.span, "the CPU `preempt` considers") {
+                    return None;
+                }
+                Victim::At(t.into_expr(ValueType::Int))
+            }
+        })
     }
 
     /// `on timer PERIOD { ... }`: no task, no event facts.

@@ -154,7 +154,14 @@ impl<'a, 's> Layout<'a, 's> {
             ItemKind::Vtime { part, formula } => {
                 self.formula(format!("vtime {}", part.keyword()), item, formula);
             }
-            ItemKind::Preempt { class } => self.text(0, format!("preempt {}", class.name), span),
+            ItemKind::Preempt { class, victim } => {
+                let at = match victim {
+                    PreemptVictim::TaskCpu => String::new(),
+                    PreemptVictim::At(e) => format!(" at {}", self.expr(e)),
+                    PreemptVictim::Lowest(_) => " at lowest".to_string(),
+                };
+                self.text(0, format!("preempt {}{at}", class.name), span);
+            }
             ItemKind::Const { name, value } => {
                 self.text(0, format!("const {} = {}", name.name, self.expr(value)), span);
             }

@@ -161,7 +161,7 @@ impl Lowering<'_> {
             .routes
             .iter()
             .any(|r| r.kick || r.idle || r.target.queue().is_some_and(|q| m.queues[q].placement.is_instanced()))
-            || m.preempt.is_some()
+            || m.preempt.as_ref().is_some_and(|p| matches!(p.victim, Victim::TaskCpu))
             || self.claims_cpu;
         let mut locals: Vec<&str> = if needs_cpu { vec!["s32 cpu = scx_bpf_task_cpu(p);"] } else { Vec::new() };
         if m.routes.iter().any(|r| r.idle) {
@@ -239,12 +239,34 @@ impl Lowering<'_> {
         if let Some(preempt) = &m.preempt {
             body.push(String::new());
             body.push(format!("\t{}", self.comment(preempt.origin)));
-            body.push(format!(
-                "\tif ((enq_flags & SCHEDC_ENQ_WAKEUP) && tctx->class == {} &&",
-                self.class_const(Some(preempt.class))
-            ));
-            body.push("\t    schedc_running_below(cpu, tctx->class))".to_string());
-            body.push("\t\tscx_bpf_kick_cpu(cpu, SCHEDC_KICK_PREEMPT);".to_string());
+            let test =
+                format!("(enq_flags & SCHEDC_ENQ_WAKEUP) && tctx->class == {}", self.class_const(Some(preempt.class)));
+            match &preempt.victim {
+                Victim::TaskCpu => {
+                    body.push(format!("\tif ({test} &&"));
+                    body.push("\t    schedc_running_below(cpu, tctx->class))".to_string());
+                    body.push("\t\tscx_bpf_kick_cpu(cpu, SCHEDC_KICK_PREEMPT);".to_string());
+                }
+                Victim::At(e) => {
+                    // A CPU number the kernel does not have would make
+                    // scx_bpf_kick_cpu() eject the scheduler: checked first.
+                    body.push(format!("\tif ({test}) {{"));
+                    body.push(format!("\t\ts64 schedc_victim = {};", self.expr(e)));
+                    body.push(String::new());
+                    body.push("\t\tif (schedc_victim >= 0 && schedc_victim < scx_bpf_nr_cpu_ids() &&".to_string());
+                    body.push("\t\t    schedc_running_below((s32)schedc_victim, tctx->class))".to_string());
+                    body.push("\t\t\tscx_bpf_kick_cpu((s32)schedc_victim, SCHEDC_KICK_PREEMPT);".to_string());
+                    body.push("\t}".to_string());
+                }
+                Victim::Lowest => {
+                    body.push(format!("\tif ({test}) {{"));
+                    body.push("\t\ts32 schedc_victim = schedc_lowest_running(p, tctx->class);".to_string());
+                    body.push(String::new());
+                    body.push("\t\tif (schedc_victim >= 0)".to_string());
+                    body.push("\t\t\tscx_bpf_kick_cpu(schedc_victim, SCHEDC_KICK_PREEMPT);".to_string());
+                    body.push("\t}".to_string());
+                }
+            }
         }
         let comment = if self.claims_cpu {
             "/* A task became runnable: onto the idle CPU it claimed, if it is queued there; else route it. */"

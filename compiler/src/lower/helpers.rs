@@ -299,6 +299,41 @@ impl Lowering<'_> {
         ]
     }
 
+    /// `preempt CLASS at lowest`: the CPU to kick, among those @p may use.
+    pub(super) fn lowest_running_helper(&self) -> Function {
+        let body = [
+            "\tu32 nr = scx_bpf_nr_cpu_ids(), start = scx_bpf_task_cpu(p), cpu;",
+            "\ts32 i, victim = -1;",
+            "\tu8 lowest = class, running;",
+            "",
+            "\tif (nr > SCHEDC_MAX_CPUS)",
+            "\t\tnr = SCHEDC_MAX_CPUS;",
+            "\t/* From the task's own CPU on, so that no CPU is always asked first. */",
+            "\tbpf_for(i, 0, nr) {",
+            "\t\tcpu = start + i;",
+            "\t\tif (cpu >= nr)",
+            "\t\t\tcpu -= nr;",
+            "\t\tif (cpu >= SCHEDC_MAX_CPUS || !bpf_cpumask_test_cpu(cpu, p->cpus_ptr))",
+            "\t\t\tcontinue;",
+            "\t\trunning = schedc_running_class[cpu];",
+            "\t\t/* No class ranks lowest: nothing can be below it. */",
+            "\t\tif (running == CLASS_NONE)",
+            "\t\t\treturn (s32)cpu;",
+            "\t\tif (running > lowest) {",
+            "\t\t\tlowest = running;",
+            "\t\t\tvictim = (s32)cpu;",
+            "\t\t}",
+            "\t}",
+            "\treturn victim;",
+        ];
+        Function {
+            comment: "/* Of the CPUs @p may use, one whose running task ranks lowest, if below @class; else -1. A global function: verified once. */".to_string(),
+            signature: "SCHEDC_GLOBAL s32 schedc_lowest_running(struct task_struct *p __arg_trusted, u8 class)".to_string(),
+            body: body.iter().map(|l| l.to_string()).collect(),
+            member: None,
+        }
+    }
+
     /// `on timer`: the timer's callback, which runs the block and re-arms
     /// the timer, and its first start, called by ops.init.
     pub(super) fn timer_helpers(&self, timer: &Timer) -> [Function; 2] {

@@ -202,8 +202,11 @@ impl<'a> Lowering<'a> {
         if self.claims_cpu {
             helpers.extend(self.claim_helpers());
         }
-        if m.preempt.is_some() {
+        if let Some(preempt) = &m.preempt {
             helpers.extend(self.preempt_helpers());
+            if matches!(preempt.victim, Victim::Lowest) {
+                helpers.push(self.lowest_running_helper());
+            }
         }
         if let Some(timer) = &m.timer {
             helpers.extend(self.timer_helpers(timer));
@@ -526,6 +529,9 @@ impl<'a> Lowering<'a> {
         }
         for h in &m.events {
             walk_stmts(&h.body, f);
+        }
+        if let Some(Preempt { victim: Victim::At(e), .. }) = &m.preempt {
+            walk_expr(e, f);
         }
         if let Some(timer) = &m.timer {
             walk_expr(&timer.period, f);
