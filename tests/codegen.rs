@@ -527,6 +527,8 @@ fn construct_policies_cover_the_language() {
         "event.prev_cpu",
         "event.sync",
         "event.runnable",
+        "waker.realtime",
+        "waker.kthread",
     ];
     let mut missing = Vec::new();
     for construct in required {

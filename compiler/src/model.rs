@@ -400,4 +400,6 @@ pub enum Fact {
     WakerTgid,
     WakerComm,
     WakerClass,
+    WakerRealtime,
+    WakerKthread,
 }

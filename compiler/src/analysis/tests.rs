@@ -128,7 +128,10 @@ fn completes_facts_queues_classes_and_keywords() {
         labels(&complete_after("on wakeup { x = event.")),
         ["prev_cpu", "sync", "runnable", "wakeup", "reenqueue", "cpu_selected", "sleep"]
     );
-    assert_eq!(labels(&complete_after("on wakeup { x = waker.")), ["pid", "tgid", "comm", "class"]);
+    assert_eq!(
+        labels(&complete_after("on wakeup { x = waker.")),
+        ["pid", "tgid", "comm", "class", "realtime", "kthread"]
+    );
     assert_eq!(labels(&complete_after("slice = queue.")), ["fast", "slow"]);
     assert_eq!(labels(&complete_after("slice = queue.slow.")), ["len", "inserted"]);
     assert_eq!(labels(&complete_after("enqueue {\n    else -> ")), ["fast", "slow"]);

@@ -110,6 +110,10 @@ pub const FACTS: &[FactInfo] = {
             "The waker's command name; only compared with a string literal. Known in `on wakeup` and `select_cpu`."),
         fact(Waker, "class", Fact::WakerClass, Type::Class,
             "The waker's class (`none` if it is not scheduled by this scheduler). Known in `on wakeup` and `select_cpu`."),
+        fact(Waker, "realtime", Fact::WakerRealtime, BOOL,
+            "The waker is a real-time or deadline task (its priority is below 100), not one of a fair scheduling class. Known in `on wakeup` and `select_cpu`."),
+        fact(Waker, "kthread", Fact::WakerKthread, BOOL,
+            "The waker is a kernel thread (`PF_KTHREAD`). Known in `on wakeup` and `select_cpu`."),
     ]
 };
 
@@ -179,7 +183,7 @@ mod tests {
         for (i, f) in FACTS.iter().enumerate() {
             assert!(FACTS[i + 1..].iter().all(|g| g.fact != f.fact && g.path() != f.path()), "{}", f.path());
         }
-        assert_eq!(FACTS.len(), 32, "one entry per model::Fact");
+        assert_eq!(FACTS.len(), 34, "one entry per model::Fact");
     }
 
     #[test]
@@ -190,6 +194,9 @@ mod tests {
             names(FactGroup::Event).collect::<Vec<_>>(),
             ["prev_cpu", "sync", "runnable", "wakeup", "reenqueue", "cpu_selected", "sleep"]
         );
-        assert_eq!(listed(FactGroup::Waker), "`waker.pid`, `waker.tgid`, `waker.comm`, `waker.class`");
+        assert_eq!(
+            listed(FactGroup::Waker),
+            "`waker.pid`, `waker.tgid`, `waker.comm`, `waker.class`, `waker.realtime`, `waker.kthread`"
+        );
     }
 }

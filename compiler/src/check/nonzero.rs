@@ -130,6 +130,7 @@ fn steady(fact: Fact) -> bool {
             | Fact::EventSleep
             | Fact::WakerPid
             | Fact::WakerTgid
+            | Fact::WakerKthread
     )
 }
 

@@ -170,7 +170,9 @@ fn held(e: &Expr) -> (usize, bool) {
             | Fact::TaskNode
             | Fact::WakerPid
             | Fact::WakerTgid
-            | Fact::WakerClass,
+            | Fact::WakerClass
+            | Fact::WakerRealtime
+            | Fact::WakerKthread,
         )
         | ExprKind::QueueLen(_) => return (0, true),
         ExprKind::CommIs { of: Fact::WakerComm, .. } => return (0, true),

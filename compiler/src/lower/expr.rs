@@ -369,5 +369,8 @@ fn fact(f: Fact) -> &'static str {
         Fact::WakerTgid => "(s64)bpf_get_current_task_btf()->tgid",
         Fact::WakerComm => "bpf_get_current_task_btf()->comm",
         Fact::WakerClass => "schedc_class_of(bpf_get_current_task_btf())",
+        // MAX_RT_PRIO: priorities below it are the real-time and deadline classes.
+        Fact::WakerRealtime => "(bpf_get_current_task_btf()->prio < 100)",
+        Fact::WakerKthread => "!!(bpf_get_current_task_btf()->flags & SCHEDC_PF_KTHREAD)",
     }
 }
