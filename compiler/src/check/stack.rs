@@ -45,11 +45,13 @@ impl Checker<'_> {
                 continue;
             }
             reported.push(biggest.span);
+            let place =
+                if callback == "timer" { "the `on timer` callback".to_string() } else { format!("`ops.{callback}`") };
             let mut d = Diagnostic::new(
                 Code::StackTooLarge,
                 self.first_line(biggest.span),
                 format!(
-                    "{} may keep about {} bytes on the BPF stack of `ops.{callback}`, where the kernel allows {BPF_STACK}",
+                    "{} may keep about {} bytes on the BPF stack of {place}, where the kernel allows {BPF_STACK}",
                     biggest.what,
                     total * 8
                 ),
@@ -63,7 +65,7 @@ impl Checker<'_> {
             for other in rules.iter().filter(|r| r.slots > 0 && !std::ptr::eq(*r, biggest)) {
                 d = d.related(
                     self.first_line(other.span),
-                    format!("{} runs in `ops.{callback}` too: {} bytes", other.what, other.slots * 8),
+                    format!("{} runs in {place} too: {} bytes", other.what, other.slots * 8),
                 );
             }
             self.error(d);
@@ -106,8 +108,18 @@ impl Checker<'_> {
             ("tick", vec![event(Event::Tick, "on tick")]),
             ("stopping", vec![formula(&m.vtime_charge, "vtime charge"), event(Event::Stopping, "on stopping")]),
             ("enable", vec![event(Event::Join, "on join")]),
+            ("cpu_release", vec![event(Event::CpuRelease, "on cpu_release")]),
         ];
-        all.into_iter().map(|(name, rules)| (name, rules.into_iter().flatten().collect())).collect()
+        let timer = m.timer.as_ref().map(|t| Rule {
+            what: "`on timer`".to_string(),
+            span: t.origin.span,
+            slots: stmts_slots(&t.body),
+        });
+        let mut out: Vec<(&'static str, Vec<Rule>)> =
+            all.into_iter().map(|(name, rules)| (name, rules.into_iter().flatten().collect())).collect();
+        // The timer's callback is no sched_ext member; the message names it as such.
+        out.push(("timer", timer.into_iter().collect()));
+        out
     }
 
     /// `span` up to the end of its first line: the head of a block item.
