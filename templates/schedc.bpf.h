@@ -297,6 +297,32 @@ int bpf_iter_scx_dsq_new(struct bpf_iter_scx_dsq *it, u64 dsq_id, u64 flags) __k
 struct task_struct *bpf_iter_scx_dsq_next(struct bpf_iter_scx_dsq *it) __ksym;
 void bpf_iter_scx_dsq_destroy(struct bpf_iter_scx_dsq *it) __ksym;
 
+/*
+ * The interrupt context of a wake-up (event.hardirq, event.softirq): bits of
+ * the waking CPU's preempt count (include/linux/preempt.h). x86 keeps the
+ * count in pcpu_hot.preempt_count on 6.12 and in the per-CPU int
+ * __preempt_count on newer kernels. Both are weak per-CPU kernel symbols:
+ * the one a kernel lacks resolves to 0, and its branch is dead code the
+ * verifier never sees. CO-RE finds preempt_count inside pcpu_hot's
+ * anonymous union.
+ */
+struct pcpu_hot {
+	int preempt_count;
+} __attribute__((preserve_access_index));
+extern struct pcpu_hot pcpu_hot __ksym __weak;
+extern int __preempt_count __ksym __weak;
+#define SCHEDC_HARDIRQ_MASK	0x000f0000	/* hard interrupt nesting */
+#define SCHEDC_SOFTIRQ_OFFSET	0x00000100	/* serving a softirq */
+
+static __always_inline int schedc_preempt_count(void)
+{
+	if (bpf_ksym_exists(&__preempt_count))
+		return *(int *)bpf_this_cpu_ptr(&__preempt_count);
+	if (bpf_ksym_exists(&pcpu_hot))
+		return ((struct pcpu_hot *)bpf_this_cpu_ptr(&pcpu_hot))->preempt_count;
+	return 0;
+}
+
 /* Queue @p on @dsq_id in FIFO order with a slice of @slice ns. */
 static __always_inline void schedc_insert(struct task_struct *p, u64 dsq_id,
 					  u64 slice, u64 enq_flags)

@@ -529,6 +529,8 @@ fn construct_policies_cover_the_language() {
         "event.runnable",
         "waker.realtime",
         "waker.kthread",
+        "event.hardirq",
+        "event.softirq",
     ];
     let mut missing = Vec::new();
     for construct in required {

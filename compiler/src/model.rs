@@ -402,4 +402,6 @@ pub enum Fact {
     WakerClass,
     WakerRealtime,
     WakerKthread,
+    EventHardirq,
+    EventSoftirq,
 }

@@ -184,7 +184,9 @@ fn held(e: &Expr) -> (usize, bool) {
             | Fact::WakerTgid
             | Fact::WakerClass
             | Fact::WakerRealtime
-            | Fact::WakerKthread,
+            | Fact::WakerKthread
+            | Fact::EventHardirq
+            | Fact::EventSoftirq,
         )
         | ExprKind::QueueLen(_) => return (0, true),
         ExprKind::CommIs { of: Fact::WakerComm, .. } => return (0, true),

@@ -365,6 +365,8 @@ fn fact(f: Fact) -> &'static str {
         Fact::EventReenqueue => "!!(enq_flags & SCHEDC_ENQ_REENQ)",
         Fact::EventCpuSelected => "schedc_cpu_selected",
         Fact::EventSleep => "!!(deq_flags & SCHEDC_DEQ_SLEEP)",
+        Fact::EventHardirq => "!!(schedc_preempt_count() & SCHEDC_HARDIRQ_MASK)",
+        Fact::EventSoftirq => "!!(schedc_preempt_count() & SCHEDC_SOFTIRQ_OFFSET)",
         Fact::WakerPid => "(s64)bpf_get_current_task_btf()->pid",
         Fact::WakerTgid => "(s64)bpf_get_current_task_btf()->tgid",
         Fact::WakerComm => "bpf_get_current_task_btf()->comm",
