@@ -54,6 +54,12 @@ typedef _Bool bool;
 #define BPF_LOCAL_STORAGE_GET_F_CREATE 1
 #define BPF_ANY 0
 
+/* A BPF timer (UAPI): opaque, kept in a map value (`on timer`). */
+struct bpf_timer {
+	__u64 __opaque[2];
+} __attribute__((aligned(8)));
+#define SCHEDC_CLOCK_MONOTONIC 1	/* include/uapi/linux/time.h */
+
 /* Opaque state of an open-coded numeric iterator (UAPI), needed by bpf_for. */
 struct bpf_iter_num {
 	__u64 __opaque[1];
@@ -107,6 +113,7 @@ struct scx_init_task_args {
 } __attribute__((preserve_access_index));
 
 struct scx_exit_task_args;
+struct scx_cpu_release_args;	/* only passed on, never read */
 struct scx_exit_info;	/* defined below, after the enum its kind uses */
 
 /*
@@ -127,6 +134,7 @@ struct sched_ext_ops {
 	void (*stopping)(struct task_struct *p, bool runnable);
 	void (*quiescent)(struct task_struct *p, u64 deq_flags);
 	void (*set_weight)(struct task_struct *p, u32 weight);
+	void (*cpu_release)(s32 cpu, struct scx_cpu_release_args *args);
 	s32 (*init_task)(struct task_struct *p, struct scx_init_task_args *args);
 	void (*exit_task)(struct task_struct *p, struct scx_exit_task_args *args);
 	void (*enable)(struct task_struct *p);
@@ -258,6 +266,12 @@ const struct cpumask *scx_bpf_get_idle_smtmask(void) __ksym;
 void scx_bpf_put_idle_cpumask(const struct cpumask *mask) __ksym;
 void scx_bpf_error_bstr(char *fmt, unsigned long long *data, u32 data__sz) __ksym;
 bool bpf_cpumask_test_cpu(u32 cpu, const struct cpumask *cpumask) __ksym;
+/*
+ * `reenqueue local`, in ops.cpu_release: the CPU's local DSQ goes back
+ * through ops.enqueue. On 6.12 and 7.2 alike (7.x also offers it as
+ * scx_bpf_dsq_reenq(SCX_DSQ_LOCAL, flags), which 6.12 lacks).
+ */
+u32 scx_bpf_reenqueue_local(void) __ksym;
 
 /* 6.13 and newer */
 void scx_bpf_dsq_insert(struct task_struct *p, u64 dsq_id, u64 slice,
@@ -282,6 +296,32 @@ struct bpf_iter_scx_dsq {
 int bpf_iter_scx_dsq_new(struct bpf_iter_scx_dsq *it, u64 dsq_id, u64 flags) __ksym;
 struct task_struct *bpf_iter_scx_dsq_next(struct bpf_iter_scx_dsq *it) __ksym;
 void bpf_iter_scx_dsq_destroy(struct bpf_iter_scx_dsq *it) __ksym;
+
+/*
+ * The interrupt context of a wake-up (event.hardirq, event.softirq): bits of
+ * the waking CPU's preempt count (include/linux/preempt.h). x86 keeps the
+ * count in pcpu_hot.preempt_count on 6.12 and in the per-CPU int
+ * __preempt_count on newer kernels. Both are weak per-CPU kernel symbols:
+ * the one a kernel lacks resolves to 0, and its branch is dead code the
+ * verifier never sees. CO-RE finds preempt_count inside pcpu_hot's
+ * anonymous union.
+ */
+struct pcpu_hot {
+	int preempt_count;
+} __attribute__((preserve_access_index));
+extern struct pcpu_hot pcpu_hot __ksym __weak;
+extern int __preempt_count __ksym __weak;
+#define SCHEDC_HARDIRQ_MASK	0x000f0000	/* hard interrupt nesting */
+#define SCHEDC_SOFTIRQ_OFFSET	0x00000100	/* serving a softirq */
+
+static __always_inline int schedc_preempt_count(void)
+{
+	if (bpf_ksym_exists(&__preempt_count))
+		return *(int *)bpf_this_cpu_ptr(&__preempt_count);
+	if (bpf_ksym_exists(&pcpu_hot))
+		return ((struct pcpu_hot *)bpf_this_cpu_ptr(&pcpu_hot))->preempt_count;
+	return 0;
+}
 
 /* Queue @p on @dsq_id in FIFO order with a slice of @slice ns. */
 static __always_inline void schedc_insert(struct task_struct *p, u64 dsq_id,

@@ -63,6 +63,20 @@ static __always_inline struct schedc_task *schedc_task_ctx(struct task_struct *p
 	return bpf_task_storage_get(&schedc_tasks, p, 0, 0);
 }
 {%- endif %}
+{%- if p.has_timer %}
+
+/* The `on timer` timer: a bpf_timer must live in a map value. */
+struct schedc_timer {
+	struct bpf_timer timer;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, u32);
+	__type(value, struct schedc_timer);
+} schedc_timer SEC(".maps");
+{%- endif %}
 {%- for f in p.helpers %}
 
 {{ f.comment }}

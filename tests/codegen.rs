@@ -458,6 +458,9 @@ fn construct_policies_cover_the_language() {
         "on running",
         "on tick",
         "on stopping",
+        "on timer",
+        "on cpu_release",
+        "reenqueue local",
         "pinned",
         "prev_core",
         "idle_core",
@@ -476,6 +479,8 @@ fn construct_policies_cover_the_language() {
         "vtime charge",
         "vtime lag",
         "preempt",
+        "preempt urgent at task",
+        "at lowest",
         "class",
         "none",
         "is",
@@ -527,6 +532,10 @@ fn construct_policies_cover_the_language() {
         "event.prev_cpu",
         "event.sync",
         "event.runnable",
+        "waker.realtime",
+        "waker.kthread",
+        "event.hardirq",
+        "event.softirq",
     ];
     let mut missing = Vec::new();
     for construct in required {

@@ -217,6 +217,8 @@ on wakeup { if event.sync or not task.b { let l = 1us  g = l } else { g = 1ns } 
 on enqueue { every 1s { trace "t", e } }
 on running { task.t = system.now  cpu.w = cpu(int(cpu.w)).w + cpu(0).queue.c.len }
 on tick { if task.slice_left > d { task.slice_left = d } }
+on timer d { e += 1 }
+on cpu_release { reenqueue local }
 on stopping { if task is k and task.b { e += 1 } }
 select_cpu { pinned  prev_core when system.smt  idle_core  prev  any  found -> c kick }
 enqueue { else -> v }
@@ -224,7 +226,7 @@ dispatch { c  v starve after 5ms }
 slice = if task.b then h(d) else g
 vtime charge = 1ms * u
 vtime lag = 1ms * n
-preempt k
+preempt k at lowest
 "#,
     r#"scheduler default_selection "the default CPU selection"
 queue q shared fifo

@@ -359,7 +359,7 @@ fn vtime_charge_and_lag() {
 
 #[test]
 fn preempt() {
-    assert!(matches!(item("preempt brief"), ItemKind::Preempt { class } if class.name == "brief"));
+    assert!(matches!(item("preempt brief"), ItemKind::Preempt { class, .. } if class.name == "brief"));
 }
 
 #[test]

@@ -83,6 +83,12 @@ pub enum ItemKind {
         event_span: Span,
         body: Vec<Stmt>,
     },
+    /// `on timer PERIOD { ... }`: scheduler-wide, every PERIOD, no task.
+    Timer {
+        period: Expr,
+        timer_span: Span,
+        body: Vec<Stmt>,
+    },
     SelectCpu(SelectCpu),
     Enqueue {
         routes: Vec<Route>,
@@ -97,6 +103,8 @@ pub enum ItemKind {
     },
     Preempt {
         class: Ident,
+        /// Which CPU is considered: `task.cpu` unless `at` says otherwise.
+        victim: PreemptVictim,
     },
     /// `const NAME = EXPR`: a constant written once and used by name.
     Const {
@@ -199,6 +207,18 @@ pub struct TypeName {
 /// The types a value can have in a policy: the same as in the manifest.
 pub use schedc_abi::ValueType;
 
+/// The CPU `preempt` considers kicking.
+#[derive(Debug, Clone)]
+pub enum PreemptVictim {
+    /// `preempt CLASS`: the waking task's CPU.
+    TaskCpu,
+    /// `preempt CLASS at EXPR`: the CPU this int expression names.
+    At(Expr),
+    /// `preempt CLASS at lowest`: of the CPUs the task may use, one running
+    /// the lowest-ranked task.
+    Lowest(Span),
+}
+
 #[derive(Debug, Clone)]
 pub enum GaugeSource {
     /// `gauge NAME: TYPE = INIT`: a global the rules assign.
@@ -218,6 +238,8 @@ pub enum Event {
     Quiescent,
     /// ops.tick: every scheduler tick, for the task running on the CPU.
     Tick,
+    /// ops.cpu_release: a higher-priority scheduling class took the CPU. No task.
+    CpuRelease,
 }
 
 impl Event {
@@ -231,6 +253,7 @@ impl Event {
             Event::Stopping => "stopping",
             Event::Quiescent => "quiescent",
             Event::Tick => "tick",
+            Event::CpuRelease => "cpu_release",
         }
     }
 }
@@ -389,6 +412,8 @@ pub enum StmtKind {
         message: StrLit,
         args: Vec<Expr>,
     },
+    /// `reenqueue local`: the CPU's queued tasks go back through `ops.enqueue`.
+    ReenqueueLocal,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -92,6 +92,16 @@ impl Explainer<'_, '_> {
         }
         section(out, "A CPU needs a task (dispatch)")?;
         self.dispatch(out)?;
+        if let Some(body) = self.event(Event::CpuRelease) {
+            section(out, "A higher-priority scheduling class takes a CPU (on cpu_release)")?;
+            writeln!(out, "When a real-time or deadline task takes a CPU from this scheduler:")?;
+            self.stmts(out, body, 1)?;
+        }
+        if let Some((period, body)) = self.timer() {
+            section(out, "Periodic timer (on timer)")?;
+            writeln!(out, "Every {period}, for the whole scheduler (no task):")?;
+            self.stmts(out, body, 1)?;
+        }
         section(out, "Time slice")?;
         self.slice(out)?;
         if m.queues.iter().any(|q| q.order == Order::Vtime) {
@@ -181,6 +191,11 @@ impl Explainer<'_, '_> {
 
     fn event(&self, event: Event) -> Option<&[Stmt]> {
         find_item!(self, ItemKind::On { event: e, body, .. } if *e == event => body.as_slice())
+    }
+
+    /// `on timer PERIOD`: the period as written, and the block.
+    fn timer(&self) -> Option<(String, &[Stmt])> {
+        find_item!(self, ItemKind::Timer { period, body, .. } => (self.expr(period), body.as_slice()))
     }
 
     /// What picks the instance of queue `name` for a CPU: the CPU itself,
@@ -295,9 +310,20 @@ impl Explainer<'_, '_> {
             let class = &self.model.classes[p.class].name;
             let lower: Vec<&str> = self.model.classes[p.class + 1..].iter().map(|c| c.name.as_str()).collect();
             let lower = if lower.is_empty() { String::new() } else { format!(" or in {}", lower.join(", ")) };
+            let victim = match &self.model.preempt.as_ref().map(|p| &p.victim) {
+                Some(crate::model::Victim::At(_)) => {
+                    let at =
+                        find_item!(self, ItemKind::Preempt { victim: ast::PreemptVictim::At(e), .. } => self.expr(e));
+                    format!("on CPU {}", at.unwrap_or_default())
+                }
+                Some(crate::model::Victim::Lowest) => {
+                    "on the CPU, of those it may use, whose task ranks lowest (from its own CPU on)".to_string()
+                }
+                _ => "on its CPU".to_string(),
+            };
             writeln!(
                 out,
-                "A task of class {class} that just woke up preempts the task running on its CPU if that one is in no class{lower}."
+                "A task of class {class} that just woke up preempts the task running {victim} if that one is in no class{lower}."
             )?;
         }
         Ok(())
@@ -494,6 +520,9 @@ impl Explainer<'_, '_> {
                 let args: Vec<String> = args.iter().map(|a| self.expr(a)).collect();
                 let values = if args.is_empty() { String::new() } else { format!(" with {}", args.join(", ")) };
                 writeln!(out, "{indent}- writes \"{}\"{values} to the kernel's trace buffer", message.value)
+            }
+            StmtKind::ReenqueueLocal => {
+                writeln!(out, "{indent}- this CPU's queued tasks go back to be queued again (enqueue)")
             }
         }
     }

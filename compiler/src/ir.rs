@@ -21,6 +21,8 @@ pub struct Program {
     pub task_fields: Vec<Field>,
     /// Whether per-task state exists (task storage map and lookup helper).
     pub has_task_state: bool,
+    /// Whether the policy has `on timer` (the map that holds its `bpf_timer`).
+    pub has_timer: bool,
     /// Helper functions, in the order they must be declared.
     pub helpers: Vec<Function>,
     /// The sched_ext callbacks.

@@ -33,6 +33,8 @@ pub struct Model {
     /// `keep_running`, the last line of `dispatch`.
     pub keep_running: Option<Origin>,
     pub preempt: Option<Preempt>,
+    /// `on timer PERIOD { ... }`.
+    pub timer: Option<Timer>,
     /// How many `every` blocks there are; each keeps a per-task timestamp.
     pub samplers: usize,
     /// The `fn` items, in declaration order (a function calls only earlier ones).
@@ -117,6 +119,26 @@ pub enum StatSource {
 #[derive(Debug, Clone)]
 pub struct EventHandler {
     pub event: Event,
+    pub body: Vec<Stmt>,
+    pub origin: Origin,
+}
+
+/// The CPU `preempt` considers kicking.
+#[derive(Debug, Clone)]
+pub enum Victim {
+    /// The waking task's CPU (`task.cpu`).
+    TaskCpu,
+    /// The CPU an int expression names, evaluated in ops.enqueue.
+    At(Expr),
+    /// Of the CPUs the task may use, one running the lowest-ranked task.
+    Lowest,
+}
+
+/// `on timer PERIOD`: a block run every PERIOD for the whole scheduler.
+#[derive(Debug, Clone)]
+pub struct Timer {
+    /// A positive constant duration or a duration parameter with a positive range.
+    pub period: Expr,
     pub body: Vec<Stmt>,
     pub origin: Origin,
 }
@@ -209,6 +231,7 @@ pub struct Formula {
 #[derive(Debug, Clone)]
 pub struct Preempt {
     pub class: usize,
+    pub victim: Victim,
     pub origin: Origin,
 }
 
@@ -245,6 +268,8 @@ pub enum StmtKind {
         message: String,
         args: Vec<(String, Expr)>,
     },
+    /// `reenqueue local` (only in `on cpu_release`).
+    ReenqueueLocal,
 }
 
 /// Something a statement may assign.
@@ -393,4 +418,8 @@ pub enum Fact {
     WakerTgid,
     WakerComm,
     WakerClass,
+    WakerRealtime,
+    WakerKthread,
+    EventHardirq,
+    EventSoftirq,
 }

@@ -34,7 +34,17 @@ fn sample_manifest_round_trips_through_the_object() {
     assert_eq!(m.param("prio_max_queued").unwrap().default, Value::Uint(64));
     assert_eq!(m.param("local_kthreads").unwrap().default, Value::Bool(true));
     let kinds: Vec<StatKind> = m.stats.iter().map(|s| s.kind).collect();
-    assert_eq!(kinds, [StatKind::Counter, StatKind::Counter, StatKind::Counter, StatKind::Gauge, StatKind::Counter]);
+    assert_eq!(
+        kinds,
+        [
+            StatKind::Counter,
+            StatKind::Counter,
+            StatKind::Counter,
+            StatKind::Gauge,
+            StatKind::Counter,
+            StatKind::Counter
+        ]
+    );
     let facts: Vec<MachineFact> = m.inputs.iter().map(|i| i.fact).collect();
     assert_eq!(facts, MachineFact::ALL);
 

@@ -71,6 +71,10 @@ fn sample_runs_on_every_kernel() -> Result<(), Missing> {
         assert!(queued > 0, "no scheduling decisions counted; {ctx}");
         // `on tick` ran: ops.tick is called at every tick of a busy CPU.
         assert!(stat(&run.output, "nr_ticks") > 0, "ops.tick never counted a tick; {ctx}");
+        // `on timer 10ms` ran, and again: started in ops.init, the timer
+        // re-arms itself; a run of seconds gives hundreds of periods.
+        let periods = stat(&run.output, "nr_timer");
+        assert!(periods >= 10, "the `on timer` timer fired {periods} times; {ctx}");
 
         // A scheduler that calls scx_bpf_error() is ejected, and the runtime
         // says so with the kernel's reason and the BPF message.

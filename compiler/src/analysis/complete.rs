@@ -26,7 +26,7 @@ pub enum CandidateKind {
     Type,
 }
 
-const STATEMENT_KEYWORDS: &[&str] = &["let", "if", "every", "trace"];
+const STATEMENT_KEYWORDS: &[&str] = &["let", "if", "every", "trace", "reenqueue"];
 const PREFERENCES: &[&str] =
     &["pinned", "prev_core", "idle_core", "prev", "prev_llc", "waker", "any", "default", "found"];
 const FUNCTIONS: &[(&str, &str)] = &[

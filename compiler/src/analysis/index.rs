@@ -160,6 +160,10 @@ impl Indexer<'_> {
             }
             ItemKind::Counter { bound: Some(path), .. } => self.path(path),
             ItemKind::On { body, .. } => self.block(body),
+            ItemKind::Timer { period, body, .. } => {
+                self.expr(period);
+                self.block(body);
+            }
             ItemKind::SelectCpu(select) => {
                 for preference in &select.preferences {
                     self.exprs(&preference.when);
@@ -193,7 +197,12 @@ impl Indexer<'_> {
                 self.expr(&formula.result);
                 self.locals.truncate(outer);
             }
-            ItemKind::Preempt { class } => self.reference(class, SymbolKind::Class),
+            ItemKind::Preempt { class, victim } => {
+                self.reference(class, SymbolKind::Class);
+                if let PreemptVictim::At(e) = victim {
+                    self.expr(e);
+                }
+            }
             ItemKind::Const { value, .. } => self.expr(value),
             ItemKind::Fn(f) => {
                 let outer = self.locals.len();
@@ -247,6 +256,7 @@ impl Indexer<'_> {
                     self.block(body);
                 }
                 StmtKind::Trace { args, .. } => args.iter().for_each(|a| self.expr(a)),
+                StmtKind::ReenqueueLocal => {}
             }
         }
     }

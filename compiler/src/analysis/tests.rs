@@ -126,9 +126,12 @@ fn completes_facts_queues_classes_and_keywords() {
     assert_eq!(labels(&complete_after("on stopping { x = system.n")), ["now", "nr_cpus", "smt", "vtime_now"]);
     assert_eq!(
         labels(&complete_after("on wakeup { x = event.")),
-        ["prev_cpu", "sync", "runnable", "wakeup", "reenqueue", "cpu_selected", "sleep"]
+        ["prev_cpu", "sync", "runnable", "wakeup", "reenqueue", "cpu_selected", "hardirq", "softirq", "sleep"]
     );
-    assert_eq!(labels(&complete_after("on wakeup { x = waker.")), ["pid", "tgid", "comm", "class"]);
+    assert_eq!(
+        labels(&complete_after("on wakeup { x = waker.")),
+        ["pid", "tgid", "comm", "class", "realtime", "kthread"]
+    );
     assert_eq!(labels(&complete_after("slice = queue.")), ["fast", "slow"]);
     assert_eq!(labels(&complete_after("slice = queue.slow.")), ["len", "inserted"]);
     assert_eq!(labels(&complete_after("enqueue {\n    else -> ")), ["fast", "slow"]);

@@ -26,6 +26,11 @@ impl Checker<'_> {
                 ItemKind::Counter { name, bound, .. } => self.counter_source(name, bound.as_ref()),
                 ItemKind::Gauge { name, source, .. } => self.gauge_source(name, source),
                 ItemKind::On { event, event_span, body } => self.event(*event, *event_span, body, item.span),
+                ItemKind::Timer { period, timer_span, body } => {
+                    if self.once("on timer", *timer_span) {
+                        self.timer(period, body, item.span);
+                    }
+                }
                 ItemKind::SelectCpu(select) => {
                     if self.once("select_cpu", item.span) {
                         self.select(select, item.span);
@@ -71,11 +76,13 @@ impl Checker<'_> {
                         }
                     }
                 }
-                ItemKind::Preempt { class } => {
+                ItemKind::Preempt { class, victim } => {
                     if self.once("preempt", item.span) {
-                        if let Some(index) = self.class_ref(class) {
+                        let index = self.class_ref(class);
+                        let victim = self.preempt_victim(victim);
+                        if let (Some(class), Some(victim)) = (index, victim) {
                             let origin = self.origin(item.span);
-                            self.model.preempt = Some(Preempt { class: index, origin });
+                            self.model.preempt = Some(Preempt { class, victim, origin });
                         }
                     }
                 }
@@ -187,21 +194,53 @@ impl Checker<'_> {
             Event::Stopping => ("on stopping", "`on stopping`"),
             Event::Quiescent => ("on quiescent", "`on quiescent`"),
             Event::Tick => ("on tick", "`on tick`"),
+            Event::CpuRelease => ("on cpu_release", "`on cpu_release`"),
         };
         if !self.once(key, event_span) {
             return;
         }
-        let mut scope = Scope::task(what);
+        // A CPU, not a task: the kernel passes no task to ops.cpu_release.
+        let mut scope = if event == Event::CpuRelease { Scope::constant(what) } else { Scope::task(what) };
+        scope.cpu_release = event == Event::CpuRelease;
         scope.wakeup = event == Event::Wakeup;
         scope.stopping = event == Event::Stopping;
         scope.enqueue = event == Event::Enqueue;
         scope.runnable = event == Event::Runnable;
         scope.quiescent = event == Event::Quiescent;
-        scope.sampling = true;
+        scope.sampling = scope.task;
         let body = self.stmts(body, &mut scope);
         let origin = self.origin(span);
         let _ = keyword;
         self.model.events.push(EventHandler { event, body, origin });
+    }
+
+    /// The CPU `preempt … at` names: an int expression about the waking
+    /// task, evaluated in ops.enqueue.
+    fn preempt_victim(&mut self, victim: &ast::PreemptVictim) -> Option<Victim> {
+        Some(match victim {
+            ast::PreemptVictim::TaskCpu => Victim::TaskCpu,
+            ast::PreemptVictim::Lowest(_) => Victim::Lowest,
+            ast::PreemptVictim::At(e) => {
+                let mut scope = Scope::task("the CPU `preempt` considers");
+                scope.enqueue = true;
+                let t = self.expr(e, &scope)?;
+                if !self.expect_type(&t, ValueType::Int, e.span, "the CPU `preempt` considers") {
+                    return None;
+                }
+                Victim::At(t.into_expr(ValueType::Int))
+            }
+        })
+    }
+
+    /// `on timer PERIOD { ... }`: no task, no event facts.
+    fn timer(&mut self, period: &ast::Expr, body: &[ast::Stmt], span: Span) {
+        let scope = Scope::constant("`on timer`");
+        let period = self.period(period, &scope, "the period of `on timer`");
+        let body = self.stmts(body, &mut scope.clone());
+        let origin = self.origin(span);
+        if let Some(period) = period {
+            self.model.timer = Some(Timer { period, body, origin });
+        }
     }
 
     pub(super) fn select(&mut self, select: &ast::SelectCpu, span: Span) {

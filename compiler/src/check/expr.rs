@@ -28,6 +28,8 @@ pub(super) struct Scope {
     pub runnable: bool,
     /// `event.sleep` is known (ops.quiescent).
     pub quiescent: bool,
+    /// `reenqueue local` is allowed (ops.cpu_release).
+    pub cpu_release: bool,
     /// `every` blocks are allowed.
     pub sampling: bool,
     /// Inside `every`: its sampler, which makes `elapsed` known.
@@ -47,6 +49,7 @@ impl Scope {
             enqueue: false,
             runnable: false,
             quiescent: false,
+            cpu_release: false,
             sampling: false,
             every: None,
             locals: Vec::new(),

@@ -101,6 +101,10 @@ pub const FACTS: &[FactInfo] = {
             "The kernel put the task back to be queued again (its CPU was taken by a higher scheduling class). Known in `on enqueue` and `enqueue` routes."),
         fact(Event, "cpu_selected", Fact::EventCpuSelected, BOOL,
             "CPU selection ran for this enqueue (`ops.select_cpu` was called and left the task to `enqueue`). Known in `on enqueue` and `enqueue` routes."),
+        fact(Event, "hardirq", Fact::EventHardirq, BOOL,
+            "The wake-up comes from a hard interrupt handler (the waking CPU's preempt count has hard-interrupt bits). Known in `on wakeup` and `select_cpu`."),
+        fact(Event, "softirq", Fact::EventSoftirq, BOOL,
+            "The wake-up comes from a softirq being served (network, timers, block completions), not from a task. Known in `on wakeup` and `select_cpu`."),
         fact(Event, "sleep", Fact::EventSleep, BOOL,
             "The task stops being runnable because it goes to sleep (rather than leaving the scheduler or changing its properties). Known in `on quiescent`."),
         fact(Waker, "pid", Fact::WakerPid, INT,
@@ -110,6 +114,10 @@ pub const FACTS: &[FactInfo] = {
             "The waker's command name; only compared with a string literal. Known in `on wakeup` and `select_cpu`."),
         fact(Waker, "class", Fact::WakerClass, Type::Class,
             "The waker's class (`none` if it is not scheduled by this scheduler). Known in `on wakeup` and `select_cpu`."),
+        fact(Waker, "realtime", Fact::WakerRealtime, BOOL,
+            "The waker is a real-time or deadline task (its priority is below 100), not one of a fair scheduling class. Known in `on wakeup` and `select_cpu`."),
+        fact(Waker, "kthread", Fact::WakerKthread, BOOL,
+            "The waker is a kernel thread (`PF_KTHREAD`). Known in `on wakeup` and `select_cpu`."),
     ]
 };
 
@@ -179,7 +187,7 @@ mod tests {
         for (i, f) in FACTS.iter().enumerate() {
             assert!(FACTS[i + 1..].iter().all(|g| g.fact != f.fact && g.path() != f.path()), "{}", f.path());
         }
-        assert_eq!(FACTS.len(), 32, "one entry per model::Fact");
+        assert_eq!(FACTS.len(), 36, "one entry per model::Fact");
     }
 
     #[test]
@@ -188,8 +196,11 @@ mod tests {
         assert!(lookup(FactGroup::System, "nvcsw").is_none());
         assert_eq!(
             names(FactGroup::Event).collect::<Vec<_>>(),
-            ["prev_cpu", "sync", "runnable", "wakeup", "reenqueue", "cpu_selected", "sleep"]
+            ["prev_cpu", "sync", "runnable", "wakeup", "reenqueue", "cpu_selected", "hardirq", "softirq", "sleep"]
         );
-        assert_eq!(listed(FactGroup::Waker), "`waker.pid`, `waker.tgid`, `waker.comm`, `waker.class`");
+        assert_eq!(
+            listed(FactGroup::Waker),
+            "`waker.pid`, `waker.tgid`, `waker.comm`, `waker.class`, `waker.realtime`, `waker.kthread`"
+        );
     }
 }

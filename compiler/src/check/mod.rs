@@ -136,6 +136,7 @@ impl<'s> Checker<'s> {
                 vtime_deadline: None,
                 keep_running: None,
                 preempt: None,
+                timer: None,
                 samplers: 0,
                 functions: Vec::new(),
             },

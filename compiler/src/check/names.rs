@@ -83,6 +83,10 @@ const GENERATED: &[&str] = &[
     "license",
 ];
 
+/// Kernel symbols the header declares under their own names (weak
+/// per-CPU variables read for `event.hardirq` and `event.softirq`).
+const KERNEL: &[&str] = &["pcpu_hot"];
+
 /// Words with a meaning in the policy language itself.
 const LANGUAGE: &[&str] = &[
     "task",
@@ -136,6 +140,8 @@ pub fn reserved(name: &str) -> Option<String> {
         )
     } else if GENERATED.contains(&name) {
         format!("the generated C uses `{name}` for its own variables, as it does {}", listed(GENERATED))
+    } else if KERNEL.contains(&name) {
+        format!("the generated C declares the kernel's per-CPU variable `{name}` under that name")
     } else if name.len() > 64 {
         "names are at most 64 characters long".to_string()
     } else {
@@ -203,6 +209,7 @@ mod tests {
         assert!(reserved("int").is_some());
         assert!(reserved("schedc_x").is_some());
         assert!(reserved("tctx").is_some());
+        assert!(reserved("pcpu_hot").is_some_and(|why| why.contains("kernel")));
         assert!(reserved("slice_max").is_none());
         assert!(reserved("slice").is_some_and(|why| why.contains("`floor`")), "the names kept with it are listed");
     }

@@ -128,8 +128,11 @@ fn steady(fact: Fact) -> bool {
             | Fact::EventReenqueue
             | Fact::EventCpuSelected
             | Fact::EventSleep
+            | Fact::EventHardirq
+            | Fact::EventSoftirq
             | Fact::WakerPid
             | Fact::WakerTgid
+            | Fact::WakerKthread
     )
 }
 

@@ -45,11 +45,13 @@ impl Checker<'_> {
                 continue;
             }
             reported.push(biggest.span);
+            let place =
+                if callback == "timer" { "the `on timer` callback".to_string() } else { format!("`ops.{callback}`") };
             let mut d = Diagnostic::new(
                 Code::StackTooLarge,
                 self.first_line(biggest.span),
                 format!(
-                    "{} may keep about {} bytes on the BPF stack of `ops.{callback}`, where the kernel allows {BPF_STACK}",
+                    "{} may keep about {} bytes on the BPF stack of {place}, where the kernel allows {BPF_STACK}",
                     biggest.what,
                     total * 8
                 ),
@@ -63,7 +65,7 @@ impl Checker<'_> {
             for other in rules.iter().filter(|r| r.slots > 0 && !std::ptr::eq(*r, biggest)) {
                 d = d.related(
                     self.first_line(other.span),
-                    format!("{} runs in `ops.{callback}` too: {} bytes", other.what, other.slots * 8),
+                    format!("{} runs in {place} too: {} bytes", other.what, other.slots * 8),
                 );
             }
             self.error(d);
@@ -108,8 +110,18 @@ impl Checker<'_> {
             ("stopping", vec![formula(&m.vtime_charge, "vtime charge"), event(Event::Stopping, "on stopping")]),
             ("quiescent", vec![event(Event::Quiescent, "on quiescent")]),
             ("enable", vec![event(Event::Join, "on join")]),
+            ("cpu_release", vec![event(Event::CpuRelease, "on cpu_release")]),
         ];
-        all.into_iter().map(|(name, rules)| (name, rules.into_iter().flatten().collect())).collect()
+        let timer = m.timer.as_ref().map(|t| Rule {
+            what: "`on timer`".to_string(),
+            span: t.origin.span,
+            slots: stmts_slots(&t.body),
+        });
+        let mut out: Vec<(&'static str, Vec<Rule>)> =
+            all.into_iter().map(|(name, rules)| (name, rules.into_iter().flatten().collect())).collect();
+        // The timer's callback is no sched_ext member; the message names it as such.
+        out.push(("timer", timer.into_iter().collect()));
+        out
     }
 
     /// `span` up to the end of its first line: the head of a block item.
@@ -139,6 +151,7 @@ fn stmts_slots(body: &[Stmt]) -> usize {
             StmtKind::Assign { value, .. } => vec![value],
             StmtKind::If { cond, .. } => vec![cond],
             StmtKind::Trace { args, .. } => args.iter().map(|(_, e)| e).collect(),
+            StmtKind::ReenqueueLocal => Vec::new(),
         };
         temps = exprs.into_iter().map(|e| held(e).0).fold(temps, usize::max);
     });
@@ -171,7 +184,11 @@ fn held(e: &Expr) -> (usize, bool) {
             | Fact::TaskNode
             | Fact::WakerPid
             | Fact::WakerTgid
-            | Fact::WakerClass,
+            | Fact::WakerClass
+            | Fact::WakerRealtime
+            | Fact::WakerKthread
+            | Fact::EventHardirq
+            | Fact::EventSoftirq,
         )
         | ExprKind::QueueLen(_) => return (0, true),
         ExprKind::CommIs { of: Fact::WakerComm, .. } => return (0, true),

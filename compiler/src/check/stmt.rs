@@ -144,6 +144,8 @@ impl Checker<'_> {
                 if !sc.sampling || sc.every.is_some() {
                     let help = if sc.every.is_some() {
                         "`every` blocks cannot be nested"
+                    } else if sc.what == "`on timer`" || sc.cpu_release {
+                        "`every` keeps its time per task, and there is no task here; the period of `on timer` already paces its block"
                     } else {
                         "`every` is allowed in `on` events only"
                     };
@@ -161,29 +163,28 @@ impl Checker<'_> {
                     );
                     return None;
                 }
-                let t = self.expr(period, sc)?;
-                if !self.expect_type(&t, ValueType::Duration, period.span, "the period of `every`") {
-                    return None;
-                }
-                let proven = match &t.e.kind {
-                    ExprKind::Const(v) => *v > 0,
-                    ExprKind::Param(i) => self.model.params[*i].min.is_some_and(|m| m > 0),
-                    _ => false,
-                };
-                if !proven {
-                    self.error(
-                        Diagnostic::new(Code::BadPeriod, period.span, "the period of `every` must be a positive constant")
-                            .label("not known to be positive")
-                            .help("write a literal such as `1s`, or a duration parameter whose range starts above zero (`in 1ms..`)"),
-                    );
-                    return None;
-                }
+                let period = self.period(period, sc, "the period of `every`")?;
                 let sampler = self.model.samplers;
                 self.model.samplers += 1;
                 let mut inner = sc.clone();
                 inner.every = Some(sampler);
                 let body = self.stmts(body, &mut inner);
-                StmtKind::Every { sampler, period: t.e, body }
+                StmtKind::Every { sampler, period, body }
+            }
+            ast::StmtKind::ReenqueueLocal => {
+                if !sc.cpu_release {
+                    self.error(
+                        Diagnostic::new(
+                            Code::WrongContext,
+                            stmt.span,
+                            format!("`reenqueue local` cannot be used in {}", sc.what),
+                        )
+                        .label("not allowed here")
+                        .help("`reenqueue local` gives a CPU's queued tasks back when another scheduling class takes the CPU: write it in `on cpu_release`"),
+                    );
+                    return None;
+                }
+                StmtKind::ReenqueueLocal
             }
             ast::StmtKind::Trace { message, args } => {
                 if message.value.contains('%') {
@@ -222,6 +223,29 @@ impl Checker<'_> {
     }
 
     /// The place an assignment writes, and its type.
+    /// The period of `every` or `on timer`: a positive constant duration, or
+    /// a duration parameter whose range starts above zero.
+    pub(super) fn period(&mut self, period: &ast::Expr, sc: &Scope, what: &str) -> Option<Expr> {
+        let t = self.expr(period, sc)?;
+        if !self.expect_type(&t, ValueType::Duration, period.span, what) {
+            return None;
+        }
+        let proven = match &t.e.kind {
+            ExprKind::Const(v) => *v > 0,
+            ExprKind::Param(i) => self.model.params[*i].min.is_some_and(|m| m > 0),
+            _ => false,
+        };
+        if !proven {
+            self.error(
+                Diagnostic::new(Code::BadPeriod, period.span, format!("{what} must be a positive constant"))
+                    .label("not known to be positive")
+                    .help("write a literal such as `1s`, or a duration parameter whose range starts above zero (`in 1ms..`)"),
+            );
+            return None;
+        }
+        Some(t.into_expr(ValueType::Duration))
+    }
+
     fn place(&mut self, target: &ast::Path, op: AssignOp, sc: &Scope) -> Option<(Place, Type)> {
         let parts: Vec<&str> = target.parts.iter().map(|i| i.name.as_str()).collect();
         let numeric_op = op != AssignOp::Set;

@@ -100,6 +100,7 @@ impl Checker<'_> {
             "stopping",
             "quiescent",
             "tick",
+            "cpu_release",
             "enable",
             "init_task",
             "cpu_online",

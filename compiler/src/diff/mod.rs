@@ -246,7 +246,14 @@ fn item_entries(text: &ExprText, item: &ast::Item) -> Vec<Entry> {
             };
             Entry::new(Part::Formula, subject, subject.into(), one_line(text, item, formula))
         }
-        ItemKind::Preempt { class } => Entry::new(Part::Rules, "preempt", "preempt".into(), class.name.clone()),
+        ItemKind::Preempt { class, victim } => {
+            let at = match victim {
+                ast::PreemptVictim::TaskCpu => String::new(),
+                ast::PreemptVictim::At(e) => format!(" at {}", text.expr(e)),
+                ast::PreemptVictim::Lowest(_) => " at lowest".to_string(),
+            };
+            Entry::new(Part::Rules, "preempt", "preempt".into(), format!("{}{at}", class.name))
+        }
         ItemKind::Const { name, value } => {
             Entry::new(Part::Formula, &format!("const {}", name.name), format!("const {}", name.name), text.expr(value))
         }
@@ -261,6 +268,7 @@ fn item_entries(text: &ExprText, item: &ast::Item) -> Vec<Entry> {
             )
         }
         ItemKind::On { event, .. } => Entry::block(text, item, &format!("on {}", event.keyword())),
+        ItemKind::Timer { period, .. } => Entry::block(text, item, &format!("on timer {}", text.expr(period))),
         ItemKind::SelectCpu(_) => Entry::block(text, item, "select_cpu"),
         ItemKind::Enqueue { .. } => Entry::block(text, item, "enqueue"),
         ItemKind::Dispatch { .. } => Entry::block(text, item, "dispatch"),

@@ -134,6 +134,9 @@ impl<'a, 's> Layout<'a, 's> {
             ItemKind::On { event, body, .. } => {
                 self.block(0, format!("on {}", event.keyword()), item, |l| l.stmts(1, body));
             }
+            ItemKind::Timer { period, body, .. } => {
+                self.block(0, format!("on timer {}", self.expr(period)), item, |l| l.stmts(1, body));
+            }
             ItemKind::SelectCpu(select) => self.block(0, "select_cpu".to_string(), item, |l| l.select(select)),
             ItemKind::Enqueue { routes } => self.block(0, "enqueue".to_string(), item, |l| {
                 for route in routes {
@@ -151,7 +154,14 @@ impl<'a, 's> Layout<'a, 's> {
             ItemKind::Vtime { part, formula } => {
                 self.formula(format!("vtime {}", part.keyword()), item, formula);
             }
-            ItemKind::Preempt { class } => self.text(0, format!("preempt {}", class.name), span),
+            ItemKind::Preempt { class, victim } => {
+                let at = match victim {
+                    PreemptVictim::TaskCpu => String::new(),
+                    PreemptVictim::At(e) => format!(" at {}", self.expr(e)),
+                    PreemptVictim::Lowest(_) => " at lowest".to_string(),
+                };
+                self.text(0, format!("preempt {}{at}", class.name), span);
+            }
             ItemKind::Const { name, value } => {
                 self.text(0, format!("const {} = {}", name.name, self.expr(value)), span);
             }
@@ -249,6 +259,7 @@ impl<'a, 's> Layout<'a, 's> {
                 let args: String = args.iter().map(|a| format!(", {}", self.expr(a))).collect();
                 format!("trace \"{}\"{args}", message.value)
             }
+            StmtKind::ReenqueueLocal => "reenqueue local".to_string(),
             StmtKind::If { .. } | StmtKind::Every { .. } => return None,
         })
     }

@@ -29,6 +29,7 @@ impl Lowering<'_> {
         out.extend(self.tick());
         out.extend(self.stopping());
         out.extend(self.quiescent());
+        out.extend(self.cpu_release());
         out.extend(self.enable());
         if self.has_task_state {
             out.push(self.callback(
@@ -164,7 +165,7 @@ impl Lowering<'_> {
             } else {
                 r.kick || r.target.queue().is_some_and(|q| m.queues[q].placement.is_instanced())
             }
-        }) || m.preempt.is_some()
+        }) || m.preempt.as_ref().is_some_and(|p| matches!(p.victim, Victim::TaskCpu))
             || self.claims_cpu;
         let mut locals: Vec<&str> = if needs_cpu { vec!["s32 cpu = scx_bpf_task_cpu(p);"] } else { Vec::new() };
         if m.routes.iter().any(|r| r.idle) {
@@ -242,12 +243,34 @@ impl Lowering<'_> {
         if let Some(preempt) = &m.preempt {
             body.push(String::new());
             body.push(format!("\t{}", self.comment(preempt.origin)));
-            body.push(format!(
-                "\tif ((enq_flags & SCHEDC_ENQ_WAKEUP) && tctx->class == {} &&",
-                self.class_const(Some(preempt.class))
-            ));
-            body.push("\t    schedc_running_below(cpu, tctx->class))".to_string());
-            body.push("\t\tscx_bpf_kick_cpu(cpu, SCHEDC_KICK_PREEMPT);".to_string());
+            let test =
+                format!("(enq_flags & SCHEDC_ENQ_WAKEUP) && tctx->class == {}", self.class_const(Some(preempt.class)));
+            match &preempt.victim {
+                Victim::TaskCpu => {
+                    body.push(format!("\tif ({test} &&"));
+                    body.push("\t    schedc_running_below(cpu, tctx->class))".to_string());
+                    body.push("\t\tscx_bpf_kick_cpu(cpu, SCHEDC_KICK_PREEMPT);".to_string());
+                }
+                Victim::At(e) => {
+                    // A CPU number the kernel does not have would make
+                    // scx_bpf_kick_cpu() eject the scheduler: checked first.
+                    body.push(format!("\tif ({test}) {{"));
+                    body.push(format!("\t\ts64 schedc_victim = {};", self.expr(e)));
+                    body.push(String::new());
+                    body.push("\t\tif (schedc_victim >= 0 && schedc_victim < scx_bpf_nr_cpu_ids() &&".to_string());
+                    body.push("\t\t    schedc_running_below((s32)schedc_victim, tctx->class))".to_string());
+                    body.push("\t\t\tscx_bpf_kick_cpu((s32)schedc_victim, SCHEDC_KICK_PREEMPT);".to_string());
+                    body.push("\t}".to_string());
+                }
+                Victim::Lowest => {
+                    body.push(format!("\tif ({test}) {{"));
+                    body.push("\t\ts32 schedc_victim = schedc_lowest_running(p, tctx->class);".to_string());
+                    body.push(String::new());
+                    body.push("\t\tif (schedc_victim >= 0)".to_string());
+                    body.push("\t\t\tscx_bpf_kick_cpu(schedc_victim, SCHEDC_KICK_PREEMPT);".to_string());
+                    body.push("\t}".to_string());
+                }
+            }
         }
         let comment = if self.claims_cpu {
             "/* A task became runnable: onto the idle CPU it claimed, if it is queued there; else route it. */"
@@ -362,6 +385,21 @@ impl Lowering<'_> {
             "void",
             "struct task_struct *p, u64 deq_flags",
             "/* A task stops being runnable: it sleeps, or leaves the scheduler. */".to_string(),
+            body,
+        ))
+    }
+
+    /// ops.cpu_release: `on cpu_release`. No task: the CPU was taken by a
+    /// higher-priority scheduling class (real-time, deadline, stop).
+    pub(super) fn cpu_release(&self) -> Option<Function> {
+        let h = self.event(Event::CpuRelease)?;
+        let mut body = vec![format!("\t{}", self.comment(h.origin))];
+        self.stmts(&h.body, 1, h.origin.line, &mut body);
+        Some(self.callback(
+            "cpu_release",
+            "void",
+            "s32 cpu, struct scx_cpu_release_args *args",
+            "/* A higher-priority scheduling class took this CPU from the scheduler. */".to_string(),
             body,
         ))
     }
@@ -536,6 +574,13 @@ impl Lowering<'_> {
         let starving: Vec<usize> = m.dispatch.iter().filter(|s| s.starve_after.is_some()).map(|s| s.queue).collect();
         for q in starving {
             body.push(format!("\t{} = bpf_ktime_get_ns();", self.served_at(q)));
+        }
+        if let Some(timer) = &m.timer {
+            // Last: the block may read the globals computed above.
+            body.push(format!("\t{}", self.comment(timer.origin)));
+            body.push("\terr = schedc_start_timer();".to_string());
+            body.push("\tif (err)".to_string());
+            body.push("\t\treturn err;".to_string());
         }
         body.push("\treturn 0;".to_string());
         self.callback("init", "s32", "", "/* Load time: create the queues. */".to_string(), body)

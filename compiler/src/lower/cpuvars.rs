@@ -31,7 +31,7 @@ impl Lowering<'_> {
 
     /// `cpu(CPU).NAME`: the value of `v` on CPU `cpu` (C text).
     pub(super) fn cpu_var_on(&self, v: usize, cpu: &str) -> String {
-        format!("schedc_cpu_var_{}_of({cpu})", self.model.cpu_vars[v].name)
+        format!("schedc_cpu_read_{}({cpu})", self.model.cpu_vars[v].name)
     }
 
     /// `cpu(CPU).queue.Q.len` of an instanced queue.
@@ -235,7 +235,7 @@ impl Lowering<'_> {
                     self.comment(var.origin),
                     var.name
                 ),
-                signature: format!("static __always_inline {ty} schedc_cpu_var_{}_of(s64 cpu)", var.name),
+                signature: format!("static __always_inline {ty} schedc_cpu_read_{}(s64 cpu)", var.name),
                 // The mask keeps the index bounded for the verifier
                 // however the compiler arranges the test above it.
                 body: vec![

@@ -314,6 +314,7 @@ impl Lowering<'_> {
                     out.push(format!("{tabs}\t}}"));
                     out.push(format!("{tabs}}}"));
                 }
+                StmtKind::ReenqueueLocal => out.push(format!("{tabs}scx_bpf_reenqueue_local();")),
                 StmtKind::Trace { message, args } => {
                     let mut fmt = c_string(message).replace('%', "%%");
                     let mut values = Vec::new();
@@ -394,9 +395,14 @@ fn fact(f: Fact) -> &'static str {
         Fact::EventReenqueue => "!!(enq_flags & SCHEDC_ENQ_REENQ)",
         Fact::EventCpuSelected => "schedc_cpu_selected",
         Fact::EventSleep => "!!(deq_flags & SCHEDC_DEQ_SLEEP)",
+        Fact::EventHardirq => "!!(schedc_preempt_count() & SCHEDC_HARDIRQ_MASK)",
+        Fact::EventSoftirq => "!!(schedc_preempt_count() & SCHEDC_SOFTIRQ_OFFSET)",
         Fact::WakerPid => "(s64)bpf_get_current_task_btf()->pid",
         Fact::WakerTgid => "(s64)bpf_get_current_task_btf()->tgid",
         Fact::WakerComm => "bpf_get_current_task_btf()->comm",
         Fact::WakerClass => "schedc_class_of(bpf_get_current_task_btf())",
+        // MAX_RT_PRIO: priorities below it are the real-time and deadline classes.
+        Fact::WakerRealtime => "(bpf_get_current_task_btf()->prio < 100)",
+        Fact::WakerKthread => "!!(bpf_get_current_task_btf()->flags & SCHEDC_PF_KTHREAD)",
     }
 }

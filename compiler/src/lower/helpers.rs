@@ -315,6 +315,84 @@ impl Lowering<'_> {
         ]
     }
 
+    /// `preempt CLASS at lowest`: the CPU to kick, among those @p may use.
+    pub(super) fn lowest_running_helper(&self) -> Function {
+        let body = [
+            "\tu32 nr = scx_bpf_nr_cpu_ids(), start = scx_bpf_task_cpu(p), cpu;",
+            "\ts32 i, victim = -1;",
+            "\tu8 lowest = class, running;",
+            "",
+            "\tif (nr > SCHEDC_MAX_CPUS)",
+            "\t\tnr = SCHEDC_MAX_CPUS;",
+            "\t/* From the task's own CPU on, so that no CPU is always asked first. */",
+            "\tbpf_for(i, 0, nr) {",
+            "\t\tcpu = start + i;",
+            "\t\tif (cpu >= nr)",
+            "\t\t\tcpu -= nr;",
+            "\t\tif (cpu >= SCHEDC_MAX_CPUS || !bpf_cpumask_test_cpu(cpu, p->cpus_ptr))",
+            "\t\t\tcontinue;",
+            "\t\trunning = schedc_running_class[cpu];",
+            "\t\t/* No class ranks lowest: nothing can be below it. */",
+            "\t\tif (running == CLASS_NONE)",
+            "\t\t\treturn (s32)cpu;",
+            "\t\tif (running > lowest) {",
+            "\t\t\tlowest = running;",
+            "\t\t\tvictim = (s32)cpu;",
+            "\t\t}",
+            "\t}",
+            "\treturn victim;",
+        ];
+        Function {
+            comment: "/* Of the CPUs @p may use, one whose running task ranks lowest, if below @class; else -1. A global function: verified once. */".to_string(),
+            signature: "SCHEDC_GLOBAL s32 schedc_lowest_running(struct task_struct *p __arg_trusted, u8 class)".to_string(),
+            body: body.iter().map(|l| l.to_string()).collect(),
+            member: None,
+        }
+    }
+
+    /// `on timer`: the timer's callback, which runs the block and re-arms
+    /// the timer, and its first start, called by ops.init.
+    pub(super) fn timer_helpers(&self, timer: &Timer) -> [Function; 2] {
+        let period = self.expr(&timer.period);
+        let mut fired = vec![String::new(), format!("\t{}", self.comment(timer.origin))];
+        self.stmts(&timer.body, 1, timer.origin.line, &mut fired);
+        fired.push(String::new());
+        fired.push("\t/* Again in one period: the timer fires once per start. */".to_string());
+        fired.push(format!("\tbpf_timer_start(&schedc_value->timer, {period}, 0);"));
+        fired.push("\treturn 0;".to_string());
+        fired.remove(0);
+        [
+            Function {
+                comment: "/* Every period, for the whole scheduler: the `on timer` block. */".to_string(),
+                signature: "static int schedc_timer_fired(void *schedc_map, u32 *schedc_key, struct schedc_timer *schedc_value)".to_string(),
+                body: fired,
+                member: None,
+            },
+            Function {
+                comment: "/* Starts the `on timer` timer: its first period begins at load. */".to_string(),
+                signature: "static __always_inline s32 schedc_start_timer(void)".to_string(),
+                body: vec![
+                    "\tu32 schedc_key = 0;".to_string(),
+                    "\tstruct schedc_timer *schedc_value = bpf_map_lookup_elem(&schedc_timer, &schedc_key);"
+                        .to_string(),
+                    "\ts32 schedc_err;".to_string(),
+                    String::new(),
+                    "\tif (!schedc_value)".to_string(),
+                    "\t\treturn -2; /* -ENOENT: an array always has its one entry */".to_string(),
+                    "\tschedc_err = bpf_timer_init(&schedc_value->timer, &schedc_timer, SCHEDC_CLOCK_MONOTONIC);"
+                        .to_string(),
+                    "\tif (schedc_err)".to_string(),
+                    "\t\treturn schedc_err;".to_string(),
+                    "\tschedc_err = bpf_timer_set_callback(&schedc_value->timer, schedc_timer_fired);".to_string(),
+                    "\tif (schedc_err)".to_string(),
+                    "\t\treturn schedc_err;".to_string(),
+                    format!("\treturn bpf_timer_start(&schedc_value->timer, {period}, 0);"),
+                ],
+                member: None,
+            },
+        ]
+    }
+
     pub(super) fn pick_idle_helper(&self, select: &Select) -> Function {
         let mut body = vec!["\ts32 cpu;".to_string()];
         for pref in &select.preferences {

@@ -207,8 +207,18 @@ impl<'a> Lowering<'a> {
         if self.claims_cpu {
             helpers.extend(self.claim_helpers());
         }
-        if m.preempt.is_some() {
-            helpers.extend(self.preempt_helpers());
+        if let Some(preempt) = &m.preempt {
+            let [set_running, running_below] = self.preempt_helpers();
+            helpers.push(set_running);
+            // `at lowest` compares classes in its own loop.
+            if matches!(preempt.victim, Victim::Lowest) {
+                helpers.push(self.lowest_running_helper());
+            } else {
+                helpers.push(running_below);
+            }
+        }
+        if let Some(timer) = &m.timer {
+            helpers.extend(self.timer_helpers(timer));
         }
         ir::Program {
             name: m.name.clone(),
@@ -223,6 +233,7 @@ impl<'a> Lowering<'a> {
             globals: self.globals(),
             task_fields: self.task_fields(),
             has_task_state: self.has_task_state,
+            has_timer: m.timer.is_some(),
             helpers,
             callbacks: self.callbacks(),
             timeout_ms: m.timeout_ms,
@@ -530,6 +541,13 @@ impl<'a> Lowering<'a> {
         for h in &m.events {
             walk_stmts(&h.body, f);
         }
+        if let Some(Preempt { victim: Victim::At(e), .. }) = &m.preempt {
+            walk_expr(e, f);
+        }
+        if let Some(timer) = &m.timer {
+            walk_expr(&timer.period, f);
+            walk_stmts(&timer.body, f);
+        }
         if let Some(select) = &m.select {
             select.preferences.iter().filter_map(|p| p.when.as_ref()).for_each(|e| walk_expr(e, f));
         }
@@ -581,6 +599,7 @@ fn walk_stmts(body: &[Stmt], f: &mut dyn FnMut(&Expr)) {
                 walk_stmts(body, f);
             }
             StmtKind::Trace { args, .. } => args.iter().for_each(|(_, e)| walk_expr(e, f)),
+            StmtKind::ReenqueueLocal => {}
         }
     }
 }

@@ -1,8 +1,10 @@
 //! The `on` item: statements run at an event of a task's life.
 //!
 //! ```text
-//! event_decl = { "on" ~ event_name ~ block }
-//! event_name = { "join" | "wakeup" | "enqueue" | "runnable" | "running" | "stopping" | "quiescent" | "tick" }
+//! event_decl  = { "on" ~ (timer_event | event_name) ~ block }
+//! event_name  = { "join" | "wakeup" | "enqueue" | "runnable" | "running" | "stopping" | "quiescent" | "tick"
+//!               | "cpu_release" }
+//! timer_event = { "timer" ~ expr }
 //! ```
 
 use pest::iterators::Pairs;
@@ -15,6 +17,10 @@ impl Builder {
     pub(super) fn event(&self, mut children: Pairs<Rule>) -> ItemKind {
         let event_pair = required(&mut children);
         let event_span = self.span(&event_pair);
+        if event_pair.as_rule() == Rule::timer_event {
+            let period = self.expr(required(&mut event_pair.into_inner()));
+            return ItemKind::Timer { period, timer_span: event_span, body: self.block(required(&mut children)) };
+        }
         let event = match event_pair.as_str() {
             "join" => Event::Join,
             "wakeup" => Event::Wakeup,
@@ -23,6 +29,7 @@ impl Builder {
             "running" => Event::Running,
             "quiescent" => Event::Quiescent,
             "tick" => Event::Tick,
+            "cpu_release" => Event::CpuRelease,
             _ => Event::Stopping,
         };
         ItemKind::On { event, event_span, body: self.block(required(&mut children)) }

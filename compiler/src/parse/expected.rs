@@ -88,7 +88,9 @@ pub(super) fn rule_name(rule: Rule) -> Option<&'static str> {
         Rule::type_name => "a type (duration, time, int, uint or bool)",
         Rule::placement => "`per_cpu`, `per_llc`, `per_node` or `shared`",
         Rule::order => "`fifo` or `vtime`",
-        Rule::event_name => "an event (join, wakeup, enqueue, runnable, running, stopping, quiescent or tick)",
+        Rule::event_name | Rule::timer_event => {
+            "an event (join, wakeup, enqueue, runnable, running, stopping, quiescent, tick, cpu_release or timer PERIOD)"
+        }
         Rule::pref_kind | Rule::preference => {
             "a CPU preference (pinned, prev_core, idle_core, prev, prev_llc, waker or any)"
         }
@@ -131,7 +133,12 @@ pub(super) fn rule_name(rule: Rule) -> Option<&'static str> {
         | Rule::slice_decl
         | Rule::vtime_decl
         | Rule::preempt_decl => ITEM_LIST,
-        Rule::let_stmt | Rule::if_stmt | Rule::every_stmt | Rule::trace_stmt | Rule::assign_stmt => "a statement",
+        Rule::let_stmt
+        | Rule::if_stmt
+        | Rule::every_stmt
+        | Rule::trace_stmt
+        | Rule::reenqueue_stmt
+        | Rule::assign_stmt => "a statement",
         Rule::item_at | Rule::item => ITEM_LIST,
         Rule::EOI | Rule::next_item => "the next item",
         Rule::unary | Rule::not_expr | Rule::cmp_expr | Rule::sum_expr | Rule::prod_expr | Rule::cond_expr => {
@@ -160,7 +167,7 @@ pub(crate) fn item_shape(keyword: Option<&str>) -> String {
         "cpu" => "cpu NAME: TYPE = INITIAL   (one per CPU; INITIAL a constant)",
         "counter" => "counter NAME \"meaning\"   or   counter NAME = queue.Q.inserted \"meaning\"",
         "gauge" => "gauge NAME: TYPE = INITIAL \"meaning\"   or   gauge NAME = slice \"meaning\"",
-        "on" => "on join|wakeup|enqueue|runnable|running|stopping|quiescent|tick { STATEMENTS }",
+        "on" => "on join|wakeup|enqueue|runnable|running|stopping|quiescent|tick|cpu_release { STATEMENTS }   or   on timer PERIOD { STATEMENTS }",
         "const" => "const NAME = VALUE   (literals and constants above; a string literal too)",
         "fn" => "fn NAME(ARG: TYPE, ...) = EXPRESSION",
         "select_cpu" => "select_cpu { pinned  prev_core when system.smt  any  found -> QUEUE kick }",

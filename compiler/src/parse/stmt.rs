@@ -7,6 +7,7 @@
 //! every_stmt  = { "every" ~ expr ~ block }
 //! trace_stmt  = { "trace" ~ string ~ ("," ~ expr)* }
 //! assign_stmt = { path ~ assign_op ~ expr }
+//! reenqueue_stmt = { "reenqueue" ~ "local" }
 //! ```
 
 use pest::iterators::Pair;
@@ -70,6 +71,7 @@ impl Builder {
                 let message = self.string(next());
                 StmtKind::Trace { message, args: inner.map(|a| self.expr(a)).collect() }
             }
+            Rule::reenqueue_stmt => StmtKind::ReenqueueLocal,
             other => unreachable!("not a statement rule: {other:?}"),
         };
         Stmt { kind, span }

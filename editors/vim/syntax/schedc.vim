@@ -13,11 +13,11 @@ syn match   schedcFact       "\<\(task\|system\|event\|waker\|cpu\)\>"
 " only at a line start.
 syn match   schedcItem       "^\s*\zs\(task\|queue\|cpu\)\>"
 syn keyword schedcItem       select_cpu enqueue dispatch slice vtime preempt timeout const fn
-syn keyword schedcControl    if then else let every trace when found kick idle default starve after in keep_running
+syn keyword schedcControl    if then else let every trace when found kick idle default starve after in keep_running reenqueue local at lowest
 syn keyword schedcOperator   and or not is starts_with
 syn keyword schedcModifier   per_cpu per_llc per_node shared fifo charge lag deadline
 syn keyword schedcType       duration time uint int bool
-syn keyword schedcEvent      join wakeup runnable running stopping quiescent tick
+syn keyword schedcEvent      join wakeup runnable running stopping quiescent tick timer cpu_release
 syn keyword schedcPreference pinned prev_core idle_core prev prev_llc waker any
 syn keyword schedcConstant   true false none
 syn keyword schedcBuiltin    min max clamp ewma log2 elapsed
