@@ -220,6 +220,7 @@ struct scx_exit_info {
 #define SCHEDC_ENQ_HEAD		((u64)bpf_core_enum_value(enum scx_enq_flags, SCX_ENQ_HEAD))
 #define SCHEDC_ENQ_PREEMPT	((u64)bpf_core_enum_value(enum scx_enq_flags, SCX_ENQ_PREEMPT))
 #define SCHEDC_ENQ_REENQ	((u64)bpf_core_enum_value(enum scx_enq_flags, SCX_ENQ_REENQ))
+#define SCHEDC_ENQ_LAST		((u64)bpf_core_enum_value(enum scx_enq_flags, SCX_ENQ_LAST))
 #define SCHEDC_DEQ_SLEEP	((u64)bpf_core_enum_value(enum scx_deq_flags, SCX_DEQ_SLEEP))
 #define SCHEDC_TASK_QUEUED	((u32)bpf_core_enum_value(enum scx_ent_flags, SCX_TASK_QUEUED))
 #define SCHEDC_KICK_IDLE	((u64)bpf_core_enum_value(enum scx_kick_flags, SCX_KICK_IDLE))

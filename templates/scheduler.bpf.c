@@ -108,5 +108,8 @@ struct sched_ext_ops {{ p.name }}_ops = {
 {%- if p.timeout_ms > 0 %}
 	.timeout_ms = {{ p.timeout_ms }},
 {%- endif %}
+{%- if !p.ops_flags.is_empty() %}
+	.flags = {{ p.ops_flags }},	/* with {{ p.ops_flag_words }} */
+{%- endif %}
 	.name = "{{ p.name }}",
 };

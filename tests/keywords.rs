@@ -194,7 +194,7 @@ fn a_keyword_at_either_end_of_a_name_stays_part_of_the_name() {
 /// Policies that together hold every keyword of the grammar where the
 /// grammar wants it.
 const EVERY_KEYWORD: &[&str] = &[
-    r#"scheduler every_keyword "every keyword" timeout 5s
+    r#"scheduler every_keyword "every keyword" timeout 5s with partial
 param d: duration = 1ms "d" in 1ms..2ms
 param n: int = 1 "n" in -1..2
 param u: uint = 1 "u"

@@ -82,10 +82,19 @@ fn text(src: &str, span: Span) -> &str {
 #[test]
 fn scheduler_with_and_without_timeout() {
     match item("scheduler fifo \"one queue\" timeout 5s") {
-        ItemKind::Scheduler { name, description, timeout } => {
+        ItemKind::Scheduler { name, description, timeout, flags } => {
             assert_eq!(name.name, "fifo");
             assert_eq!(description.value, "one queue");
             assert_eq!(sexp(&timeout.expect("a timeout")), "5000000000ns");
+            assert!(flags.is_empty());
+        }
+        other => panic!("{other:?}"),
+    }
+    match item("scheduler fifo \"one queue\" with enqueue_last, partial") {
+        ItemKind::Scheduler { timeout, flags, .. } => {
+            assert!(timeout.is_none());
+            let words: Vec<&str> = flags.iter().map(|f| f.name.as_str()).collect();
+            assert_eq!(words, ["enqueue_last", "partial"]);
         }
         other => panic!("{other:?}"),
     }

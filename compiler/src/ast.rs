@@ -50,6 +50,8 @@ pub enum ItemKind {
         name: Ident,
         description: StrLit,
         timeout: Option<Expr>,
+        /// `with FLAG, ...`: sched_ext ops flags, named as the policy wrote them.
+        flags: Vec<Ident>,
     },
     Param(Box<ParamDecl>),
     Queue {

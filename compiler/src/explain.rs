@@ -9,7 +9,7 @@ use std::fmt::Write;
 
 use crate::ast::{self, ItemKind, Stmt, StmtKind};
 use crate::fmt::ExprText;
-use crate::model::{Event, Model, Order, Placement, PreferenceKind, StatKind, StatSource};
+use crate::model::{Event, Model, OpsFlag, Order, Placement, PreferenceKind, StatKind, StatSource};
 use crate::Checked;
 
 /// A checked policy, explained.
@@ -52,6 +52,9 @@ impl Explainer<'_, '_> {
                 "The kernel ejects it if a runnable task waits longer than {}.",
                 crate::fmt::duration_text(u128::from(m.timeout_ms) * 1_000_000)
             )?;
+        }
+        for flag in &m.ops_flags {
+            writeln!(out, "{}", flag_text(*flag))?;
         }
         self.declarations(out)?;
         let mut step = 0;
@@ -524,6 +527,19 @@ impl Explainer<'_, '_> {
             StmtKind::ReenqueueLocal => {
                 writeln!(out, "{indent}- this CPU's queued tasks go back to be queued again (enqueue)")
             }
+        }
+    }
+}
+
+/// What `with FLAG` changes, in a sentence.
+fn flag_text(flag: OpsFlag) -> &'static str {
+    match flag {
+        OpsFlag::EnqueueLast => {
+            "With `enqueue_last`, a task that used its slice with nothing else waiting for its CPU goes through `enqueue` (`event.last`) instead of running on."
+        }
+        OpsFlag::EnqueueExiting => "With `enqueue_exiting`, exiting tasks go through `enqueue` too.",
+        OpsFlag::Partial => {
+            "With `partial`, it schedules only tasks whose policy is SCHED_EXT; every other task stays with the kernel's default scheduler."
         }
     }
 }

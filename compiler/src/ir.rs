@@ -28,6 +28,10 @@ pub struct Program {
     /// The sched_ext callbacks.
     pub callbacks: Vec<Function>,
     pub timeout_ms: u64,
+    /// `ops.flags` as C (`SCX_OPS_ENQ_LAST | ...`); empty without `with`.
+    pub ops_flags: String,
+    /// The policy's words for them, for the comment beside.
+    pub ops_flag_words: String,
 }
 
 /// A global variable (parameter, input, statistic or state).

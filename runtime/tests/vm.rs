@@ -1,5 +1,6 @@
 //! Boots every sched_ext kernel in shared/kernels under QEMU and runs the
-//! sample policy (compiled by the compiler) and the eject scheduler with the
+//! sample policy (compiled by the compiler), the eject scheduler and two
+//! policies with ops flags (`flags.policy`, `partial.policy`) with the
 //! runtime's `load` example beside stress-ng.
 //! Needs qemu-system-x86_64, busybox-static, stress-ng and clang-19.
 //!
@@ -48,6 +49,10 @@ fn sample_runs_on_every_kernel() -> Result<(), Missing> {
     common::compile_policy(&common::test_file("sample.policy"), &obj);
     let eject = dir.path().join("eject.bpf.o");
     common::compile_eject(&eject);
+    let flags = dir.path().join("flags.bpf.o");
+    common::compile_policy(&common::test_file("flags.policy"), &flags);
+    let partial = dir.path().join("partial.bpf.o");
+    common::compile_policy(&common::test_file("partial.policy"), &partial);
 
     for kernel in &kernels {
         let report = VmTest::new(kernel, &loader())
@@ -56,6 +61,8 @@ fn sample_runs_on_every_kernel() -> Result<(), Missing> {
             .loader_args(&["{obj}", "8"])
             .object(&obj)
             .object(&eject)
+            .object(&flags)
+            .object(&partial)
             .run()
             .unwrap_or_else(|e| panic!("{}: {e}", kernel.display()));
         let run = report.command("sample.bpf.o").expect("sample ran");
@@ -94,6 +101,20 @@ fn sample_runs_on_every_kernel() -> Result<(), Missing> {
         assert!(dump_lines > 1, "the error exit carried no kernel dump: {ctx}");
         let run_dump = run.output.lines().find(|l| l.starts_with("schedc-load: dump lines=")).expect("a dump line");
         assert_eq!(run_dump, "schedc-load: dump lines=0 first=", "a requested stop has no dump: {ctx}");
+        // `with enqueue_last`: the kernel handed back CPUs' last tasks.
+        let fl = report.command("flags.bpf.o").expect("flags ran");
+        assert_eq!((fl.state_during.as_str(), fl.ops_during.as_str(), fl.exit_code), ("enabled", "flags", 0), "{ctx}");
+        assert!(stat(&fl.output, "nr_queued") > 0, "the flags scheduler queued nothing; {ctx}");
+        assert!(stat(&fl.output, "nr_last") > 0, "no enqueue came with SCX_ENQ_LAST; {ctx}");
+        // `with partial`: enabled, yet no task is its own, under the same load
+        // that the schedulers above queued.
+        let pa = report.command("partial.bpf.o").expect("partial ran");
+        assert_eq!(
+            (pa.state_during.as_str(), pa.ops_during.as_str(), pa.exit_code),
+            ("enabled", "partial", 0),
+            "{ctx}"
+        );
+        assert_eq!(stat(&pa.output, "nr_queued"), 0, "a partial scheduler took tasks; {ctx}");
         println!("== {} ({})", report.release, kernel.display());
         for line in run.output.lines().filter(|l| l.contains("verifier") || l.contains("stat ")) {
             println!("{line}");

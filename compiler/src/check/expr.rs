@@ -410,7 +410,9 @@ impl Checker<'_> {
                     Fact::EventWakeup => {
                         (sc.enqueue || sc.runnable, "`on enqueue`, `enqueue` routes and `on runnable`")
                     }
-                    Fact::EventReenqueue | Fact::EventCpuSelected => (sc.enqueue, "`on enqueue` and `enqueue` routes"),
+                    Fact::EventReenqueue | Fact::EventLast | Fact::EventCpuSelected => {
+                        (sc.enqueue, "`on enqueue` and `enqueue` routes")
+                    }
                     Fact::EventSleep => (sc.quiescent, "`on quiescent`"),
                     _ => (sc.wakeup, "`on wakeup` and `select_cpu`"),
                 };
@@ -425,6 +427,13 @@ impl Checker<'_> {
                         .help(format!("`event.{field}` can be read only in {place}")),
                     );
                     return None;
+                }
+                if info.fact == Fact::EventLast && !self.model.ops_flags.contains(&OpsFlag::EnqueueLast) {
+                    self.error(
+                        Diagnostic::new(Code::NeverFires, p.span, "`event.last` is never true here")
+                            .label("always false")
+                            .help("the kernel asks about a CPU's last task only when the scheduler sets `SCX_OPS_ENQ_LAST`: add `with enqueue_last` to the `scheduler` line"),
+                    );
                 }
                 Some(Typed::new(ExprKind::Fact(info.fact), info.ty))
             }

@@ -99,6 +99,8 @@ pub const FACTS: &[FactInfo] = {
             "The task becomes runnable because it woke up (not because it used its slice or was put back). Known in `on enqueue`, `enqueue` routes and `on runnable`."),
         fact(Event, "reenqueue", Fact::EventReenqueue, BOOL,
             "The kernel put the task back to be queued again (its CPU was taken by a higher scheduling class). Known in `on enqueue` and `enqueue` routes."),
+        fact(Event, "last", Fact::EventLast, BOOL,
+            "The task used its slice and nothing else waits for its CPU: with `with enqueue_last` the kernel asks where it goes instead of letting it run on. Known in `on enqueue` and `enqueue` routes."),
         fact(Event, "cpu_selected", Fact::EventCpuSelected, BOOL,
             "CPU selection ran for this enqueue (`ops.select_cpu` was called and left the task to `enqueue`). Known in `on enqueue` and `enqueue` routes."),
         fact(Event, "hardirq", Fact::EventHardirq, BOOL,
@@ -187,7 +189,7 @@ mod tests {
         for (i, f) in FACTS.iter().enumerate() {
             assert!(FACTS[i + 1..].iter().all(|g| g.fact != f.fact && g.path() != f.path()), "{}", f.path());
         }
-        assert_eq!(FACTS.len(), 36, "one entry per model::Fact");
+        assert_eq!(FACTS.len(), 37, "one entry per model::Fact");
     }
 
     #[test]
@@ -196,7 +198,18 @@ mod tests {
         assert!(lookup(FactGroup::System, "nvcsw").is_none());
         assert_eq!(
             names(FactGroup::Event).collect::<Vec<_>>(),
-            ["prev_cpu", "sync", "runnable", "wakeup", "reenqueue", "cpu_selected", "hardirq", "softirq", "sleep"]
+            [
+                "prev_cpu",
+                "sync",
+                "runnable",
+                "wakeup",
+                "reenqueue",
+                "last",
+                "cpu_selected",
+                "hardirq",
+                "softirq",
+                "sleep"
+            ]
         );
         assert_eq!(
             listed(FactGroup::Waker),

@@ -119,6 +119,7 @@ impl<'s> Checker<'s> {
                 name: String::new(),
                 description: String::new(),
                 timeout_ms: 0,
+                ops_flags: Vec::new(),
                 params: Vec::new(),
                 queues: Vec::new(),
                 classes: Vec::new(),
@@ -184,9 +185,10 @@ impl<'s> Checker<'s> {
         for item in &policy.items {
             match &item.kind {
                 ItemKind::Const { value, .. } => self.constant(value),
-                ItemKind::Scheduler { name, description, timeout: t } => {
+                ItemKind::Scheduler { name, description, timeout: t, flags } => {
                     if self.once("scheduler", item.span) {
                         self.scheduler(name, description);
+                        self.ops_flags(flags);
                         timeout = t.as_ref();
                     }
                 }
@@ -298,6 +300,40 @@ impl<'s> Checker<'s> {
                 false
             }
             None => true,
+        }
+    }
+
+    /// `with FLAG, ...`: each a flag schedc knows, each once.
+    fn ops_flags(&mut self, flags: &[ast::Ident]) {
+        let words = OpsFlag::ALL.map(OpsFlag::word);
+        let mut seen: Vec<(OpsFlag, Span)> = Vec::new();
+        for f in flags {
+            let Some(flag) = OpsFlag::ALL.into_iter().find(|k| k.word() == f.name) else {
+                let listed = words.map(|w| format!("`{w}`")).join(", ");
+                let help = match names::suggest(&f.name, words) {
+                    Some(near) => format!("did you mean `{near}`? The flags are {listed}"),
+                    None => format!(
+                        "the flags are {listed}; the kernel's other ops flags differ between kernels, and schedc does not offer them"
+                    ),
+                };
+                self.error(
+                    Diagnostic::new(Code::UnknownName, f.span, format!("`{}` is not an ops flag", f.name))
+                        .label("unknown flag")
+                        .help(help),
+                );
+                continue;
+            };
+            if let Some((_, first)) = seen.iter().find(|(k, _)| *k == flag) {
+                self.error(
+                    Diagnostic::new(Code::DuplicateName, f.span, format!("`{}` is given twice", f.name))
+                        .label("again here")
+                        .related(*first, "first here")
+                        .help("give each flag once"),
+                );
+                continue;
+            }
+            seen.push((flag, f.span));
+            self.model.ops_flags.push(flag);
         }
     }
 

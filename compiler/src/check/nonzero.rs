@@ -126,6 +126,7 @@ fn steady(fact: Fact) -> bool {
             | Fact::TaskNice
             | Fact::EventWakeup
             | Fact::EventReenqueue
+            | Fact::EventLast
             | Fact::EventCpuSelected
             | Fact::EventSleep
             | Fact::EventHardirq

@@ -189,11 +189,17 @@ fn entries(src: &str) -> Vec<Entry> {
 
 fn item_entries(text: &ExprText, item: &ast::Item) -> Vec<Entry> {
     let entry = match &item.kind {
-        ItemKind::Scheduler { name, timeout, .. } => {
+        ItemKind::Scheduler { name, timeout, flags, .. } => {
             let timeout = timeout.as_ref().map_or("the kernel's default".to_string(), |t| text.expr(t));
+            let flags = if flags.is_empty() {
+                "none".to_string()
+            } else {
+                flags.iter().map(|f| f.name.as_str()).collect::<Vec<_>>().join(", ")
+            };
             return vec![
                 Entry::new(Part::Scheduler, "name", "scheduler".into(), name.name.clone()),
                 Entry::new(Part::Scheduler, "timeout", "timeout".into(), timeout),
+                Entry::new(Part::Scheduler, "flags", "ops flags".into(), flags),
             ];
         }
         ItemKind::Param(p) => {

@@ -87,9 +87,14 @@ impl<'a, 's> Layout<'a, 's> {
         let span = item.span;
         let declaration = |layout: &mut Self, family, cells| layout.push(0, cells, Some(family), span.start, span.end);
         match &item.kind {
-            ItemKind::Scheduler { name, description, timeout } => {
+            ItemKind::Scheduler { name, description, timeout, flags } => {
                 let timeout = timeout.as_ref().map(|t| format!(" timeout {}", self.expr(t))).unwrap_or_default();
-                self.text(0, format!("scheduler {} \"{}\"{timeout}", name.name, description.value), span);
+                let flags = if flags.is_empty() {
+                    String::new()
+                } else {
+                    format!(" with {}", flags.iter().map(|f| f.name.as_str()).collect::<Vec<_>>().join(", "))
+                };
+                self.text(0, format!("scheduler {} \"{}\"{timeout}{flags}", name.name, description.value), span);
             }
             ItemKind::Param(p) => {
                 let head = format!("param {}: {} = {}", p.name.name, p.ty.ty.keyword(), self.expr(&p.default));

@@ -237,6 +237,8 @@ impl<'a> Lowering<'a> {
             helpers,
             callbacks: self.callbacks(),
             timeout_ms: m.timeout_ms,
+            ops_flags: m.ops_flags.iter().map(|f| f.c_name()).collect::<Vec<_>>().join(" | "),
+            ops_flag_words: m.ops_flags.iter().map(|f| f.word()).collect::<Vec<_>>().join(", "),
         }
     }
 

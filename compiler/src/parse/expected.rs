@@ -99,6 +99,7 @@ pub(super) fn rule_name(rule: Rule) -> Option<&'static str> {
         Rule::vtime_part => "`charge`, `lag` or `deadline`",
         Rule::formula => "`= EXPRESSION` or a `{ ... }` block",
         Rule::timeout => "`timeout`",
+        Rule::ops_flags => "`with FLAG, ...`",
         Rule::bounds => "`in LOW..HIGH`",
         Rule::bound => "a number or a duration",
         Rule::route => "a route `CONDITION -> QUEUE`",

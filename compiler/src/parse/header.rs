@@ -1,8 +1,9 @@
-//! The `scheduler` item: name, description and watchdog timeout.
+//! The `scheduler` item: name, description, watchdog timeout and ops flags.
 //!
 //! ```text
-//! scheduler_decl = { "scheduler" ~ ident ~ string ~ timeout? }
+//! scheduler_decl = { "scheduler" ~ ident ~ string ~ timeout? ~ ops_flags? }
 //! timeout        = { "timeout" ~ expr }
+//! ops_flags      = { "with" ~ ident ~ ("," ~ ident)* }
 //! ```
 
 use pest::iterators::Pairs;
@@ -15,7 +16,13 @@ impl Builder {
     pub(super) fn scheduler(&self, mut children: Pairs<Rule>) -> ItemKind {
         let name = self.ident(required(&mut children));
         let description = self.string(required(&mut children));
-        let timeout = children.next().map(|t| self.expr(t.into_inner().next().expect("timeout value")));
-        ItemKind::Scheduler { name, description, timeout }
+        let (mut timeout, mut flags) = (None, Vec::new());
+        for child in children {
+            match child.as_rule() {
+                Rule::timeout => timeout = Some(self.expr(child.into_inner().next().expect("timeout value"))),
+                _ => flags = child.into_inner().map(|f| self.ident(f)).collect(),
+            }
+        }
+        ItemKind::Scheduler { name, description, timeout, flags }
     }
 }
