@@ -265,6 +265,8 @@ pub struct SelectCpu {
     /// Empty when the policy asks for the kernel's default selection.
     pub preferences: Vec<Preference>,
     pub default_span: Option<Span>,
+    /// `found when CONDITION -> ...`: insert only if it holds.
+    pub found_when: Option<Expr>,
     pub found_queue: Ident,
     pub kick: bool,
     pub found_span: Span,

@@ -267,11 +267,16 @@ impl Explainer<'_, '_> {
         } else {
             "stays on its previous CPU"
         };
+        let when = select.found_when.as_ref().map(|w| format!(" and {} holds", self.expr(w))).unwrap_or_default();
         writeln!(
             out,
-            "If an idle CPU is found, the task goes straight into `{queue}`{instance}{kick}; \
+            "If an idle CPU is found{when}, the task goes straight into `{queue}`{instance}{kick}; \
              the enqueue step is skipped for it. Otherwise it {otherwise} and is queued as below."
-        )
+        )?;
+        if select.found_when.is_some() {
+            writeln!(out, "An idle CPU found while the condition does not hold is still the task's CPU.")?;
+        }
+        Ok(())
     }
 
     fn enqueue(&self, out: &mut String) -> std::fmt::Result {

@@ -151,6 +151,8 @@ pub struct Select {
     pub preferences: Vec<Preference>,
     /// Where `default` stands, when it does.
     pub default_origin: Option<Origin>,
+    /// `found when CONDITION`: the insert happens only if it holds.
+    pub found_when: Option<Expr>,
     pub found: Target,
     pub kick: bool,
     pub origin: Origin,
@@ -416,6 +418,7 @@ pub enum Fact {
     EventReenqueue,
     EventLast,
     EventCpuSelected,
+    EventFoundCpu,
     EventSleep,
     WakerPid,
     WakerTgid,

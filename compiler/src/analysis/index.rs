@@ -168,6 +168,7 @@ impl Indexer<'_> {
                 for preference in &select.preferences {
                     self.exprs(&preference.when);
                 }
+                self.exprs(&select.found_when);
                 if select.found_queue.name != "local" {
                     self.reference(&select.found_queue, SymbolKind::Queue);
                 }

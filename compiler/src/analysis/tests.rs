@@ -126,7 +126,19 @@ fn completes_facts_queues_classes_and_keywords() {
     assert_eq!(labels(&complete_after("on stopping { x = system.n")), ["now", "nr_cpus", "smt", "vtime_now"]);
     assert_eq!(
         labels(&complete_after("on wakeup { x = event.")),
-        ["prev_cpu", "sync", "runnable", "wakeup", "reenqueue", "last", "cpu_selected", "hardirq", "softirq", "sleep"]
+        [
+            "prev_cpu",
+            "sync",
+            "runnable",
+            "wakeup",
+            "reenqueue",
+            "last",
+            "cpu_selected",
+            "found_cpu",
+            "hardirq",
+            "softirq",
+            "sleep"
+        ]
     );
     assert_eq!(
         labels(&complete_after("on wakeup { x = waker.")),

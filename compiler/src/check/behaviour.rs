@@ -268,12 +268,24 @@ impl Checker<'_> {
             let origin = self.origin(pref.span);
             preferences.push(Preference { kind: pref.kind, when, origin });
         }
+        scope.found = true;
+        scope.what = "the condition of `found`";
+        let found_when = match &select.found_when {
+            Some(w) => {
+                let e = self.condition(w, &scope);
+                if let Some(e) = &e {
+                    self.never_true(e, w.span, "`found` never inserts the task");
+                }
+                e
+            }
+            None => None,
+        };
         let Some(found) = self.target(&select.found_queue) else { return };
         let origin = self.origin(span);
         let found_origin = self.origin(select.found_span);
         let default_origin = select.default_span.map(|span| self.origin(span));
         self.model.select =
-            Some(Select { preferences, default_origin, found, kick: select.kick, origin, found_origin });
+            Some(Select { preferences, default_origin, found_when, found, kick: select.kick, origin, found_origin });
     }
 
     /// A condition made only of constants that is false: its rule never fires.

@@ -30,6 +30,8 @@ pub(super) struct Scope {
     pub quiescent: bool,
     /// `reenqueue local` is allowed (ops.cpu_release).
     pub cpu_release: bool,
+    /// `event.found_cpu` is known (the `when` of `found`).
+    pub found: bool,
     /// `every` blocks are allowed.
     pub sampling: bool,
     /// Inside `every`: its sampler, which makes `elapsed` known.
@@ -50,6 +52,7 @@ impl Scope {
             runnable: false,
             quiescent: false,
             cpu_release: false,
+            found: false,
             sampling: false,
             every: None,
             locals: Vec::new(),
@@ -414,6 +417,7 @@ impl Checker<'_> {
                         (sc.enqueue, "`on enqueue` and `enqueue` routes")
                     }
                     Fact::EventSleep => (sc.quiescent, "`on quiescent`"),
+                    Fact::EventFoundCpu => (sc.found, "the `when` of `found` in `select_cpu`"),
                     _ => (sc.wakeup, "`on wakeup` and `select_cpu`"),
                 };
                 if !known {

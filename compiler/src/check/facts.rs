@@ -103,6 +103,8 @@ pub const FACTS: &[FactInfo] = {
             "The task used its slice and nothing else waits for its CPU: with `with enqueue_last` the kernel asks where it goes instead of letting it run on. Known in `on enqueue` and `enqueue` routes."),
         fact(Event, "cpu_selected", Fact::EventCpuSelected, BOOL,
             "CPU selection ran for this enqueue (`ops.select_cpu` was called and left the task to `enqueue`). Known in `on enqueue` and `enqueue` routes."),
+        fact(Event, "found_cpu", Fact::EventFoundCpu, INT,
+            "The idle CPU `select_cpu` found and claimed. Known in the `when` of `found`."),
         fact(Event, "hardirq", Fact::EventHardirq, BOOL,
             "The wake-up comes from a hard interrupt handler (the waking CPU's preempt count has hard-interrupt bits). Known in `on wakeup` and `select_cpu`."),
         fact(Event, "softirq", Fact::EventSoftirq, BOOL,
@@ -189,7 +191,7 @@ mod tests {
         for (i, f) in FACTS.iter().enumerate() {
             assert!(FACTS[i + 1..].iter().all(|g| g.fact != f.fact && g.path() != f.path()), "{}", f.path());
         }
-        assert_eq!(FACTS.len(), 37, "one entry per model::Fact");
+        assert_eq!(FACTS.len(), 38, "one entry per model::Fact");
     }
 
     #[test]
@@ -206,6 +208,7 @@ mod tests {
                 "reenqueue",
                 "last",
                 "cpu_selected",
+                "found_cpu",
                 "hardirq",
                 "softirq",
                 "sleep"

@@ -187,7 +187,8 @@ impl<'a, 's> Layout<'a, 's> {
             self.text(1, format!("{}{when}", p.kind.keyword()), p.span);
         }
         let kick = if select.kick { " kick" } else { "" };
-        self.text(1, format!("found -> {}{kick}", select.found_queue.name), select.found_span);
+        let when = select.found_when.as_ref().map(|w| format!(" when {}", self.expr(w))).unwrap_or_default();
+        self.text(1, format!("found{when} -> {}{kick}", select.found_queue.name), select.found_span);
     }
 
     /// Queue names are padded so that the starvation limits line up.

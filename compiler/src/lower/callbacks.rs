@@ -140,18 +140,28 @@ impl Lowering<'_> {
     }
 
     pub(super) fn found(&self, select: &Select, body: &mut Vec<String>) {
-        body.push(String::new());
-        body.push(format!("\t{}", self.comment(select.found_origin)));
+        let mut action = Vec::new();
         if self.claims_cpu {
-            body.push("\tschedc_claim(p, cpu);".to_string());
+            action.push("schedc_claim(p, cpu);".to_string());
         } else {
-            body.push(format!("\t{}", self.queue_call(select.found, "cpu", "0")));
+            action.push(self.queue_call(select.found, "cpu", "0"));
             if self.tracks_cpu_selected() {
-                body.push("\ttctx->schedc_cpu_selected = false;".to_string());
+                action.push("tctx->schedc_cpu_selected = false;".to_string());
             }
         }
         if select.kick {
-            body.push("\tscx_bpf_kick_cpu(cpu, SCHEDC_KICK_IDLE);".to_string());
+            action.push("scx_bpf_kick_cpu(cpu, SCHEDC_KICK_IDLE);".to_string());
+        }
+        body.push(String::new());
+        body.push(format!("\t{}", self.comment(select.found_origin)));
+        match &select.found_when {
+            // Otherwise the task goes through ops.enqueue to the CPU found.
+            Some(when) => {
+                body.push(format!("\tif ({}) {{", self.expr(when)));
+                body.extend(action.iter().map(|a| format!("\t\t{a}")));
+                body.push("\t}".to_string());
+            }
+            None => body.extend(action.iter().map(|a| format!("\t{a}"))),
         }
     }
 

@@ -394,6 +394,7 @@ fn fact(f: Fact) -> &'static str {
         Fact::EventWakeup => "!!(enq_flags & SCHEDC_ENQ_WAKEUP)",
         Fact::EventReenqueue => "!!(enq_flags & SCHEDC_ENQ_REENQ)",
         Fact::EventLast => "!!(enq_flags & SCHEDC_ENQ_LAST)",
+        Fact::EventFoundCpu => "cpu",
         Fact::EventCpuSelected => "schedc_cpu_selected",
         Fact::EventSleep => "!!(deq_flags & SCHEDC_DEQ_SLEEP)",
         Fact::EventHardirq => "!!(schedc_preempt_count() & SCHEDC_HARDIRQ_MASK)",

@@ -552,6 +552,7 @@ impl<'a> Lowering<'a> {
         }
         if let Some(select) = &m.select {
             select.preferences.iter().filter_map(|p| p.when.as_ref()).for_each(|e| walk_expr(e, f));
+            select.found_when.iter().for_each(|e| walk_expr(e, f));
         }
         m.routes.iter().filter_map(|r| r.condition.as_ref()).for_each(|e| walk_expr(e, f));
         m.dispatch.iter().filter_map(|s| s.starve_after.as_ref()).for_each(|e| walk_expr(e, f));

@@ -6,7 +6,7 @@
 //! preference     = { pref_kind ~ when? }
 //! pref_kind      = { "pinned" | "prev_core" | "idle_core" | "prev" | "any" }
 //! when           = { "when" ~ expr }
-//! found          = { "found" ~ "->" ~ ident ~ kick? }
+//! found          = { "found" ~ when? ~ "->" ~ ident ~ kick? }
 //! kick           = { "kick" }
 //! ```
 
@@ -22,6 +22,7 @@ impl Builder {
         let mut select = SelectCpu {
             preferences: Vec::new(),
             default_span: None,
+            found_when: None,
             found_queue: Ident { name: String::new(), span: Span::default() },
             kick: false,
             found_span: Span::default(),
@@ -46,7 +47,11 @@ impl Builder {
                 }
                 _ => {
                     select.found_span = self.span(&pair);
-                    let mut inner = pair.into_inner();
+                    let mut inner = pair.into_inner().peekable();
+                    if inner.peek().is_some_and(|p| p.as_rule() == Rule::when) {
+                        let when = inner.next().expect("when").into_inner().next().expect("when condition");
+                        select.found_when = Some(self.expr(when));
+                    }
                     select.found_queue = self.ident(inner.next().expect("found queue"));
                     select.kick = inner.next().is_some();
                 }
