@@ -116,6 +116,7 @@ fn sample_runs_on_every_kernel() -> Result<(), Missing> {
         );
         assert_eq!(stat(&pa.output, "nr_queued"), 0, "a partial scheduler took tasks; {ctx}");
         println!("== {} ({})", report.release, kernel.display());
+        println!("flags: nr_last={} nr_queued={}", stat(&fl.output, "nr_last"), stat(&fl.output, "nr_queued"));
         for line in run.output.lines().filter(|l| l.contains("verifier") || l.contains("stat ")) {
             println!("{line}");
         }
