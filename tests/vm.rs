@@ -414,7 +414,13 @@ fn per_llc_and_per_node_queues_on_two_sockets() -> Result<(), Missing> {
     let schedc = Path::new(env!("CARGO_BIN_EXE_schedc"));
     for kernel in available_kernels() {
         let mut vm = VmTest::new(&kernel, schedc);
-        vm.sockets(2).loader_args(&["run", "{obj}", "--duration", "3s"]).object(&obj);
+        // Every CPU busy: a task whose slice ends finds no idle CPU and goes
+        // to its node's queue (with the default load of one hog, three CPUs
+        // stayed idle and in one CI run no task reached a node queue).
+        vm.sockets(2)
+            .load("stress-ng -q --cpu 4 --switch 1 --timeout 900s")
+            .loader_args(&["run", "{obj}", "--duration", "3s"])
+            .object(&obj);
         vm.script(
             "for c in /sys/devices/system/cpu/cpu[0-9]*; do
                  echo \"llc $(cat $c/cache/index3/shared_cpu_list)\"

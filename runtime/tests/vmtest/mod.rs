@@ -20,6 +20,7 @@ pub struct VmTest {
     files: Vec<PathBuf>,
     script: Option<String>,
     sockets: u32,
+    load: Option<String>,
 }
 
 impl VmTest {
@@ -34,6 +35,7 @@ impl VmTest {
             files: Vec::new(),
             script: None,
             sockets: 1,
+            load: None,
         }
     }
 
@@ -71,10 +73,19 @@ impl VmTest {
         self
     }
 
+    /// The guest's background load, in place of the default one.
+    pub fn load(&mut self, cmd: &str) -> &mut Self {
+        self.load = Some(cmd.into());
+        self
+    }
+
     pub fn run(&self) -> Result<GuestReport, VmError> {
         let mut guest = Guest::new(&self.kernel);
         if self.sockets > 1 {
             guest.cpus(4).sockets(self.sockets);
+        }
+        if let Some(load) = &self.load {
+            guest.load(load);
         }
         guest.executable("/bin/loader", &self.loader);
         for obj in &self.objects {
