@@ -84,7 +84,7 @@ fn histograms(results: &Results, kernel: &KernelResults, area: &Area) -> Drawn {
             let slot = x.round() as usize;
             // Every slot gets a tick; only every `step`-th its label.
             let step = (last - first).div_ceil(MAX_X_LABELS).max(1);
-            if (slot - first) % step != 0 {
+            if !(slot - first).is_multiple_of(step) {
                 return String::new();
             }
             let (lo, _) = slot_range_us(slot);
