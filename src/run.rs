@@ -131,7 +131,15 @@ pub fn run(target: &Path, args: &RunArgs) -> Result<ExitCode, CliError> {
 
 /// What the kernel says is attached, once a scheduler has been attached or
 /// swapped in.
-fn say_kernel_state(printer: &StatsPrinter) {
+fn say_kernel_state(printer: &StatsPrinter, scheduler: &Scheduler) {
+    let dropped: Vec<&str> = scheduler.dropped_ops_flags().iter().map(|f| f.word()).collect();
+    match dropped.as_slice() {
+        [] => {}
+        [one] => printer.say(&format!("this kernel does not know the ops flag {one}: running without it")),
+        many => {
+            printer.say(&format!("this kernel does not know the ops flags {}: running without them", many.join(", ")))
+        }
+    }
     let (state, ops) = read_sched_ext_state()
         .map_or(("unknown".to_string(), "none".to_string()), |s| (s.state, s.ops.unwrap_or_else(|| "none".into())));
     printer.say(&format!("attached: sched_ext state={state} ops={ops}"));
@@ -171,7 +179,7 @@ pub fn run_object(
             RunEvent::Attached { scheduler, stats } => {
                 attached_at = Instant::now();
                 running = scheduler.path().to_path_buf();
-                say_kernel_state(&printer);
+                say_kernel_state(&printer, scheduler);
                 if args.verifier_stats {
                     for v in scheduler.verifier_stats() {
                         printer.say(&format!("verifier {} processed={} insns={}", v.prog, v.verified_insns, v.insns));
@@ -184,7 +192,7 @@ pub fn run_object(
                 attached_at = Instant::now();
                 running = scheduler.path().to_path_buf();
                 printer.now_running(&scheduler.manifest().scheduler);
-                say_kernel_state(&printer);
+                say_kernel_state(&printer, scheduler);
                 printer.attached(scheduler.params(), stats);
             }
             RunEvent::Interval { stats, since_attach, waits, .. } => {

@@ -100,6 +100,7 @@ struct task_struct {
 	int prio;
 	int static_prio;
 	int nr_cpus_allowed;
+	unsigned short migration_disabled;	/* > 0 between migrate_disable() and migrate_enable() */
 	const struct cpumask *cpus_ptr;
 	unsigned long nvcsw;
 	char comm[16];
@@ -186,12 +187,9 @@ enum scx_wake_flags {
 enum scx_pick_idle_cpu_flags {
 	SCX_PICK_IDLE_CORE = 1,
 };
-enum scx_ops_flags {
-	SCX_OPS_KEEP_BUILTIN_IDLE = 1,
-	SCX_OPS_ENQ_LAST = 2,
-	SCX_OPS_ENQ_EXITING = 4,
-	SCX_OPS_SWITCH_PARTIAL = 8,
-};
+/* The ops flags a policy may ask for; those after 6.12 are cleared by
+ * the runtime on a kernel without them. */
+/* @abi ops_flags */
 enum scx_exit_kind {
 	SCX_EXIT_NONE = 0,
 	SCX_EXIT_DONE = 1,

@@ -519,6 +519,7 @@ fn construct_policies_cover_the_language() {
         "task.weight",
         "task.kthread",
         "task.nr_cpus_allowed",
+        "task.migration_disabled",
         "task.pid",
         "task.comm",
         "task.vruntime",

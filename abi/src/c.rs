@@ -13,6 +13,7 @@ pub fn fill_header(template: &str) -> Result<String, String> {
         match line.trim().strip_prefix("/* @abi ").and_then(|rest| rest.strip_suffix(" */")) {
             Some("exit_record") => out.push_str(&exit_record()),
             Some("manifest_macro") => out.push_str(&manifest_macro()),
+            Some("ops_flags") => out.push_str(&ops_flags()),
             Some(other) => return Err(format!("the header template asks for an unknown block `{other}`")),
             None => {
                 out.push_str(line);
@@ -39,6 +40,17 @@ pub fn exit_record() -> String {
         c.push_str(&check(format!("__builtin_offsetof(struct {}, {})", exit::STRUCT, f.name), f.offset));
     }
     c.push_str(&format!("\nstruct {} {};\n", exit::STRUCT, exit::SYMBOL));
+    c
+}
+
+/// `enum scx_ops_flags` with the flags a policy may ask for, by their
+/// kernel names and bits ([`crate::ops::OpsFlag`]).
+pub fn ops_flags() -> String {
+    let mut c = String::from("enum scx_ops_flags {\n");
+    for f in crate::ops::OpsFlag::ALL {
+        c.push_str(&format!("\t{} = {},\n", f.c_name(), f.bit()));
+    }
+    c.push_str("};\n");
     c
 }
 

@@ -14,6 +14,7 @@
 //!   command line;
 //! * [`events`]: what `schedc run` reports beside its statistics (swaps),
 //!   as a line and as JSON;
+//! * [`ops`]: the sched_ext ops flags a policy may ask for, with their bits;
 //! * [`c`]: the C side of all this, rendered into the header every
 //!   generated scheduler includes.
 
@@ -21,6 +22,7 @@ pub mod c;
 pub mod events;
 pub mod exit;
 pub mod manifest;
+pub mod ops;
 pub mod stats;
 pub mod units;
 mod value;

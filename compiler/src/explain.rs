@@ -546,5 +546,11 @@ fn flag_text(flag: OpsFlag) -> &'static str {
         OpsFlag::Partial => {
             "With `partial`, it schedules only tasks whose policy is SCHED_EXT; every other task stays with the kernel's default scheduler."
         }
+        OpsFlag::EnqueueMigrationDisabled => {
+            "With `enqueue_migration_disabled`, a task that may not leave its CPU goes through `enqueue` too (kernels after 6.12)."
+        }
+        OpsFlag::AllowQueuedWakeup => {
+            "With `allow_queued_wakeup`, a wake-up on another CPU may be finished by that CPU (kernels after 6.12)."
+        }
     }
 }

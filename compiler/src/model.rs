@@ -4,6 +4,7 @@
 //! downstream of this module can find a mistake in the policy.
 
 pub use crate::ast::{AssignOp, BinOp, Event, Order, Placement, PreferenceKind, Span, ValueType};
+pub use schedc_abi::ops::OpsFlag;
 pub use schedc_abi::StatKind;
 
 /// A policy that passed the checker.
@@ -393,6 +394,7 @@ pub enum Fact {
     TaskWeight,
     TaskKthread,
     TaskNrCpusAllowed,
+    TaskMigrationDisabled,
     TaskPid,
     TaskComm,
     TaskVruntime,
@@ -428,40 +430,4 @@ pub enum Fact {
     WakerKthread,
     EventHardirq,
     EventSoftirq,
-}
-
-/// A sched_ext ops flag (`ops.flags`) a policy may ask for. Only flags with
-/// the same meaning and value on every supported kernel (6.12 and later).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OpsFlag {
-    /// `SCX_OPS_ENQ_LAST`: the last runnable task of a CPU whose slice ran
-    /// out goes through `ops.enqueue` (`event.last`) instead of running on.
-    EnqueueLast,
-    /// `SCX_OPS_ENQ_EXITING`: exiting tasks go through `ops.enqueue` too.
-    EnqueueExiting,
-    /// `SCX_OPS_SWITCH_PARTIAL`: only tasks with the `SCHED_EXT` policy
-    /// are scheduled; the rest stay with the kernel's fair class.
-    Partial,
-}
-
-impl OpsFlag {
-    pub const ALL: [OpsFlag; 3] = [OpsFlag::EnqueueLast, OpsFlag::EnqueueExiting, OpsFlag::Partial];
-
-    /// The word after `with`.
-    pub fn word(self) -> &'static str {
-        match self {
-            OpsFlag::EnqueueLast => "enqueue_last",
-            OpsFlag::EnqueueExiting => "enqueue_exiting",
-            OpsFlag::Partial => "partial",
-        }
-    }
-
-    /// The kernel's name of the flag.
-    pub fn c_name(self) -> &'static str {
-        match self {
-            OpsFlag::EnqueueLast => "SCX_OPS_ENQ_LAST",
-            OpsFlag::EnqueueExiting => "SCX_OPS_ENQ_EXITING",
-            OpsFlag::Partial => "SCX_OPS_SWITCH_PARTIAL",
-        }
-    }
 }

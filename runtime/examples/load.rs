@@ -29,6 +29,9 @@ fn main() -> ExitCode {
             for v in sched.verifier_stats() {
                 println!("schedc-load: verifier prog={} insns={} processed={}", v.prog, v.insns, v.verified_insns);
             }
+            for f in sched.dropped_ops_flags() {
+                println!("schedc-load: dropped ops flag {}", f.word());
+            }
             for (p, v) in sched.params() {
                 println!("schedc-load: param {}={}", p.name, v);
             }

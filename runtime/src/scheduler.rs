@@ -8,6 +8,7 @@ use std::sync::Mutex;
 use libbpf_rs::btf::types::DataSec;
 use libbpf_rs::{AsRawLibbpf, Btf, Link, MapCore, MapFlags, MapType, Object, ObjectBuilder, OpenObject, PrintLevel};
 
+use schedc_abi::ops::OpsFlag;
 use schedc_abi::{exit, section, MachineFact, Manifest, Param, Stat, Value, ValueType};
 
 use crate::manifest::read_manifest;
@@ -142,6 +143,7 @@ pub struct Scheduler {
     params: Vec<(Param, Value)>,
     vars: HashMap<String, VarLoc>,
     verifier: Vec<ProgStats>,
+    dropped_flags: Vec<OpsFlag>,
 }
 
 impl std::fmt::Debug for Scheduler {
@@ -252,11 +254,12 @@ impl Scheduler {
         }
 
         write_hotplug_seq(&mut open)?;
+        let dropped_flags = drop_unknown_ops_flags(&mut open)?;
 
         let object = open.load().map_err(load_err)?;
         take_libbpf_log();
         let verifier = verifier_stats(&object);
-        Ok(Scheduler { link: None, object, path, manifest, params, vars, verifier })
+        Ok(Scheduler { link: None, object, path, manifest, params, vars, verifier, dropped_flags })
     }
 
     /// Checks, without root or sched_ext, that `path` is a schedc object
@@ -288,6 +291,12 @@ impl Scheduler {
     /// Every parameter with the value it was loaded with.
     pub fn params(&self) -> &[(Param, Value)] {
         &self.params
+    }
+
+    /// The ops flags the policy asked for that this kernel does not know,
+    /// cleared before load (see [`drop_unknown_ops_flags`]).
+    pub fn dropped_ops_flags(&self) -> &[OpsFlag] {
+        &self.dropped_flags
     }
 
     /// Per-program verifier statistics, in the object's program order.
@@ -411,25 +420,67 @@ pub(crate) fn object_btf(open: &OpenObject) -> Result<Btf<'_>, Error> {
 /// for objects whose `sched_ext_ops` has no `hotplug_seq` (built before it)
 /// and kernels that do not publish the number.
 pub(crate) fn write_hotplug_seq(open: &mut OpenObject) -> Result<(), Error> {
-    const MEMBER: &str = "hotplug_seq";
     let Some(seq) = sys::hotplug_seq() else { return Ok(()) };
+    ops_member(open, "hotplug_seq", |slot| slot.copy_from_slice(&seq.to_ne_bytes()))?;
+    Ok(())
+}
+
+/// Clears from `sched_ext_ops.flags` the flags the running kernel does not
+/// know, and returns them: 6.12 refuses a scheduler with a flag newer than
+/// it (`enqueue_migration_disabled`, `allow_queued_wakeup`), and without
+/// it the policy behaves as its author expects on such a kernel (those
+/// tasks never reach `enqueue`). The kernel's flags are read from its BTF
+/// (`enum scx_ops_flags`); a kernel whose BTF cannot be read keeps every
+/// flag, and says so itself if it refuses one.
+pub(crate) fn drop_unknown_ops_flags(open: &mut OpenObject) -> Result<Vec<OpsFlag>, Error> {
+    let Some(known) = kernel_ops_flags() else { return Ok(Vec::new()) };
+    let mut unknown = Vec::new();
+    ops_member(open, "flags", |slot| {
+        let flags = u64::from_ne_bytes(slot.try_into().expect("an 8-byte slot"));
+        unknown = OpsFlag::in_mask(flags & !known);
+        let kept = unknown.iter().fold(flags, |f, flag| f & !flag.bit());
+        slot.copy_from_slice(&kept.to_ne_bytes());
+    })?;
+    Ok(unknown)
+}
+
+/// Every ops flag the running kernel knows: its `SCX_OPS_ALL_FLAGS`, or
+/// the union of `enum scx_ops_flags` where it has none.
+fn kernel_ops_flags() -> Option<u64> {
+    let btf = Btf::from_vmlinux().ok()?;
+    let mut members: Vec<(String, u64)> = Vec::new();
+    if let Some(e) = btf.type_by_name::<libbpf_rs::btf::types::Enum<'_>>("scx_ops_flags") {
+        members = e.iter().filter_map(|m| Some((m.name?.to_string_lossy().into_owned(), m.value as u64))).collect();
+    } else if let Some(e) = btf.type_by_name::<libbpf_rs::btf::types::Enum64<'_>>("scx_ops_flags") {
+        members = e.iter().filter_map(|m| Some((m.name?.to_string_lossy().into_owned(), m.value as u64))).collect();
+    }
+    if members.is_empty() {
+        return None;
+    }
+    let all = members.iter().find(|(n, _)| n == "SCX_OPS_ALL_FLAGS").map(|(_, v)| *v);
+    Some(all.unwrap_or_else(|| members.iter().fold(0, |m, (_, v)| m | v)))
+}
+
+/// Hands `write` the 8 bytes of member `name` of the `sched_ext_ops` value
+/// in the object's `struct_ops` map, before load. Does nothing for objects
+/// whose `sched_ext_ops` has no such member (built before it existed).
+fn ops_member(open: &mut OpenObject, name: &str, write: impl FnOnce(&mut [u8])) -> Result<(), Error> {
     let offset = {
         let btf = object_btf(open)?;
         let ops = btf.type_by_name::<libbpf_rs::btf::types::Struct<'_>>("sched_ext_ops");
         ops.and_then(|ops| {
-            ops.iter().find(|m| m.name.is_some_and(|n| n == MEMBER)).and_then(|m| match m.attr {
+            ops.iter().find(|m| m.name.is_some_and(|n| n == name)).and_then(|m| match m.attr {
                 libbpf_rs::btf::types::MemberAttr::Normal { offset } => Some(offset as usize / 8),
                 libbpf_rs::btf::types::MemberAttr::BitField { .. } => None,
             })
         })
     };
     let Some(offset) = offset else { return Ok(()) };
-    let mismatch = |reason: &str| Error::Symbol { symbol: format!("sched_ext_ops.{MEMBER}"), reason: reason.into() };
+    let mismatch = |reason: &str| Error::Symbol { symbol: format!("sched_ext_ops.{name}"), reason: reason.into() };
     let mut map =
         open.maps_mut().find(|m| m.map_type() == MapType::StructOps).ok_or_else(|| mismatch("no struct_ops map"))?;
     let data = map.initial_value_mut().ok_or_else(|| mismatch("libbpf gave no struct_ops data"))?;
-    let slot = data.get_mut(offset..offset + 8).ok_or_else(|| mismatch("it lies outside the struct_ops data"))?;
-    slot.copy_from_slice(&seq.to_ne_bytes());
+    write(data.get_mut(offset..offset + 8).ok_or_else(|| mismatch("it lies outside the struct_ops data"))?);
     Ok(())
 }
 

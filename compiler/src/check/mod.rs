@@ -313,7 +313,7 @@ impl<'s> Checker<'s> {
                 let help = match names::suggest(&f.name, words) {
                     Some(near) => format!("did you mean `{near}`? The flags are {listed}"),
                     None => format!(
-                        "the flags are {listed}; the kernel's other ops flags differ between kernels, and schedc does not offer them"
+                        "the flags are {listed}; the kernel's other ops flags change what schedc's generated code relies on, so schedc does not offer them"
                     ),
                 };
                 self.error(

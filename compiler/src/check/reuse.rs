@@ -310,6 +310,7 @@ pub(crate) fn reads_task(e: &Expr, functions: &[Function]) -> bool {
                 | Fact::TaskWeight
                 | Fact::TaskKthread
                 | Fact::TaskNrCpusAllowed
+                | Fact::TaskMigrationDisabled
                 | Fact::TaskPid
                 | Fact::TaskComm
                 | Fact::TaskVruntime

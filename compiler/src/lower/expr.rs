@@ -371,6 +371,7 @@ fn fact(f: Fact) -> &'static str {
         Fact::TaskWeight => "p->scx.weight",
         Fact::TaskKthread => "!!(p->flags & SCHEDC_PF_KTHREAD)",
         Fact::TaskNrCpusAllowed => "(u64)p->nr_cpus_allowed",
+        Fact::TaskMigrationDisabled => "(p->migration_disabled != 0)",
         Fact::TaskPid => "(s64)p->pid",
         Fact::TaskComm => "p->comm",
         Fact::TaskVruntime => "(s64)p->scx.dsq_vtime",
