@@ -16,7 +16,7 @@ pub enum OpsFlag {
     Partial,
     /// `SCX_OPS_ENQ_MIGRATION_DISABLED` (kernels after 6.12): a task that
     /// may not migrate right now goes through `ops.enqueue` instead of
-    /// straight to its CPU's local queue.
+    /// straight to its CPU's local queue (6.12 always sends it there).
     EnqueueMigrationDisabled,
     /// `SCX_OPS_ALLOW_QUEUED_WAKEUP` (kernels after 6.12): a wake-up may be
     /// queued on the target CPU and finished there, as the fair class does.

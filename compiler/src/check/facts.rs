@@ -61,7 +61,7 @@ pub const FACTS: &[FactInfo] = {
         fact(Task, "nr_cpus_allowed", Fact::TaskNrCpusAllowed, UINT,
             "How many CPUs the task's affinity allows; at least 1, and 1 for a per-CPU task."),
         fact(Task, "migration_disabled", Fact::TaskMigrationDisabled, BOOL,
-            "The task may not leave its CPU right now (it is between migrate_disable() and migrate_enable()). It reaches `enqueue` only with `with enqueue_migration_disabled`; route it to a per-CPU queue or `local`."),
+            "The task may not leave its CPU right now (it is between migrate_disable() and migrate_enable()). After 6.12 it reaches `enqueue` only with `with enqueue_migration_disabled` (6.12 always sends it); route it to a per-CPU queue or `local`."),
         fact(Task, "pid", Fact::TaskPid, INT, "The kernel's task id (the thread id, not the process id)."),
         fact(Task, "comm", Fact::TaskComm, Type::Str,
             "The task's command name (at most 15 characters); only compared with a string literal using `==` or `!=`."),
