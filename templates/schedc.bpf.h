@@ -107,6 +107,30 @@ struct task_struct {
 	struct sched_ext_entity scx;
 	struct sched_entity se;
 	struct task_struct *real_parent;	/* RCU-protected; trusted in callbacks */
+	const struct cred *cred;	/* effective credentials (task.uid, task.gid) */
+	struct css_set *cgroups;	/* the task's cgroups (task.cgroup) */
+} __attribute__((preserve_access_index));
+
+/* Credentials and cgroups: only the members task.uid, task.gid and
+ * task.cgroup read, each through bpf_core_read (CO-RE, no trust needed). */
+typedef struct {
+	u32 val;
+} kuid_t;
+typedef struct {
+	u32 val;
+} kgid_t;
+struct cred {
+	kuid_t euid;
+	kgid_t egid;
+} __attribute__((preserve_access_index));
+struct kernfs_node {
+	const char *name;
+} __attribute__((preserve_access_index));
+struct cgroup {
+	struct kernfs_node *kn;
+} __attribute__((preserve_access_index));
+struct css_set {
+	struct cgroup *dfl_cgrp;	/* the task's cgroup in the v2 hierarchy */
 } __attribute__((preserve_access_index));
 
 struct scx_init_task_args {
@@ -656,6 +680,21 @@ static __always_inline bool schedc_name_match(const char *comm, const char *lit,
 			break;
 	}
 	return true;
+}
+
+/* A cgroup's name, as many characters of it as a command name holds. */
+struct schedc_cgroup_name {
+	char name[SCHEDC_COMM_LEN];
+};
+
+/* The name of @p's cgroup v2 cgroup (the last part of its path), read
+ * through probe reads: it lives in kernfs, which BPF may not load directly. */
+static __always_inline struct schedc_cgroup_name schedc_cgroup_name(struct task_struct *p)
+{
+	struct schedc_cgroup_name n = {};
+
+	bpf_probe_read_kernel_str(n.name, sizeof(n.name), BPF_CORE_READ(p, cgroups, dfl_cgrp, kn, name));
+	return n;
 }
 
 /* task.comm == "x"; any other command name == "x"; starts_with "x". */

@@ -1,6 +1,7 @@
 //! Boots every sched_ext kernel in shared/kernels under QEMU and runs the
-//! sample policy (compiled by the compiler), the eject scheduler and two
-//! policies with ops flags (`flags.policy`, `partial.policy`) with the
+//! sample policy (compiled by the compiler), the eject scheduler, two
+//! policies with ops flags (`flags.policy`, `partial.policy`) and one that
+//! tells tasks apart by cgroup and user (`identity.policy`) with the
 //! runtime's `load` example beside stress-ng.
 //! Needs qemu-system-x86_64, busybox-static, stress-ng and clang-19.
 //!
@@ -39,6 +40,16 @@ fn stat(output: &str, name: &str) -> u64 {
         .unwrap_or_else(|| panic!("no final stat {name} in:\n{output}"))
 }
 
+/// The guest's default load (a CPU hog and a context-switch storm), plus a
+/// shell that wakes every 10 ms in the cgroup `schedc_grp` and one as uid
+/// 1234, gid 4321, for `identity.policy` to tell apart. They are light, so
+/// that CPUs still run out of work now and then (`flags.policy` counts it).
+const IDENTITY_LOAD: &str = "mount -t cgroup2 none /sys/fs/cgroup && mkdir -p /sys/fs/cgroup/schedc_grp
+    sh -c 'echo $$ >/sys/fs/cgroup/schedc_grp/cgroup.procs && while :; do usleep 10000; done' &
+    mkdir -p /etc && echo 'u1234:x:1234:4321::/tmp:/bin/sh' >>/etc/passwd && echo 'g4321:x:4321:' >>/etc/group
+    su -s /bin/sh -c 'while :; do usleep 10000; done' u1234 &
+    exec stress-ng -q --cpu 1 --switch 1 --timeout 900s";
+
 fn sample_runs_on_every_kernel() -> Result<(), Missing> {
     let kernels = available_kernels();
     if kernels.is_empty() {
@@ -53,6 +64,8 @@ fn sample_runs_on_every_kernel() -> Result<(), Missing> {
     common::compile_policy(&common::test_file("flags.policy"), &flags);
     let partial = dir.path().join("partial.bpf.o");
     common::compile_policy(&common::test_file("partial.policy"), &partial);
+    let identity = dir.path().join("identity.bpf.o");
+    common::compile_policy(&common::test_file("identity.policy"), &identity);
 
     for kernel in &kernels {
         let report = VmTest::new(kernel, &loader())
@@ -63,6 +76,8 @@ fn sample_runs_on_every_kernel() -> Result<(), Missing> {
             .object(&eject)
             .object(&flags)
             .object(&partial)
+            .object(&identity)
+            .load(IDENTITY_LOAD)
             .run()
             .unwrap_or_else(|e| panic!("{}: {e}", kernel.display()));
         let run = report.command("sample.bpf.o").expect("sample ran");
@@ -125,6 +140,22 @@ fn sample_runs_on_every_kernel() -> Result<(), Missing> {
             "{ctx}"
         );
         assert_eq!(stat(&pa.output, "nr_queued"), 0, "a partial scheduler took tasks; {ctx}");
+        let id = report.command("identity.bpf.o").expect("identity ran");
+        let counts: Vec<String> =
+            id.output.lines().filter_map(|l| l.strip_prefix("schedc-load: stat ")).map(str::to_string).collect();
+        println!("identity: {}", counts.join(" "));
+        // task.cgroup, task.uid and task.gid tell the test's tasks apart:
+        // the sleeper in schedc_grp, the one run as uid 1234, and the rest
+        // (root cgroup, whose name is empty; uid 0).
+        let n = |name: &str| stat(&id.output, name);
+        assert_eq!(id.exit_code, 0, "{ctx}");
+        assert!(n("nr_in_grp") > 0, "no task of the cgroup schedc_grp was seen; {ctx}");
+        assert_eq!(n("nr_in_grp_prefix"), n("nr_in_grp"), "starts_with \"schedc_\" matched another cgroup; {ctx}");
+        assert!(n("nr_root") > n("nr_in_grp"), "the root cgroup's tasks were not told apart; {ctx}");
+        assert_eq!(n("nr_root_slash"), 0, "the root cgroup's name is empty, not /; {ctx}");
+        assert!(n("nr_user") > 0, "no task of uid 1234, gid 4321 was seen; {ctx}");
+        assert!(n("nr_root_user") > n("nr_user"), "uid 0 tasks were not told apart; {ctx}");
+        assert!(n("nr_user") + n("nr_root_user") <= n("nr_queued") + 8, "a task counted as two users; {ctx}");
         println!("== {} ({})", report.release, kernel.display());
         println!(
             "flags: nr_last={} nr_pinned_now={} nr_queued={} dropped={dropped:?}",

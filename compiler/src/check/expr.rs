@@ -157,7 +157,7 @@ fn retype(mut e: Expr, ty: Type) -> Expr {
 pub(super) const CPU_UTIL: &str = "util";
 
 pub(super) fn is_comm(fact: Fact) -> bool {
-    matches!(fact, Fact::TaskComm | Fact::TaskParentComm | Fact::WakerComm)
+    matches!(fact, Fact::TaskComm | Fact::TaskParentComm | Fact::TaskCgroup | Fact::WakerComm)
 }
 
 /// The built-in `task.*` facts and their types.
@@ -943,7 +943,7 @@ impl Checker<'_> {
                         Diagnostic::new(
                             Code::TypeMismatch,
                             span,
-                            "strings can only be compared with `task.comm`, `task.parent_comm` or `waker.comm`, using `==`, `!=` or `starts_with`",
+                            "strings can only be compared with `task.comm`, `task.parent_comm`, `task.cgroup` or `waker.comm`, using `==`, `!=` or `starts_with`",
                         )
                         .label("cannot compare this")
                         .help("write e.g. `task.comm == \"kworker\"`"),

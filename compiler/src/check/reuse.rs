@@ -324,6 +324,9 @@ pub(crate) fn reads_task(e: &Expr, functions: &[Function]) -> bool {
                 | Fact::TaskRuntime
                 | Fact::TaskAwakeRuntime
                 | Fact::TaskParentComm
+                | Fact::TaskCgroup
+                | Fact::TaskUid
+                | Fact::TaskGid
         ),
         ExprKind::TaskVar(_) | ExprKind::Elapsed(_) => true,
         ExprKind::CommIs { of, .. } => *of != Fact::WakerComm,
