@@ -1,8 +1,8 @@
 //! How long compiling a policy takes (`cargo bench`), measured with divan,
 //! which prints the fastest, slowest, median and mean time of each.
 //!
-//! - `front_end::bpfland`: parse + check + lower + render of
-//!   `policies/bpfland.policy`. Target: under 5 ms.
+//! - `front_end::policy`: parse + check + lower + render of each shipped
+//!   policy (`policies/*.policy`). Target: under 5 ms for every one.
 //! - `build::schedc` against `build::clang_alone`: a whole `schedc compile`
 //!   (rendering plus `build::build_object`, which writes the C and our header
 //!   to a temporary directory and runs clang through libbpf-cargo, then
@@ -31,14 +31,31 @@ fn main() {
     divan.main();
 }
 
-fn policy_source() -> String {
+fn read_policy(path: &str) -> String {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    std::fs::read_to_string(root.join(POLICY)).expect("the policy is readable")
+    std::fs::read_to_string(root.join(path)).expect("the policy is readable")
+}
+
+fn policy_source() -> String {
+    read_policy(POLICY)
+}
+
+/// Every policy in `policies/`, by path from the workspace root.
+fn shipped_policies() -> Vec<String> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("policies");
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .expect("policies/ is readable")
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| n.ends_with(".policy"))
+        .map(|n| format!("policies/{n}"))
+        .collect();
+    names.sort();
+    names
 }
 
 /// Parse, check, lower and render once.
-fn front_end(src: &str) -> (Checked, String) {
-    let checked = check_source(POLICY, src).expect("bpfland checks");
+fn front_end(path: &str, src: &str) -> (Checked, String) {
+    let checked = check_source(path, src).unwrap_or_else(|_| panic!("{path} checks"));
     let c = generate_c(&checked);
     (checked, c)
 }
@@ -46,10 +63,10 @@ fn front_end(src: &str) -> (Checked, String) {
 mod front_end {
     use super::*;
 
-    #[divan::bench]
-    fn bpfland(bencher: Bencher) {
-        let src = policy_source();
-        bencher.bench(|| front_end(divan::black_box(&src)));
+    #[divan::bench(args = shipped_policies())]
+    fn policy(bencher: Bencher, path: &str) {
+        let src = read_policy(path);
+        bencher.bench(|| front_end(path, divan::black_box(&src)));
     }
 }
 
@@ -64,7 +81,7 @@ mod build {
     #[divan::bench(sample_count = 10, sample_size = 1)]
     fn schedc(bencher: Bencher) {
         let (clang, src) = (clang(), policy_source());
-        let (checked, _) = front_end(&src);
+        let (checked, _) = front_end(POLICY, &src);
         let out_dir = tempfile::tempdir().expect("temporary directory");
         let out = out_dir.path().join(format!("{}.bpf.o", checked.model.name));
         bencher.bench(|| {
@@ -77,7 +94,7 @@ mod build {
     #[divan::bench(sample_count = 10, sample_size = 1)]
     fn clang_alone(bencher: Bencher) {
         let clang = clang();
-        let (checked, c) = front_end(&policy_source());
+        let (checked, c) = front_end(POLICY, &policy_source());
         let alone = ClangAlone::new(&checked.model.name, &c);
         bencher.bench(|| alone.run(&clang.path));
     }

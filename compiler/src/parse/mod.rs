@@ -70,13 +70,12 @@ pub(crate) const ITEM_KEYWORDS: &[&str] = &[
 /// Parses a whole policy. Returns every item that parsed and a diagnostic for
 /// every item that did not.
 pub fn parse(src: &str) -> (Policy, Vec<Diagnostic>) {
-    // Track the tokens each failed parse wanted, for better messages.
-    pest::set_error_detail(true);
     let mut policy = Policy::default();
     let mut errors = Vec::new();
     let mut offset = skip_trivia(src, src.strip_prefix(BYTE_ORDER_MARK).map_or(0, |_| BYTE_ORDER_MARK.len_utf8()));
     while offset < src.len() {
-        match PolicyParser::parse(Rule::item_at, &src[offset..]) {
+        let parsed = PolicyParser::parse(Rule::item_at, &src[offset..]).or_else(|_| with_error_detail(src, offset));
+        match parsed {
             Ok(mut pairs) => {
                 let item_at = pairs.next().expect("item_at always yields itself");
                 let item = item_at.into_inner().next().expect("item_at holds one item");
@@ -109,6 +108,20 @@ pub fn parse(src: &str) -> (Policy, Vec<Diagnostic>) {
 }
 
 const BYTE_ORDER_MARK: char = '\u{feff}';
+
+/// Parses the item at `offset` again, tracking the tokens each failed
+/// attempt wanted, for the error message. Only after a failure: the
+/// tracking doubles the parser's time (it was most of lavd_lite's 5 ms).
+/// pest keeps the switch process-wide, so one re-parse at a time turns it
+/// on and off again; a parse on another thread meanwhile is only slower.
+fn with_error_detail(src: &str, offset: usize) -> Result<pest::iterators::Pairs<'_, Rule>, pest::error::Error<Rule>> {
+    static DETAIL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _one_at_a_time = DETAIL.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    pest::set_error_detail(true);
+    let parsed = PolicyParser::parse(Rule::item_at, &src[offset..]);
+    pest::set_error_detail(false);
+    parsed
+}
 
 /// The warning for a file that starts with a byte-order mark, which the
 /// parser skips: some editors on Windows write one, other tools stumble on it.
