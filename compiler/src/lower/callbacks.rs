@@ -65,9 +65,37 @@ impl Lowering<'_> {
         }
         let (mut online, mut offline) = (Vec::new(), Vec::new());
         if self.has_per_cpu {
-            online.push("\tif (schedc_nr_offline > 0)".to_string());
-            online.push("\t\t__sync_fetch_and_sub(&schedc_nr_offline, 1);".to_string());
-            offline.push("\t__sync_fetch_and_add(&schedc_nr_offline, 1);".to_string());
+            // The kernel runs hotplug callbacks one at a time: no atomics.
+            online.extend(
+                [
+                    "\tu32 nr_offline = schedc_nr_offline;",
+                    "\ts32 slot;",
+                    "",
+                    "\t/* Off the offline list: the last entry takes its place. */",
+                    "\tbpf_for(slot, 0, nr_offline) {",
+                    "\t\tif (slot >= SCHEDC_MAX_CPUS)",
+                    "\t\t\tbreak;",
+                    "\t\tif (schedc_offline_cpus[slot] == cpu) {",
+                    "\t\t\tschedc_offline_cpus[slot] = schedc_offline_cpus[(nr_offline - 1) & (SCHEDC_MAX_CPUS - 1)];",
+                    "\t\t\tschedc_nr_offline = nr_offline - 1;",
+                    "\t\t\tbreak;",
+                    "\t\t}",
+                    "\t}",
+                ]
+                .map(String::from),
+            );
+            offline.extend(
+                [
+                    "\tu32 nr_offline = schedc_nr_offline;",
+                    "",
+                    "\t/* Onto the offline list, whose per-CPU queues dispatch drains. */",
+                    "\tif (nr_offline < SCHEDC_MAX_CPUS) {",
+                    "\t\tschedc_offline_cpus[nr_offline] = cpu;",
+                    "\t\tschedc_nr_offline = nr_offline + 1;",
+                    "\t}",
+                ]
+                .map(String::from),
+            );
         }
         if self.counts_cpus() {
             online.push("\t__sync_fetch_and_add(&schedc_nr_cpus, 1);".to_string());
@@ -75,7 +103,7 @@ impl Lowering<'_> {
             offline.push("\tif (schedc_nr_cpus > 1)".to_string());
             offline.push("\t\t__sync_fetch_and_sub(&schedc_nr_cpus, 1);".to_string());
         }
-        let comment = "/* Hotplug: keep count of online and offline CPUs. */".to_string();
+        let comment = "/* Hotplug: keep the list of offline CPUs, and the count of online ones. */".to_string();
         vec![
             self.callback("cpu_online", "void", "s32 cpu", comment, online),
             self.callback("cpu_offline", "void", "s32 cpu", String::new(), offline),

@@ -246,6 +246,14 @@ impl Lowering<'_> {
             return (format!("{} {sym} {}", operand(lhs, prec), operand(rhs, prec + 1)), prec);
         }
         let to = c_type(ty);
+        let m = self.model;
+        let never_negative = |e: &Expr| crate::check::sign::expr_never_negative(e, &m.params, &m.functions);
+        if op == BinOp::Div && to == "s64" && never_negative(lhs) && never_negative(rhs) {
+            // Both proven never negative: the quotient of the magnitudes is
+            // the quotient, without schedc_sdiv's sign fix-ups.
+            let (l, r) = (self.converted(lhs, "u64", 0).0, self.converted(rhs, "u64", 0).0);
+            return (format!("(s64)schedc_udiv({l}, {r})"), UNARY);
+        }
         let helper = match op {
             BinOp::Div if to == "s64" => Some("schedc_sdiv"),
             BinOp::Rem if to == "s64" => Some("schedc_smod"),

@@ -444,10 +444,22 @@ impl<'a> Lowering<'a> {
         }
         if self.has_per_cpu {
             out.push(Global {
-                comment: "/* CPUs gone offline since load: their per-CPU queues are drained by the others. */"
+                comment: "/* CPUs gone offline since load, the first schedc_nr_offline entries: the others drain their per-CPU queues. */"
                     .to_string(),
                 decl: "static s32".to_string(),
+                name: "schedc_offline_cpus[SCHEDC_MAX_CPUS]".to_string(),
+                init: None,
+            });
+            out.push(Global {
+                comment: "/* How many CPUs are offline since load. */".to_string(),
+                decl: "static u32".to_string(),
                 name: "schedc_nr_offline".to_string(),
+                init: None,
+            });
+            out.push(Global {
+                comment: "/* Which offline CPU the next dispatch drains. */".to_string(),
+                decl: "static u32".to_string(),
+                name: "schedc_drain_turn".to_string(),
                 init: None,
             });
         }
