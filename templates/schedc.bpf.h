@@ -319,6 +319,11 @@ struct bpf_iter_scx_dsq {
 int bpf_iter_scx_dsq_new(struct bpf_iter_scx_dsq *it, u64 dsq_id, u64 flags) __ksym;
 struct task_struct *bpf_iter_scx_dsq_next(struct bpf_iter_scx_dsq *it) __ksym;
 void bpf_iter_scx_dsq_destroy(struct bpf_iter_scx_dsq *it) __ksym;
+/*
+ * 6.19 and newer: the first task of a user DSQ, or NULL, without walking it.
+ * Absent on 6.12, where the iterator above reads the head instead.
+ */
+struct task_struct *scx_bpf_dsq_peek(u64 dsq_id) __ksym __weak;
 
 /*
  * The interrupt context of a wake-up (event.hardirq, event.softirq): bits of

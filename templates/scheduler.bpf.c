@@ -57,6 +57,9 @@ struct {
 	__type(key, int);
 	__type(value, struct schedc_task);
 } schedc_tasks SEC(".maps");
+{% for line in p.new_task %}
+{{ line }}
+{%- endfor %}
 
 static __always_inline struct schedc_task *schedc_task_ctx(struct task_struct *p)
 {

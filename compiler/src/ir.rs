@@ -19,6 +19,8 @@ pub struct Program {
     pub stats: Vec<Global>,
     pub globals: Vec<Global>,
     pub task_fields: Vec<Field>,
+    /// The new-task template `schedc_new_task`, with its comment: C lines.
+    pub new_task: Vec<String>,
     /// Whether per-task state exists (task storage map and lookup helper).
     pub has_task_state: bool,
     /// Whether the policy has `on timer` (the map that holds its `bpf_timer`).

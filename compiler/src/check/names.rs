@@ -76,6 +76,8 @@ const GENERATED: &[&str] = &[
     "is_idle",
     "online",
     "moved",
+    "nr_offline",
+    "slot",
     "running",
     "args",
     "class",

@@ -19,6 +19,12 @@ pub(crate) fn never_negative(f: &Formula, params: &[Param], functions: &[Functio
     non_negative(&f.result, params, functions, &lets)
 }
 
+/// Whether expression `e` never yields a negative value (unless its
+/// arithmetic wraps around 2^64); a `let` local counts as unproven.
+pub(crate) fn expr_never_negative(e: &Expr, params: &[Param], functions: &[Function]) -> bool {
+    non_negative(e, params, functions, &HashMap::new())
+}
+
 fn non_negative(e: &Expr, params: &[Param], functions: &[Function], lets: &HashMap<String, bool>) -> bool {
     let nn = |x: &Expr| non_negative(x, params, functions, lets);
     if matches!(e.ty, Type::Value(ValueType::Uint | ValueType::Time)) {

@@ -32,16 +32,29 @@ impl Lowering<'_> {
         out.extend(self.cpu_release());
         out.extend(self.enable());
         if self.has_task_state {
+            let mut body = Vec::new();
+            let template = if self.has_new_task() {
+                body.push(if self.has_vtime {
+                    "\t/* A copy of the new-task template: its initial values, and vtime_now as its vruntime. */"
+                        .to_string()
+                } else {
+                    "\t/* A copy of the new-task template: its initial values. */".to_string()
+                });
+                "&schedc_new_task"
+            } else {
+                "0"
+            };
+            body.push(format!(
+                "\tif (!bpf_task_storage_get(&schedc_tasks, p, {template}, BPF_LOCAL_STORAGE_GET_F_CREATE))"
+            ));
+            body.push("\t\treturn -12; /* -ENOMEM */".to_string());
+            body.push("\treturn 0;".to_string());
             out.push(self.callback(
                 "init_task",
                 "s32",
                 "struct task_struct *p, struct scx_init_task_args *args",
                 "/* Every task gets its per-task state before it joins. */".to_string(),
-                vec![
-                    "\tif (!bpf_task_storage_get(&schedc_tasks, p, 0, BPF_LOCAL_STORAGE_GET_F_CREATE))".to_string(),
-                    "\t\treturn -12; /* -ENOMEM */".to_string(),
-                    "\treturn 0;".to_string(),
-                ],
+                body,
             ));
         }
         out.extend(self.hotplug());
@@ -65,9 +78,37 @@ impl Lowering<'_> {
         }
         let (mut online, mut offline) = (Vec::new(), Vec::new());
         if self.has_per_cpu {
-            online.push("\tif (schedc_nr_offline > 0)".to_string());
-            online.push("\t\t__sync_fetch_and_sub(&schedc_nr_offline, 1);".to_string());
-            offline.push("\t__sync_fetch_and_add(&schedc_nr_offline, 1);".to_string());
+            // The kernel runs hotplug callbacks one at a time: no atomics.
+            online.extend(
+                [
+                    "\tu32 nr_offline = schedc_nr_offline;",
+                    "\ts32 slot;",
+                    "",
+                    "\t/* Off the offline list: the last entry takes its place. */",
+                    "\tbpf_for(slot, 0, nr_offline) {",
+                    "\t\tif (slot >= SCHEDC_MAX_CPUS)",
+                    "\t\t\tbreak;",
+                    "\t\tif (schedc_offline_cpus[slot] == cpu) {",
+                    "\t\t\tschedc_offline_cpus[slot] = schedc_offline_cpus[(nr_offline - 1) & (SCHEDC_MAX_CPUS - 1)];",
+                    "\t\t\tschedc_nr_offline = nr_offline - 1;",
+                    "\t\t\tbreak;",
+                    "\t\t}",
+                    "\t}",
+                ]
+                .map(String::from),
+            );
+            offline.extend(
+                [
+                    "\tu32 nr_offline = schedc_nr_offline;",
+                    "",
+                    "\t/* Onto the offline list, whose per-CPU queues dispatch drains. */",
+                    "\tif (nr_offline < SCHEDC_MAX_CPUS) {",
+                    "\t\tschedc_offline_cpus[nr_offline] = cpu;",
+                    "\t\tschedc_nr_offline = nr_offline + 1;",
+                    "\t}",
+                ]
+                .map(String::from),
+            );
         }
         if self.counts_cpus() {
             online.push("\t__sync_fetch_and_add(&schedc_nr_cpus, 1);".to_string());
@@ -75,7 +116,7 @@ impl Lowering<'_> {
             offline.push("\tif (schedc_nr_cpus > 1)".to_string());
             offline.push("\t\t__sync_fetch_and_sub(&schedc_nr_cpus, 1);".to_string());
         }
-        let comment = "/* Hotplug: keep count of online and offline CPUs. */".to_string();
+        let comment = "/* Hotplug: keep the list of offline CPUs, and the count of online ones. */".to_string();
         vec![
             self.callback("cpu_online", "void", "s32 cpu", comment, online),
             self.callback("cpu_offline", "void", "s32 cpu", String::new(), offline),
@@ -451,8 +492,8 @@ impl Lowering<'_> {
         if self.has_vtime {
             body.push(String::new());
             body.push("\t/* vtime_now follows the most advanced running task. */".to_string());
-            body.push("\tif ((s64)(tctx->vruntime - schedc_vtime_now) > 0)".to_string());
-            body.push("\t\tschedc_vtime_now = tctx->vruntime;".to_string());
+            body.push("\tif ((s64)(tctx->vruntime - schedc_new_task.vruntime) > 0)".to_string());
+            body.push("\t\tschedc_new_task.vruntime = tctx->vruntime;".to_string());
         }
         if m.preempt.is_some() {
             body.push("\tschedc_set_running_class(scx_bpf_task_cpu(p), tctx->class);".to_string());
@@ -494,18 +535,24 @@ impl Lowering<'_> {
 
     pub(super) fn enable(&self) -> Option<Function> {
         let m = self.model;
-        if !self.has_task_state && !self.has_vtime && self.event(Event::Join).is_none() {
+        // The state ops.init_task creates is a copy of the new-task template,
+        // with the constant initial values and vtime_now as the vruntime.
+        // ops.enable is left for what is known only when the task joins.
+        // With switch_partial a task may join long after init_task: it
+        // starts at vtime_now as of then.
+        let late_join = self.has_vtime && m.ops_flags.contains(&OpsFlag::Partial);
+        if !self.has_dynamic_init() && m.samplers == 0 && !late_join && self.event(Event::Join).is_none() {
             return None;
         }
         let mut body = self.prologue(&[], &["return"]);
         if self.has_vtime {
             body.push(String::new());
             body.push("\t/* A new task starts at the current vruntime. */".to_string());
-            body.push("\ttctx->vruntime = schedc_vtime_now;".to_string());
+            body.push("\ttctx->vruntime = schedc_new_task.vruntime;".to_string());
         }
         for v in &m.task_vars {
-            if matches!(v.init.kind, ExprKind::Const(0)) {
-                continue; // task storage starts zeroed
+            if matches!(v.init.kind, ExprKind::Const(_)) {
+                continue; // in the new-task template
             }
             body.push(format!("\t{}", self.comment(v.origin)));
             body.push(format!("\ttctx->{} = {};", v.name, self.expr(&v.init)));

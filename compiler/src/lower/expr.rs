@@ -246,6 +246,14 @@ impl Lowering<'_> {
             return (format!("{} {sym} {}", operand(lhs, prec), operand(rhs, prec + 1)), prec);
         }
         let to = c_type(ty);
+        let m = self.model;
+        let never_negative = |e: &Expr| crate::check::sign::expr_never_negative(e, &m.params, &m.functions);
+        if op == BinOp::Div && to == "s64" && never_negative(lhs) && never_negative(rhs) {
+            // Both proven never negative: the quotient of the magnitudes is
+            // the quotient, without schedc_sdiv's sign fix-ups.
+            let (l, r) = (self.converted(lhs, "u64", 0).0, self.converted(rhs, "u64", 0).0);
+            return (format!("(s64)schedc_udiv({l}, {r})"), UNARY);
+        }
         let helper = match op {
             BinOp::Div if to == "s64" => Some("schedc_sdiv"),
             BinOp::Rem if to == "s64" => Some("schedc_smod"),
@@ -383,7 +391,7 @@ fn fact(f: Fact) -> &'static str {
         Fact::SystemNow => "bpf_ktime_get_ns()",
         Fact::SystemNrCpus => "schedc_nr_cpus",
         Fact::SystemSmt => MachineFact::Smt.symbol(),
-        Fact::SystemVtimeNow => "(s64)schedc_vtime_now",
+        Fact::SystemVtimeNow => "(s64)schedc_new_task.vruntime",
         Fact::EventPrevCpu => "(s64)prev_cpu",
         Fact::EventSync => "!!(wake_flags & SCHEDC_WAKE_SYNC)",
         Fact::EventRunnable => "runnable",

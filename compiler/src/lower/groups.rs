@@ -68,6 +68,14 @@ impl Lowering<'_> {
                     "\t/* Set on every path, so the verifier never sees it unset. */".to_string(),
                     "\t*key = 0;".to_string(),
                     "\t/* The kernel keeps the key a task was queued with in dsq_vtime. */".to_string(),
+                    "\tif (bpf_ksym_exists(scx_bpf_dsq_peek)) {".to_string(),
+                    "\t\tp = scx_bpf_dsq_peek(dsq_id);".to_string(),
+                    "\t\tif (p) {".to_string(),
+                    "\t\t\t*key = p->scx.dsq_vtime;".to_string(),
+                    "\t\t\tfound = true;".to_string(),
+                    "\t\t}".to_string(),
+                    "\t\treturn found;".to_string(),
+                    "\t}".to_string(),
                     "\tbpf_for_each(scx_dsq, p, dsq_id, 0) {".to_string(),
                     "\t\t*key = p->scx.dsq_vtime;".to_string(),
                     "\t\tfound = true;".to_string(),
@@ -108,11 +116,14 @@ impl Lowering<'_> {
             body.push("\t\tfound = true;".to_string());
             body.push("\t}".to_string());
         }
-        body.push("\tif (found && schedc_move_to_local(best))".to_string());
+        // Not `found &&`: with every queue empty, best is the first queue,
+        // and the move fails. The paths of the comparisons then meet here,
+        // and the verifier walks the moves below once instead of on each.
+        body.push("\tif (schedc_move_to_local(best))".to_string());
         body.push("\t\treturn true;".to_string());
         // Another CPU may have taken that task meanwhile: then any will do.
         let moves: Vec<String> = (0..queues.len()).map(|i| format!("schedc_move_to_local(dsq[{i}])")).collect();
-        body.push("\t/* Its head was taken meanwhile: the first queue with a task. */".to_string());
+        body.push("\t/* Empty, or its head was taken meanwhile: the first queue with a task. */".to_string());
         body.push(format!("\treturn {};", moves.join(" ||\n\t       ")));
         self.serve_function(serve, "Serves the queue whose first task has the lowest key (compared wrap-safely).", body)
     }

@@ -104,7 +104,7 @@ impl Lowering<'_> {
             }
             None => "0".to_string(),
         };
-        body.push(format!("\tu64 floor = schedc_vtime_now - (u64)({lag});"));
+        body.push(format!("\tu64 floor = schedc_new_task.vruntime - (u64)({lag});"));
         body.push(String::new());
         body.push("\tif ((s64)(tctx->vruntime - floor) < 0)".to_string());
         body.push("\t\ttctx->vruntime = floor;".to_string());
@@ -220,37 +220,31 @@ impl Lowering<'_> {
             .collect()
     }
 
+    /// One offline CPU's per-CPU queues per dispatch, in turn: no loop, so
+    /// the verifier walks it once (a loop over every CPU with the online
+    /// mask cost dispatch about 110 instructions). A stranded task moves
+    /// within as many dispatches, on any CPU, as there are CPUs offline.
     pub(super) fn drain_offline_helper(&self) -> Function {
-        let mut body = vec![
-            "\tconst struct cpumask *online;".to_string(),
-            "\tbool moved = false;".to_string(),
-            "\ts32 cpu;".to_string(),
-            String::new(),
-            "\tif (!schedc_nr_offline)".to_string(),
-            "\t\treturn false;".to_string(),
-            "\tonline = scx_bpf_get_online_cpumask();".to_string(),
-            "\tbpf_for(cpu, 0, scx_bpf_nr_cpu_ids()) {".to_string(),
-            "\t\tif (bpf_cpumask_test_cpu(cpu, online))".to_string(),
-            "\t\t\tcontinue;".to_string(),
-        ];
         let per_cpu: Vec<usize> =
             (0..self.model.queues.len()).filter(|q| self.model.queues[*q].placement == Placement::PerCpu).collect();
         let moves: Vec<String> =
             per_cpu.iter().map(|q| format!("schedc_move_to_local({})", self.queue_id(*q, "cpu"))).collect();
-        body.push(format!("\t\tif ({}) {{", moves.join(" ||\n\t\t    ")));
-        body.extend(
-            [
-                "\t\t\tmoved = true;",
-                "\t\t\tbreak;",
-                "\t\t}",
-                "\t}",
-                "\tscx_bpf_put_cpumask(online);",
-                "\treturn moved;",
-            ]
-            .map(String::from),
-        );
+        let body = vec![
+            "\tu32 nr_offline = schedc_nr_offline;".to_string(),
+            "\ts32 cpu;".to_string(),
+            String::new(),
+            "\tif (!nr_offline)".to_string(),
+            "\t\treturn false;".to_string(),
+            "\t/* The next offline CPU in turn (the mask is for the verifier: there are at most SCHEDC_MAX_CPUS). */"
+                .to_string(),
+            "\tschedc_drain_turn += 1;".to_string(),
+            "\tcpu = schedc_offline_cpus[(schedc_drain_turn % nr_offline) & (SCHEDC_MAX_CPUS - 1)];".to_string(),
+            format!("\treturn {};", moves.join(" ||\n\t       ")),
+        ];
         Function {
-            comment: format!("/* Runs a task left on the per-CPU queue of a CPU that went offline. {GLOBAL_APART} */"),
+            comment: format!(
+                "/* Runs a task left on the per-CPU queue of a CPU that went offline, one such CPU per call, in turn. {GLOBAL_APART} */"
+            ),
             signature: "SCHEDC_GLOBAL bool schedc_drain_offline(void)".to_string(),
             body,
             member: None,

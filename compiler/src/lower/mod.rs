@@ -232,6 +232,7 @@ impl<'a> Lowering<'a> {
             stats: self.stats(),
             globals: self.globals(),
             task_fields: self.task_fields(),
+            new_task: self.new_task_inits(),
             has_task_state: self.has_task_state,
             has_timer: m.timer.is_some(),
             helpers,
@@ -414,15 +415,6 @@ impl<'a> Lowering<'a> {
                 init: self.static_init(&g.init),
             })
             .collect();
-        if self.has_vtime {
-            out.push(Global {
-                comment: "/* The vruntime of the most advanced running task: new and waking tasks start near it. */"
-                    .to_string(),
-                decl: "static u64".to_string(),
-                name: "schedc_vtime_now".to_string(),
-                init: None,
-            });
-        }
         for serve in m.dispatch.iter().filter(|s| s.starve_after.is_some()) {
             out.push(Global {
                 comment: format!(
@@ -444,10 +436,22 @@ impl<'a> Lowering<'a> {
         }
         if self.has_per_cpu {
             out.push(Global {
-                comment: "/* CPUs gone offline since load: their per-CPU queues are drained by the others. */"
+                comment: "/* CPUs gone offline since load, the first schedc_nr_offline entries: the others drain their per-CPU queues. */"
                     .to_string(),
                 decl: "static s32".to_string(),
+                name: "schedc_offline_cpus[SCHEDC_MAX_CPUS]".to_string(),
+                init: None,
+            });
+            out.push(Global {
+                comment: "/* How many CPUs are offline since load. */".to_string(),
+                decl: "static u32".to_string(),
                 name: "schedc_nr_offline".to_string(),
+                init: None,
+            });
+            out.push(Global {
+                comment: "/* Which offline CPU the next dispatch drains. */".to_string(),
+                decl: "static u32".to_string(),
+                name: "schedc_drain_turn".to_string(),
                 init: None,
             });
         }
@@ -475,6 +479,57 @@ impl<'a> Lowering<'a> {
 
     fn served_at(&self, q: usize) -> String {
         format!("schedc_served_at_{}", self.model.queues[q].name)
+    }
+
+    /// The fields of the new-task template that do not start at 0: the
+    /// task variables with a constant initial value. ops.init_task creates
+    /// each task's state as a copy of the template, so they cost no code.
+    fn new_task_inits(&self) -> Vec<String> {
+        if !self.has_new_task() {
+            return Vec::new();
+        }
+        let mut out = vec![
+            "/*".to_string(),
+            " * A new task's state: ops.init_task creates each task's as a copy of it,".to_string(),
+            " * so the fields start at their constant initial values with no code.".to_string(),
+        ];
+        if self.has_vtime {
+            out.push(" * Its vruntime is vtime_now, the vruntime of the most advanced running".to_string());
+            out.push(" * task: new tasks start there, and waking ones near it.".to_string());
+        }
+        out.push(" */".to_string());
+        let inits: Vec<(String, String)> = self
+            .model
+            .task_vars
+            .iter()
+            .filter_map(|v| {
+                self.static_init(&v.init).map(|value| (self.comment(v.origin), format!("\t.{} = {value},", v.name)))
+            })
+            .collect();
+        if inits.is_empty() {
+            out.push("static struct schedc_task schedc_new_task;".to_string());
+        } else {
+            out.push("static struct schedc_task schedc_new_task = {".to_string());
+            for (comment, init) in inits {
+                out.push(format!("\t{comment}"));
+                out.push(init);
+            }
+            out.push("};".to_string());
+        }
+        out
+    }
+
+    /// Whether ops.init_task copies a template (`schedc_new_task`): when a
+    /// field starts at a value other than 0, or vtime_now lives in it.
+    fn has_new_task(&self) -> bool {
+        self.has_task_state
+            && (self.has_vtime || self.model.task_vars.iter().any(|v| self.static_init(&v.init).is_some()))
+    }
+
+    /// Whether a task variable starts at a value known only when the task
+    /// joins (`= system.now`): ops.enable sets it.
+    fn has_dynamic_init(&self) -> bool {
+        self.model.task_vars.iter().any(|v| !matches!(v.init.kind, ExprKind::Const(_)))
     }
 
     fn task_fields(&self) -> Vec<Field> {
