@@ -112,16 +112,13 @@ struct task_struct {
 } __attribute__((preserve_access_index));
 
 /* Credentials and cgroups: only the members task.uid, task.gid and
- * task.cgroup read, each through bpf_core_read (CO-RE, no trust needed). */
-typedef struct {
-	u32 val;
-} kuid_t;
-typedef struct {
-	u32 val;
-} kgid_t;
+ * task.cgroup read, each through bpf_core_read (CO-RE, no trust needed).
+ * The ids are the kernel's kuid_t and kgid_t, spelled out so as to leave
+ * those names to policies. */
 struct cred {
-	kuid_t euid;
-	kgid_t egid;
+	struct {
+		u32 val;
+	} euid, egid;
 } __attribute__((preserve_access_index));
 struct kernfs_node {
 	const char *name;
