@@ -229,5 +229,8 @@ fn per_cpu_variables_are_indexed_and_completed() {
     let at_use = src.find("(task.cpu).load").unwrap() + 12;
     assert_eq!(a.definition(at_use), Some(Span::new(decl, decl + 4)));
     let more = format!("{src}on stopping {{ x = cpu.");
-    assert_eq!(labels(&Analysis::new(&more).completions(more.len())), ["util", "load"]);
+    assert_eq!(
+        labels(&Analysis::new(&more).completions(more.len())),
+        ["util", "capacity", "perf", "smt_contended", "load"]
+    );
 }
