@@ -464,7 +464,7 @@ fn per_llc_and_per_node_queues_on_two_sockets() -> Result<(), Missing> {
 /// each: `cpu.capacity` and `cpu.perf` read what the kernel reports (the
 /// guest's CPUs are alike, so each has the full capacity, 1024), the
 /// verifier takes `cpu.perf = VALUE` and the kernel keeps the scheduler
-/// while it runs at every tick, and `cpu(CPU).smt_contended` is true for
+/// while it runs at every tick and from the timer, and `cpu(CPU).smt_contended` is true for
 /// some enqueues and false for others. Then SMT is turned off in the guest
 /// and the same object runs again: the fact is never true.
 fn cpu_hardware_facts_with_and_without_smt() -> Result<(), Missing> {
@@ -494,13 +494,15 @@ fn cpu_hardware_facts_with_and_without_smt() -> Result<(), Missing> {
         let (capacity, perf) = (count(&stats, "capacity"), count(&stats, "perf"));
         let (set, contended, uncontended) =
             (count(&stats, "nr_perf_set"), count(&stats, "nr_contended"), count(&stats, "nr_uncontended"));
+        let timer = count(&stats, "nr_timer_set");
         println!(
-            "hwfacts on {release} (SMT): capacity={capacity} perf={perf} targets set={set} \
+            "hwfacts on {release} (SMT): capacity={capacity} perf={perf} targets set={set} (timer {timer}) \
              contended={contended} not={uncontended}"
         );
         assert_eq!(capacity, 1024, "the guest's CPUs are alike: {ctx}");
         assert!(perf <= 1024, "{ctx}");
         assert!(set > 0, "cpu.perf was never set from on tick: {ctx}");
+        assert!(timer > 0, "cpu.perf was never set from on timer: {ctx}");
         assert!(contended > 0 && uncontended > 0, "SMT contention must vary under a partial load: {ctx}");
 
         let script = &report.command("script").expect("the script ran").output;
