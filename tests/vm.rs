@@ -1,8 +1,9 @@
 //! VM tests of what `schedc run` does beside its main promises (those are
 //! in tests/proof_vm.rs, every policy under a mixed load with faults):
 //! CPU hotplug, latency histograms, `--stats json` with `schedc stats` and
-//! restarts, per-LLC and per-node queues on two sockets, and a verifier
-//! refusal, on each kernel in ../shared/kernels.
+//! restarts, per-LLC and per-node queues on two sockets, the CPU hardware
+//! facts on SMT cores, and a verifier refusal, on each kernel in
+//! ../shared/kernels.
 //!
 //! Under CI (CI=true) a missing kernel, QEMU or clang is a failure;
 //! elsewhere the test is reported ignored, with the reason.
@@ -31,6 +32,7 @@ fn main() {
             stats_json_monitor_and_restarts_on_every_kernel,
         ),
         schedc_testkit::test("per_llc_and_per_node_queues_on_two_sockets", per_llc_and_per_node_queues_on_two_sockets),
+        schedc_testkit::test("cpu_hardware_facts_with_and_without_smt", cpu_hardware_facts_with_and_without_smt),
         schedc_testkit::test(
             "a_refused_program_is_reported_at_its_c_line",
             a_refused_program_is_reported_at_its_c_line,
@@ -454,6 +456,65 @@ fn per_llc_and_per_node_queues_on_two_sockets() -> Result<(), Missing> {
         // The runtime's map reached the scheduler: tasks ran in LLC 1 and node 1.
         let top = |name: &str| stats.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str());
         assert_eq!((top("top_llc"), top("top_node")), (Some("1"), Some("1")), "{ctx}");
+    }
+    Ok(())
+}
+
+/// `tests/vm/hwfacts.policy` on a guest of two cores with two SMT threads
+/// each: `cpu.capacity` and `cpu.perf` read what the kernel reports (the
+/// guest's CPUs are alike, so each has the full capacity, 1024), the
+/// verifier takes `cpu.perf = VALUE` and the kernel keeps the scheduler
+/// while it runs at every tick and from the timer, and `cpu(CPU).smt_contended` is true for
+/// some enqueues and false for others. Then SMT is turned off in the guest
+/// and the same object runs again: the fact is never true.
+fn cpu_hardware_facts_with_and_without_smt() -> Result<(), Missing> {
+    if let Some(why) = missing_prerequisite() {
+        return Err(Missing::new(why));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let obj = compile_file("tests/vm/hwfacts.policy", dir.path());
+    let schedc = Path::new(env!("CARGO_BIN_EXE_schedc"));
+    for kernel in available_kernels() {
+        let mut vm = VmTest::new(&kernel, schedc);
+        vm.smt(2).loader_args(&["run", "{obj}", "--duration", "3s"]).object(&obj);
+        vm.script(
+            "echo \"siblings $(cat /sys/devices/system/cpu/cpu0/topology/thread_siblings_list)\"
+             echo off > /sys/devices/system/cpu/smt/control
+             echo \"smt active $(cat /sys/devices/system/cpu/smt/active)\"
+             /bin/loader run /objs/hwfacts.bpf.o --duration 3s",
+        );
+        let report = vm.run().unwrap_or_else(|e| panic!("{}: {e}", kernel.display()));
+        let release = &report.release;
+        let run = report.command("hwfacts.bpf.o").unwrap_or_else(|| panic!("no run:\n{}", report.serial));
+        let ctx = format!("hwfacts on {release}:\n{}", run.output);
+        assert_eq!((run.state_during.as_str(), run.exit_code), ("enabled", 0), "{ctx}");
+        assert!(run.output.contains("(the duration elapsed)"), "{ctx}");
+        let stats = final_stats(&run.output);
+        let count = |stats: &[(String, String)], name: &str| counter_total(stats, &[name]);
+        let (capacity, perf) = (count(&stats, "capacity"), count(&stats, "perf"));
+        let (set, contended, uncontended) =
+            (count(&stats, "nr_perf_set"), count(&stats, "nr_contended"), count(&stats, "nr_uncontended"));
+        let timer = count(&stats, "nr_timer_set");
+        println!(
+            "hwfacts on {release} (SMT): capacity={capacity} perf={perf} targets set={set} (timer {timer}) \
+             contended={contended} not={uncontended}"
+        );
+        assert_eq!(capacity, 1024, "the guest's CPUs are alike: {ctx}");
+        assert!(perf <= 1024, "{ctx}");
+        assert!(set > 0, "cpu.perf was never set from on tick: {ctx}");
+        assert!(timer > 0, "cpu.perf was never set from on timer: {ctx}");
+        assert!(contended > 0 && uncontended > 0, "SMT contention must vary under a partial load: {ctx}");
+
+        let script = &report.command("script").expect("the script ran").output;
+        let ctx = format!("hwfacts on {release} without SMT:\n{script}");
+        assert!(script.contains("siblings 0-1"), "the guest has two threads per core: {ctx}");
+        assert!(script.contains("smt active 0"), "SMT turned off: {ctx}");
+        assert!(script.contains("(the duration elapsed)"), "{ctx}");
+        let stats = final_stats(script);
+        let (contended, uncontended) = (count(&stats, "nr_contended"), count(&stats, "nr_uncontended"));
+        println!("hwfacts on {release} (SMT off): contended={contended} not={uncontended}");
+        assert_eq!(contended, 0, "no SMT, no contention: {ctx}");
+        assert!(uncontended > 0, "{ctx}");
     }
     Ok(())
 }

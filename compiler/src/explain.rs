@@ -493,6 +493,9 @@ impl Explainer<'_, '_> {
                 let sentence = match op {
                     ast::AssignOp::Add => format!("{target_text} grows by {value_text}"),
                     ast::AssignOp::Sub => format!("{target_text} shrinks by {value_text}"),
+                    ast::AssignOp::Set if target_text == "cpu.perf" => {
+                        format!("this CPU asks for the performance level {value_text} (of 1024)")
+                    }
                     ast::AssignOp::Set if target_text == "task.class" && value_text == "none" => {
                         "the task leaves its class".to_string()
                     }

@@ -281,12 +281,65 @@ pub enum StmtKind {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Place {
     TaskVar(usize),
+    /// `cpu.perf`: the running CPU's performance target (0..1024).
+    CpuPerf,
     Global(usize),
     /// The running CPU's instance of a per-CPU variable.
     CpuVar(usize),
     Stat(usize),
     TaskSlice,
     TaskClass,
+}
+
+/// The built-in facts every CPU has (`cpu.NAME`, `cpu(CPU).NAME`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CpuFact {
+    /// The recent busy fraction in per-mille, a uint 0..1000 (schedc's own
+    /// measure).
+    Util,
+    /// The compute capacity relative to the fastest CPU, a uint 0..1024
+    /// (`scx_bpf_cpuperf_cap`).
+    Capacity,
+    /// The current performance level, a uint 0..1024 (`scx_bpf_cpuperf_cur`);
+    /// assigning `cpu.perf` sets the target (`scx_bpf_cpuperf_set`).
+    Perf,
+    /// SMT is on, the CPU's core is not wholly idle, and some CPU is idle.
+    SmtContended,
+}
+
+impl CpuFact {
+    pub const ALL: [CpuFact; 4] = [CpuFact::Util, CpuFact::Capacity, CpuFact::Perf, CpuFact::SmtContended];
+
+    /// The name after `cpu.`.
+    pub fn name(self) -> &'static str {
+        match self {
+            CpuFact::Util => "util",
+            CpuFact::Capacity => "capacity",
+            CpuFact::Perf => "perf",
+            CpuFact::SmtContended => "smt_contended",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<CpuFact> {
+        CpuFact::ALL.into_iter().find(|f| f.name() == name)
+    }
+
+    pub fn ty(self) -> ValueType {
+        match self {
+            CpuFact::SmtContended => ValueType::Bool,
+            _ => ValueType::Uint,
+        }
+    }
+
+    /// What it means, for editors.
+    pub fn doc(self) -> &'static str {
+        match self {
+            CpuFact::Util => "Per-mille (0..1000) of recent time the CPU spent running tasks of this scheduler (about the last 40 ms); `cpu(CPU).util` for a chosen CPU.",
+            CpuFact::Capacity => "The CPU's compute capacity relative to the machine's fastest CPU: 1024 for the fastest (and on a machine whose CPUs are all alike), less for an efficiency core; `cpu(CPU).capacity` for a chosen CPU, 0 for a CPU out of range.",
+            CpuFact::Perf => "The CPU's current performance level, 0..1024 of its capacity, as cpufreq reports it; `cpu.perf = VALUE` (in `on tick`, `on running`, `on stopping` and `on timer`) asks for a performance target 0..1024 for the running CPU.",
+            CpuFact::SmtContended => "SMT is on, the CPU's core is not wholly idle (the CPU itself or an SMT sibling runs something) and some CPU is idle: for an idle CPU such as a waking task's previous one, a sibling is busy while another CPU could be had.",
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -321,9 +374,12 @@ pub enum ExprKind {
         var: usize,
         on: Option<Box<Expr>>,
     },
-    /// `cpu.util` (`None`) or `cpu(CPU).util`: the CPU's recent busy
-    /// fraction in per-mille, a uint 0..1000.
-    CpuUtil(Option<Box<Expr>>),
+    /// A built-in fact of the running CPU (`cpu.util`, `on` is `None`) or
+    /// of a chosen CPU (`cpu(ON).capacity`).
+    CpuFact {
+        fact: CpuFact,
+        on: Option<Box<Expr>>,
+    },
     Local(String),
     /// Time since the enclosing `every` block last ran.
     Elapsed(usize),

@@ -3,6 +3,7 @@
 
 use crate::ast::ValueType;
 use crate::check::facts::{self, FactGroup, FactInfo, QUEUE_FIELDS};
+use crate::model::CpuFact;
 use crate::parse::{item_shape, ITEM_KEYWORDS};
 
 use super::{Analysis, Symbol, SymbolKind};
@@ -86,15 +87,11 @@ fn after_dot(analysis: &Analysis, parts: &[&str]) -> Vec<Candidate> {
     let facts_of = |group| facts::FACTS.iter().filter(move |f: &&FactInfo| f.group == group).map(fact);
     match parts {
         ["task"] => facts_of(FactGroup::Task).chain(symbols(analysis, SymbolKind::TaskVar)).collect(),
-        ["cpu"] => {
-            let util = candidate(
-                "util",
-                CandidateKind::Fact,
-                "uint",
-                "Per-mille (0..1000) of recent time the CPU spent running tasks of this scheduler (about the last 40 ms); `cpu(CPU).util` for a chosen CPU.",
-            );
-            std::iter::once(util).chain(symbols(analysis, SymbolKind::CpuVar)).collect()
-        }
+        ["cpu"] => CpuFact::ALL
+            .into_iter()
+            .map(|f| candidate(f.name(), CandidateKind::Fact, f.ty().keyword(), f.doc()))
+            .chain(symbols(analysis, SymbolKind::CpuVar))
+            .collect(),
         ["system"] => facts_of(FactGroup::System).collect(),
         ["event"] => facts_of(FactGroup::Event).collect(),
         ["waker"] => facts_of(FactGroup::Waker).collect(),

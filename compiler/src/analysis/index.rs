@@ -7,6 +7,7 @@ use crate::ast::*;
 use crate::check::facts::{self, FactGroup, QUEUE_FIELDS};
 
 use super::{Occurrence, Symbol, SymbolKind, Target};
+use crate::model::CpuFact;
 
 pub(super) fn index(src: &str) -> (Vec<Symbol>, Vec<Occurrence>) {
     let (policy, _syntax_errors) = crate::parse::parse(src);
@@ -325,9 +326,10 @@ impl Indexer<'_> {
                 Some(target) => (p.span, target),
                 None => return,
             },
-            ["cpu", field] => match self.cpu_vars.get(*field) {
-                Some(&index) => (p.parts[1].span, Target::Symbol(index)),
-                None => return,
+            ["cpu", field] => match (CpuFact::from_name(field), self.cpu_vars.get(*field)) {
+                (Some(f), _) => (p.span, Target::CpuFact(f)),
+                (None, Some(&index)) => (p.parts[1].span, Target::Symbol(index)),
+                (None, None) => return,
             },
             ["queue", queue, rest @ ..] if rest.len() <= 1 => {
                 self.reference(&p.parts[1], SymbolKind::Queue);
@@ -343,14 +345,18 @@ impl Indexer<'_> {
 }
 
 impl Indexer<'_> {
-    /// What follows `cpu(CPU).`: a per-CPU variable or `queue.Q.len`.
+    /// What follows `cpu(CPU).`: a fact, a per-CPU variable or `queue.Q.len`.
     fn cpu_path(&mut self, p: &Path) {
         match p.parts.as_slice() {
             [field] => {
-                if let Some(&index) = self.cpu_vars.get(&field.name) {
-                    let target = Target::Symbol(index);
-                    self.occurrences.push(Occurrence { span: field.span, target, declaration: false });
-                }
+                let target = match CpuFact::from_name(&field.name) {
+                    Some(f) => Target::CpuFact(f),
+                    None => match self.cpu_vars.get(&field.name) {
+                        Some(&index) => Target::Symbol(index),
+                        None => return,
+                    },
+                };
+                self.occurrences.push(Occurrence { span: field.span, target, declaration: false });
             }
             _ => self.path(p),
         }

@@ -14,7 +14,7 @@ mod tests;
 
 use crate::ast::{Span, ValueType};
 use crate::check::facts::{self, FactInfo, QueueField};
-use crate::model::Type;
+use crate::model::{CpuFact, Type};
 
 pub use complete::{Candidate, CandidateKind};
 
@@ -53,7 +53,12 @@ pub struct Symbol {
 pub enum Target {
     Symbol(usize),
     Fact(&'static FactInfo),
-    QueueField { queue: String, field: &'static QueueField },
+    /// A built-in fact of a CPU: `cpu.capacity`.
+    CpuFact(CpuFact),
+    QueueField {
+        queue: String,
+        field: &'static QueueField,
+    },
 }
 
 /// One place a name appears.
@@ -135,6 +140,10 @@ impl Analysis {
                 describe(&s.signature, &s.doc, s.ty.map(Type::Value))
             }
             Target::Fact(f) => describe(&format!("{}: {}", f.path(), facts::type_name(f.ty)), f.doc, Some(f.ty)),
+            Target::CpuFact(f) => {
+                let ty = Type::Value(f.ty());
+                describe(&format!("cpu.{}: {}", f.name(), facts::type_name(ty)), f.doc(), Some(ty))
+            }
             Target::QueueField { queue, field } => describe(
                 &format!("queue.{queue}.{}: {}", field.name, facts::type_name(field.ty)),
                 field.doc,

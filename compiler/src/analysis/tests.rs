@@ -229,5 +229,24 @@ fn per_cpu_variables_are_indexed_and_completed() {
     let at_use = src.find("(task.cpu).load").unwrap() + 12;
     assert_eq!(a.definition(at_use), Some(Span::new(decl, decl + 4)));
     let more = format!("{src}on stopping {{ x = cpu.");
-    assert_eq!(labels(&Analysis::new(&more).completions(more.len())), ["util", "load"]);
+    assert_eq!(
+        labels(&Analysis::new(&more).completions(more.len())),
+        ["util", "capacity", "perf", "smt_contended", "load"]
+    );
+}
+
+#[test]
+fn cpu_facts_have_hovers() {
+    let src = "scheduler c \"c\"\nqueue q shared fifo\non tick { cpu.perf = cpu.capacity }\nenqueue {\n    cpu(task.cpu).smt_contended -> q\n    else -> q\n}\ndispatch { q }\n";
+    let a = Analysis::new(src);
+    let capacity = a.hover(src.find("cpu.capacity").unwrap() + 5).expect("hover on cpu.capacity");
+    assert_eq!(&src[capacity.span.start..capacity.span.end], "cpu.capacity");
+    assert!(
+        capacity.markdown.contains("cpu.capacity: uint") && capacity.markdown.contains("1024"),
+        "{}",
+        capacity.markdown
+    );
+    let smt = a.hover(src.find("smt_contended").unwrap() + 2).expect("hover on cpu(CPU).smt_contended");
+    assert_eq!(&src[smt.span.start..smt.span.end], "smt_contended");
+    assert!(smt.markdown.contains("cpu.smt_contended: bool") && smt.markdown.contains("sibling"), "{}", smt.markdown);
 }

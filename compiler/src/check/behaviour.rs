@@ -207,6 +207,7 @@ impl Checker<'_> {
         scope.enqueue = event == Event::Enqueue;
         scope.runnable = event == Event::Runnable;
         scope.quiescent = event == Event::Quiescent;
+        scope.cpuperf = matches!(event, Event::Tick | Event::Running | Event::Stopping);
         scope.sampling = scope.task;
         let body = self.stmts(body, &mut scope);
         let origin = self.origin(span);
@@ -234,7 +235,8 @@ impl Checker<'_> {
 
     /// `on timer PERIOD { ... }`: no task, no event facts.
     fn timer(&mut self, period: &ast::Expr, body: &[ast::Stmt], span: Span) {
-        let scope = Scope::constant("`on timer`");
+        let mut scope = Scope::constant("`on timer`");
+        scope.cpuperf = true;
         let period = self.period(period, &scope, "the period of `on timer`");
         let body = self.stmts(body, &mut scope.clone());
         let origin = self.origin(span);

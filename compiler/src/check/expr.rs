@@ -32,6 +32,9 @@ pub(super) struct Scope {
     pub cpu_release: bool,
     /// `event.found_cpu` is known (the `when` of `found`).
     pub found: bool,
+    /// `cpu.perf` may be set: the kernel holds the running CPU's run queue
+    /// or none (ops.tick, ops.running, ops.stopping, the timer).
+    pub cpuperf: bool,
     /// `every` blocks are allowed.
     pub sampling: bool,
     /// Inside `every`: its sampler, which makes `elapsed` known.
@@ -53,6 +56,7 @@ impl Scope {
             quiescent: false,
             cpu_release: false,
             found: false,
+            cpuperf: false,
             sampling: false,
             every: None,
             locals: Vec::new(),
@@ -153,8 +157,18 @@ fn retype(mut e: Expr, ty: Type) -> Expr {
 }
 
 /// The facts that are command names, compared with string literals.
-/// The built-in per-CPU fact: `cpu.util`, `cpu(CPU).util`.
-pub(super) const CPU_UTIL: &str = "util";
+/// What `cpu(CPU).` reads.
+enum OnCpu {
+    Var(usize),
+    QueueLen(usize),
+    Fact(CpuFact),
+}
+
+/// The built-in per-CPU facts as a help line lists them: `` `util`, `capacity`, ... ``.
+pub(super) fn cpu_facts_listed() -> String {
+    let names: Vec<String> = CpuFact::ALL.iter().map(|f| format!("`{}`", f.name())).collect();
+    names.join(", ")
+}
 
 pub(super) fn is_comm(fact: Fact) -> bool {
     matches!(fact, Fact::TaskComm | Fact::TaskParentComm | Fact::TaskCgroup | Fact::WakerComm)
@@ -442,7 +456,10 @@ impl Checker<'_> {
                 Some(Typed::new(ExprKind::Fact(info.fact), info.ty))
             }
             ["waker", field] => self.waker_fact(p, field, sc),
-            ["cpu", "util"] => Some(Typed::new(ExprKind::CpuUtil(None), Type::Value(ValueType::Uint))),
+            ["cpu", name] if CpuFact::from_name(name).is_some() => {
+                let fact = CpuFact::from_name(name)?;
+                Some(Typed::new(ExprKind::CpuFact { fact, on: None }, Type::Value(fact.ty())))
+            }
             ["cpu", _] => {
                 let var = self.cpu_var_ref(&p.parts[1])?;
                 Some(Typed::new(ExprKind::CpuVar { var, on: None }, Type::Value(self.model.cpu_vars[var].ty)))
@@ -484,8 +501,8 @@ impl Checker<'_> {
         }
     }
 
-    /// The per-CPU variable `cpu.NAME` names, marked as read (`cpu.util`,
-    /// the built-in fact, is resolved before).
+    /// The per-CPU variable `cpu.NAME` names, marked as read (the built-in
+    /// facts such as `cpu.util` are resolved before).
     fn cpu_var_ref(&mut self, id: &ast::Ident) -> Option<usize> {
         if let Some((i, _)) = self.cpu_var_names.get(&id.name).copied() {
             self.usage.entry(format!("cpu.{}", id.name)).or_default().read = true;
@@ -494,10 +511,11 @@ impl Checker<'_> {
         let mut vars: Vec<String> = self.cpu_var_names.keys().cloned().collect();
         vars.sort();
         let fallback = format!(
-            "a CPU has the fact `util` and the variables declared with `cpu NAME: TYPE = INITIAL`; declare `cpu {}: TYPE = INITIAL`",
+            "a CPU has the facts {} and the variables declared with `cpu NAME: TYPE = INITIAL`; declare `cpu {}: TYPE = INITIAL`",
+            cpu_facts_listed(),
             id.name
         );
-        let candidates = std::iter::once(CPU_UTIL).chain(vars.iter().map(String::as_str));
+        let candidates = CpuFact::ALL.iter().map(|f| f.name()).chain(vars.iter().map(String::as_str));
         self.unknown(id, "per-CPU fact or variable", candidates, &fallback);
         None
     }
@@ -507,9 +525,9 @@ impl Checker<'_> {
         let at = self.expr(cpu, sc);
         let parts: Vec<&str> = path.parts.iter().map(|i| i.name.as_str()).collect();
         let what = match parts.as_slice() {
-            ["util"] => Some((None, None)),
-            [_] => self.cpu_var_ref(&path.parts[0]).map(|v| (Some(v), None)),
-            ["queue", _, "len"] => self.queue_index(&path.parts[1]).map(|q| (None, Some(q))),
+            [name] if CpuFact::from_name(name).is_some() => CpuFact::from_name(name).map(OnCpu::Fact),
+            [_] => self.cpu_var_ref(&path.parts[0]).map(OnCpu::Var),
+            ["queue", _, "len"] => self.queue_index(&path.parts[1]).map(OnCpu::QueueLen),
             _ => {
                 self.error(
                     Diagnostic::new(
@@ -518,7 +536,7 @@ impl Checker<'_> {
                         format!("a chosen CPU has no `{}`", path.text()),
                     )
                     .label("unknown")
-                    .help("`cpu(CPU).` reads a per-CPU variable (`cpu(task.cpu).NAME`), the fact `util` or a queue's length (`cpu(task.cpu).queue.Q.len`)"),
+                    .help(format!("`cpu(CPU).` reads a per-CPU variable (`cpu(task.cpu).NAME`), a fact ({}) or a queue's length (`cpu(task.cpu).queue.Q.len`)", cpu_facts_listed())),
                 );
                 None
             }
@@ -543,11 +561,11 @@ impl Checker<'_> {
         }
         let on = Box::new(at.into_expr(ValueType::Int));
         match what? {
-            (Some(var), _) => {
+            OnCpu::Var(var) => {
                 let ty = Type::Value(self.model.cpu_vars[var].ty);
                 Some(Typed::new(ExprKind::CpuVar { var, on: Some(on) }, ty))
             }
-            (None, Some(queue)) => {
+            OnCpu::QueueLen(queue) => {
                 // A shared queue is the same queue whichever CPU asks.
                 let kind = if self.model.queues[queue].placement.is_instanced() {
                     ExprKind::QueueLenOn { queue, cpu: on }
@@ -556,7 +574,7 @@ impl Checker<'_> {
                 };
                 Some(Typed::new(kind, Type::Value(ValueType::Uint)))
             }
-            (None, None) => Some(Typed::new(ExprKind::CpuUtil(Some(on)), Type::Value(ValueType::Uint))),
+            OnCpu::Fact(fact) => Some(Typed::new(ExprKind::CpuFact { fact, on: Some(on) }, Type::Value(fact.ty()))),
         }
     }
 
@@ -705,7 +723,7 @@ impl Checker<'_> {
             self.error(
                 Diagnostic::new(Code::UnknownName, span, "`cpu(CPU)` alone is not a value")
                     .label("names a CPU, reads nothing")
-                    .help("read what the CPU has: `cpu(CPU).NAME` (a per-CPU variable), `cpu(CPU).util` or `cpu(CPU).queue.Q.len`"),
+                    .help("read what the CPU has: `cpu(CPU).NAME` (a per-CPU variable), `cpu(CPU).util`, `cpu(CPU).capacity`, `cpu(CPU).perf`, `cpu(CPU).smt_contended` or `cpu(CPU).queue.Q.len`"),
             );
             for a in args {
                 self.expr(a, sc);

@@ -508,9 +508,9 @@ impl<'s> Checker<'s> {
 
     fn cpu_var(&mut self, name: &ast::Ident, ty: ValueType, span: Span) {
         self.valid_name(name);
-        if name.name == expr::CPU_UTIL {
+        if CpuFact::from_name(&name.name).is_some() {
             self.error(
-                Diagnostic::new(Code::DuplicateName, name.span, "`cpu.util` is a built-in fact")
+                Diagnostic::new(Code::DuplicateName, name.span, format!("`cpu.{}` is a built-in fact", name.name))
                     .label("already built in")
                     .help("pick another name for this per-CPU variable"),
             );

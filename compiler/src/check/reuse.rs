@@ -341,9 +341,9 @@ pub(crate) fn reads_task(e: &Expr, functions: &[Function]) -> bool {
             reads_task(cond, functions) || reads_task(then, functions) || reads_task(otherwise, functions)
         }
         ExprKind::Call { args, .. } => args.iter().any(|a| reads_task(a, functions)),
-        ExprKind::CpuVar { on: Some(cpu), .. } | ExprKind::QueueLenOn { cpu, .. } | ExprKind::CpuUtil(Some(cpu)) => {
-            reads_task(cpu, functions)
-        }
+        ExprKind::CpuVar { on: Some(cpu), .. }
+        | ExprKind::QueueLenOn { cpu, .. }
+        | ExprKind::CpuFact { on: Some(cpu), .. } => reads_task(cpu, functions),
         _ => false,
     }
 }

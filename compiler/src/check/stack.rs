@@ -208,8 +208,8 @@ fn held(e: &Expr) -> (usize, bool) {
         ExprKind::Call { args, .. } => args.iter().collect(),
         // Inlined helpers: the CPU is computed, then the array or the kernel read.
         ExprKind::CpuVar { on: Some(cpu), .. } => vec![cpu],
-        ExprKind::CpuVar { on: None, .. } | ExprKind::CpuUtil(None) => return (0, true),
-        ExprKind::CpuUtil(Some(cpu)) => return (held(cpu).0, true),
+        ExprKind::CpuVar { on: None, .. } | ExprKind::CpuFact { on: None, .. } => return (0, true),
+        ExprKind::CpuFact { on: Some(cpu), .. } => return (held(cpu).0, true),
         ExprKind::QueueLenOn { cpu, .. } => return (held(cpu).0, true),
         _ => return (0, false),
     };

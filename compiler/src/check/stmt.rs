@@ -7,7 +7,11 @@ use crate::model::*;
 
 use super::expr::{task_fact, Scope};
 use super::nonzero::{known_from, Known};
-use super::{Checker, Symbol};
+use super::{const_value, Checker, Symbol};
+
+/// The highest performance target `cpu.perf` takes: the kernel's
+/// `SCX_CPUPERF_ONE`, a CPU's full performance.
+const CPUPERF_MAX: i128 = 1024;
 
 impl Checker<'_> {
     /// The statements of a formula block, whose `let` names stay in `sc`
@@ -72,6 +76,7 @@ impl Checker<'_> {
                 StmtKind::Let { name: name.name.clone(), value }
             }
             ast::StmtKind::Assign { target, on_cpu, op, value } => {
+                let value_span = value.span;
                 if let Some(cpu) = on_cpu {
                     let span = Span::new(cpu.span.start - "cpu(".len(), target.span.end);
                     self.error(
@@ -123,6 +128,20 @@ impl Checker<'_> {
                     }
                     Type::Str => unreachable!("no place holds a string"),
                 };
+                if place == Place::CpuPerf {
+                    if let Some(v) = const_value(&value, &[]).filter(|v| *v > CPUPERF_MAX) {
+                        self.error(
+                            Diagnostic::new(
+                                Code::OutOfRange,
+                                value_span,
+                                format!("a performance target is 0..1024, not {v}"),
+                            )
+                            .label("above 1024")
+                            .help("1024 asks for the CPU's full performance, 512 for half of it"),
+                        );
+                        return None;
+                    }
+                }
                 StmtKind::Assign { target: place, op: *op, value }
             }
             ast::StmtKind::If { cond, then, otherwise } => {
@@ -317,11 +336,35 @@ impl Checker<'_> {
                     }
                 }
             }
-            ["cpu", "util"] => {
+            ["cpu", "perf"] => {
+                if !sc.cpuperf {
+                    self.error(
+                        Diagnostic::new(Code::WrongContext, target.span, format!("`cpu.perf` cannot be set in {}", sc.what))
+                            .label("the kernel refuses it here")
+                            .help("a CPU's performance target is set where the kernel holds that CPU's run queue or none: in `on tick`, `on running`, `on stopping` or `on timer`"),
+                    );
+                    return None;
+                }
+                if numeric_op {
+                    self.error(
+                        Diagnostic::new(Code::NotAssignable, target.span, format!("`cpu.perf` cannot be changed with `{}`", op.symbol()))
+                            .label("set, not adjusted")
+                            .help("reading `cpu.perf` gives the CPU's current level, not the target last set: write `cpu.perf = VALUE` with a value 0..1024"),
+                    );
+                    return None;
+                }
+                (Place::CpuPerf, Type::Value(ValueType::Uint))
+            }
+            ["cpu", name] if CpuFact::from_name(name).is_some() => {
+                let help = match *name {
+                    "util" => "it is measured in `ops.running` and `ops.stopping`; keep your own per-CPU state in a `cpu NAME: TYPE = INITIAL` variable",
+                    "capacity" => "the kernel reports the CPU's capacity; keep your own per-CPU state in a `cpu NAME: TYPE = INITIAL` variable",
+                    _ => "the kernel's idle tracking decides it; keep your own per-CPU state in a `cpu NAME: TYPE = INITIAL` variable",
+                };
                 self.error(
-                    Diagnostic::new(Code::NotAssignable, target.span, "`cpu.util` is read-only")
-                        .label("schedc keeps this")
-                        .help("it is measured in `ops.running` and `ops.stopping`; keep your own per-CPU state in a `cpu NAME: TYPE = INITIAL` variable"),
+                    Diagnostic::new(Code::NotAssignable, target.span, format!("`cpu.{name}` is read-only"))
+                        .label("a fact of the CPU")
+                        .help(help),
                 );
                 return None;
             }
@@ -419,6 +462,7 @@ impl Checker<'_> {
             Place::Global(i) => self.model.globals[*i].ty,
             Place::Stat(i) => self.model.stats[*i].ty,
             Place::TaskSlice => ValueType::Duration,
+            Place::CpuPerf => ValueType::Uint,
             Place::TaskClass => unreachable!("classes are not value types"),
         }
     }

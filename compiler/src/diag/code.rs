@@ -166,7 +166,7 @@ dispatch { q }
 slice = 5ms * 5ms
 "#;
     OutOfRange = "out-of-range", Error,
-        "a number beyond 64 bits, a duration beyond 2^63 ns, a negative `uint`, a parameter default or bound outside its range, reversed bounds, a timeout outside 1ms..30s, a task name longer than 15 characters",
+        "a number beyond 64 bits, a duration beyond 2^63 ns, a negative `uint`, a parameter default or bound outside its range, reversed bounds, a timeout outside 1ms..30s, a task name longer than 15 characters, a `cpu.perf` target above 1024",
         example r#"
 scheduler s "example" timeout 60s
 queue q shared fifo
@@ -185,7 +185,7 @@ dispatch { q }
 slice = clamp(5ms, slice_min, slice_max)
 "#;
     WrongContext = "wrong-context", Error,
-        "a task fact with no task at hand, an event fact in the wrong event, `elapsed` outside `every`, `every` outside an `on` event or nested",
+        "a task fact with no task at hand, an event fact in the wrong event, `elapsed` outside `every`, `every` outside an `on` event or nested, `cpu.perf = …` outside `on tick`, `on running`, `on stopping` and `on timer`",
         example r#"
 scheduler s "example"
 global heaviest: uint = task.weight

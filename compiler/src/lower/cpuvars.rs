@@ -67,7 +67,7 @@ impl Lowering<'_> {
     /// Whether the policy reads `cpu.util` or `cpu(CPU).util`.
     pub(super) fn uses_util(&self) -> bool {
         let mut found = false;
-        self.visit_exprs(&mut |e| found |= matches!(e.kind, ExprKind::CpuUtil(_)));
+        self.visit_exprs(&mut |e| found |= matches!(e.kind, ExprKind::CpuFact { fact: CpuFact::Util, .. }));
         found
     }
 
@@ -264,6 +264,7 @@ impl Lowering<'_> {
             });
         }
         out.extend(self.util_helpers());
+        out.extend(self.hw_helpers());
         out
     }
 }

@@ -132,8 +132,7 @@ impl Lowering<'_> {
             ExprKind::Fact(f) => (fact(*f).to_string(), UNARY),
             ExprKind::CpuVar { var, on: None } => (self.cpu_var_here(*var), ATOM),
             ExprKind::CpuVar { var, on: Some(cpu) } => (self.cpu_var_on(*var, &self.expr(cpu)), ATOM),
-            ExprKind::CpuUtil(None) => ("schedc_util_of(bpf_get_smp_processor_id())".to_string(), ATOM),
-            ExprKind::CpuUtil(Some(cpu)) => (format!("schedc_util_of({})", self.expr(cpu)), ATOM),
+            ExprKind::CpuFact { fact, on } => (self.cpu_fact(*fact, on.as_deref().map(|cpu| self.expr(cpu))), ATOM),
             ExprKind::QueueLenOn { queue, cpu } => (self.queue_len_on(*queue, &self.expr(cpu)), ATOM),
             ExprKind::QueueLen(q) => {
                 (format!("schedc_nr_queued({})", self.queue_id(*q, "bpf_get_smp_processor_id()")), ATOM)
@@ -352,6 +351,8 @@ impl Lowering<'_> {
             Place::CpuVar(i) => self.cpu_var_here(*i),
             Place::Stat(i) => self.model.stats[*i].name.clone(),
             Place::TaskClass => "tctx->class".to_string(),
+            // The checker allows only `=`.
+            Place::CpuPerf => return format!("schedc_set_perf({v});"),
             Place::TaskSlice => {
                 return match op {
                     AssignOp::Set => format!("schedc_set_slice(p, {v});"),

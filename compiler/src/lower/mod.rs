@@ -8,6 +8,7 @@ mod cpuvars;
 mod expr;
 mod groups;
 mod helpers;
+mod hwfacts;
 mod manifest;
 mod reuse;
 mod topology;
@@ -296,7 +297,8 @@ impl<'a> Lowering<'a> {
         // The CPU count is not among them: the scheduler counts CPUs itself
         // (see `globals`), so any loader gets it right.
         let mut inputs = Vec::new();
-        if self.uses_fact(Fact::SystemSmt) {
+        // cpu.smt_contended is never true without SMT.
+        if self.uses_fact(Fact::SystemSmt) || self.uses_cpu_fact(CpuFact::SmtContended) {
             inputs.push(Global {
                 comment: "/* Whether SMT is active, set by the runtime before load. */".to_string(),
                 decl: "const volatile bool".to_string(),
@@ -633,9 +635,9 @@ fn walk_expr(e: &Expr, f: &mut dyn FnMut(&Expr)) {
             walk_expr(otherwise, f);
         }
         ExprKind::Call { args, .. } | ExprKind::CallFn { args, .. } => args.iter().for_each(|a| walk_expr(a, f)),
-        ExprKind::CpuVar { on: Some(cpu), .. } | ExprKind::QueueLenOn { cpu, .. } | ExprKind::CpuUtil(Some(cpu)) => {
-            walk_expr(cpu, f)
-        }
+        ExprKind::CpuVar { on: Some(cpu), .. }
+        | ExprKind::QueueLenOn { cpu, .. }
+        | ExprKind::CpuFact { on: Some(cpu), .. } => walk_expr(cpu, f),
         // The comm compared is a fact read too.
         ExprKind::CommIs { of, .. } => f(&Expr { kind: ExprKind::Fact(*of), ty: Type::Str }),
         _ => {}

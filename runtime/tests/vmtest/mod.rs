@@ -20,6 +20,7 @@ pub struct VmTest {
     files: Vec<PathBuf>,
     script: Option<String>,
     sockets: u32,
+    threads: u32,
     load: Option<String>,
 }
 
@@ -35,6 +36,7 @@ impl VmTest {
             files: Vec::new(),
             script: None,
             sockets: 1,
+            threads: 1,
             load: None,
         }
     }
@@ -73,6 +75,13 @@ impl VmTest {
         self
     }
 
+    /// Four CPUs as cores of `n` SMT threads each, so that the kernel sees
+    /// SMT (with `n` above 1).
+    pub fn smt(&mut self, n: u32) -> &mut Self {
+        self.threads = n;
+        self
+    }
+
     /// The guest's background load, in place of the default one.
     pub fn load(&mut self, cmd: &str) -> &mut Self {
         self.load = Some(cmd.into());
@@ -81,8 +90,8 @@ impl VmTest {
 
     pub fn run(&self) -> Result<GuestReport, VmError> {
         let mut guest = Guest::new(&self.kernel);
-        if self.sockets > 1 {
-            guest.cpus(4).sockets(self.sockets);
+        if self.sockets > 1 || self.threads > 1 {
+            guest.cpus(4).sockets(self.sockets).smt(self.threads);
         }
         if let Some(load) = &self.load {
             guest.load(load);
