@@ -172,7 +172,12 @@ fn spaced_unit(src: &str, start: usize, end: usize) -> Option<Diagnostic> {
     if before.len() == start {
         return None;
     }
-    let digits_start = before.rfind(|c: char| !(c.is_ascii_digit() || c == '_')).map_or(0, |i| i + 1);
+    // The character before the digits may be wider than one byte (`é5 ms`).
+    let digits_start = before
+        .char_indices()
+        .rev()
+        .find(|&(_, c)| !(c.is_ascii_digit() || c == '_'))
+        .map_or(0, |(i, c)| i + c.len_utf8());
     let digits = &before[digits_start..];
     let starts_a_number = digits.starts_with(|c: char| c.is_ascii_digit());
     let stands_alone = !before[..digits_start].ends_with(|c: char| c.is_alphanumeric() || c == '_' || c == '.');
@@ -279,6 +284,15 @@ mod tests {
             "1.25: scale by whole numbers instead: multiply by `5` and divide by `4` rather than multiply by `1.25`"
         );
         assert!(help_at("slice = 10x", "10x").starts_with("10x: a number may be followed by a unit only"));
+    }
+
+    #[test]
+    fn a_wide_character_before_a_spaced_unit() {
+        // Found by the damaged-policy fuzz test: the digits' start was taken
+        // one byte after the character before them, inside `é`.
+        let src = "slice = é5 ms";
+        assert!(slip(src, src.find("ms").unwrap(), false).is_none(), "`é5` is not a number standing alone");
+        assert_eq!(help_at("slice = (5 ms", "ms"), "5 ms: write `5ms`");
     }
 
     #[test]
