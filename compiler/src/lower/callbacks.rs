@@ -492,8 +492,8 @@ impl Lowering<'_> {
         if self.has_vtime {
             body.push(String::new());
             body.push("\t/* vtime_now follows the most advanced running task. */".to_string());
-            body.push("\tif ((s64)(tctx->vruntime - schedc_new_task.vruntime) > 0)".to_string());
-            body.push("\t\tschedc_new_task.vruntime = tctx->vruntime;".to_string());
+            body.push("\tif ((s64)(tctx->vruntime - schedc_vtime_now) > 0)".to_string());
+            body.push("\t\tschedc_vtime_now = tctx->vruntime;".to_string());
         }
         if m.preempt.is_some() {
             body.push("\tschedc_set_running_class(scx_bpf_task_cpu(p), tctx->class);".to_string());
@@ -548,7 +548,7 @@ impl Lowering<'_> {
         if self.has_vtime {
             body.push(String::new());
             body.push("\t/* A new task starts at the current vruntime. */".to_string());
-            body.push("\ttctx->vruntime = schedc_new_task.vruntime;".to_string());
+            body.push("\ttctx->vruntime = schedc_vtime_now;".to_string());
         }
         for v in &m.task_vars {
             if matches!(v.init.kind, ExprKind::Const(_)) {

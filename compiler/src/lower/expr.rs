@@ -392,7 +392,7 @@ fn fact(f: Fact) -> &'static str {
         Fact::SystemNow => "bpf_ktime_get_ns()",
         Fact::SystemNrCpus => "schedc_nr_cpus",
         Fact::SystemSmt => MachineFact::Smt.symbol(),
-        Fact::SystemVtimeNow => "(s64)schedc_new_task.vruntime",
+        Fact::SystemVtimeNow => "(s64)schedc_vtime_now",
         Fact::EventPrevCpu => "(s64)prev_cpu",
         Fact::EventSync => "!!(wake_flags & SCHEDC_WAKE_SYNC)",
         Fact::EventRunnable => "runnable",

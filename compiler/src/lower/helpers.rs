@@ -104,7 +104,7 @@ impl Lowering<'_> {
             }
             None => "0".to_string(),
         };
-        body.push(format!("\tu64 floor = schedc_new_task.vruntime - (u64)({lag});"));
+        body.push(format!("\tu64 floor = schedc_vtime_now - (u64)({lag});"));
         body.push(String::new());
         body.push("\tif ((s64)(tctx->vruntime - floor) < 0)".to_string());
         body.push("\t\ttctx->vruntime = floor;".to_string());

@@ -518,6 +518,11 @@ impl<'a> Lowering<'a> {
             }
             out.push("};".to_string());
         }
+        if self.has_vtime {
+            out.push(String::new());
+            out.push("/* vtime_now, by the name the callbacks use. */".to_string());
+            out.push("#define schedc_vtime_now schedc_new_task.vruntime".to_string());
+        }
         out
     }
 
