@@ -146,10 +146,11 @@ impl<'a, 's> Layout<'a, 's> {
             ItemKind::Enqueue { routes } => self.block(0, "enqueue".to_string(), item, |l| {
                 for route in routes {
                     let condition = route.condition.as_ref().map_or("else".to_string(), |c| l.expr(c));
-                    let kick = match (route.kick, route.idle) {
-                        (true, _) => " kick",
-                        (_, true) => " idle",
-                        _ => "",
+                    let kick = match (route.kick, route.idle, &route.idle_within) {
+                        (true, _, _) => " kick".to_string(),
+                        (_, true, Some(set)) => format!(" idle in {}", set.name),
+                        (_, true, None) => " idle".to_string(),
+                        _ => String::new(),
                     };
                     l.text(1, format!("{condition} -> {}{kick}", route.queue.name), route.span);
                 }
@@ -166,6 +167,9 @@ impl<'a, 's> Layout<'a, 's> {
                     PreemptVictim::Lowest(_) => " at lowest".to_string(),
                 };
                 self.text(0, format!("preempt {}{at}", class.name), span);
+            }
+            ItemKind::CpuSet { name, ranges } => {
+                self.text(0, format!("cpuset {} = {}", name.name, CpuRange::list(ranges)), span);
             }
             ItemKind::Const { name, value } => {
                 self.text(0, format!("const {} = {}", name.name, self.expr(value)), span);
@@ -184,7 +188,8 @@ impl<'a, 's> Layout<'a, 's> {
         }
         for p in &select.preferences {
             let when = p.when.as_ref().map(|w| format!(" when {}", self.expr(w))).unwrap_or_default();
-            self.text(1, format!("{}{when}", p.kind.keyword()), p.span);
+            let within = p.within.as_ref().map(|s| format!(" in {}", s.name)).unwrap_or_default();
+            self.text(1, format!("{}{within}{when}", p.kind.keyword()), p.span);
         }
         let kick = if select.kick { " kick" } else { "" };
         let when = select.found_when.as_ref().map(|w| format!(" when {}", self.expr(w))).unwrap_or_default();
@@ -211,6 +216,8 @@ impl<'a, 's> Layout<'a, 's> {
                 }
                 (ServeGroup::One, None) => serve.queue.name.clone(),
             };
+            let when = serve.when.as_ref().map(|w| format!(" when {}", self.expr(w))).unwrap_or_default();
+            let text = format!("{text}{when}");
             self.text(1, text, serve.span);
         }
     }

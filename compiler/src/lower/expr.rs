@@ -135,6 +135,8 @@ impl Lowering<'_> {
             ExprKind::CpuUtil(None) => ("schedc_util_of(bpf_get_smp_processor_id())".to_string(), ATOM),
             ExprKind::CpuUtil(Some(cpu)) => (format!("schedc_util_of({})", self.expr(cpu)), ATOM),
             ExprKind::QueueLenOn { queue, cpu } => (self.queue_len_on(*queue, &self.expr(cpu)), ATOM),
+            ExprKind::InSet { set, cpu: None } => (self.in_cpuset(*set, "bpf_get_smp_processor_id()"), ATOM),
+            ExprKind::InSet { set, cpu: Some(cpu) } => (self.in_cpuset(*set, &self.expr(cpu)), ATOM),
             ExprKind::QueueLen(q) => {
                 (format!("schedc_nr_queued({})", self.queue_id(*q, "bpf_get_smp_processor_id()")), ATOM)
             }

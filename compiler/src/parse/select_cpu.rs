@@ -3,7 +3,8 @@
 //! ```text
 //! select_decl    = { "select_cpu" ~ "{" ~ (select_default | preference)+ ~ found ~ "}" }
 //! select_default = { "default" }
-//! preference     = { pref_kind ~ when? }
+//! preference     = { pref_kind ~ within? ~ when? }
+//! within         = { "in" ~ ident }
 //! pref_kind      = { "pinned" | "prev_core" | "idle_core" | "prev" | "any" }
 //! when           = { "when" ~ expr }
 //! found          = { "found" ~ when? ~ "->" ~ ident ~ kick? }
@@ -42,8 +43,16 @@ impl Builder {
                         "waker" => PreferenceKind::Waker,
                         _ => PreferenceKind::Any,
                     };
+                    let mut inner = inner.peekable();
+                    let within = match inner.peek() {
+                        Some(w) if w.as_rule() == Rule::within => {
+                            let w = inner.next().expect("within");
+                            Some(self.ident(w.into_inner().next().expect("set after in")))
+                        }
+                        _ => None,
+                    };
                     let when = inner.next().map(|w| self.expr(w.into_inner().next().expect("when condition")));
-                    select.preferences.push(Preference { kind, when, span });
+                    select.preferences.push(Preference { kind, within, when, span });
                 }
                 _ => {
                     select.found_span = self.span(&pair);

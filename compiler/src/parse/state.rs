@@ -19,3 +19,19 @@ impl Builder {
         ItemKind::State { scope, name, ty, init }
     }
 }
+
+impl Builder {
+    /// `cpuset NAME = 0-3, 6`.
+    pub(super) fn cpuset(&self, mut children: Pairs<Rule>) -> ItemKind {
+        let name = self.ident(required(&mut children));
+        let ranges = children
+            .map(|r| {
+                let span = self.span(&r);
+                let mut ends = r.into_inner().map(|d| super::expr::parse_digits(d.as_str()));
+                let low = ends.next().expect("first CPU");
+                CpuRange { low, high: ends.next().unwrap_or(low), span }
+            })
+            .collect();
+        ItemKind::CpuSet { name, ranges }
+    }
+}

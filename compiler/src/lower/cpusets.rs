@@ -1,0 +1,126 @@
+//! CPU sets (`cpuset NAME = 0-3, 6`): a bitmap for `CPU in NAME`, and for a
+//! set an idle pick uses (`any in NAME`, `-> Q idle in NAME`), a kernel
+//! cpumask kept in a map value (a kptr lives only there), filled by ops.init.
+
+use super::Lowering;
+use crate::ir::{Field, Function, Global};
+use crate::model::CpuSet;
+
+impl Lowering<'_> {
+    /// The bitmap's C name.
+    fn cpuset_bits(set: &CpuSet) -> String {
+        format!("schedc_cpuset_{}", set.name)
+    }
+
+    /// How many 64-bit words hold the set's highest CPU.
+    fn cpuset_words(set: &CpuSet) -> usize {
+        set.ranges.iter().map(|&(_, hi)| hi as usize / 64 + 1).max().unwrap_or(1)
+    }
+
+    /// `CPU in SET` as C; `cpu` is a C expression of an int CPU.
+    pub(super) fn in_cpuset(&self, set: usize, cpu: &str) -> String {
+        let set = &self.model.cpusets[set];
+        format!("schedc_cpuset_has({}, {}, {cpu})", Self::cpuset_bits(set), Self::cpuset_words(set))
+    }
+
+    /// The bitmaps of the sets a condition tests, as read-only globals.
+    pub(super) fn cpuset_globals(&self) -> Vec<Global> {
+        self.model
+            .cpusets
+            .iter()
+            .filter(|s| s.tested)
+            .map(|s| {
+                let mut words = vec![0u64; Self::cpuset_words(s)];
+                for &(lo, hi) in &s.ranges {
+                    for cpu in lo..=hi {
+                        words[cpu as usize / 64] |= 1 << (cpu % 64);
+                    }
+                }
+                let words: Vec<String> = words.iter().map(|w| format!("{w:#x}")).collect();
+                Global {
+                    comment: format!("{}\n/* Its CPUs, bit N of word N / 64 for CPU N. */", self.comment(s.origin)),
+                    decl: "static const u64".to_string(),
+                    name: format!("{}[{}]", Self::cpuset_bits(s), words.len()),
+                    init: Some(format!("{{ {} }}", words.join(", "))),
+                }
+            })
+            .collect()
+    }
+
+    /// The fields of `struct schedc_cpusets`: one cpumask per picked set.
+    pub(super) fn cpuset_masks(&self) -> Vec<Field> {
+        self.model
+            .cpusets
+            .iter()
+            .filter(|s| s.picked)
+            .map(|s| Field {
+                comment: self.comment(s.origin),
+                decl: "struct bpf_cpumask __kptr *".to_string(),
+                name: s.name.clone(),
+            })
+            .collect()
+    }
+
+    /// `schedc_idle_in_NAME` per picked set, and `schedc_cpusets_init`.
+    pub(super) fn cpuset_helpers(&self) -> Vec<Function> {
+        let picked: Vec<&CpuSet> = self.model.cpusets.iter().filter(|s| s.picked).collect();
+        if picked.is_empty() {
+            return Vec::new();
+        }
+        let mut helpers: Vec<Function> = picked
+            .iter()
+            .map(|s| Function {
+                comment: format!(
+                    "/* An idle CPU @p may use among cpuset {}'s, claimed; -1 if none. */\n{}",
+                    s.name,
+                    self.comment(s.origin)
+                ),
+                signature: format!(
+                    "static __always_inline s32 schedc_idle_in_{}(struct task_struct *p, u64 flags)",
+                    s.name
+                ),
+                body: vec![
+                    "\tstruct schedc_cpusets *sets;".to_string(),
+                    "\tu32 zero = 0;".to_string(),
+                    String::new(),
+                    "\tsets = bpf_map_lookup_elem(&schedc_cpusets, &zero);".to_string(),
+                    "\tif (!sets)".to_string(),
+                    "\t\treturn -1;".to_string(),
+                    format!("\treturn schedc_idle_in(p, (const struct cpumask *)sets->{}, flags);", s.name),
+                ],
+                member: None,
+            })
+            .collect();
+        let mut body = vec![
+            "\tstruct schedc_cpusets *sets;".to_string(),
+            "\tstruct bpf_cpumask *mask;".to_string(),
+            "\tu32 zero = 0;".to_string(),
+            "\tu32 cpu;".to_string(),
+            String::new(),
+            "\tsets = bpf_map_lookup_elem(&schedc_cpusets, &zero);".to_string(),
+            "\tif (!sets)".to_string(),
+            "\t\treturn -ENOENT;".to_string(),
+        ];
+        for s in picked {
+            body.push(format!("\t{}", self.comment(s.origin)));
+            body.push("\tmask = bpf_cpumask_create();".to_string());
+            body.push("\tif (!mask)".to_string());
+            body.push("\t\treturn -ENOMEM;".to_string());
+            for &(lo, hi) in &s.ranges {
+                body.push(format!("\tfor (cpu = {lo}; cpu <= {hi}; cpu++)"));
+                body.push("\t\tbpf_cpumask_set_cpu(cpu, mask);".to_string());
+            }
+            body.push(format!("\tmask = bpf_kptr_xchg(&sets->{}, mask);", s.name));
+            body.push("\tif (mask)".to_string());
+            body.push("\t\tbpf_cpumask_release(mask);".to_string());
+        }
+        body.push("\treturn 0;".to_string());
+        helpers.push(Function {
+            comment: "/* The kernel cpumasks of the CPU sets idle picks use, made at load. */".to_string(),
+            signature: "static s32 schedc_cpusets_init(void)".to_string(),
+            body,
+            member: None,
+        });
+        helpers
+    }
+}
