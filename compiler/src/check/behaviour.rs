@@ -301,7 +301,7 @@ impl Checker<'_> {
         if !matches!(kind, PreferenceKind::Any | PreferenceKind::IdleCore) {
             self.error(
                 Diagnostic::new(
-                    Code::BadDispatch,
+                    Code::WrongContext,
                     set.span,
                     format!("`{}` cannot be limited to a CPU set", kind.keyword()),
                 )
@@ -406,16 +406,13 @@ impl Checker<'_> {
         let when_scope = Scope::constant("the condition of a `dispatch` line");
         let mut seen: HashMap<usize, Span> = HashMap::new();
         for (i, serve) in serves.iter().enumerate() {
-            let when = match &serve.when {
-                Some(w) => match self.condition(w, &when_scope) {
-                    Some(e) => {
-                        self.never_true(&e, w.span, "this line never serves");
-                        Some(e)
-                    }
-                    None => continue,
-                },
-                None => None,
-            };
+            // A line whose condition is wrong still serves its queues, so
+            // that they are not also reported as never served.
+            let when = serve.when.as_ref().and_then(|w| {
+                let e = self.condition(w, &when_scope)?;
+                self.never_true(&e, w.span, "this line never serves");
+                Some(e)
+            });
             if let ast::ServeGroup::KeepRunning = serve.group {
                 if self.keep_running(serve, serves.len() - 1 - i) {
                     self.model.keep_running_when = when;

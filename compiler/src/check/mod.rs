@@ -598,7 +598,7 @@ impl<'s> Checker<'s> {
                 self.error(
                     Diagnostic::new(Code::OutOfRange, r.span, format!("CPU {} is out of range", r.high))
                         .label(format!("schedc numbers CPUs 0 to {}", SCHEDC_MAX_CPUS - 1))
-                        .help("list CPUs of the machine, e.g. `0-3, 6`; `schedc run` refuses a set that names a CPU the machine does not have"),
+                        .help("list CPUs such as `0-3, 6`; a CPU the machine does not have is simply never in the set"),
                 );
             } else if r.low > r.high {
                 self.error(
@@ -632,9 +632,12 @@ impl<'s> Checker<'s> {
             }
             other => {
                 let sets: Vec<&str> = self.model.cpusets.iter().map(|c| c.name.as_str()).collect();
-                let help = match names::suggest(&name.name, sets.iter().copied()) {
-                    Some(s) => format!("did you mean `{s}`?"),
-                    None => format!(
+                let help = match (names::suggest(&name.name, sets.iter().copied()), other) {
+                    (Some(s), _) => format!("did you mean `{s}`?"),
+                    (None, Some(_)) => {
+                        format!("name a set declared with `cpuset NAME = 0-3`; CPU sets: {}", list_or_none(&sets))
+                    }
+                    (None, None) => format!(
                         "declare it with `cpuset {} = 0-3`; CPU sets so far: {}",
                         name.name,
                         list_or_none(&sets)

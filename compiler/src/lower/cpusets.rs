@@ -95,7 +95,7 @@ impl Lowering<'_> {
             "\tstruct schedc_cpusets *sets;".to_string(),
             "\tstruct bpf_cpumask *mask;".to_string(),
             "\tu32 zero = 0;".to_string(),
-            "\tu32 cpu;".to_string(),
+            "\ts32 cpu;".to_string(),
             String::new(),
             "\tsets = bpf_map_lookup_elem(&schedc_cpusets, &zero);".to_string(),
             "\tif (!sets)".to_string(),
@@ -107,7 +107,7 @@ impl Lowering<'_> {
             body.push("\tif (!mask)".to_string());
             body.push("\t\treturn -ENOMEM;".to_string());
             for &(lo, hi) in &s.ranges {
-                body.push(format!("\tfor (cpu = {lo}; cpu <= {hi}; cpu++)"));
+                body.push(format!("\tbpf_for(cpu, {lo}, {})", hi + 1));
                 body.push("\t\tbpf_cpumask_set_cpu(cpu, mask);".to_string());
             }
             body.push(format!("\tmask = bpf_kptr_xchg(&sets->{}, mask);", s.name));

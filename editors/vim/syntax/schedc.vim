@@ -5,7 +5,7 @@ endif
 
 syn case match
 
-syn keyword schedcItem       scheduler param class global counter gauge on
+syn keyword schedcItem       scheduler param class global cpuset counter gauge on
 " Later matches win: a lone `task` is the current task, at a line start an item,
 " and `task.x` a fact.
 syn match   schedcFact       "\<\(task\|system\|event\|waker\|cpu\)\>"
@@ -26,7 +26,7 @@ syn match   schedcFact       "\<\(task\|system\|event\|waker\|queue\|cpu\)\.\h\w
 syn match   schedcNumber     "\<\d[0-9_]*\>"
 syn match   schedcDuration   "\<\d[0-9_]*\(ns\|us\|ms\|s\)\>"
 syn match   schedcArrow      "->"
-syn match   schedcDeclName   "\(\<\(scheduler\|param\|queue\|class\|task\|global\|cpu\|counter\|gauge\)\s\+\)\@<=\h\w*"
+syn match   schedcDeclName   "\(\<\(scheduler\|param\|queue\|class\|task\|global\|cpu\|cpuset\|counter\|gauge\)\s\+\)\@<=\h\w*"
 
 syn region  schedcString     start=+"+ end=+"+ end=+$+ oneline
 syn match   schedcComment    "#.*$" contains=schedcTodo,@Spell
