@@ -31,6 +31,7 @@ fn main() {
             stats_json_monitor_and_restarts_on_every_kernel,
         ),
         schedc_testkit::test("per_llc_and_per_node_queues_on_two_sockets", per_llc_and_per_node_queues_on_two_sockets),
+        schedc_testkit::test("a_confined_queue_runs_only_on_its_cpu_set", a_confined_queue_runs_only_on_its_cpu_set),
         schedc_testkit::test(
             "a_refused_program_is_reported_at_its_c_line",
             a_refused_program_is_reported_at_its_c_line,
@@ -454,6 +455,34 @@ fn per_llc_and_per_node_queues_on_two_sockets() -> Result<(), Missing> {
         // The runtime's map reached the scheduler: tasks ran in LLC 1 and node 1.
         let top = |name: &str| stats.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str());
         assert_eq!((top("top_llc"), top("top_node")), (Some("1"), Some("1")), "{ctx}");
+    }
+    Ok(())
+}
+
+/// `tests/vm/confined.policy` confines the stress-ng workers to the CPU set
+/// `0-1` (idle picks in the set, their queue served only there) while four
+/// workers load the guest's four CPUs: in the window it counts, every
+/// worker that started running did so on CPU 0 or 1, and some did.
+fn a_confined_queue_runs_only_on_its_cpu_set() -> Result<(), Missing> {
+    if let Some(why) = missing_prerequisite() {
+        return Err(Missing::new(why));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let obj = compile_file("tests/vm/confined.policy", dir.path());
+    let schedc = Path::new(env!("CARGO_BIN_EXE_schedc"));
+    for kernel in available_kernels() {
+        let mut vm = VmTest::new(&kernel, schedc);
+        vm.load("stress-ng -q --cpu 4 --timeout 900s").loader_args(&["run", "{obj}", "--duration", "4s"]).object(&obj);
+        let report = vm.run().unwrap_or_else(|e| panic!("{}: {e}", kernel.display()));
+        let run = report.command("confined.bpf.o").unwrap_or_else(|| panic!("no run:\n{}", report.serial));
+        let ctx = format!("confined on {}:\n{}", report.release, run.output);
+        assert_eq!(run.state_during, "enabled", "{ctx}");
+        assert_eq!(run.exit_code, 0, "{ctx}");
+        let stats = final_stats(&run.output);
+        let (inside, outside) = (counter_total(&stats, &["inside"]), counter_total(&stats, &["outside"]));
+        println!("confined on {}: {inside} worker runs on CPUs 0-1, {outside} elsewhere", report.release);
+        assert!(inside > 0, "the workers ran: {ctx}");
+        assert_eq!(outside, 0, "no worker ran outside its CPU set: {ctx}");
     }
     Ok(())
 }
