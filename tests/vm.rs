@@ -472,7 +472,10 @@ fn a_confined_queue_runs_only_on_its_cpu_set() -> Result<(), Missing> {
     let schedc = Path::new(env!("CARGO_BIN_EXE_schedc"));
     for kernel in available_kernels() {
         let mut vm = VmTest::new(&kernel, schedc);
-        vm.load("stress-ng -q --cpu 4 --timeout 900s").loader_args(&["run", "{obj}", "--duration", "4s"]).object(&obj);
+        vm.cpus(4)
+            .load("stress-ng -q --cpu 4 --timeout 900s")
+            .loader_args(&["run", "{obj}", "--duration", "4s"])
+            .object(&obj);
         let report = vm.run().unwrap_or_else(|e| panic!("{}: {e}", kernel.display()));
         let run = report.command("confined.bpf.o").unwrap_or_else(|| panic!("no run:\n{}", report.serial));
         let ctx = format!("confined on {}:\n{}", report.release, run.output);
