@@ -451,7 +451,7 @@ void bpf_cpumask_set_cpu(u32 cpu, struct bpf_cpumask *cpumask) __ksym;
 bool bpf_cpumask_and(struct bpf_cpumask *dst, const struct cpumask *src1, const struct cpumask *src2) __ksym;
 
 /* Whether @cpu is in the bitmap @set of @words words; false outside it. */
-static __always_inline bool schedc_cpuset_has(const u64 *set, u32 words, s64 cpu)
+static __always_inline bool schedc_cpuset_has(const volatile u64 *set, u32 words, s64 cpu)
 {
 	u64 c = (u64)cpu;
 

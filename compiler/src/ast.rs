@@ -70,11 +70,13 @@ pub enum ItemKind {
         ty: TypeName,
         init: Expr,
     },
-    /// `cpuset NAME = 0-3, 6`: a fixed set of CPUs.
+    /// `cpuset NAME = 0-3, 6 ["doc"]`: a set of CPUs, tunable at load
+    /// when it has a doc string.
     CpuSet {
         name: Ident,
-        /// Inclusive ranges, as written (`6` is `6..=6`).
+        /// Inclusive ranges, as written (`6` is `6..=6`; `all` is 0-4095).
         ranges: Vec<CpuRange>,
+        doc: Option<StrLit>,
     },
     Counter {
         name: Ident,
@@ -142,9 +144,24 @@ impl CpuRange {
         }
     }
 
-    /// `0-3, 6`.
+    /// `0-3, 6`; `all` for every CPU schedc numbers.
     pub fn list(ranges: &[CpuRange]) -> String {
+        if let [one] = ranges {
+            if one.low == 0 && one.high == u128::from(ALL_CPUS_HIGH) {
+                return "all".to_string();
+            }
+        }
         ranges.iter().map(CpuRange::text).collect::<Vec<_>>().join(", ")
+    }
+}
+
+/// The highest CPU of `all` (schedc numbers CPUs 0 to 4095).
+pub const ALL_CPUS_HIGH: u32 = 4095;
+
+impl CpuRange {
+    /// `all`: every CPU schedc numbers.
+    pub fn all(span: Span) -> CpuRange {
+        CpuRange { low: 0, high: u128::from(ALL_CPUS_HIGH), span }
     }
 }
 

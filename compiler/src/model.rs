@@ -111,6 +111,9 @@ pub struct CpuSet {
     pub name: String,
     /// Inclusive ranges, each below `SCHEDC_MAX_CPUS`, in policy order.
     pub ranges: Vec<(u32, u32)>,
+    /// With a doc string, `schedc run --set NAME=...` changes it at load:
+    /// `ranges` are then its default.
+    pub doc: Option<String>,
     /// Whether an idle pick (`any in NAME`, `-> Q idle in NAME`) uses it:
     /// it then also exists as a kernel cpumask.
     pub picked: bool,
@@ -128,8 +131,11 @@ impl CpuSet {
         cpus.len() as u64
     }
 
-    /// The set as `0-3, 6`.
+    /// The set as `0-3, 6` (or `all`).
     pub fn text(&self) -> String {
+        if self.ranges == [(0, crate::ast::ALL_CPUS_HIGH)] {
+            return "all".to_string();
+        }
         let one = |&(lo, hi): &(u32, u32)| if lo == hi { lo.to_string() } else { format!("{lo}-{hi}") };
         self.ranges.iter().map(one).collect::<Vec<_>>().join(", ")
     }

@@ -102,9 +102,10 @@ impl Indexer<'_> {
                 };
                 (SymbolKind::Gauge, name, Some(ty), signature, doc.value.clone())
             }
-            ItemKind::CpuSet { name, ranges } => {
+            ItemKind::CpuSet { name, ranges, doc } => {
                 let signature = format!("cpuset {} = {}", name.name, CpuRange::list(ranges));
-                (SymbolKind::CpuSet, name, None, signature, self.comment(item.span))
+                let doc = doc.as_ref().map_or_else(|| self.comment(item.span), |d| d.value.clone());
+                (SymbolKind::CpuSet, name, None, signature, doc)
             }
             ItemKind::Const { name, value } => {
                 let signature = format!("const {} = {}", name.name, self.text(value.span));

@@ -260,7 +260,7 @@ fn item_entries(text: &ExprText, item: &ast::Item) -> Vec<Entry> {
             };
             Entry::new(Part::Rules, "preempt", "preempt".into(), format!("{}{at}", class.name))
         }
-        ItemKind::CpuSet { name, ranges } => {
+        ItemKind::CpuSet { name, ranges, .. } => {
             let subject = format!("cpuset {}", name.name);
             Entry::new(Part::State, &subject, subject.clone(), ast::CpuRange::list(ranges))
         }

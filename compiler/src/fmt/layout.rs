@@ -168,8 +168,9 @@ impl<'a, 's> Layout<'a, 's> {
                 };
                 self.text(0, format!("preempt {}{at}", class.name), span);
             }
-            ItemKind::CpuSet { name, ranges } => {
-                self.text(0, format!("cpuset {} = {}", name.name, CpuRange::list(ranges)), span);
+            ItemKind::CpuSet { name, ranges, doc } => {
+                let doc = doc.as_ref().map(|d| format!(" \"{}\"", d.value)).unwrap_or_default();
+                self.text(0, format!("cpuset {} = {}{doc}", name.name, CpuRange::list(ranges)), span);
             }
             ItemKind::Const { name, value } => {
                 self.text(0, format!("const {} = {}", name.name, self.expr(value)), span);

@@ -5,6 +5,7 @@
 use super::Lowering;
 use crate::ir::{Field, Function, Global};
 use crate::model::CpuSet;
+use schedc_abi::CpuSetParam;
 
 impl Lowering<'_> {
     /// The bitmap's C name.
@@ -12,14 +13,21 @@ impl Lowering<'_> {
         format!("schedc_cpuset_{}", set.name)
     }
 
-    /// How many 64-bit words hold the set's highest CPU.
+    /// How many 64-bit words hold the set's highest CPU; a tunable set
+    /// has room for every CPU schedc numbers, whatever its default.
     fn cpuset_words(set: &CpuSet) -> usize {
+        if set.doc.is_some() {
+            return CpuSetParam::WORDS;
+        }
         set.ranges.iter().map(|&(_, hi)| hi as usize / 64 + 1).max().unwrap_or(1)
     }
 
     /// `CPU in SET` as C; `cpu` is a C expression of an int CPU.
     pub(super) fn in_cpuset(&self, set: usize, cpu: &str) -> String {
-        let set = &self.model.cpusets[set];
+        self.in_cpuset_named(&self.model.cpusets[set], cpu)
+    }
+
+    fn in_cpuset_named(&self, set: &CpuSet, cpu: &str) -> String {
         format!("schedc_cpuset_has({}, {}, {cpu})", Self::cpuset_bits(set), Self::cpuset_words(set))
     }
 
@@ -28,7 +36,7 @@ impl Lowering<'_> {
         self.model
             .cpusets
             .iter()
-            .filter(|s| s.tested)
+            .filter(|s| s.tested || s.doc.is_some())
             .map(|s| {
                 let mut words = vec![0u64; Self::cpuset_words(s)];
                 for &(lo, hi) in &s.ranges {
@@ -37,9 +45,16 @@ impl Lowering<'_> {
                     }
                 }
                 let words: Vec<String> = words.iter().map(|w| format!("{w:#x}")).collect();
+                let (decl, what) = match s.doc {
+                    Some(_) => ("const volatile u64", "`schedc run --set` writes them before load"),
+                    None => ("static const u64", "fixed"),
+                };
                 Global {
-                    comment: format!("{}\n/* Its CPUs, bit N of word N / 64 for CPU N. */", self.comment(s.origin)),
-                    decl: "static const u64".to_string(),
+                    comment: format!(
+                        "{}\n/* Its CPUs, bit N of word N / 64 for CPU N ({what}). */",
+                        self.comment(s.origin)
+                    ),
+                    decl: decl.to_string(),
                     name: format!("{}[{}]", Self::cpuset_bits(s), words.len()),
                     init: Some(format!("{{ {} }}", words.join(", "))),
                 }
@@ -106,9 +121,16 @@ impl Lowering<'_> {
             body.push("\tmask = bpf_cpumask_create();".to_string());
             body.push("\tif (!mask)".to_string());
             body.push("\t\treturn -ENOMEM;".to_string());
-            for &(lo, hi) in &s.ranges {
-                body.push(format!("\tbpf_for(cpu, {lo}, {})", hi + 1));
-                body.push("\t\tbpf_cpumask_set_cpu(cpu, mask);".to_string());
+            if s.doc.is_some() {
+                // Tunable: the bitmap the runtime wrote, not the default.
+                body.push("\tbpf_for(cpu, 0, SCHEDC_MAX_CPUS)".to_string());
+                body.push(format!("\t\tif ({})", self.in_cpuset_named(s, "cpu")));
+                body.push("\t\t\tbpf_cpumask_set_cpu(cpu, mask);".to_string());
+            } else {
+                for &(lo, hi) in &s.ranges {
+                    body.push(format!("\tbpf_for(cpu, {lo}, {})", hi + 1));
+                    body.push("\t\tbpf_cpumask_set_cpu(cpu, mask);".to_string());
+                }
             }
             body.push(format!("\tmask = bpf_kptr_xchg(&sets->{}, mask);", s.name));
             body.push("\tif (mask)".to_string());
