@@ -151,7 +151,21 @@ impl Explainer<'_, '_> {
             for s in &self.model.cpusets {
                 let n = s.size();
                 let cpus = if n == 1 { "CPU" } else { "CPUs" };
-                writeln!(out, "- {}: {cpus} {} ({n}).", s.name, s.text())?;
+                match &s.doc {
+                    Some(doc) if s.text() == "all" => writeln!(
+                        out,
+                        "- {}: every CPU unless `schedc run --set {}=0-3,6` says otherwise: {doc}.",
+                        s.name, s.name
+                    )?,
+                    Some(doc) => writeln!(
+                        out,
+                        "- {}: {cpus} {} unless `schedc run --set {}=...` says otherwise: {doc}.",
+                        s.name,
+                        s.text(),
+                        s.name
+                    )?,
+                    None => writeln!(out, "- {}: {cpus} {} ({n}).", s.name, s.text())?,
+                }
             }
         }
         if !self.model.classes.is_empty() {
