@@ -459,10 +459,11 @@ fn per_llc_and_per_node_queues_on_two_sockets() -> Result<(), Missing> {
     Ok(())
 }
 
-/// `tests/vm/confined.policy` confines the stress-ng workers to the CPU set
-/// `0` (idle picks in the set, their queue served only there) while two
-/// workers load the guest's two CPUs: in the window it counts, every worker
-/// that started running did so on CPU 0, and some did.
+/// `tests/vm/confined.policy` confines the stress-ng workers to a tunable
+/// CPU set (idle picks in the set, their queue served only there), set to
+/// CPU 1 with `--set` (its default is CPU 0), while two workers load the
+/// guest's two CPUs: in the window it counts, every worker that started
+/// running did so on CPU 1, and some did.
 fn a_confined_queue_runs_only_on_its_cpu_set() -> Result<(), Missing> {
     if let Some(why) = missing_prerequisite() {
         return Err(Missing::new(why));
@@ -472,7 +473,9 @@ fn a_confined_queue_runs_only_on_its_cpu_set() -> Result<(), Missing> {
     let schedc = Path::new(env!("CARGO_BIN_EXE_schedc"));
     for kernel in available_kernels() {
         let mut vm = VmTest::new(&kernel, schedc);
-        vm.load("stress-ng -q --cpu 2 --timeout 900s").loader_args(&["run", "{obj}", "--duration", "4s"]).object(&obj);
+        vm.load("stress-ng -q --cpu 2 --timeout 900s")
+            .loader_args(&["run", "{obj}", "--duration", "4s", "--set", "workers_cpus=1"])
+            .object(&obj);
         let report = vm.run().unwrap_or_else(|e| panic!("{}: {e}", kernel.display()));
         let run = report.command("confined.bpf.o").unwrap_or_else(|| panic!("no run:\n{}", report.serial));
         let ctx = format!("confined on {}:\n{}", report.release, run.output);
@@ -480,7 +483,7 @@ fn a_confined_queue_runs_only_on_its_cpu_set() -> Result<(), Missing> {
         assert_eq!(run.exit_code, 0, "{ctx}");
         let stats = final_stats(&run.output);
         let (inside, outside) = (counter_total(&stats, &["inside"]), counter_total(&stats, &["outside"]));
-        println!("confined on {}: {inside} worker runs on CPU 0, {outside} elsewhere", report.release);
+        println!("confined on {}: {inside} worker runs on CPU 1, {outside} elsewhere", report.release);
         assert!(inside > 0, "the workers ran: {ctx}");
         assert_eq!(outside, 0, "no worker ran outside its CPU set: {ctx}");
     }
