@@ -275,6 +275,12 @@ impl Explainer<'_, '_> {
                 let within = p.within.as_ref().map(|s| format!(" among the CPUs of {}", s.name)).unwrap_or_default();
                 writeln!(out, "- {what}{within}{when}")?;
             }
+            if select.default_span.is_some() {
+                writeln!(
+                    out,
+                    "- failing those, the kernel's default selection (previous CPU, idle cores when SMT is on); it counts as found only if that CPU is idle"
+                )?;
+            }
         }
         let queue = &select.found_queue.name;
         let instance = if queue == "local" {
@@ -285,7 +291,7 @@ impl Explainer<'_, '_> {
             ""
         };
         let kick = if select.kick { ", and that CPU is woken up" } else { "" };
-        let otherwise = if select.preferences.is_empty() {
+        let otherwise = if select.default_span.is_some() {
             "keeps the CPU the kernel suggested"
         } else {
             "stays on its previous CPU"

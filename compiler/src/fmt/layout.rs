@@ -184,13 +184,14 @@ impl<'a, 's> Layout<'a, 's> {
     }
 
     fn select(&mut self, select: &SelectCpu) {
-        if let Some(span) = select.default_span {
-            self.text(1, "default".to_string(), span);
-        }
         for p in &select.preferences {
             let when = p.when.as_ref().map(|w| format!(" when {}", self.expr(w))).unwrap_or_default();
             let within = p.within.as_ref().map(|s| format!(" in {}", s.name)).unwrap_or_default();
             self.text(1, format!("{}{within}{when}", p.kind.keyword()), p.span);
+        }
+        // Alone, or last: the kernel's choice when no preference found a CPU.
+        if let Some(span) = select.default_span {
+            self.text(1, "default".to_string(), span);
         }
         let kick = if select.kick { " kick" } else { "" };
         let when = select.found_when.as_ref().map(|w| format!(" when {}", self.expr(w))).unwrap_or_default();

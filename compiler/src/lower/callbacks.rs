@@ -100,9 +100,27 @@ impl Lowering<'_> {
             Some(select) if !select.preferences.is_empty() => {
                 comment = self.comment(select.origin);
                 let task = if self.has_task_state { ", tctx" } else { "" };
-                body.push(format!("\tcpu = schedc_pick_idle_cpu(p, prev_cpu, wake_flags{task});"));
-                body.push("\tif (cpu < 0)".to_string());
-                body.push("\t\treturn prev_cpu;".to_string());
+                match select.default_origin {
+                    // `default` last: the kernel's choice when no preference found a CPU.
+                    Some(origin) => {
+                        body.push("\tbool is_idle = false;".to_string());
+                        body.push(String::new());
+                        body.push(format!("\tcpu = schedc_pick_idle_cpu(p, prev_cpu, wake_flags{task});"));
+                        body.push("\tif (cpu < 0) {".to_string());
+                        body.push(format!("\t\t{}", self.comment(origin)));
+                        body.push(
+                            "\t\tcpu = schedc_select_cpu_default(p, prev_cpu, wake_flags, &is_idle);".to_string(),
+                        );
+                        body.push("\t\tif (!is_idle)".to_string());
+                        body.push("\t\t\treturn cpu;".to_string());
+                        body.push("\t}".to_string());
+                    }
+                    None => {
+                        body.push(format!("\tcpu = schedc_pick_idle_cpu(p, prev_cpu, wake_flags{task});"));
+                        body.push("\tif (cpu < 0)".to_string());
+                        body.push("\t\treturn prev_cpu;".to_string());
+                    }
+                }
                 self.found(select, &mut body);
             }
             Some(select) => {

@@ -44,7 +44,7 @@ impl Lowering<'_> {
                         words[cpu as usize / 64] |= 1 << (cpu % 64);
                     }
                 }
-                let words: Vec<String> = words.iter().map(|w| format!("{w:#x}")).collect();
+                let init = bitmap_init(&words);
                 let (decl, what) = match s.doc {
                     Some(_) => ("const volatile u64", "`schedc run --set` writes them before load"),
                     None => ("static const u64", "fixed"),
@@ -56,7 +56,7 @@ impl Lowering<'_> {
                     ),
                     decl: decl.to_string(),
                     name: format!("{}[{}]", Self::cpuset_bits(s), words.len()),
-                    init: Some(format!("{{ {} }}", words.join(", "))),
+                    init: Some(init),
                 }
             })
             .collect()
@@ -145,4 +145,15 @@ impl Lowering<'_> {
         });
         helpers
     }
+}
+
+/// A bitmap's initializer: `{ [0 ... 63] = W }` when every word is `W`,
+/// else its words up to the last non-zero one (C zeroes the rest).
+fn bitmap_init(words: &[u64]) -> String {
+    if words.len() > 1 && words[0] != 0 && words.iter().all(|w| *w == words[0]) {
+        return format!("{{ [0 ... {}] = {:#x} }}", words.len() - 1, words[0]);
+    }
+    let used = words.iter().rposition(|w| *w != 0).map_or(1, |last| last + 1);
+    let shown: Vec<String> = words[..used].iter().map(|w| format!("{w:#x}")).collect();
+    format!("{{ {} }}", shown.join(", "))
 }

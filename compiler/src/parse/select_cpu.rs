@@ -66,12 +66,15 @@ impl Builder {
                 }
             }
         }
-        if let (Some(default), Some(first)) = (select.default_span, select.preferences.first()) {
+        // `default` may close a list of preferences: the kernel's choice
+        // when none of them found a CPU.
+        let after = select.default_span.and_then(|d| select.preferences.iter().find(|p| p.span.start > d.start));
+        if let (Some(default), Some(later)) = (select.default_span, after) {
             self.refuse(
-                Diagnostic::new(Code::Syntax, default, "`default` cannot be combined with preferences")
+                Diagnostic::new(Code::Syntax, default, "`default` must be the last preference")
                     .label("the kernel's own choice")
-                    .related(first.span, "a preference of your own")
-                    .help("either leave the choice to the kernel with `select_cpu { default found -> QUEUE }`, or list preferences such as `prev` and `any` without `default`"),
+                    .related(later.span, "a preference after it, never tried")
+                    .help("move `default` below the other preferences: they are tried first, and the kernel chooses when none finds an idle CPU"),
             );
         }
         ItemKind::SelectCpu(select)
