@@ -13,7 +13,7 @@ syn match   schedcFact       "\<\(task\|system\|event\|waker\|cpu\)\>"
 " only at a line start.
 syn match   schedcItem       "^\s*\zs\(task\|queue\|cpu\)\>"
 syn keyword schedcItem       select_cpu enqueue dispatch slice vtime preempt timeout with const fn
-syn keyword schedcControl    if then else let every trace when found kick idle default starve after in keep_running reenqueue local at lowest enqueue_last enqueue_exiting partial
+syn keyword schedcControl    if then else let every trace when found kick idle default starve after in all keep_running reenqueue local at lowest enqueue_last enqueue_exiting partial
 syn keyword schedcOperator   and or not is starts_with
 syn keyword schedcModifier   per_cpu per_llc per_node shared fifo charge lag deadline
 syn keyword schedcType       duration time uint int bool
