@@ -53,6 +53,8 @@ typedef _Bool bool;
 #define BPF_F_NO_PREALLOC 1
 #define BPF_LOCAL_STORAGE_GET_F_CREATE 1
 #define BPF_ANY 0
+#define ENOENT 2	/* include/uapi/asm-generic/errno-base.h */
+#define ENOMEM 12
 
 /* A BPF timer (UAPI): opaque, kept in a map value (`on timer`). */
 struct bpf_timer {
@@ -465,6 +467,46 @@ static __always_inline s32 schedc_idle_any(struct task_struct *p)
 {
 	s32 cpu = scx_bpf_pick_idle_cpu(p->cpus_ptr, 0);
 
+	return cpu >= 0 ? cpu : -1;
+}
+
+/*
+ * CPU sets (`cpuset NAME = 0-3, 6`). `CPU in NAME` reads a bitmap of 64-bit
+ * words; a set an idle pick uses is also a kernel cpumask (a kptr, kept in
+ * a map value). The cpumask kfuncs are the same on 6.12 and 7.x.
+ */
+struct bpf_cpumask *bpf_cpumask_create(void) __ksym;
+void bpf_cpumask_release(struct bpf_cpumask *cpumask) __ksym;
+void bpf_cpumask_set_cpu(u32 cpu, struct bpf_cpumask *cpumask) __ksym;
+bool bpf_cpumask_and(struct bpf_cpumask *dst, const struct cpumask *src1, const struct cpumask *src2) __ksym;
+
+/* Whether @cpu is in the bitmap @set of @words words; false outside it. */
+static __always_inline bool schedc_cpuset_has(const volatile u64 *set, u32 words, s64 cpu)
+{
+	u64 c = (u64)cpu;
+
+	if (c >= (u64)words * 64)
+		return false;
+	return (set[c >> 6] >> (c & 63)) & 1;
+}
+
+/*
+ * An idle CPU @p may use among @set's (flags as scx_bpf_pick_idle_cpu's),
+ * claimed; -1 if none. @set is read under RCU: callbacks run inside it.
+ */
+static __always_inline s32 schedc_idle_in(struct task_struct *p, const struct cpumask *set, u64 flags)
+{
+	struct bpf_cpumask *allowed;
+	s32 cpu;
+
+	if (!set)
+		return -1;
+	allowed = bpf_cpumask_create();
+	if (!allowed)
+		return -1;
+	bpf_cpumask_and(allowed, set, p->cpus_ptr);
+	cpu = scx_bpf_pick_idle_cpu((const struct cpumask *)allowed, flags);
+	bpf_cpumask_release(allowed);
 	return cpu >= 0 ? cpu : -1;
 }
 

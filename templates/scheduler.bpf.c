@@ -80,6 +80,23 @@ struct {
 	__type(value, struct schedc_timer);
 } schedc_timer SEC(".maps");
 {%- endif %}
+{%- if !p.cpuset_masks.is_empty() %}
+
+/* CPU sets that idle picks use, as kernel cpumasks: a kptr lives in a map value. */
+struct schedc_cpusets {
+{%- for f in p.cpuset_masks %}
+	{{ f.comment }}
+	{{ f.decl }}{{ f.name }};
+{%- endfor %}
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, u32);
+	__type(value, struct schedc_cpusets);
+} schedc_cpusets SEC(".maps");
+{%- endif %}
 {%- for f in p.helpers %}
 
 {{ f.comment }}

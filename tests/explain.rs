@@ -42,3 +42,13 @@ fn topology_constructs_are_explained() {
     let checked = check_source("topology.policy", &src).expect("the construct policy checks");
     insta::assert_snapshot!("explain_topology_constructs", schedc_compiler::explain::explain(&checked));
 }
+
+/// CPU sets: listed, and named where a preference, a route or a dispatch
+/// line is limited to one.
+#[test]
+fn cpusets_are_explained() {
+    let path = common::root().join("tests/constructs/cpusets.policy");
+    let src = fs::read_to_string(&path).expect("readable");
+    let checked = check_source("cpusets.policy", &src).expect("the construct policy checks");
+    insta::assert_snapshot!("explain_cpuset_constructs", schedc_compiler::explain::explain(&checked));
+}

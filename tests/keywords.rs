@@ -252,6 +252,15 @@ select_cpu { waker  prev_llc  found -> l }
 enqueue { not event.cpu_selected -> l idle  else -> n }
 dispatch { l  n }
 "#,
+    r#"scheduler cpu_sets "CPU sets: membership, idle picks, dispatch conditions"
+cpuset little = 0-1, 3
+cpuset everyone = all "every CPU"
+queue q shared fifo
+select_cpu { any in little when event.prev_cpu in little  idle_core in everyone  found -> q }
+enqueue { cpu in little -> q idle in little  else -> q }
+dispatch { q when size(little) > 1  keep_running when task_free }
+global task_free: bool = true
+"#,
 ];
 
 /// The words of a policy outside strings and comments, with where they

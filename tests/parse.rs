@@ -68,6 +68,7 @@ fn sexp(e: &Expr) -> String {
         ExprKind::Not(x) => format!("(not {})", sexp(x)),
         ExprKind::Binary { op, lhs, rhs } => format!("({} {} {})", op.symbol(), sexp(lhs), sexp(rhs)),
         ExprKind::Is { value, class } => format!("(is {} {})", sexp(value), class.name),
+        ExprKind::InSet { cpu, set } => format!("(in {} {})", sexp(cpu), set.name),
         ExprKind::StartsWith { value, prefix } => format!("(starts_with {} {})", sexp(value), sexp(prefix)),
         ExprKind::Cond { cond, then, otherwise } => format!("(if {} {} {})", sexp(cond), sexp(then), sexp(otherwise)),
     }
@@ -78,6 +79,36 @@ fn text(src: &str, span: Span) -> &str {
 }
 
 // ---------------------------------------------------------------- items
+
+#[test]
+fn cpuset_lists_cpus_and_ranges() {
+    match item("cpuset little = 0-3, 6") {
+        ItemKind::CpuSet { name, ranges, doc } => {
+            assert_eq!(name.name, "little");
+            let parsed: Vec<(u128, u128)> = ranges.iter().map(|r| (r.low, r.high)).collect();
+            assert_eq!(parsed, vec![(0, 3), (6, 6)]);
+            assert!(doc.is_none());
+        }
+        other => panic!("not a cpuset: {other:?}"),
+    }
+    match item("cpuset primary = all \"preferred CPUs\"") {
+        ItemKind::CpuSet { ranges, doc, .. } => {
+            assert_eq!(CpuRange::list(&ranges), "all");
+            assert_eq!(doc.expect("a doc string").value, "preferred CPUs");
+        }
+        other => panic!("not a cpuset: {other:?}"),
+    }
+}
+
+#[test]
+fn in_tests_a_cpu_against_a_set() {
+    let policy = "scheduler s \"d\"\nenqueue {\n    task.cpu in little and cpu in big -> q\n    else -> q\n}\n";
+    let (parsed, diags) = parse(policy);
+    assert!(diags.is_empty(), "{diags:?}");
+    let ItemKind::Enqueue { routes } = &parsed.items[1].kind else { panic!("not enqueue") };
+    let cond = routes[0].condition.as_ref().expect("a condition");
+    assert_eq!(sexp(cond), "(and (in task.cpu little) (in cpu big))");
+}
 
 #[test]
 fn scheduler_with_and_without_timeout() {

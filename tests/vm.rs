@@ -2,8 +2,8 @@
 //! in tests/proof_vm.rs, every policy under a mixed load with faults):
 //! CPU hotplug, latency histograms, `--stats json` with `schedc stats` and
 //! restarts, per-LLC and per-node queues on two sockets, the CPU hardware
-//! facts on SMT cores, and a verifier refusal, on each kernel in
-//! ../shared/kernels.
+//! facts on SMT cores, a queue confined to a CPU set, and a verifier
+//! refusal, on each kernel in ../shared/kernels.
 //!
 //! Under CI (CI=true) a missing kernel, QEMU or clang is a failure;
 //! elsewhere the test is reported ignored, with the reason.
@@ -33,6 +33,7 @@ fn main() {
         ),
         schedc_testkit::test("per_llc_and_per_node_queues_on_two_sockets", per_llc_and_per_node_queues_on_two_sockets),
         schedc_testkit::test("cpu_hardware_facts_with_and_without_smt", cpu_hardware_facts_with_and_without_smt),
+        schedc_testkit::test("a_confined_queue_runs_only_on_its_cpu_set", a_confined_queue_runs_only_on_its_cpu_set),
         schedc_testkit::test(
             "a_refused_program_is_reported_at_its_c_line",
             a_refused_program_is_reported_at_its_c_line,
@@ -515,6 +516,37 @@ fn cpu_hardware_facts_with_and_without_smt() -> Result<(), Missing> {
         println!("hwfacts on {release} (SMT off): contended={contended} not={uncontended}");
         assert_eq!(contended, 0, "no SMT, no contention: {ctx}");
         assert!(uncontended > 0, "{ctx}");
+    }
+    Ok(())
+}
+
+/// `tests/vm/confined.policy` confines the stress-ng workers to a tunable
+/// CPU set (idle picks in the set, their queue served only there), set to
+/// CPU 1 with `--set` (its default is CPU 0), while two workers load the
+/// guest's two CPUs: in the window it counts, every worker that started
+/// running did so on CPU 1, and some did.
+fn a_confined_queue_runs_only_on_its_cpu_set() -> Result<(), Missing> {
+    if let Some(why) = missing_prerequisite() {
+        return Err(Missing::new(why));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let obj = compile_file("tests/vm/confined.policy", dir.path());
+    let schedc = Path::new(env!("CARGO_BIN_EXE_schedc"));
+    for kernel in available_kernels() {
+        let mut vm = VmTest::new(&kernel, schedc);
+        vm.load("stress-ng -q --cpu 2 --timeout 900s")
+            .loader_args(&["run", "{obj}", "--duration", "4s", "--set", "workers_cpus=1"])
+            .object(&obj);
+        let report = vm.run().unwrap_or_else(|e| panic!("{}: {e}", kernel.display()));
+        let run = report.command("confined.bpf.o").unwrap_or_else(|| panic!("no run:\n{}", report.serial));
+        let ctx = format!("confined on {}:\n{}", report.release, run.output);
+        assert_eq!(run.state_during, "enabled", "{ctx}");
+        assert_eq!(run.exit_code, 0, "{ctx}");
+        let stats = final_stats(&run.output);
+        let (inside, outside) = (counter_total(&stats, &["inside"]), counter_total(&stats, &["outside"]));
+        println!("confined on {}: {inside} worker runs on CPU 1, {outside} elsewhere", report.release);
+        assert!(inside > 0, "the workers ran: {ctx}");
+        assert_eq!(outside, 0, "no worker ran outside its CPU set: {ctx}");
     }
     Ok(())
 }

@@ -27,7 +27,7 @@ pub mod stats;
 pub mod units;
 mod value;
 
-pub use manifest::{Class, Input, MachineFact, Manifest, Param, Stat};
+pub use manifest::{Class, CpuSetParam, Input, MachineFact, Manifest, Param, Stat};
 pub use value::{StatKind, Value, ValueType};
 
 /// ELF sections of a schedc object.

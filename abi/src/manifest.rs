@@ -43,6 +43,27 @@ pub struct Manifest {
     /// when it declares none.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub classes: Vec<Class>,
+    /// The CPU sets `schedc run --set NAME=0-3,6` may change; absent when
+    /// there are none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cpusets: Vec<CpuSetParam>,
+}
+
+/// A tunable CPU set (`cpuset NAME = CPUS "doc"`): a `.rodata` bitmap of
+/// [`CpuSetParam::WORDS`] 64-bit words, bit `N % 64` of word `N / 64` for
+/// CPU `N`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CpuSetParam {
+    pub name: String,
+    pub symbol: String,
+    /// As written in the policy, e.g. `0-3, 6` or `all`.
+    pub default: String,
+    pub doc: String,
+}
+
+impl CpuSetParam {
+    /// The words of the bitmap: one bit per CPU schedc numbers (4096).
+    pub const WORDS: usize = 64;
 }
 
 /// A task class of the policy: its name and its value in the scheduler's

@@ -70,6 +70,14 @@ pub enum ItemKind {
         ty: TypeName,
         init: Expr,
     },
+    /// `cpuset NAME = 0-3, 6 ["doc"]`: a set of CPUs, tunable at load
+    /// when it has a doc string.
+    CpuSet {
+        name: Ident,
+        /// Inclusive ranges, as written (`6` is `6..=6`; `all` is 0-4095).
+        ranges: Vec<CpuRange>,
+        doc: Option<StrLit>,
+    },
     Counter {
         name: Ident,
         bound: Option<Path>,
@@ -115,6 +123,46 @@ pub enum ItemKind {
     },
     /// `fn NAME(ARG: TYPE, ...) = EXPR`: a formula written once.
     Fn(Box<FnDecl>),
+}
+
+/// `LOW-HIGH` or one CPU in a `cpuset` list.
+#[derive(Debug, Clone)]
+pub struct CpuRange {
+    /// Saturating, like number literals, so the checker can say "too large".
+    pub low: u128,
+    pub high: u128,
+    pub span: Span,
+}
+
+impl CpuRange {
+    /// As written in a policy: `6` or `0-3`.
+    pub fn text(&self) -> String {
+        if self.low == self.high {
+            self.low.to_string()
+        } else {
+            format!("{}-{}", self.low, self.high)
+        }
+    }
+
+    /// `0-3, 6`; `all` for every CPU schedc numbers.
+    pub fn list(ranges: &[CpuRange]) -> String {
+        if let [one] = ranges {
+            if one.low == 0 && one.high == u128::from(ALL_CPUS_HIGH) {
+                return "all".to_string();
+            }
+        }
+        ranges.iter().map(CpuRange::text).collect::<Vec<_>>().join(", ")
+    }
+}
+
+/// The highest CPU of `all` (schedc numbers CPUs 0 to 4095).
+pub const ALL_CPUS_HIGH: u32 = 4095;
+
+impl CpuRange {
+    /// `all`: every CPU schedc numbers.
+    pub fn all(span: Span) -> CpuRange {
+        CpuRange { low: 0, high: u128::from(ALL_CPUS_HIGH), span }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -275,6 +323,8 @@ pub struct SelectCpu {
 #[derive(Debug, Clone)]
 pub struct Preference {
     pub kind: PreferenceKind,
+    /// `any in SET`: only the set's CPUs.
+    pub within: Option<Ident>,
     pub when: Option<Expr>,
     pub span: Span,
 }
@@ -319,6 +369,8 @@ pub struct Route {
     pub kick: bool,
     /// `-> Q idle`: queued for an idle CPU, claimed and kicked.
     pub idle: bool,
+    /// `-> Q idle in SET`: the idle CPU is one of the set's.
+    pub idle_within: Option<Ident>,
     pub span: Span,
 }
 
@@ -330,6 +382,8 @@ pub struct Serve {
     pub queue: Ident,
     pub starve_after: Option<Expr>,
     pub group: ServeGroup,
+    /// `... when CONDITION`: the line is skipped when it is false.
+    pub when: Option<Expr>,
     pub span: Span,
 }
 
@@ -487,6 +541,11 @@ pub enum ExprKind {
     OnCpu {
         cpu: Box<Expr>,
         path: Path,
+    },
+    /// `CPU in SET`; a bare `cpu` is the CPU running the code.
+    InSet {
+        cpu: Box<Expr>,
+        set: Ident,
     },
     /// `task.comm starts_with "kworker"`.
     StartsWith {

@@ -146,6 +146,28 @@ impl Explainer<'_, '_> {
             };
             writeln!(out, "- {}: {placement}; tasks leave {order}.", q.name)?;
         }
+        if !self.model.cpusets.is_empty() {
+            writeln!(out, "\nCPU sets:")?;
+            for s in &self.model.cpusets {
+                let n = s.size();
+                let cpus = if n == 1 { "CPU" } else { "CPUs" };
+                match &s.doc {
+                    Some(doc) if s.text() == "all" => writeln!(
+                        out,
+                        "- {}: every CPU unless `schedc run --set {}=0-3,6` says otherwise: {doc}.",
+                        s.name, s.name
+                    )?,
+                    Some(doc) => writeln!(
+                        out,
+                        "- {}: {cpus} {} unless `schedc run --set {}=...` says otherwise: {doc}.",
+                        s.name,
+                        s.text(),
+                        s.name
+                    )?,
+                    None => writeln!(out, "- {}: {cpus} {} ({n}).", s.name, s.text())?,
+                }
+            }
+        }
         if !self.model.classes.is_empty() {
             writeln!(out, "\nClasses (a task is in at most one; it starts in none):")?;
             for c in &self.model.classes {
@@ -250,7 +272,14 @@ impl Explainer<'_, '_> {
                     PreferenceKind::Any => "any idle CPU it may use",
                 };
                 let when = p.when.as_ref().map(|w| format!(" (only when {})", self.expr(w))).unwrap_or_default();
-                writeln!(out, "- {what}{when}")?;
+                let within = p.within.as_ref().map(|s| format!(" among the CPUs of {}", s.name)).unwrap_or_default();
+                writeln!(out, "- {what}{within}{when}")?;
+            }
+            if select.default_span.is_some() {
+                writeln!(
+                    out,
+                    "- failing those, the kernel's default selection (previous CPU, idle cores when SMT is on); it counts as found only if that CPU is idle"
+                )?;
             }
         }
         let queue = &select.found_queue.name;
@@ -262,7 +291,7 @@ impl Explainer<'_, '_> {
             ""
         };
         let kick = if select.kick { ", and that CPU is woken up" } else { "" };
-        let otherwise = if select.preferences.is_empty() {
+        let otherwise = if select.default_span.is_some() {
             "keeps the CPU the kernel suggested"
         } else {
             "stays on its previous CPU"
@@ -301,11 +330,16 @@ impl Explainer<'_, '_> {
             } else {
                 String::new()
             };
+            let among = r.idle_within.as_ref().map(|s| format!(" among the CPUs of {}", s.name)).unwrap_or_default();
             let kick = match (r.kick, r.idle, r.condition.is_some()) {
-                (true, _, _) => ", waking its CPU",
-                (_, true, true) => ", for an idle CPU it may use, which is woken (only if there is one)",
-                (_, true, false) => ", for an idle CPU it may use, which is woken (if none, for its own CPU)",
-                _ => "",
+                (true, _, _) => ", waking its CPU".to_string(),
+                (_, true, true) => {
+                    format!(", for an idle CPU it may use{among}, which is woken (only if there is one)")
+                }
+                (_, true, false) => {
+                    format!(", for an idle CPU it may use{among}, which is woken (if none, for its own CPU)")
+                }
+                _ => String::new(),
             };
             let when = match &r.condition {
                 Some(c) => format!(", if {}", self.expr(c)),
@@ -376,22 +410,23 @@ impl Explainer<'_, '_> {
                 Some("CPU") => " (its own instance)".to_string(),
                 Some(instance) => format!(" (the instance of its {instance})"),
             };
+            let when = s.when.as_ref().map(|w| format!(" (only when {})", self.expr(w))).unwrap_or_default();
             match &s.group {
-                ast::ServeGroup::One => writeln!(out, "- `{}`{}", s.queue.name, own(&s.queue.name))?,
+                ast::ServeGroup::One => writeln!(out, "- `{}`{}{when}", s.queue.name, own(&s.queue.name))?,
                 ast::ServeGroup::Earliest(queues) => {
                     let names: Vec<String> = queues.iter().map(|q| format!("`{}`{}", q.name, own(&q.name))).collect();
-                    writeln!(out, "- whichever of {} has the first task with the lowest key", names.join(", "))?
+                    writeln!(out, "- whichever of {} has the first task with the lowest key{when}", names.join(", "))?
                 }
                 ast::ServeGroup::RoundRobin(weights) => {
                     let turns: Vec<String> = weights
                         .iter()
                         .map(|(q, w)| format!("`{}`{} up to {} in a row", q.name, own(&q.name), self.expr(w)))
                         .collect();
-                    writeln!(out, "- in turn: {} (an empty queue passes its turn)", turns.join(", "))?
+                    writeln!(out, "- in turn: {} (an empty queue passes its turn){when}", turns.join(", "))?
                 }
                 ast::ServeGroup::KeepRunning => writeln!(
                     out,
-                    "- if none had a task, the task that was running keeps the CPU, if it still can run, with a fresh slice"
+                    "- if none had a task, the task that was running keeps the CPU, if it still can run, with a fresh slice{when}"
                 )?,
             }
         }

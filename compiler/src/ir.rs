@@ -25,6 +25,9 @@ pub struct Program {
     pub has_task_state: bool,
     /// Whether the policy has `on timer` (the map that holds its `bpf_timer`).
     pub has_timer: bool,
+    /// `struct schedc_cpusets`: the kernel cpumask of each CPU set an idle
+    /// pick uses.
+    pub cpuset_masks: Vec<Field>,
     /// Helper functions, in the order they must be declared.
     pub helpers: Vec<Function>,
     /// The sched_ext callbacks.

@@ -23,6 +23,8 @@ pub struct Model {
     pub globals: Vec<Var>,
     /// `cpu NAME: TYPE = INITIAL`: one instance per CPU; `init` is a constant.
     pub cpu_vars: Vec<Var>,
+    /// `cpuset NAME = 0-3, 6`: fixed sets of CPUs.
+    pub cpusets: Vec<CpuSet>,
     pub stats: Vec<Stat>,
     pub events: Vec<EventHandler>,
     pub select: Option<Select>,
@@ -35,6 +37,8 @@ pub struct Model {
     pub vtime_deadline: Option<Formula>,
     /// `keep_running`, the last line of `dispatch`.
     pub keep_running: Option<Origin>,
+    /// `keep_running when CONDITION`.
+    pub keep_running_when: Option<Expr>,
     pub preempt: Option<Preempt>,
     /// `on timer PERIOD { ... }`.
     pub timer: Option<Timer>,
@@ -97,6 +101,45 @@ pub struct Var {
     pub ty: ValueType,
     pub init: Expr,
     pub origin: Origin,
+}
+
+/// The number of CPUs schedc's per-CPU arrays hold (`SCHEDC_MAX_CPUS` in C).
+pub const SCHEDC_MAX_CPUS: u32 = 4096;
+
+/// `cpuset NAME = 0-3, 6`.
+#[derive(Debug, Clone)]
+pub struct CpuSet {
+    pub name: String,
+    /// Inclusive ranges, each below `SCHEDC_MAX_CPUS`, in policy order.
+    pub ranges: Vec<(u32, u32)>,
+    /// With a doc string, `schedc run --set NAME=...` changes it at load:
+    /// `ranges` are then its default.
+    pub doc: Option<String>,
+    /// Whether an idle pick (`any in NAME`, `-> Q idle in NAME`) uses it:
+    /// it then also exists as a kernel cpumask.
+    pub picked: bool,
+    /// Whether a condition tests it (`CPU in NAME`): it then has a bitmap.
+    pub tested: bool,
+    pub origin: Origin,
+}
+
+impl CpuSet {
+    /// How many CPUs it lists (ranges may overlap).
+    pub fn size(&self) -> u64 {
+        let mut cpus: Vec<u32> = self.ranges.iter().flat_map(|&(lo, hi)| lo..=hi).collect();
+        cpus.sort_unstable();
+        cpus.dedup();
+        cpus.len() as u64
+    }
+
+    /// The set as `0-3, 6` (or `all`).
+    pub fn text(&self) -> String {
+        if self.ranges == [(0, crate::ast::ALL_CPUS_HIGH)] {
+            return "all".to_string();
+        }
+        let one = |&(lo, hi): &(u32, u32)| if lo == hi { lo.to_string() } else { format!("{lo}-{hi}") };
+        self.ranges.iter().map(one).collect::<Vec<_>>().join(", ")
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -163,6 +206,8 @@ pub struct Select {
 #[derive(Debug, Clone)]
 pub struct Preference {
     pub kind: PreferenceKind,
+    /// `any in SET`: only the set's CPUs.
+    pub within: Option<usize>,
     pub when: Option<Expr>,
     pub origin: Origin,
 }
@@ -175,6 +220,8 @@ pub struct Route {
     pub kick: bool,
     /// `-> Q idle`: for an idle CPU found from ops.enqueue, then kicked.
     pub idle: bool,
+    /// `-> Q idle in SET`: the idle CPU is one of the set's.
+    pub idle_within: Option<usize>,
     pub origin: Origin,
 }
 
@@ -202,6 +249,8 @@ pub struct Serve {
     pub queue: usize,
     pub starve_after: Option<Expr>,
     pub group: ServeGroup,
+    /// `... when CONDITION`: the line is skipped while it is false.
+    pub when: Option<Expr>,
     pub origin: Origin,
 }
 
@@ -421,6 +470,11 @@ pub enum ExprKind {
         name: String,
         equal: bool,
         prefix: bool,
+    },
+    /// `CPU in SET`: whether the CPU (`None`: the running one) is in the set.
+    InSet {
+        set: usize,
+        cpu: Option<Box<Expr>>,
     },
     /// A call of the policy's function `func`.
     CallFn {

@@ -9,7 +9,7 @@ use libbpf_rs::btf::types::DataSec;
 use libbpf_rs::{AsRawLibbpf, Btf, Link, MapCore, MapFlags, MapType, Object, ObjectBuilder, OpenObject, PrintLevel};
 
 use schedc_abi::ops::OpsFlag;
-use schedc_abi::{exit, section, MachineFact, Manifest, Param, Stat, Value, ValueType};
+use schedc_abi::{exit, section, CpuSetParam, MachineFact, Manifest, Param, Stat, Value, ValueType};
 
 use crate::manifest::read_manifest;
 use crate::sys;
@@ -223,6 +223,7 @@ impl Scheduler {
         let path = path.to_path_buf();
         let manifest = read_manifest(&path)?;
         let params = resolve_params(&manifest, &opts.overrides)?;
+        let cpusets = resolve_cpusets(&manifest, &opts.overrides)?;
         preflight()?;
 
         start_libbpf_log();
@@ -234,7 +235,8 @@ impl Scheduler {
         })?;
         let vars = data_section_vars(&open)?;
         let rodata = rodata_values(&manifest, &params, &vars)?;
-        let topology = crate::topology::rodata(&vars);
+        let mut topology = crate::topology::rodata(&vars);
+        topology.extend(cpuset_bytes(&cpusets, &vars)?);
         let mut map = open
             .maps_mut()
             .find(|m| m.name().to_string_lossy().ends_with(".rodata"))
@@ -387,13 +389,22 @@ pub(crate) fn is_exit_record(size: usize) -> bool {
     size == exit::SIZE || size == exit::SIZE_WITHOUT_DUMP
 }
 
-/// Default values overlaid with the overrides, range-checked.
+/// Default values overlaid with the overrides, range-checked. An override
+/// of a tunable CPU set is left to [`resolve_cpusets`].
 fn resolve_params(manifest: &Manifest, overrides: &[(String, String)]) -> Result<Vec<(Param, Value)>, Error> {
     let mut params: Vec<(Param, Value)> = manifest.params.iter().map(|p| (p.clone(), p.default)).collect();
     for (name, text) in overrides {
+        if manifest.cpusets.iter().any(|s| s.name == *name) {
+            continue;
+        }
         let slot = params.iter_mut().find(|(p, _)| p.name == *name).ok_or_else(|| Error::UnknownParam {
             name: name.clone(),
-            known: manifest.params.iter().map(|p| p.name.clone()).collect(),
+            known: manifest
+                .params
+                .iter()
+                .map(|p| p.name.clone())
+                .chain(manifest.cpusets.iter().map(|s| s.name.clone()))
+                .collect(),
         })?;
         slot.1 = parse_override(&slot.0, text)?;
     }
@@ -401,6 +412,41 @@ fn resolve_params(manifest: &Manifest, overrides: &[(String, String)]) -> Result
         check_range(p, *v)?;
     }
     Ok(params)
+}
+
+/// The tunable CPU sets `--set NAME=0-3,6` changes, as bitmaps, checked
+/// against the machine's possible CPUs. Sets not overridden keep the
+/// default compiled into the object.
+fn resolve_cpusets(manifest: &Manifest, overrides: &[(String, String)]) -> Result<Vec<(CpuSetParam, Vec<u64>)>, Error> {
+    let mut sets = Vec::new();
+    for (name, text) in overrides {
+        let Some(set) = manifest.cpusets.iter().find(|s| s.name == *name) else { continue };
+        let nr_cpus =
+            libbpf_rs::num_possible_cpus().map_err(|source| Error::Bpf { what: "count the possible CPUs", source })?;
+        sets.push((set.clone(), crate::value::parse_cpuset(set, text, nr_cpus)?));
+    }
+    Ok(sets)
+}
+
+/// Where each overridden CPU set's bitmap goes in .rodata, and its bytes.
+fn cpuset_bytes(
+    sets: &[(CpuSetParam, Vec<u64>)],
+    vars: &HashMap<String, VarLoc>,
+) -> Result<Vec<(VarLoc, Vec<u8>)>, Error> {
+    sets.iter()
+        .map(|(set, words)| {
+            let err = |reason: String| Error::Symbol { symbol: set.symbol.clone(), reason };
+            let loc = vars.get(&set.symbol).ok_or_else(|| err(format!("there is no global {}", set.symbol)))?;
+            let size = CpuSetParam::WORDS * 8;
+            if loc.section != section::RODATA || loc.size != size {
+                return Err(err(format!(
+                    "it is {} bytes in {} where a CPU set is {size} bytes in .rodata",
+                    loc.size, loc.section
+                )));
+            }
+            Ok((loc.clone(), words.iter().flat_map(|w| w.to_ne_bytes()).collect()))
+        })
+        .collect()
 }
 
 /// The BTF of an opened object.

@@ -1,6 +1,6 @@
 //! Parameter values from the command line, checked against the manifest.
 
-use schedc_abi::{units, Param, Value, ValueType};
+use schedc_abi::{units, CpuSetParam, Param, Value, ValueType};
 
 use crate::Error;
 
@@ -31,6 +31,49 @@ pub fn parse_override(param: &Param, text: &str) -> Result<Value, Error> {
     Ok(value)
 }
 
+/// Parses `0-3,6` for the tunable CPU set `set` into its bitmap
+/// ([`CpuSetParam::WORDS`] words), refusing a CPU at or above `nr_cpus`
+/// (the machine's possible CPUs). `all` is every CPU the machine has.
+pub fn parse_cpuset(set: &CpuSetParam, text: &str, nr_cpus: usize) -> Result<Vec<u64>, Error> {
+    let bad = || Error::BadValue {
+        name: set.name.clone(),
+        value: text.to_string(),
+        expected: "it is a list of CPUs and ranges, e.g. 0-3,6, or all".into(),
+    };
+    let limit = nr_cpus.min(CpuSetParam::WORDS * 64);
+    let mut words = vec![0u64; CpuSetParam::WORDS];
+    let t = text.trim();
+    let ranges: Vec<(usize, usize)> = if t == "all" {
+        vec![(0, limit.saturating_sub(1))]
+    } else {
+        let mut ranges = Vec::new();
+        for part in t.split(',') {
+            let part = part.trim();
+            let (lo, hi) = part.split_once('-').unwrap_or((part, part));
+            let lo: usize = lo.trim().parse().map_err(|_| bad())?;
+            let hi: usize = hi.trim().parse().map_err(|_| bad())?;
+            if lo > hi {
+                return Err(bad());
+            }
+            ranges.push((lo, hi));
+        }
+        ranges
+    };
+    for (lo, hi) in ranges {
+        if hi >= limit {
+            return Err(Error::OutOfRange {
+                name: set.name.clone(),
+                value: text.to_string(),
+                bound: format!("a list of this machine's CPUs, 0 to {}; CPU {hi} is not one", limit.saturating_sub(1)),
+            });
+        }
+        for cpu in lo..=hi {
+            words[cpu / 64] |= 1 << (cpu % 64);
+        }
+    }
+    Ok(words)
+}
+
 pub(crate) fn check_range(param: &Param, value: Value) -> Result<(), Error> {
     let bound = match (param.min, param.max) {
         (Some(lo), Some(hi)) => format!("between {lo} and {hi}"),
@@ -49,6 +92,18 @@ pub(crate) fn check_range(param: &Param, value: Value) -> Result<(), Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cpu_sets_parse_into_bitmaps_and_refuse_cpus_the_machine_lacks() {
+        let set = CpuSetParam { name: "primary".into(), symbol: "s".into(), default: "all".into(), doc: "d".into() };
+        let words = parse_cpuset(&set, "0-3, 6,64", 128).unwrap();
+        assert_eq!((words[0], words[1], words.len()), (0x4f, 1, CpuSetParam::WORDS));
+        assert_eq!(parse_cpuset(&set, "all", 2).unwrap()[0], 0x3);
+        let err = parse_cpuset(&set, "0-4", 4).unwrap_err().to_string();
+        assert!(err.contains("0 to 3; CPU 4 is not one"), "{err}");
+        assert!(matches!(parse_cpuset(&set, "3-1", 4), Err(Error::BadValue { .. })));
+        assert!(matches!(parse_cpuset(&set, "one", 4), Err(Error::BadValue { .. })));
+    }
 
     fn param(ty: ValueType, default: Value, min: Option<Value>, max: Option<Value>) -> Param {
         Param { name: "p".into(), symbol: "p".into(), ty, default, min, max, doc: String::new() }

@@ -85,6 +85,7 @@ pub fn completion_item(candidate: &Candidate) -> CompletionItem {
         CandidateKind::Symbol(SymbolKind::Function) => CompletionItemKind::FUNCTION,
         CandidateKind::Symbol(SymbolKind::Queue) => CompletionItemKind::MODULE,
         CandidateKind::Symbol(SymbolKind::Class) => CompletionItemKind::ENUM_MEMBER,
+        CandidateKind::Symbol(SymbolKind::CpuSet) => CompletionItemKind::STRUCT,
         CandidateKind::Symbol(SymbolKind::TaskVar | SymbolKind::CpuVar) => CompletionItemKind::FIELD,
         CandidateKind::Symbol(SymbolKind::Global | SymbolKind::Counter | SymbolKind::Gauge) => {
             CompletionItemKind::VARIABLE

@@ -103,6 +103,11 @@ impl Indexer<'_> {
                 };
                 (SymbolKind::Gauge, name, Some(ty), signature, doc.value.clone())
             }
+            ItemKind::CpuSet { name, ranges, doc } => {
+                let signature = format!("cpuset {} = {}", name.name, CpuRange::list(ranges));
+                let doc = doc.as_ref().map_or_else(|| self.comment(item.span), |d| d.value.clone());
+                (SymbolKind::CpuSet, name, None, signature, doc)
+            }
             ItemKind::Const { name, value } => {
                 let signature = format!("const {} = {}", name.name, self.text(value.span));
                 (SymbolKind::Const, name, None, signature, self.comment(item.span))
@@ -167,6 +172,9 @@ impl Indexer<'_> {
             }
             ItemKind::SelectCpu(select) => {
                 for preference in &select.preferences {
+                    if let Some(set) = &preference.within {
+                        self.reference(set, SymbolKind::CpuSet);
+                    }
                     self.exprs(&preference.when);
                 }
                 self.exprs(&select.found_when);
@@ -177,6 +185,9 @@ impl Indexer<'_> {
             ItemKind::Enqueue { routes } => {
                 for route in routes {
                     self.exprs(&route.condition);
+                    if let Some(set) = &route.idle_within {
+                        self.reference(set, SymbolKind::CpuSet);
+                    }
                     if route.queue.name != "local" {
                         self.reference(&route.queue, SymbolKind::Queue);
                     }
@@ -188,6 +199,7 @@ impl Indexer<'_> {
                         self.reference(queue, SymbolKind::Queue);
                     }
                     self.exprs(&serve.starve_after);
+                    self.exprs(&serve.when);
                     if let crate::ast::ServeGroup::RoundRobin(weights) = &serve.group {
                         weights.iter().for_each(|(_, w)| self.expr(w));
                     }
@@ -212,7 +224,8 @@ impl Indexer<'_> {
                 self.expr(&f.body);
                 self.locals.truncate(outer);
             }
-            ItemKind::Queue { .. } | ItemKind::Class { .. } | ItemKind::Counter { bound: None, .. } => {}
+            ItemKind::Queue { .. } | ItemKind::Class { .. } | ItemKind::CpuSet { .. } => {}
+            ItemKind::Counter { bound: None, .. } => {}
             ItemKind::Gauge { source: GaugeSource::Bound(_), .. } => {}
         }
     }
@@ -292,6 +305,13 @@ impl Indexer<'_> {
             ExprKind::Is { value, class } => {
                 self.expr(value);
                 self.reference(class, SymbolKind::Class);
+            }
+            ExprKind::InSet { cpu, set } => {
+                // A bare `cpu` is the running CPU, not a name to resolve.
+                if !matches!(&cpu.kind, ExprKind::Path(p) if p.text() == "cpu") {
+                    self.expr(cpu);
+                }
+                self.reference(set, SymbolKind::CpuSet);
             }
             ExprKind::Cond { cond, then, otherwise } => {
                 self.expr(cond);

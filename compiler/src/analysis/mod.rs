@@ -28,6 +28,8 @@ pub enum SymbolKind {
     Global,
     /// `cpu NAME: TYPE = INITIAL`, read as `cpu.NAME`.
     CpuVar,
+    /// `cpuset NAME = 0-3`, read as `CPU in NAME`.
+    CpuSet,
     Counter,
     Gauge,
     Const,

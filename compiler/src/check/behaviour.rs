@@ -267,8 +267,15 @@ impl Checker<'_> {
                 },
                 None => None,
             };
+            let within = match &pref.within {
+                Some(set) => match self.pick_within(set, pref.kind) {
+                    Some(s) => Some(s),
+                    None => continue,
+                },
+                None => None,
+            };
             let origin = self.origin(pref.span);
-            preferences.push(Preference { kind: pref.kind, when, origin });
+            preferences.push(Preference { kind: pref.kind, within, when, origin });
         }
         scope.found = true;
         scope.what = "the condition of `found`";
@@ -288,6 +295,31 @@ impl Checker<'_> {
         let default_origin = select.default_span.map(|span| self.origin(span));
         self.model.select =
             Some(Select { preferences, default_origin, found_when, found, kick: select.kick, origin, found_origin });
+    }
+
+    /// `PREFERENCE in SET`: only `any` and `idle_core` search CPUs, so only
+    /// they can be limited to a set; the set becomes a kernel cpumask.
+    fn pick_within(&mut self, set: &ast::Ident, kind: PreferenceKind) -> Option<usize> {
+        if !matches!(kind, PreferenceKind::Any | PreferenceKind::IdleCore) {
+            self.error(
+                Diagnostic::new(
+                    Code::WrongContext,
+                    set.span,
+                    format!("`{}` cannot be limited to a CPU set", kind.keyword()),
+                )
+                .label("only `any in SET` and `idle_core in SET`")
+                .help(format!(
+                    "`{}` looks at one CPU; to try it only inside the set, write `{} when event.prev_cpu in {}`",
+                    kind.keyword(),
+                    kind.keyword(),
+                    set.name
+                )),
+            );
+            return None;
+        }
+        let s = self.cpuset_ref(set)?;
+        self.model.cpusets[s].picked = true;
+        Some(s)
     }
 
     /// A condition made only of constants that is false: its rule never fires.
@@ -336,8 +368,19 @@ impl Checker<'_> {
             // so one mistake does not also make the queue look unused.
             let Some(target) = self.target(&route.queue) else { continue };
             let Ok(condition) = condition else { continue };
+            let idle_within = match &route.idle_within {
+                Some(set) => match self.cpuset_ref(set) {
+                    Some(s) => {
+                        self.model.cpusets[s].picked = true;
+                        Some(s)
+                    }
+                    None => continue,
+                },
+                None => None,
+            };
             let origin = self.origin(route.span);
-            self.model.routes.push(Route { condition, target, kick: route.kick, idle: route.idle, origin });
+            let (kick, idle) = (route.kick, route.idle);
+            self.model.routes.push(Route { condition, target, kick, idle, idle_within, origin });
         }
         if catch_all.is_none() {
             let span = routes.last().map_or(Span::default(), |r| r.span);
@@ -362,10 +405,20 @@ impl Checker<'_> {
 
     pub(super) fn dispatch(&mut self, serves: &[ast::Serve]) {
         let scope = Scope::constant("a starvation limit");
+        let when_scope = Scope::constant("the condition of a `dispatch` line");
         let mut seen: HashMap<usize, Span> = HashMap::new();
         for (i, serve) in serves.iter().enumerate() {
+            // A line whose condition is wrong still serves its queues, so
+            // that they are not also reported as never served.
+            let when = serve.when.as_ref().and_then(|w| {
+                let e = self.condition(w, &when_scope)?;
+                self.never_true(&e, w.span, "this line never serves");
+                Some(e)
+            });
             if let ast::ServeGroup::KeepRunning = serve.group {
-                self.keep_running(serve, serves.len() - 1 - i);
+                if self.keep_running(serve, serves.len() - 1 - i) {
+                    self.model.keep_running_when = when;
+                }
                 continue;
             }
             let mut queues = Vec::new();
@@ -393,13 +446,14 @@ impl Checker<'_> {
             // also reported as a queue nobody serves.
             let starve_after =
                 serve.starve_after.as_ref().and_then(|limit| self.starvation_limit(first, limit, &scope));
-            self.model.dispatch.push(Serve { queue: first, starve_after, group, origin });
+            self.model.dispatch.push(Serve { queue: first, starve_after, group, when, origin });
         }
     }
 
     /// `keep_running` ends the list: what comes after it would still be
     /// served, but reads as if it were not.
-    fn keep_running(&mut self, serve: &ast::Serve, lines_after: usize) {
+    /// True if it was accepted.
+    fn keep_running(&mut self, serve: &ast::Serve, lines_after: usize) -> bool {
         if let Some(prev) = self.model.keep_running {
             self.error(
                 Diagnostic::new(Code::DuplicateName, serve.span, "`keep_running` is written twice")
@@ -418,7 +472,9 @@ impl Checker<'_> {
             );
         } else {
             self.model.keep_running = Some(self.origin(serve.span));
+            return true;
         }
+        false
     }
 
     /// `earliest(...)` compares the keys of vtime queues; a FIFO queue has none.

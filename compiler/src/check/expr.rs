@@ -179,7 +179,7 @@ pub(super) fn task_fact(name: &str) -> Option<(Fact, Type)> {
     facts::lookup(FactGroup::Task, name).map(|f| (f.fact, f.ty))
 }
 
-const FUNCTIONS: &[&str] = &["min", "max", "clamp", "ewma", "log2", "int", "uint"];
+const FUNCTIONS: &[&str] = &["min", "max", "clamp", "ewma", "log2", "int", "uint", "size"];
 
 /// The deepest nesting of expressions and statements the checker accepts;
 /// real policies stay far below it.
@@ -303,6 +303,7 @@ impl Checker<'_> {
                 let kind = ExprKind::Binary { op: BinOp::Eq, lhs: Box::new(t.e), rhs: Box::new(rhs) };
                 Some(Typed::new(kind, Type::Value(ValueType::Bool)))
             }
+            A::InSet { cpu, set } => self.in_set(cpu, set, sc),
             A::StartsWith { value, prefix } => {
                 let (l, r) = (self.expr(value, sc), self.expr(prefix, sc));
                 self.starts_with(l?, r?, value.span, prefix.span, e.span)
@@ -657,6 +658,16 @@ impl Checker<'_> {
                     }
                 }
             }
+            Some(Symbol::CpuSet(_)) => {
+                self.error(
+                    Diagnostic::new(Code::TypeMismatch, id.span, format!("`{name}` is a CPU set, not a value"))
+                        .label("a CPU set")
+                        .help(format!(
+                            "test a CPU with `cpu in {name}` or `task.cpu in {name}`; `size({name})` counts its CPUs"
+                        )),
+                );
+                return None;
+            }
             Some(Symbol::Function(_)) => {
                 self.error(
                     Diagnostic::new(Code::TypeMismatch, id.span, format!("`{name}` is a function, not a value"))
@@ -712,12 +723,66 @@ impl Checker<'_> {
         );
     }
 
+    /// `size(SET)`: how many CPUs a set lists, a uint known at compile time.
+    fn set_size(&mut self, args: &[ast::Expr], span: Span) -> Option<Typed> {
+        let name = match args {
+            [ast::Expr { kind: ast::ExprKind::Path(p), .. }] if p.parts.len() == 1 => &p.parts[0],
+            _ => {
+                self.error(
+                    Diagnostic::new(Code::WrongArity, span, "`size` takes the name of one CPU set")
+                        .label("not `size(SET)`")
+                        .help("write `size(SET)` with a set declared by `cpuset SET = 0-3`"),
+                );
+                return None;
+            }
+        };
+        let set = self.cpuset_ref(name)?;
+        let n = self.model.cpusets[set].size();
+        Some(Typed::new(ExprKind::Const(i128::from(n)), Type::Value(ValueType::Uint)))
+    }
+
+    /// `CPU in SET`: a bare `cpu` is the CPU running the code; anything else
+    /// is an int CPU number, read under its own rules.
+    fn in_set(&mut self, cpu: &ast::Expr, set: &ast::Ident, sc: &Scope) -> Option<Typed> {
+        let on = match &cpu.kind {
+            ast::ExprKind::Path(p) if p.text() == "cpu" => None,
+            _ => {
+                let at = self.expr(cpu, sc);
+                let at = at?;
+                if !at.fits(ValueType::Int) {
+                    let help = if at.value() == Some(ValueType::Uint) {
+                        "CPU numbers are ints, like `task.cpu` and `event.prev_cpu`; convert with `int(...)`"
+                    } else {
+                        "test a CPU: `cpu in SET` (the running CPU), `task.cpu in SET`, `event.prev_cpu in SET`"
+                    };
+                    self.error(
+                        Diagnostic::new(
+                            Code::TypeMismatch,
+                            cpu.span,
+                            format!("`in` tests a CPU, an int, but this is {}", at.describe()),
+                        )
+                        .label("not a CPU number")
+                        .help(help),
+                    );
+                    return None;
+                }
+                Some(Box::new(at.into_expr(ValueType::Int)))
+            }
+        };
+        let set = self.cpuset_ref(set)?;
+        self.model.cpusets[set].tested = true;
+        Some(Typed::new(ExprKind::InSet { set, cpu: on }, Type::Value(ValueType::Bool)))
+    }
+
     fn call(&mut self, func: &ast::Ident, args: &[ast::Expr], span: Span, sc: &Scope) -> Option<Typed> {
         if let Some((Symbol::Function(index), _)) = self.symbols.get(&func.name).copied() {
             return self.call_fn(index, func, args, span, sc);
         }
         if func.name == "log2" && args.len() == 1 {
             return self.log2(&args[0], sc);
+        }
+        if func.name == "size" {
+            return self.set_size(args, span);
         }
         if func.name == "cpu" {
             self.error(
@@ -744,7 +809,7 @@ impl Checker<'_> {
                     func,
                     "function",
                     FUNCTIONS.iter().copied().chain(declared.iter().map(String::as_str)),
-                    "the built-in functions are min, max, clamp, ewma, log2, int and uint; declare your own with `fn NAME(ARG: TYPE) = EXPRESSION`",
+                    "the built-in functions are min, max, clamp, ewma, log2, int, uint and size; declare your own with `fn NAME(ARG: TYPE) = EXPRESSION`",
                 );
                 // Still check the arguments: their own mistakes are worth
                 // reporting, and the names they use are used.

@@ -53,6 +53,7 @@ enum Symbol {
     Stat(usize),
     Const(usize),
     Function(usize),
+    CpuSet(usize),
 }
 
 impl Symbol {
@@ -65,6 +66,7 @@ impl Symbol {
             Symbol::Stat(_) => "a statistic",
             Symbol::Const(_) => "a constant",
             Symbol::Function(_) => "a function",
+            Symbol::CpuSet(_) => "a CPU set",
         }
     }
 }
@@ -126,6 +128,7 @@ impl<'s> Checker<'s> {
                 task_vars: Vec::new(),
                 globals: Vec::new(),
                 cpu_vars: Vec::new(),
+                cpusets: Vec::new(),
                 stats: Vec::new(),
                 events: Vec::new(),
                 select: None,
@@ -136,6 +139,7 @@ impl<'s> Checker<'s> {
                 vtime_lag: None,
                 vtime_deadline: None,
                 keep_running: None,
+                keep_running_when: None,
                 preempt: None,
                 timer: None,
                 samplers: 0,
@@ -223,6 +227,7 @@ impl<'s> Checker<'s> {
                 }
                 ItemKind::State { scope: ast::Scope::Task, name, ty, .. } => self.task_var(name, ty.ty, item.span),
                 ItemKind::State { scope: ast::Scope::Cpu, name, ty, .. } => self.cpu_var(name, ty.ty, item.span),
+                ItemKind::CpuSet { name, ranges, doc } => self.cpuset(name, ranges, doc, item.span),
                 ItemKind::Counter { name, doc, .. } => {
                     self.stat(name, StatKind::Counter, ValueType::Uint, doc, item.span);
                 }
@@ -579,6 +584,73 @@ impl<'s> Checker<'s> {
                         .label("unknown queue")
                         .help(help),
                 );
+                None
+            }
+        }
+    }
+
+    /// `cpuset NAME = 0-3, 6`: each CPU below `SCHEDC_MAX_CPUS`, each range
+    /// in increasing order.
+    fn cpuset(&mut self, name: &ast::Ident, ranges: &[ast::CpuRange], doc: &Option<ast::StrLit>, span: Span) {
+        let mut checked = Vec::new();
+        for r in ranges {
+            if r.high >= u128::from(SCHEDC_MAX_CPUS) {
+                self.error(
+                    Diagnostic::new(Code::OutOfRange, r.span, format!("CPU {} is out of range", r.high))
+                        .label(format!("schedc numbers CPUs 0 to {}", SCHEDC_MAX_CPUS - 1))
+                        .help("list CPUs such as `0-3, 6`; a CPU the machine does not have is simply never in the set"),
+                );
+            } else if r.low > r.high {
+                self.error(
+                    Diagnostic::new(Code::OutOfRange, r.span, format!("the range {}-{} is backwards", r.low, r.high))
+                        .label("the first CPU is above the last")
+                        .help(format!("write `{}-{}`", r.high, r.low)),
+                );
+            } else {
+                checked.push((r.low as u32, r.high as u32));
+            }
+        }
+        let index = self.model.cpusets.len();
+        if self.declare(name, Symbol::CpuSet(index)) {
+            let origin = self.origin(span);
+            self.model.cpusets.push(CpuSet {
+                name: name.name.clone(),
+                ranges: checked,
+                doc: doc.as_ref().map(|d| d.value.clone()),
+                picked: false,
+                tested: false,
+                origin,
+            });
+        }
+    }
+
+    /// A use of a CPU set by name.
+    fn cpuset_ref(&mut self, name: &ast::Ident) -> Option<usize> {
+        match self.symbols.get(&name.name).copied() {
+            Some((Symbol::CpuSet(i), _)) => {
+                self.usage.entry(name.name.clone()).or_default().read = true;
+                Some(i)
+            }
+            other => {
+                let sets: Vec<&str> = self.model.cpusets.iter().map(|c| c.name.as_str()).collect();
+                let help = match (names::suggest(&name.name, sets.iter().copied()), other) {
+                    (Some(s), _) => format!("did you mean `{s}`?"),
+                    (None, Some(_)) => {
+                        format!("name a set declared with `cpuset NAME = 0-3`; CPU sets: {}", list_or_none(&sets))
+                    }
+                    (None, None) => format!(
+                        "declare it with `cpuset {} = 0-3`; CPU sets so far: {}",
+                        name.name,
+                        list_or_none(&sets)
+                    ),
+                };
+                let (message, label) = match other {
+                    Some((symbol, _)) => {
+                        (format!("`{}` is {}, not a CPU set", name.name, symbol.what()), "not a CPU set")
+                    }
+                    None => (format!("there is no CPU set named `{}`", name.name), "unknown CPU set"),
+                };
+                self.error(Diagnostic::new(Code::UnknownName, name.span, message).label(label).help(help));
                 None
             }
         }

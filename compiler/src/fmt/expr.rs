@@ -97,6 +97,7 @@ impl ExprPrinter<'_, '_> {
                 format!("{} {} {}", self.operand(lhs, left, None), op.symbol(), self.operand(rhs, right, None))
             }
             ExprKind::Is { value, class } => format!("{} is {}", self.operand(value, 5, None), class.name),
+            ExprKind::InSet { cpu, set } => format!("{} in {}", self.operand(cpu, 5, None), set.name),
             ExprKind::StartsWith { value, prefix } => {
                 format!("{} starts_with {}", self.operand(value, 5, None), self.operand(prefix, 5, None))
             }

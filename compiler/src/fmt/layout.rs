@@ -146,10 +146,11 @@ impl<'a, 's> Layout<'a, 's> {
             ItemKind::Enqueue { routes } => self.block(0, "enqueue".to_string(), item, |l| {
                 for route in routes {
                     let condition = route.condition.as_ref().map_or("else".to_string(), |c| l.expr(c));
-                    let kick = match (route.kick, route.idle) {
-                        (true, _) => " kick",
-                        (_, true) => " idle",
-                        _ => "",
+                    let kick = match (route.kick, route.idle, &route.idle_within) {
+                        (true, _, _) => " kick".to_string(),
+                        (_, true, Some(set)) => format!(" idle in {}", set.name),
+                        (_, true, None) => " idle".to_string(),
+                        _ => String::new(),
                     };
                     l.text(1, format!("{condition} -> {}{kick}", route.queue.name), route.span);
                 }
@@ -167,6 +168,10 @@ impl<'a, 's> Layout<'a, 's> {
                 };
                 self.text(0, format!("preempt {}{at}", class.name), span);
             }
+            ItemKind::CpuSet { name, ranges, doc } => {
+                let doc = doc.as_ref().map(|d| format!(" \"{}\"", d.value)).unwrap_or_default();
+                self.text(0, format!("cpuset {} = {}{doc}", name.name, CpuRange::list(ranges)), span);
+            }
             ItemKind::Const { name, value } => {
                 self.text(0, format!("const {} = {}", name.name, self.expr(value)), span);
             }
@@ -179,12 +184,14 @@ impl<'a, 's> Layout<'a, 's> {
     }
 
     fn select(&mut self, select: &SelectCpu) {
-        if let Some(span) = select.default_span {
-            self.text(1, "default".to_string(), span);
-        }
         for p in &select.preferences {
             let when = p.when.as_ref().map(|w| format!(" when {}", self.expr(w))).unwrap_or_default();
-            self.text(1, format!("{}{when}", p.kind.keyword()), p.span);
+            let within = p.within.as_ref().map(|s| format!(" in {}", s.name)).unwrap_or_default();
+            self.text(1, format!("{}{within}{when}", p.kind.keyword()), p.span);
+        }
+        // Alone, or last: the kernel's choice when no preference found a CPU.
+        if let Some(span) = select.default_span {
+            self.text(1, "default".to_string(), span);
         }
         let kick = if select.kick { " kick" } else { "" };
         let when = select.found_when.as_ref().map(|w| format!(" when {}", self.expr(w))).unwrap_or_default();
@@ -211,6 +218,8 @@ impl<'a, 's> Layout<'a, 's> {
                 }
                 (ServeGroup::One, None) => serve.queue.name.clone(),
             };
+            let when = serve.when.as_ref().map(|w| format!(" when {}", self.expr(w))).unwrap_or_default();
+            let text = format!("{text}{when}");
             self.text(1, text, serve.span);
         }
     }

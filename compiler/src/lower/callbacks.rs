@@ -141,9 +141,27 @@ impl Lowering<'_> {
             Some(select) if !select.preferences.is_empty() => {
                 comment = self.comment(select.origin);
                 let task = if self.has_task_state { ", tctx" } else { "" };
-                body.push(format!("\tcpu = schedc_pick_idle_cpu(p, prev_cpu, wake_flags{task});"));
-                body.push("\tif (cpu < 0)".to_string());
-                body.push("\t\treturn prev_cpu;".to_string());
+                match select.default_origin {
+                    // `default` last: the kernel's choice when no preference found a CPU.
+                    Some(origin) => {
+                        body.push("\tbool is_idle = false;".to_string());
+                        body.push(String::new());
+                        body.push(format!("\tcpu = schedc_pick_idle_cpu(p, prev_cpu, wake_flags{task});"));
+                        body.push("\tif (cpu < 0) {".to_string());
+                        body.push(format!("\t\t{}", self.comment(origin)));
+                        body.push(
+                            "\t\tcpu = schedc_select_cpu_default(p, prev_cpu, wake_flags, &is_idle);".to_string(),
+                        );
+                        body.push("\t\tif (!is_idle)".to_string());
+                        body.push("\t\t\treturn cpu;".to_string());
+                        body.push("\t}".to_string());
+                    }
+                    None => {
+                        body.push(format!("\tcpu = schedc_pick_idle_cpu(p, prev_cpu, wake_flags{task});"));
+                        body.push("\tif (cpu < 0)".to_string());
+                        body.push("\t\treturn prev_cpu;".to_string());
+                    }
+                }
                 self.found(select, &mut body);
             }
             Some(select) => {
@@ -246,10 +264,14 @@ impl Lowering<'_> {
         // The rules form one if / else if / else chain, in policy order.
         for (i, route) in m.routes.iter().enumerate() {
             let on = if route.idle { "idle_cpu" } else { "cpu" };
+            let pick = match route.idle_within {
+                Some(s) => format!("schedc_idle_in_{}(p, 0)", m.cpusets[s].name),
+                None => "schedc_idle_any(p)".to_string(),
+            };
             let mut action = Vec::new();
             if route.idle && route.condition.is_none() {
                 // The catch-all always queues: on the task's CPU if none is idle.
-                action.push("idle_cpu = schedc_idle_any(p);".to_string());
+                action.push(format!("idle_cpu = {pick};"));
                 action.push("if (idle_cpu < 0)".to_string());
                 action.push("\tidle_cpu = cpu;".to_string());
             }
@@ -266,7 +288,7 @@ impl Lowering<'_> {
             // A conditional `idle` route holds only if an idle CPU is found.
             let idle_test = |c: String| {
                 if route.idle {
-                    format!("({c}) && (idle_cpu = schedc_idle_any(p)) >= 0")
+                    format!("({c}) && (idle_cpu = {pick}) >= 0")
                 } else {
                     c
                 }
@@ -356,7 +378,9 @@ impl Lowering<'_> {
                 // Operand of `>`: parenthesised if it binds looser (e.g. `?:`).
                 let limit = self.at_least(serve.starve_after.as_ref().expect("filtered"), 11);
                 body.push(format!("\t{}", self.comment(serve.origin)));
-                body.push(format!("\tif ({limit} > 0 && (s64)(now - {}) > {limit} &&", self.served_at(serve.queue)));
+                let when = serve.when.as_ref().map(|w| format!("{} && ", self.at_least(w, 5))).unwrap_or_default();
+                let since = self.served_at(serve.queue);
+                body.push(format!("\tif ({when}{limit} > 0 && (s64)(now - {since}) > {limit} &&"));
                 body.push(format!("\t    schedc_serve_{}(now))", m.queues[serve.queue].name));
                 body.push("\t\treturn;".to_string());
             }
@@ -373,18 +397,34 @@ impl Lowering<'_> {
             } else {
                 format!("schedc_move_to_local({})", self.queue_id(serve.queue, "cpu"))
             };
+            // `when` guards the line: `&&` skips the serve while it is false.
+            let when = serve.when.as_ref().map(|w| self.at_least(w, 5));
             // The last line needs no early return.
             if i + 1 == m.dispatch.len() && m.keep_running.is_none() {
-                body.push(format!("\t{call};"));
+                match when {
+                    Some(w) => {
+                        body.push(format!("\tif ({w})"));
+                        body.push(format!("\t\t{call};"));
+                    }
+                    None => body.push(format!("\t{call};")),
+                }
             } else {
-                body.push(format!("\tif ({call})"));
+                let test = when.map(|w| format!("{w} && {call}")).unwrap_or(call);
+                body.push(format!("\tif ({test})"));
                 body.push("\t\treturn;".to_string());
             }
         }
         if let Some(origin) = m.keep_running {
             body.push(String::new());
             body.push(format!("\t{}", self.comment(origin)));
-            body.extend(self.keep_running());
+            match &m.keep_running_when {
+                Some(w) => {
+                    body.push(format!("\tif ({}) {{", self.expr(w)));
+                    body.extend(self.keep_running().into_iter().map(|l| format!("\t{l}")));
+                    body.push("\t}".to_string());
+                }
+                None => body.extend(self.keep_running()),
+            }
         }
         let comment = "/* A CPU needs work: serve the queues in the policy's order. */".to_string();
         self.callback("dispatch", "void", "s32 cpu, struct task_struct *prev", comment, body)
@@ -631,6 +671,12 @@ impl Lowering<'_> {
         let starving: Vec<usize> = m.dispatch.iter().filter(|s| s.starve_after.is_some()).map(|s| s.queue).collect();
         for q in starving {
             body.push(format!("\t{} = bpf_ktime_get_ns();", self.served_at(q)));
+        }
+        if m.cpusets.iter().any(|s| s.picked) {
+            body.push("\t/* The CPU sets of idle picks, as kernel cpumasks. */".to_string());
+            body.push("\terr = schedc_cpusets_init();".to_string());
+            body.push("\tif (err)".to_string());
+            body.push("\t\treturn err;".to_string());
         }
         if let Some(timer) = &m.timer {
             // Last: the block may read the globals computed above.

@@ -134,6 +134,8 @@ impl Lowering<'_> {
             ExprKind::CpuVar { var, on: Some(cpu) } => (self.cpu_var_on(*var, &self.expr(cpu)), ATOM),
             ExprKind::CpuFact { fact, on } => (self.cpu_fact(*fact, on.as_deref().map(|cpu| self.expr(cpu))), ATOM),
             ExprKind::QueueLenOn { queue, cpu } => (self.queue_len_on(*queue, &self.expr(cpu)), ATOM),
+            ExprKind::InSet { set, cpu: None } => (self.in_cpuset(*set, "bpf_get_smp_processor_id()"), ATOM),
+            ExprKind::InSet { set, cpu: Some(cpu) } => (self.in_cpuset(*set, &self.expr(cpu)), ATOM),
             ExprKind::QueueLen(q) => {
                 (format!("schedc_nr_queued({})", self.queue_id(*q, "bpf_get_smp_processor_id()")), ATOM)
             }

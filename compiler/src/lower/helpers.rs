@@ -387,6 +387,18 @@ impl Lowering<'_> {
         ]
     }
 
+    /// The search of a preference over every CPU the task may use.
+    fn pick_call(&self, kind: PreferenceKind) -> &'static str {
+        match kind {
+            PreferenceKind::PrevCore => "schedc_idle_prev_core(p, prev_cpu)",
+            PreferenceKind::IdleCore => "schedc_idle_any_core(p)",
+            PreferenceKind::Prev => "schedc_idle_prev(p, prev_cpu)",
+            PreferenceKind::PrevLlc => "schedc_idle_prev_llc(p, prev_cpu)",
+            PreferenceKind::Waker => "schedc_sync_waker_cpu(p, wake_flags)",
+            PreferenceKind::Any | PreferenceKind::Pinned => "schedc_idle_any(p)",
+        }
+    }
+
     pub(super) fn pick_idle_helper(&self, select: &Select) -> Function {
         let mut body = vec!["\ts32 cpu;".to_string()];
         for pref in &select.preferences {
@@ -403,13 +415,11 @@ impl Lowering<'_> {
                 body.push("\t\treturn schedc_idle_pinned(p, prev_cpu);".to_string());
                 continue;
             }
-            let call = match pref.kind {
-                PreferenceKind::PrevCore => "schedc_idle_prev_core(p, prev_cpu)",
-                PreferenceKind::IdleCore => "schedc_idle_any_core(p)",
-                PreferenceKind::Prev => "schedc_idle_prev(p, prev_cpu)",
-                PreferenceKind::PrevLlc => "schedc_idle_prev_llc(p, prev_cpu)",
-                PreferenceKind::Waker => "schedc_sync_waker_cpu(p, wake_flags)",
-                PreferenceKind::Any | PreferenceKind::Pinned => "schedc_idle_any(p)",
+            let within = pref.within.map(|s| &self.model.cpusets[s].name);
+            let call = match (pref.kind, within) {
+                (PreferenceKind::IdleCore, Some(set)) => format!("schedc_idle_in_{set}(p, SCHEDC_PICK_IDLE_CORE)"),
+                (_, Some(set)) => format!("schedc_idle_in_{set}(p, 0)"),
+                (kind, None) => self.pick_call(kind).to_string(),
             };
             let (tabs, open) = match &cond {
                 Some(c) => {

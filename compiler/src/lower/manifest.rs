@@ -2,7 +2,7 @@
 //! in its object so `schedc run obj.bpf.o` works without the policy. Its
 //! types and its C text belong to schedc-abi; this fills it in.
 
-use schedc_abi::manifest::{Class, Input, MachineFact, Manifest, Param, Stat, VERSION};
+use schedc_abi::manifest::{Class, CpuSetParam, Input, MachineFact, Manifest, Param, Stat, VERSION};
 use schedc_abi::Value;
 
 use crate::model::ValueType;
@@ -71,6 +71,19 @@ impl Lowering<'_> {
             // Class values as in `enum schedc_class`, for the latency
             // probe's per-class histograms.
             classes: m.classes.iter().zip(1..).map(|(c, value)| Class { name: c.name.clone(), value }).collect(),
+            cpusets: m
+                .cpusets
+                .iter()
+                .filter_map(|s| {
+                    let doc = s.doc.clone()?;
+                    Some(CpuSetParam {
+                        name: s.name.clone(),
+                        symbol: format!("schedc_cpuset_{}", s.name),
+                        default: s.text(),
+                        doc,
+                    })
+                })
+                .collect(),
         }
     }
 }

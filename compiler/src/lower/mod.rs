@@ -4,6 +4,7 @@
 //! here can fail: every question about the policy was settled by the checker.
 
 mod callbacks;
+mod cpusets;
 mod cpuvars;
 mod expr;
 mod groups;
@@ -194,6 +195,7 @@ impl<'a> Lowering<'a> {
         let mut first = self.topology_helpers();
         first.extend(self.cpu_helpers());
         helpers.splice(0..0, first);
+        helpers.extend(self.cpuset_helpers());
         helpers.extend(self.queue_helpers());
         helpers.extend(self.serve_helpers());
         helpers.extend(self.group_helpers());
@@ -231,11 +233,12 @@ impl<'a> Lowering<'a> {
             queues: self.queue_ids(),
             classes: self.class_consts(),
             stats: self.stats(),
-            globals: self.globals(),
+            globals: [self.cpuset_globals(), self.globals()].concat(),
             task_fields: self.task_fields(),
             new_task: self.new_task_inits(),
             has_task_state: self.has_task_state,
             has_timer: m.timer.is_some(),
+            cpuset_masks: self.cpuset_masks(),
             helpers,
             callbacks: self.callbacks(),
             timeout_ms: m.timeout_ms,

@@ -131,6 +131,7 @@ impl Builder {
             Rule::task_decl => self.state(Scope::Task, children),
             Rule::global_decl => self.state(Scope::Global, children),
             Rule::cpu_decl => self.state(Scope::Cpu, children),
+            Rule::cpuset_decl => self.cpuset(children),
             Rule::counter_decl => self.counter(children),
             Rule::gauge_decl => self.gauge(children),
             Rule::event_decl => self.event(children),

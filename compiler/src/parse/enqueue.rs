@@ -2,7 +2,8 @@
 //!
 //! ```text
 //! enqueue_decl = { "enqueue" ~ "{" ~ route* ~ "}" }
-//! route        = { (catch_all | expr) ~ "->" ~ ident ~ (idle_cpu | kick)? }
+//! route        = { (catch_all | expr) ~ "->" ~ ident ~ ((idle_cpu ~ within?) | kick)? }
+//! within       = { "in" ~ ident }
 //! catch_all    = { "else" }
 //! ```
 
@@ -24,6 +25,8 @@ impl Builder {
         let condition = (first.as_rule() != Rule::catch_all).then(|| self.expr(first));
         let queue = self.ident(inner.next().expect("route queue"));
         let modifier = inner.next().map(|m| m.as_rule());
-        Route { condition, queue, kick: modifier == Some(Rule::kick), idle: modifier == Some(Rule::idle_cpu), span }
+        let idle_within = inner.next().map(|w| self.ident(w.into_inner().next().expect("set after in")));
+        let (kick, idle) = (modifier == Some(Rule::kick), modifier == Some(Rule::idle_cpu));
+        Route { condition, queue, kick, idle, idle_within, span }
     }
 }

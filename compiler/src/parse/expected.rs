@@ -111,10 +111,13 @@ pub(super) fn rule_name(rule: Rule) -> Option<&'static str> {
         Rule::keep_running => "`keep_running`",
         Rule::starve => "`starve after`",
         Rule::kick => "`kick`",
+        Rule::cpu_range => "a CPU number or range such as `0-3`",
+        Rule::within => "`in SET`",
+        Rule::when => "`when CONDITION`",
         Rule::block => "`{`",
         Rule::assign_op => "`=`, `+=` or `-=`",
         // Where one operator may come, any may: naming them all is noise.
-        Rule::cmp_op | Rule::sum_op | Rule::prod_op | Rule::or_op | Rule::and_op | Rule::is_op => "an operator",
+        Rule::cmp_op | Rule::sum_op | Rule::prod_op | Rule::or_op | Rule::and_op | Rule::is_op | Rule::in_op => "an operator",
         Rule::duration | Rule::unit => "a duration such as 5ms",
         Rule::number | Rule::digits => "a number",
         Rule::boolean => "`true` or `false`",
@@ -125,6 +128,7 @@ pub(super) fn rule_name(rule: Rule) -> Option<&'static str> {
         | Rule::task_decl
         | Rule::global_decl
         | Rule::cpu_decl
+        | Rule::cpuset_decl
         | Rule::counter_decl
         | Rule::gauge_decl
         | Rule::event_decl
@@ -151,7 +155,7 @@ pub(super) fn rule_name(rule: Rule) -> Option<&'static str> {
 }
 
 const ITEM_LIST: &str =
-    "an item (scheduler, param, queue, class, task, global, counter, gauge, on, select_cpu, enqueue, dispatch, slice, vtime or preempt)";
+    "an item (scheduler, param, queue, class, task, global, cpuset, counter, gauge, on, select_cpu, enqueue, dispatch, slice, vtime or preempt)";
 
 /// What a well-formed item of this kind looks like, for the help line.
 pub(crate) fn item_shape(keyword: Option<&str>) -> String {
@@ -166,6 +170,7 @@ pub(crate) fn item_shape(keyword: Option<&str>) -> String {
         "task" => "task NAME: TYPE = INITIAL   (one per task)",
         "global" => "global NAME: TYPE = INITIAL",
         "cpu" => "cpu NAME: TYPE = INITIAL   (one per CPU; INITIAL a constant)",
+        "cpuset" => "cpuset NAME = 0-3, 6   (CPU numbers and ranges)",
         "counter" => "counter NAME \"meaning\"   or   counter NAME = queue.Q.inserted \"meaning\"",
         "gauge" => "gauge NAME: TYPE = INITIAL \"meaning\"   or   gauge NAME = slice \"meaning\"",
         "on" => "on join|wakeup|enqueue|runnable|running|stopping|quiescent|tick|cpu_release { STATEMENTS }   or   on timer PERIOD { STATEMENTS }",

@@ -7,7 +7,7 @@
 //! or_expr   = { and_expr ~ (or_op ~ and_expr)* }
 //! and_expr  = { not_expr ~ (and_op ~ not_expr)* }
 //! not_expr  = { not_op* ~ cmp_expr }
-//! cmp_expr  = { sum_expr ~ ((cmp_op ~ sum_expr)+ | (is_op ~ ident) | (starts_op ~ sum_expr))? }
+//! cmp_expr  = { sum_expr ~ ((cmp_op ~ sum_expr)+ | (is_op ~ ident) | (in_op ~ ident) | (starts_op ~ sum_expr))? }
 //! sum_expr  = { prod_expr ~ (sum_op ~ prod_expr)* }
 //! prod_expr = { unary ~ (prod_op ~ unary)* }
 //! unary     = { neg_op* ~ primary }
@@ -72,6 +72,10 @@ impl Builder {
                     Some(op) if op.as_rule() == Rule::is_op => {
                         let class = self.ident(inner.next().expect("class after is"));
                         Expr { kind: ExprKind::Is { value: Box::new(lhs), class }, span }
+                    }
+                    Some(op) if op.as_rule() == Rule::in_op => {
+                        let set = self.ident(inner.next().expect("set after in"));
+                        Expr { kind: ExprKind::InSet { cpu: Box::new(lhs), set }, span }
                     }
                     Some(op) if op.as_rule() == Rule::starts_op => {
                         let prefix = Box::new(self.expr(inner.next().expect("prefix after starts_with")));
@@ -237,7 +241,7 @@ fn binop(text: &str) -> BinOp {
     }
 }
 
-fn parse_digits(digits: &str) -> u128 {
+pub(super) fn parse_digits(digits: &str) -> u128 {
     digits
         .bytes()
         .filter(u8::is_ascii_digit)

@@ -54,6 +54,7 @@ pub(crate) const ITEM_KEYWORDS: &[&str] = &[
     "task",
     "global",
     "cpu",
+    "cpuset",
     "counter",
     "gauge",
     "on",

@@ -3,7 +3,8 @@
 //! ```text
 //! select_decl    = { "select_cpu" ~ "{" ~ (select_default | preference)+ ~ found ~ "}" }
 //! select_default = { "default" }
-//! preference     = { pref_kind ~ when? }
+//! preference     = { pref_kind ~ within? ~ when? }
+//! within         = { "in" ~ ident }
 //! pref_kind      = { "pinned" | "prev_core" | "idle_core" | "prev" | "any" }
 //! when           = { "when" ~ expr }
 //! found          = { "found" ~ when? ~ "->" ~ ident ~ kick? }
@@ -42,8 +43,16 @@ impl Builder {
                         "waker" => PreferenceKind::Waker,
                         _ => PreferenceKind::Any,
                     };
+                    let mut inner = inner.peekable();
+                    let within = match inner.peek() {
+                        Some(w) if w.as_rule() == Rule::within => {
+                            let w = inner.next().expect("within");
+                            Some(self.ident(w.into_inner().next().expect("set after in")))
+                        }
+                        _ => None,
+                    };
                     let when = inner.next().map(|w| self.expr(w.into_inner().next().expect("when condition")));
-                    select.preferences.push(Preference { kind, when, span });
+                    select.preferences.push(Preference { kind, within, when, span });
                 }
                 _ => {
                     select.found_span = self.span(&pair);
@@ -57,12 +66,15 @@ impl Builder {
                 }
             }
         }
-        if let (Some(default), Some(first)) = (select.default_span, select.preferences.first()) {
+        // `default` may close a list of preferences: the kernel's choice
+        // when none of them found a CPU.
+        let after = select.default_span.and_then(|d| select.preferences.iter().find(|p| p.span.start > d.start));
+        if let (Some(default), Some(later)) = (select.default_span, after) {
             self.refuse(
-                Diagnostic::new(Code::Syntax, default, "`default` cannot be combined with preferences")
+                Diagnostic::new(Code::Syntax, default, "`default` must be the last preference")
                     .label("the kernel's own choice")
-                    .related(first.span, "a preference of your own")
-                    .help("either leave the choice to the kernel with `select_cpu { default found -> QUEUE }`, or list preferences such as `prev` and `any` without `default`"),
+                    .related(later.span, "a preference after it, never tried")
+                    .help("move `default` below the other preferences: they are tried first, and the kernel chooses when none finds an idle CPU"),
             );
         }
         ItemKind::SelectCpu(select)

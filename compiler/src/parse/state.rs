@@ -19,3 +19,25 @@ impl Builder {
         ItemKind::State { scope, name, ty, init }
     }
 }
+
+impl Builder {
+    /// `cpuset NAME = 0-3, 6`.
+    pub(super) fn cpuset(&self, mut children: Pairs<Rule>) -> ItemKind {
+        let name = self.ident(required(&mut children));
+        let mut ranges = Vec::new();
+        let mut doc = None;
+        for r in children {
+            let span = self.span(&r);
+            match r.as_rule() {
+                Rule::all_cpus => ranges.push(CpuRange::all(span)),
+                Rule::string => doc = Some(self.string(r)),
+                _ => {
+                    let mut ends = r.into_inner().map(|d| super::expr::parse_digits(d.as_str()));
+                    let low = ends.next().expect("first CPU");
+                    ranges.push(CpuRange { low, high: ends.next().unwrap_or(low), span });
+                }
+            }
+        }
+        ItemKind::CpuSet { name, ranges, doc }
+    }
+}

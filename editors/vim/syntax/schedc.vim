@@ -5,7 +5,7 @@ endif
 
 syn case match
 
-syn keyword schedcItem       scheduler param class global counter gauge on
+syn keyword schedcItem       scheduler param class global cpuset counter gauge on
 " Later matches win: a lone `task` is the current task, at a line start an item,
 " and `task.x` a fact.
 syn match   schedcFact       "\<\(task\|system\|event\|waker\|cpu\)\>"
@@ -13,7 +13,7 @@ syn match   schedcFact       "\<\(task\|system\|event\|waker\|cpu\)\>"
 " only at a line start.
 syn match   schedcItem       "^\s*\zs\(task\|queue\|cpu\)\>"
 syn keyword schedcItem       select_cpu enqueue dispatch slice vtime preempt timeout with const fn
-syn keyword schedcControl    if then else let every trace when found kick idle default starve after in keep_running reenqueue local at lowest enqueue_last enqueue_exiting partial enqueue_migration_disabled allow_queued_wakeup
+syn keyword schedcControl    if then else let every trace when found kick idle default starve after in all keep_running reenqueue local at lowest enqueue_last enqueue_exiting partial enqueue_migration_disabled allow_queued_wakeup
 syn keyword schedcOperator   and or not is starts_with
 syn keyword schedcModifier   per_cpu per_llc per_node shared fifo charge lag deadline
 syn keyword schedcType       duration time uint int bool
@@ -26,7 +26,7 @@ syn match   schedcFact       "\<\(task\|system\|event\|waker\|queue\|cpu\)\.\h\w
 syn match   schedcNumber     "\<\d[0-9_]*\>"
 syn match   schedcDuration   "\<\d[0-9_]*\(ns\|us\|ms\|s\)\>"
 syn match   schedcArrow      "->"
-syn match   schedcDeclName   "\(\<\(scheduler\|param\|queue\|class\|task\|global\|cpu\|counter\|gauge\)\s\+\)\@<=\h\w*"
+syn match   schedcDeclName   "\(\<\(scheduler\|param\|queue\|class\|task\|global\|cpu\|cpuset\|counter\|gauge\)\s\+\)\@<=\h\w*"
 
 syn region  schedcString     start=+"+ end=+"+ end=+$+ oneline
 syn match   schedcComment    "#.*$" contains=schedcTodo,@Spell

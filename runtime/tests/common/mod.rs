@@ -77,6 +77,7 @@ pub fn eject_manifest() -> Manifest {
         }],
         inputs: vec![],
         classes: vec![],
+        cpusets: vec![],
     }
 }
 
