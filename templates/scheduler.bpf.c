@@ -57,7 +57,7 @@ struct {
 	__type(key, int);
 	__type(value, struct schedc_task);
 } schedc_tasks SEC(".maps");
-{% for line in p.new_task %}
+{%- for line in p.new_task %}
 {{ line }}
 {%- endfor %}
 

@@ -85,15 +85,6 @@ void SCHEDC_OPS(reject_dispatch, s32 cpu, struct task_struct *prev)
 	schedc_move_to_local(DSQ_SHARED);
 }
 
-/* A task joins the scheduler. */
-void SCHEDC_OPS(reject_enable, struct task_struct *p)
-{
-	struct schedc_task *tctx = schedc_task_ctx(p);
-
-	if (!tctx)
-		return;
-}
-
 /* Every task gets its per-task state before it joins. */
 s32 SCHEDC_OPS(reject_init_task, struct task_struct *p, struct scx_init_task_args *args)
 {
@@ -123,7 +114,6 @@ SEC(".struct_ops.link")
 struct sched_ext_ops reject_ops = {
 	.enqueue = (void *)reject_enqueue,
 	.dispatch = (void *)reject_dispatch,
-	.enable = (void *)reject_enable,
 	.init_task = (void *)reject_init_task,
 	.init = (void *)reject_init,
 	.exit = (void *)reject_exit,

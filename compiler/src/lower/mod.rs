@@ -494,6 +494,7 @@ impl<'a> Lowering<'a> {
             return Vec::new();
         }
         let mut out = vec![
+            String::new(), // a blank line after the task storage map
             "/*".to_string(),
             " * A new task's state: ops.init_task creates each task's as a copy of it,".to_string(),
             " * so the fields start at their constant initial values with no code.".to_string(),
