@@ -280,6 +280,9 @@ pub enum StmtKind {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Place {
     TaskVar(usize),
+    /// `waker.NAME`: the waker's instance of a per-task variable (written
+    /// only if the waker has state here and the wake-up is not an interrupt's).
+    WakerVar(usize),
     Global(usize),
     /// The running CPU's instance of a per-CPU variable.
     CpuVar(usize),
@@ -314,6 +317,9 @@ pub enum ExprKind {
     Global(usize),
     Stat(usize),
     TaskVar(usize),
+    /// `waker.NAME`: the waker's instance of a per-task variable; 0 if the
+    /// waker has no state here or the wake-up comes from an interrupt.
+    WakerVar(usize),
     /// A per-CPU variable: the running CPU's (`cpu.NAME`, `on` is `None`)
     /// or a chosen CPU's (`cpu(ON).NAME`), an int.
     CpuVar {
