@@ -1,7 +1,8 @@
 //! Boots every sched_ext kernel in shared/kernels under QEMU and runs the
 //! sample policy (compiled by the compiler), the eject scheduler and two
-//! policies with ops flags (`flags.policy`, `partial.policy`) with the
-//! runtime's `load` example beside stress-ng.
+//! policies with ops flags (`flags.policy`, `partial.policy`) and one whose
+//! wakers keep state (`wakerstate.policy`) with the runtime's `load` example
+//! beside stress-ng.
 //! Needs qemu-system-x86_64, busybox-static, stress-ng and clang-19.
 //!
 //!     cargo test -p schedc-runtime --features vmtest --test vm -- --nocapture
@@ -53,6 +54,8 @@ fn sample_runs_on_every_kernel() -> Result<(), Missing> {
     common::compile_policy(&common::test_file("flags.policy"), &flags);
     let partial = dir.path().join("partial.bpf.o");
     common::compile_policy(&common::test_file("partial.policy"), &partial);
+    let wakerstate = dir.path().join("wakerstate.bpf.o");
+    common::compile_policy(&common::test_file("wakerstate.policy"), &wakerstate);
 
     for kernel in &kernels {
         let report = VmTest::new(kernel, &loader())
@@ -63,6 +66,7 @@ fn sample_runs_on_every_kernel() -> Result<(), Missing> {
             .object(&eject)
             .object(&flags)
             .object(&partial)
+            .object(&wakerstate)
             .run()
             .unwrap_or_else(|e| panic!("{}: {e}", kernel.display()));
         let run = report.command("sample.bpf.o").expect("sample ran");
@@ -115,7 +119,22 @@ fn sample_runs_on_every_kernel() -> Result<(), Missing> {
             "{ctx}"
         );
         assert_eq!(stat(&pa.output, "nr_queued"), 0, "a partial scheduler took tasks; {ctx}");
+        // `waker.NAME`: the stress-ng switch load wakes tasks from tasks; the
+        // wakers' counts were written, read back, and summed when they stopped.
+        let ws = report.command("wakerstate.bpf.o").expect("wakerstate ran");
+        assert_eq!(
+            (ws.state_during.as_str(), ws.ops_during.as_str(), ws.exit_code),
+            ("enabled", "wakerstate", 0),
+            "{ctx}"
+        );
+        let (writes, woke) = (stat(&ws.output, "nr_writes"), stat(&ws.output, "nr_woke"));
+        assert!(writes > 0, "no waker's count was written and read back; {ctx}");
+        assert!(woke > 0, "no waker handed a count over when it stopped; {ctx}");
+        // Each hand-over sums writes, and some counts are not handed over yet.
+        assert!(woke <= writes, "nr_woke={woke} exceeds nr_writes={writes}; {ctx}");
+        assert_eq!(stat(&ws.output, "nr_irq_waker_state"), 0, "an interrupt's wake-up read waker state; {ctx}");
         println!("== {} ({})", report.release, kernel.display());
+        println!("wakerstate: nr_writes={writes} nr_woke={woke}");
         println!("flags: nr_last={} nr_queued={}", stat(&fl.output, "nr_last"), stat(&fl.output, "nr_queued"));
         for line in run.output.lines().filter(|l| l.contains("verifier") || l.contains("stat ")) {
             println!("{line}");
