@@ -540,6 +540,9 @@ fn construct_policies_cover_the_language() {
         "waker.kthread",
         "event.hardirq",
         "event.softirq",
+        // the waker's own per-task variables, read and assigned
+        " waker.wakes += ",
+        "when waker.top_wakee",
     ];
     let mut missing = Vec::new();
     for construct in required {

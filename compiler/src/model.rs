@@ -332,6 +332,9 @@ pub enum Place {
     TaskVar(usize),
     /// `cpu.perf`: the running CPU's performance target (0..1024).
     CpuPerf,
+    /// `waker.NAME`: the waker's instance of a per-task variable (written
+    /// only if the waker has state here and the wake-up is not an interrupt's).
+    WakerVar(usize),
     Global(usize),
     /// The running CPU's instance of a per-CPU variable.
     CpuVar(usize),
@@ -417,6 +420,9 @@ pub enum ExprKind {
     Global(usize),
     Stat(usize),
     TaskVar(usize),
+    /// `waker.NAME`: the waker's instance of a per-task variable; 0 if the
+    /// waker has no state here or the wake-up comes from an interrupt.
+    WakerVar(usize),
     /// A per-CPU variable: the running CPU's (`cpu.NAME`, `on` is `None`)
     /// or a chosen CPU's (`cpu(ON).NAME`), an int.
     CpuVar {

@@ -1,8 +1,9 @@
 //! Boots every sched_ext kernel in shared/kernels under QEMU and runs the
 //! sample policy (compiled by the compiler), the eject scheduler, two
-//! policies with ops flags (`flags.policy`, `partial.policy`) and one that
-//! tells tasks apart by cgroup and user (`identity.policy`) with the
-//! runtime's `load` example beside stress-ng.
+//! policies with ops flags (`flags.policy`, `partial.policy`), one that
+//! tells tasks apart by cgroup and user (`identity.policy`) and one whose
+//! wakers keep state (`wakerstate.policy`) with the runtime's `load`
+//! example beside stress-ng.
 //! Needs qemu-system-x86_64, busybox-static, stress-ng and clang-19.
 //!
 //!     cargo test -p schedc-runtime --features vmtest --test vm -- --nocapture
@@ -66,6 +67,8 @@ fn sample_runs_on_every_kernel() -> Result<(), Missing> {
     common::compile_policy(&common::test_file("partial.policy"), &partial);
     let identity = dir.path().join("identity.bpf.o");
     common::compile_policy(&common::test_file("identity.policy"), &identity);
+    let wakerstate = dir.path().join("wakerstate.bpf.o");
+    common::compile_policy(&common::test_file("wakerstate.policy"), &wakerstate);
 
     for kernel in &kernels {
         let report = VmTest::new(kernel, &loader())
@@ -77,6 +80,7 @@ fn sample_runs_on_every_kernel() -> Result<(), Missing> {
             .object(&flags)
             .object(&partial)
             .object(&identity)
+            .object(&wakerstate)
             .load(IDENTITY_LOAD)
             .run()
             .unwrap_or_else(|e| panic!("{}: {e}", kernel.display()));
@@ -156,7 +160,22 @@ fn sample_runs_on_every_kernel() -> Result<(), Missing> {
         assert!(n("nr_user") > 0, "no task of uid 1234, gid 4321 was seen; {ctx}");
         assert!(n("nr_root_user") > n("nr_user"), "uid 0 tasks were not told apart; {ctx}");
         assert!(n("nr_user") + n("nr_root_user") <= n("nr_queued") + 8, "a task counted as two users; {ctx}");
+        // `waker.NAME`: the stress-ng switch load wakes tasks from tasks; the
+        // wakers' counts were written, read back, and summed when they stopped.
+        let ws = report.command("wakerstate.bpf.o").expect("wakerstate ran");
+        assert_eq!(
+            (ws.state_during.as_str(), ws.ops_during.as_str(), ws.exit_code),
+            ("enabled", "wakerstate", 0),
+            "{ctx}"
+        );
+        let (writes, woke) = (stat(&ws.output, "nr_writes"), stat(&ws.output, "nr_woke"));
+        assert!(writes > 0, "no waker's count was written and read back; {ctx}");
+        assert!(woke > 0, "no waker handed a count over when it stopped; {ctx}");
+        // Each hand-over sums writes, and some counts are not handed over yet.
+        assert!(woke <= writes, "nr_woke={woke} exceeds nr_writes={writes}; {ctx}");
+        assert_eq!(stat(&ws.output, "nr_irq_waker_state"), 0, "an interrupt's wake-up read waker state; {ctx}");
         println!("== {} ({})", report.release, kernel.display());
+        println!("wakerstate: nr_writes={writes} nr_woke={woke}");
         println!(
             "flags: nr_last={} nr_pinned_now={} nr_queued={} dropped={dropped:?}",
             stat(&fl.output, "nr_last"),

@@ -94,7 +94,7 @@ fn after_dot(analysis: &Analysis, parts: &[&str]) -> Vec<Candidate> {
             .collect(),
         ["system"] => facts_of(FactGroup::System).collect(),
         ["event"] => facts_of(FactGroup::Event).collect(),
-        ["waker"] => facts_of(FactGroup::Waker).collect(),
+        ["waker"] => facts_of(FactGroup::Waker).chain(symbols(analysis, SymbolKind::TaskVar)).collect(),
         ["queue"] => symbols(analysis, SymbolKind::Queue),
         ["queue", _] => {
             QUEUE_FIELDS.iter().map(|f| candidate(f.name, CandidateKind::Fact, facts::type_name(f.ty), f.doc)).collect()

@@ -277,27 +277,44 @@ impl Checker<'_> {
 
     /// `waker.FIELD`: the task that woke the one being placed.
     pub(super) fn waker_fact(&mut self, p: &ast::Path, field: &str, sc: &Scope) -> Option<Typed> {
-        let Some(info) = facts::lookup(FactGroup::Waker, field) else {
-            self.unknown(
-                &p.parts[1],
-                "waker fact",
-                facts::names(FactGroup::Waker),
-                &format!("the waker facts are {}", facts::listed(FactGroup::Waker)),
+        let var = self.task_var_names.get(field).copied();
+        let info = facts::lookup(FactGroup::Waker, field);
+        if info.is_none() && var.is_none() {
+            let mut vars: Vec<&str> = self.task_var_names.keys().map(String::as_str).collect();
+            vars.sort();
+            let help = format!(
+                "the waker facts are {}; the waker's per-task variables are read as `waker.NAME`",
+                facts::listed(FactGroup::Waker)
             );
-            return None;
-        };
-        if !sc.wakeup {
-            self.error(
-                Diagnostic::new(Code::WrongContext, p.span, format!("`waker.{field}` is not known in {}", sc.what))
-                    .label("no wake-up here")
-                    .help("the waker is known only in `on wakeup` and `select_cpu`"),
-            );
+            let candidates: Vec<String> = facts::names(FactGroup::Waker).chain(vars).map(str::to_string).collect();
+            self.unknown(&p.parts[1], "waker fact or per-task variable", candidates.iter().map(String::as_str), &help);
             return None;
         }
+        if !self.waker_here(p.span, field, sc) {
+            return None;
+        }
+        let Some(info) = info else {
+            let (i, _) = var?;
+            self.usage.entry(format!("task.{field}")).or_default().read = true;
+            let ty = self.model.task_vars[i].ty;
+            return Some(Typed::new(ExprKind::WakerVar(i), Type::Value(ty)));
+        };
         if info.fact == Fact::WakerClass && !self.classes_declared(p.span) {
             return None;
         }
         Some(Typed::new(ExprKind::Fact(info.fact), info.ty))
+    }
+
+    /// Whether the waker is known here; if not, says so.
+    pub(super) fn waker_here(&mut self, span: Span, field: &str, sc: &Scope) -> bool {
+        if !sc.wakeup {
+            self.error(
+                Diagnostic::new(Code::WrongContext, span, format!("`waker.{field}` is not known in {}", sc.what))
+                    .label("no wake-up here")
+                    .help("the waker is known only in `on wakeup` and `select_cpu`"),
+            );
+        }
+        sc.wakeup
     }
 }
 

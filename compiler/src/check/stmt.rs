@@ -381,6 +381,31 @@ impl Checker<'_> {
                     return None;
                 }
             },
+            ["waker", field] => match self.task_var_names.get(*field).copied() {
+                Some((i, _)) if self.waker_here(target.span, field, sc) => {
+                    (Place::WakerVar(i), Type::Value(self.model.task_vars[i].ty))
+                }
+                Some(_) => return None,
+                None => {
+                    let vars: Vec<String> = self.task_var_names.keys().cloned().collect();
+                    let is_fact = super::facts::lookup(super::facts::FactGroup::Waker, field).is_some();
+                    if is_fact {
+                        self.error(
+                            Diagnostic::new(Code::NotAssignable, target.span, format!("`waker.{field}` is read-only"))
+                                .label("the kernel keeps this")
+                                .help("of the waker only its per-task variables can be assigned: `waker.NAME` of a `task NAME: TYPE = INITIAL`"),
+                        );
+                    } else {
+                        self.unknown(
+                            &target.parts[1],
+                            "per-task variable",
+                            vars.iter().map(String::as_str),
+                            "declare it with `task NAME: TYPE = INITIAL`; the waker's is written as `waker.NAME`",
+                        );
+                    }
+                    return None;
+                }
+            },
             ["task", field] => {
                 if !self.task_here(target.span, sc) {
                     return None;
@@ -448,7 +473,7 @@ impl Checker<'_> {
             return None;
         }
         let key = match &place {
-            Place::TaskVar(i) => format!("task.{}", self.model.task_vars[*i].name),
+            Place::TaskVar(i) | Place::WakerVar(i) => format!("task.{}", self.model.task_vars[*i].name),
             _ => parts.join("."),
         };
         self.usage.entry(key).or_default().written = true;
@@ -457,7 +482,7 @@ impl Checker<'_> {
 
     pub(super) fn place_type(&self, place: &Place) -> ValueType {
         match place {
-            Place::TaskVar(i) => self.model.task_vars[*i].ty,
+            Place::TaskVar(i) | Place::WakerVar(i) => self.model.task_vars[*i].ty,
             Place::CpuVar(i) => self.model.cpu_vars[*i].ty,
             Place::Global(i) => self.model.globals[*i].ty,
             Place::Stat(i) => self.model.stats[*i].ty,

@@ -125,6 +125,7 @@ impl Lowering<'_> {
             ExprKind::Global(i) => (self.model.globals[*i].name.clone(), ATOM),
             ExprKind::Stat(i) => (self.model.stats[*i].name.clone(), ATOM),
             ExprKind::TaskVar(i) => (format!("tctx->{}", self.model.task_vars[*i].name), ATOM),
+            ExprKind::WakerVar(i) => (format!("schedc_waker_{}()", self.model.task_vars[*i].name), ATOM),
             ExprKind::Local(name) => (name.clone(), ATOM),
             ExprKind::Elapsed(_) => ("elapsed".to_string(), ATOM),
             ExprKind::ClassValue(c) => (self.class_const(*c), ATOM),
@@ -292,6 +293,22 @@ impl Lowering<'_> {
                 StmtKind::Let { name, value } => {
                     out.push(format!("{tabs}{} {name} = {};", c_type(value.ty), self.expr(value)));
                 }
+                StmtKind::Assign { target: Place::WakerVar(i), op, value } => {
+                    // The waker may have no state here (nothing to write), and
+                    // an interrupt's wake-up has no waker (schedc_waker is NULL).
+                    let name = &self.model.task_vars[*i].name;
+                    let sym = match op {
+                        AssignOp::Set => "=",
+                        AssignOp::Add => "+=",
+                        AssignOp::Sub => "-=",
+                    };
+                    out.push(format!("{tabs}{{"));
+                    out.push(format!("{tabs}\tstruct schedc_task *waker = schedc_waker();"));
+                    out.push(String::new());
+                    out.push(format!("{tabs}\tif (waker)"));
+                    out.push(format!("{tabs}\t\twaker->{name} {sym} {};", self.expr(value)));
+                    out.push(format!("{tabs}}}"));
+                }
                 StmtKind::Assign { target, op, value } => {
                     out.push(format!("{tabs}{}", self.assign(target, *op, value)))
                 }
@@ -355,6 +372,7 @@ impl Lowering<'_> {
             Place::TaskClass => "tctx->class".to_string(),
             // The checker allows only `=`.
             Place::CpuPerf => return format!("schedc_set_perf({v});"),
+            Place::WakerVar(_) => unreachable!("the waker's variables are written by `body`"),
             Place::TaskSlice => {
                 return match op {
                     AssignOp::Set => format!("schedc_set_slice(p, {v});"),

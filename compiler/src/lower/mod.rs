@@ -657,6 +657,11 @@ fn walk_expr(e: &Expr, f: &mut dyn FnMut(&Expr)) {
 fn walk_stmts(body: &[Stmt], f: &mut dyn FnMut(&Expr)) {
     for s in body {
         match &s.kind {
+            StmtKind::Assign { target: Place::WakerVar(i), value, .. } => {
+                // The waker's variable written is a use of it too.
+                f(&Expr { kind: ExprKind::WakerVar(*i), ty: value.ty });
+                walk_expr(value, f)
+            }
             StmtKind::Let { value, .. } | StmtKind::Assign { value, .. } => walk_expr(value, f),
             StmtKind::If { cond, then, otherwise } => {
                 walk_expr(cond, f);

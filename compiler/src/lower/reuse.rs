@@ -23,6 +23,7 @@ impl Lowering<'_> {
                 member: None,
             });
         }
+        out.extend(self.waker_helpers());
         for f in &self.model.functions {
             let mut params: Vec<String> = Vec::new();
             if f.reads_task {
@@ -38,6 +39,46 @@ impl Lowering<'_> {
                 comment: self.comment(f.origin),
                 signature: format!("static __always_inline {ret} {}({params})", f.name),
                 body: vec![format!("\treturn {};", self.expr(&f.result))],
+                member: None,
+            });
+        }
+        out
+    }
+}
+
+impl Lowering<'_> {
+    /// The waker's state and the reads of its per-task variables, if the
+    /// policy reads or writes `waker.NAME`.
+    fn waker_helpers(&self) -> Vec<Function> {
+        let mut used = vec![false; self.model.task_vars.len()];
+        self.visit_exprs(&mut |e| {
+            if let ExprKind::WakerVar(i) = e.kind {
+                used[i] = true;
+            }
+        });
+        if !used.contains(&true) {
+            return Vec::new();
+        }
+        let mut out = vec![Function {
+            comment: "/*\n * The waker's state: the running task's, if it is scheduled here. A wake-up\n * from an interrupt has no waker (the running task was only interrupted).\n */"
+                .to_string(),
+            signature: "static __always_inline struct schedc_task *schedc_waker(void)".to_string(),
+            body: vec![
+                "\tif (schedc_preempt_count() & (SCHEDC_HARDIRQ_MASK | SCHEDC_SOFTIRQ_OFFSET))".to_string(),
+                "\t\treturn NULL;".to_string(),
+                "\treturn bpf_task_storage_get(&schedc_tasks, bpf_get_current_task_btf(), 0, 0);".to_string(),
+            ],
+            member: None,
+        }];
+        for var in self.model.task_vars.iter().zip(&used).filter(|(_, used)| **used).map(|(var, _)| var) {
+            out.push(Function {
+                comment: format!("/* waker.{}: 0 if there is no waker or it has no state here. */", var.name),
+                signature: format!("static __always_inline {} schedc_waker_{}(void)", value_c_type(var.ty), var.name),
+                body: vec![
+                    "\tstruct schedc_task *waker = schedc_waker();".to_string(),
+                    String::new(),
+                    format!("\treturn waker ? waker->{} : 0;", var.name),
+                ],
                 member: None,
             });
         }
