@@ -51,21 +51,26 @@ impl Lowering<'_> {
     pub(super) fn hw_helpers(&self) -> Vec<Function> {
         let mut out = Vec::new();
         let in_range = "\tif (cpu < 0 || cpu >= scx_bpf_nr_cpu_ids())";
+        // A kfunc of the CPU's number, 0 for a CPU out of range.
+        let per_cpu_kfunc = |fact: &str, what: &str, kfunc: &str| Function {
+            comment: format!("/* cpu.{fact} of @cpu: {what}; 0 for a CPU out of range. */"),
+            signature: format!("static __always_inline u64 schedc_{fact}_of(s64 cpu)"),
+            body: vec![in_range.to_string(), "\t\treturn 0;".to_string(), format!("\treturn {kfunc}(cpu);")],
+            member: None,
+        };
         if self.uses_cpu_fact(CpuFact::Capacity) {
-            out.push(Function {
-                comment: "/* cpu.capacity of @cpu: its compute capacity, 1024 for the machine's fastest CPU; 0 for a CPU out of range. */".to_string(),
-                signature: "static __always_inline u64 schedc_capacity_of(s64 cpu)".to_string(),
-                body: vec![in_range.to_string(), "\t\treturn 0;".to_string(), "\treturn scx_bpf_cpuperf_cap(cpu);".to_string()],
-                member: None,
-            });
+            out.push(per_cpu_kfunc(
+                "capacity",
+                "its compute capacity, 1024 for the machine's fastest CPU",
+                "scx_bpf_cpuperf_cap",
+            ));
         }
         if self.uses_cpu_fact(CpuFact::Perf) {
-            out.push(Function {
-                comment: "/* cpu.perf of @cpu: its current performance level, 0..1024 of its capacity; 0 for a CPU out of range. */".to_string(),
-                signature: "static __always_inline u64 schedc_perf_of(s64 cpu)".to_string(),
-                body: vec![in_range.to_string(), "\t\treturn 0;".to_string(), "\treturn scx_bpf_cpuperf_cur(cpu);".to_string()],
-                member: None,
-            });
+            out.push(per_cpu_kfunc(
+                "perf",
+                "its current performance level, 0..1024 of its capacity",
+                "scx_bpf_cpuperf_cur",
+            ));
         }
         if self.uses_cpu_fact(CpuFact::SmtContended) {
             out.push(Function {
