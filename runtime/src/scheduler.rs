@@ -479,10 +479,14 @@ pub(crate) fn write_hotplug_seq(open: &mut OpenObject) -> Result<(), Error> {
 /// (`enum scx_ops_flags`); a kernel whose BTF cannot be read keeps every
 /// flag, and says so itself if it refuses one.
 pub(crate) fn drop_unknown_ops_flags(open: &mut OpenObject) -> Result<Vec<OpsFlag>, Error> {
-    let Some(known) = kernel_ops_flags() else { return Ok(Vec::new()) };
     let mut unknown = Vec::new();
     ops_member(open, "flags", |slot| {
         let flags = u64::from_ne_bytes(slot.try_into().expect("an 8-byte slot"));
+        // Reading the kernel's BTF takes milliseconds: only for a newer flag.
+        if OpsFlag::in_mask(flags).iter().all(|f| f.in_every_kernel()) {
+            return;
+        }
+        let Some(known) = kernel_ops_flags() else { return };
         unknown = OpsFlag::in_mask(flags & !known);
         let kept = unknown.iter().fold(flags, |f, flag| f & !flag.bit());
         slot.copy_from_slice(&kept.to_ne_bytes());
