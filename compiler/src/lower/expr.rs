@@ -162,16 +162,10 @@ impl Lowering<'_> {
                 );
                 (text, COND)
             }
-            // max(x, 0) of an int or duration: no branch (schedc_positive).
-            ExprKind::Call { func: Builtin::Max, args } if args.iter().all(|a| c_type(a.ty) == "s64") => {
-                match args.as_slice() {
-                    [x, zero] | [zero, x] if matches!(zero.kind, ExprKind::Const(0)) => {
-                        (format!("(s64)schedc_positive({})", self.expr(x)), UNARY)
-                    }
-                    _ => self.builtin_call(Builtin::Max, args, e.ty),
-                }
-            }
-            ExprKind::Call { func, args } => self.builtin_call(*func, args, e.ty),
+            ExprKind::Call { func, args } => match self.unsigned_call(e) {
+                Some(call) => (format!("(s64){call}"), UNARY),
+                None => self.builtin_call(*func, args, e.ty),
+            },
             ExprKind::CommIs { of, name, equal, prefix } => {
                 let text = match (of, prefix) {
                     (Fact::TaskComm, false) => format!("SCHEDC_COMM_EQ(p, \"{}\")", c_string(name)),
@@ -184,9 +178,10 @@ impl Lowering<'_> {
                     (format!("!{text}"), UNARY)
                 }
             }
-            ExprKind::Convert { to, value } => {
-                (format!("({}){}", value_c_type(*to), self.at_least(value, UNARY)), UNARY)
-            }
+            ExprKind::Convert { to, value } => match self.unsigned_call(value) {
+                Some(call) if value_c_type(*to) == "u64" => (call, ATOM),
+                _ => (format!("({}){}", value_c_type(*to), self.at_least(value, UNARY)), UNARY),
+            },
             ExprKind::CallFn { func, args } => {
                 let f = &self.model.functions[*func];
                 let mut all: Vec<String> = Vec::new();
@@ -220,8 +215,44 @@ impl Lowering<'_> {
         wrap(text, prec, min)
     }
 
+    /// The `u64` helper call that computes a signed expression proven never
+    /// negative: `max(x, 0)` is `schedc_positive(x)`, and a quotient of two
+    /// never-negative operands is `schedc_udiv`, without schedc_sdiv's sign
+    /// fix-ups. Read as `s64` it is cast; read as `u64` it is used as is.
+    fn unsigned_call(&self, e: &Expr) -> Option<String> {
+        match &e.kind {
+            ExprKind::Call { func: Builtin::Max, args } if args.iter().all(|a| c_type(a.ty) == "s64") => {
+                match args.as_slice() {
+                    [x, zero] | [zero, x] if matches!(zero.kind, ExprKind::Const(0)) => {
+                        Some(format!("schedc_positive({})", self.expr(x)))
+                    }
+                    _ => None,
+                }
+            }
+            ExprKind::Binary { op, lhs, rhs } | ExprKind::GuardedDiv { op, lhs, rhs } => {
+                self.unsigned_call_of(*op, lhs, rhs, c_type(e.ty))
+            }
+            _ => None,
+        }
+    }
+
+    fn unsigned_call_of(&self, op: BinOp, lhs: &Expr, rhs: &Expr, to: &str) -> Option<String> {
+        let m = self.model;
+        let never_negative = |e: &Expr| crate::check::sign::expr_never_negative(e, &m.params, &m.functions);
+        if op != BinOp::Div || to != "s64" || !never_negative(lhs) || !never_negative(rhs) {
+            return None;
+        }
+        let (l, r) = (self.converted(lhs, "u64", 0).0, self.converted(rhs, "u64", 0).0);
+        Some(format!("schedc_udiv({l}, {r})"))
+    }
+
     /// An operand converted to C type `to` where its own type differs.
     fn converted(&self, e: &Expr, to: &str, min: u8) -> (String, u8) {
+        if to == "u64" {
+            if let Some(call) = self.unsigned_call(e) {
+                return (call, ATOM);
+            }
+        }
         if c_type(e.ty) == to || matches!(e.kind, ExprKind::Const(_)) {
             let (text, prec) = self.expr_prec(e);
             (wrap(text, prec, min), prec.max(min))
@@ -248,13 +279,8 @@ impl Lowering<'_> {
             return (format!("{} {sym} {}", operand(lhs, prec), operand(rhs, prec + 1)), prec);
         }
         let to = c_type(ty);
-        let m = self.model;
-        let never_negative = |e: &Expr| crate::check::sign::expr_never_negative(e, &m.params, &m.functions);
-        if op == BinOp::Div && to == "s64" && never_negative(lhs) && never_negative(rhs) {
-            // Both proven never negative: the quotient of the magnitudes is
-            // the quotient, without schedc_sdiv's sign fix-ups.
-            let (l, r) = (self.converted(lhs, "u64", 0).0, self.converted(rhs, "u64", 0).0);
-            return (format!("(s64)schedc_udiv({l}, {r})"), UNARY);
+        if let Some(call) = self.unsigned_call_of(op, lhs, rhs, to) {
+            return (format!("(s64){call}"), UNARY);
         }
         let helper = match op {
             BinOp::Div if to == "s64" => Some("schedc_sdiv"),
