@@ -520,6 +520,7 @@ fn construct_policies_cover_the_language() {
         "task.kthread",
         "task.nr_cpus_allowed",
         "task.migration_disabled",
+        "task.running",
         "task.cgroup",
         "task.uid",
         "task.gid",

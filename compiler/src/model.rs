@@ -511,6 +511,7 @@ pub enum Fact {
     TaskKthread,
     TaskNrCpusAllowed,
     TaskMigrationDisabled,
+    TaskRunning,
     TaskPid,
     TaskComm,
     TaskVruntime,

@@ -62,6 +62,8 @@ pub const FACTS: &[FactInfo] = {
             "How many CPUs the task's affinity allows; at least 1, and 1 for a per-CPU task."),
         fact(Task, "migration_disabled", Fact::TaskMigrationDisabled, BOOL,
             "The task may not leave its CPU right now (it is between migrate_disable() and migrate_enable()). After 6.12 it reaches `enqueue` only with `with enqueue_migration_disabled` (6.12 always sends it); route it to a per-CPU queue or `local`."),
+        fact(Task, "running", Fact::TaskRunning, BOOL,
+            "The task is running on a CPU right now: in `enqueue`, one put back when its slice ended or it was preempted, still on its CPU; a task waking up is not."),
         fact(Task, "pid", Fact::TaskPid, INT, "The kernel's task id (the thread id, not the process id)."),
         fact(Task, "comm", Fact::TaskComm, Type::Str,
             "The task's command name (at most 15 characters); only compared with a string literal using `==` or `!=`."),
@@ -197,7 +199,7 @@ mod tests {
         for (i, f) in FACTS.iter().enumerate() {
             assert!(FACTS[i + 1..].iter().all(|g| g.fact != f.fact && g.path() != f.path()), "{}", f.path());
         }
-        assert_eq!(FACTS.len(), 42, "one entry per model::Fact");
+        assert_eq!(FACTS.len(), 43, "one entry per model::Fact");
     }
 
     #[test]

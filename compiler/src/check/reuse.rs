@@ -328,6 +328,7 @@ pub(crate) fn reads_task(e: &Expr, functions: &[Function]) -> bool {
                 | Fact::TaskKthread
                 | Fact::TaskNrCpusAllowed
                 | Fact::TaskMigrationDisabled
+                | Fact::TaskRunning
                 | Fact::TaskPid
                 | Fact::TaskComm
                 | Fact::TaskVruntime

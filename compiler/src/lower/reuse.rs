@@ -23,6 +23,9 @@ impl Lowering<'_> {
                 member: None,
             });
         }
+        if self.uses_fact(Fact::TaskMigrationDisabled) {
+            out.push(migration_disabled_helper());
+        }
         out.extend(self.waker_helpers());
         for f in &self.model.functions {
             let mut params: Vec<String> = Vec::new();
@@ -43,6 +46,24 @@ impl Lowering<'_> {
             });
         }
         out
+    }
+}
+
+/// `task.migration_disabled`. The BPF trampoline that calls a callback
+/// disables migration of the task running it for the call (kernels with
+/// preemptible RCU), so that task's count includes one that is not its own:
+/// a count of 1 on the current task is the trampoline's.
+fn migration_disabled_helper() -> Function {
+    Function {
+        comment: "/* task.migration_disabled: the task's own migrate_disable() count, less the trampoline's. */"
+            .to_string(),
+        signature: "static __always_inline bool schedc_migration_disabled(struct task_struct *t)".to_string(),
+        body: vec![
+            "	if (t->migration_disabled == 1)".to_string(),
+            "		return t != bpf_get_current_task_btf();".to_string(),
+            "	return t->migration_disabled != 0;".to_string(),
+        ],
+        member: None,
     }
 }
 
