@@ -46,8 +46,10 @@ fn main() {
 
 /// Queues the mixed load cannot feed, and why. Every other queue of every
 /// policy must receive tasks in its run.
-const UNREACHABLE: &[(&str, &str, &str)] =
-    &[("simple", "fifo_q", "used only with --set fifo_mode=true; the run keeps the default, vtime order")];
+const UNREACHABLE: &[(&str, &str, &str)] = &[
+    ("simple", "fifo_q", "used only with --set fifo_mode=true; the run keeps the default, vtime order"),
+    ("qmap", "highpri_q", "used only with --set highpri_boost=true (scx_qmap -H) and a nice -20 task"),
+];
 
 /// How a policy's run ends; the policies, in name order, take these in turn.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
