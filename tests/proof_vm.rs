@@ -48,6 +48,7 @@ fn main() {
 /// policy must receive tasks in its run.
 const UNREACHABLE: &[(&str, &str, &str)] = &[
     ("simple", "fifo_q", "used only with --set fifo_mode=true; the run keeps the default, vtime order"),
+    // tests/vm.rs runs qmap with both.
     ("qmap", "highpri_q", "used only with --set highpri_boost=true (scx_qmap -H) and a nice -20 task"),
 ];
 

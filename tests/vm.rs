@@ -2,8 +2,8 @@
 //! in tests/proof_vm.rs, every policy under a mixed load with faults):
 //! CPU hotplug, latency histograms, `--stats json` with `schedc stats` and
 //! restarts, per-LLC and per-node queues on two sockets, the CPU hardware
-//! facts on SMT cores, a queue confined to a CPU set, and a verifier
-//! refusal, on each kernel in ../shared/kernels.
+//! facts on SMT cores, a queue confined to a CPU set, qmap's -H option, and
+//! a verifier refusal, on each kernel in ../shared/kernels.
 //!
 //! Under CI (CI=true) a missing kernel, QEMU or clang is a failure;
 //! elsewhere the test is reported ignored, with the reason.
@@ -34,6 +34,10 @@ fn main() {
         schedc_testkit::test("per_llc_and_per_node_queues_on_two_sockets", per_llc_and_per_node_queues_on_two_sockets),
         schedc_testkit::test("cpu_hardware_facts_with_and_without_smt", cpu_hardware_facts_with_and_without_smt),
         schedc_testkit::test("a_confined_queue_runs_only_on_its_cpu_set", a_confined_queue_runs_only_on_its_cpu_set),
+        schedc_testkit::test(
+            "qmap_serves_nice_minus_20_first_under_highpri_boost",
+            qmap_serves_nice_minus_20_first_under_highpri_boost,
+        ),
         schedc_testkit::test(
             "a_refused_program_is_reported_at_its_c_line",
             a_refused_program_is_reported_at_its_c_line,
@@ -547,6 +551,39 @@ fn a_confined_queue_runs_only_on_its_cpu_set() -> Result<(), Missing> {
         println!("confined on {}: {inside} worker runs on CPU 1, {outside} elsewhere", report.release);
         assert!(inside > 0, "the workers ran: {ctx}");
         assert_eq!(outside, 0, "no worker ran outside its CPU set: {ctx}");
+    }
+    Ok(())
+}
+
+/// `policies/qmap.policy` with `--set highpri_boost=true` (scx_qmap -H)
+/// beside a CPU hog at nice -20 (weight 8668): the hog's tasks are classed
+/// highpri and queued in highpri_q, while the rest of the guest still goes
+/// through the weight queues (the proof run keeps -H off, so it never feeds
+/// highpri_q).
+fn qmap_serves_nice_minus_20_first_under_highpri_boost() -> Result<(), Missing> {
+    if let Some(why) = missing_prerequisite() {
+        return Err(Missing::new(why));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let obj = compile("qmap", dir.path());
+    let schedc = Path::new(env!("CARGO_BIN_EXE_schedc"));
+    for kernel in available_kernels() {
+        let mut vm = VmTest::new(&kernel, schedc);
+        // One hog only: at nice -20 under -H it keeps a CPU; the other serves the rest.
+        vm.load("sh -c 'renice -n -20 -p $$ >/dev/null; exec stress-ng -q --cpu 1 --timeout 900s'")
+            .loader_args(&["run", "{obj}", "--duration", "4s", "--set", "highpri_boost=true"])
+            .object(&obj);
+        let report = vm.run().unwrap_or_else(|e| panic!("{}: {e}", kernel.display()));
+        let run = report.command("qmap.bpf.o").unwrap_or_else(|| panic!("no run:\n{}", report.serial));
+        let ctx = format!("qmap -H on {}:\n{}", report.release, run.output);
+        assert_eq!((run.state_during.as_str(), run.exit_code), ("enabled", 0), "{ctx}");
+        assert!(run.output.contains("(the duration elapsed)"), "{ctx}");
+        let stats = final_stats(&run.output);
+        let highpri = counter_total(&stats, &["nr_highpri"]);
+        let weighted = counter_total(&stats, &["nr_q0", "nr_q1", "nr_q2", "nr_q3", "nr_q4"]);
+        println!("qmap -H on {}: {highpri} queued as highpri, {weighted} by weight", report.release);
+        assert!(highpri > 0, "the nice -20 hog never reached highpri_q: {ctx}");
+        assert!(weighted > 0, "the other tasks went through the weight queues: {ctx}");
     }
     Ok(())
 }
