@@ -582,7 +582,7 @@ impl Checker<'_> {
     /// `task.class` means something only once a class is declared.
     pub(super) fn classes_declared(&mut self, span: Span) -> bool {
         let any = !self.model.classes.is_empty();
-        if !any {
+        if !any && !self.refused_class {
             self.error(
                 Diagnostic::new(Code::UnknownName, span, "this policy declares no class")
                     .label("every task is in no class")

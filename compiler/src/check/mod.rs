@@ -15,7 +15,7 @@ mod whole;
 
 pub(crate) use names::suggest;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use crate::ast::{self, GaugeSource, ItemKind, Policy, Span, StrLit};
 use crate::diag::{Code, Diagnostic};
@@ -83,6 +83,11 @@ struct Checker<'s> {
     diags: Vec<Diagnostic>,
     model: Model,
     symbols: HashMap<String, (Symbol, Span)>,
+    /// Names whose second declaration was refused as a duplicate, and
+    /// whether one was a class: their uses in that role are not reported
+    /// again (the duplicate's diagnostic says what to do).
+    refused: HashSet<String>,
+    refused_class: bool,
     task_var_names: HashMap<String, (usize, Span)>,
     /// Per-CPU variables, read as `cpu.NAME`: a namespace of their own.
     cpu_var_names: HashMap<String, (usize, Span)>,
@@ -146,6 +151,8 @@ impl<'s> Checker<'s> {
                 functions: Vec::new(),
             },
             symbols: HashMap::new(),
+            refused: HashSet::new(),
+            refused_class: false,
             task_var_names: HashMap::new(),
             cpu_var_names: HashMap::new(),
             usage: HashMap::new(),
@@ -283,6 +290,8 @@ impl<'s> Checker<'s> {
                     .related(prev_span, format!("first declared here as {}", prev.what()))
                     .help("every parameter, queue, class, global, statistic, constant and function needs its own name"),
             );
+            self.refused.insert(name.name.clone());
+            self.refused_class |= matches!(symbol, Symbol::Class(_));
             return false;
         }
         self.symbols.insert(name.name.clone(), (symbol, name.span));
@@ -557,6 +566,7 @@ impl<'s> Checker<'s> {
     fn queue_index(&mut self, name: &ast::Ident) -> Option<usize> {
         match self.symbols.get(&name.name).copied() {
             Some((Symbol::Queue(i), _)) => Some(i),
+            _ if self.refused.contains(&name.name) => None,
             Some((other, _)) => {
                 self.error(
                     Diagnostic::new(
@@ -631,6 +641,7 @@ impl<'s> Checker<'s> {
                 self.usage.entry(name.name.clone()).or_default().read = true;
                 Some(i)
             }
+            _ if self.refused.contains(&name.name) => None,
             other => {
                 let sets: Vec<&str> = self.model.cpusets.iter().map(|c| c.name.as_str()).collect();
                 let help = match (names::suggest(&name.name, sets.iter().copied()), other) {
@@ -662,6 +673,7 @@ impl<'s> Checker<'s> {
                 self.usage.entry(name.name.clone()).or_default().read = true;
                 Some(i)
             }
+            _ if self.refused.contains(&name.name) => None,
             _ => {
                 let classes: Vec<&str> = self.model.classes.iter().map(|c| c.name.as_str()).collect();
                 let help = match names::suggest(&name.name, classes.iter().copied()) {
