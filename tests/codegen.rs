@@ -521,6 +521,8 @@ fn construct_policies_cover_the_language() {
         "task.nr_cpus_allowed",
         "task.migration_disabled",
         "task.running",
+        "task.ppid",
+        "waker.ppid",
         "task.cgroup",
         "task.uid",
         "task.gid",

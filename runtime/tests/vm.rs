@@ -182,8 +182,13 @@ fn sample_runs_on_every_kernel() -> Result<(), Missing> {
         // Each hand-over sums writes, and some counts are not handed over yet.
         assert!(woke <= writes, "nr_woke={woke} exceeds nr_writes={writes}; {ctx}");
         assert_eq!(stat(&ws.output, "nr_irq_waker_state"), 0, "an interrupt's wake-up read waker state; {ctx}");
+        // task.ppid, waker.ppid: the switch stressor's parent and child wake each other.
+        assert!(stat(&ws.output, "nr_family_wakes") > 0, "no parent or child woke the other; {ctx}");
         println!("== {} ({})", report.release, kernel.display());
-        println!("wakerstate: nr_writes={writes} nr_woke={woke}");
+        println!(
+            "wakerstate: nr_writes={writes} nr_woke={woke} nr_family_wakes={}",
+            stat(&ws.output, "nr_family_wakes")
+        );
         println!(
             "flags: nr_last={} nr_pinned_now={} nr_still_running={} nr_running_pinned={} nr_queued={} dropped={dropped:?}",
             stat(&fl.output, "nr_last"),

@@ -142,7 +142,7 @@ fn completes_facts_queues_classes_and_keywords() {
     );
     assert_eq!(
         labels(&complete_after("on wakeup { x = waker.")),
-        ["pid", "tgid", "comm", "class", "realtime", "kthread", "snap"]
+        ["pid", "tgid", "ppid", "comm", "class", "realtime", "kthread", "snap"]
     );
     assert_eq!(labels(&complete_after("slice = queue.")), ["fast", "slow"]);
     assert_eq!(labels(&complete_after("slice = queue.slow.")), ["len", "inserted"]);

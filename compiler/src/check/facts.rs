@@ -86,6 +86,8 @@ pub const FACTS: &[FactInfo] = {
             "The CPU time the task has used since it last woke up (0 just after a wake-up)."),
         fact(Task, "parent_comm", Fact::TaskParentComm, Type::Str,
             "The command name of the task's parent; only compared with a string literal (`==`, `!=`, `starts_with`)."),
+        fact(Task, "ppid", Fact::TaskPpid, INT,
+            "The parent's process id, as getppid() gives it: the thread-group id of the task's parent."),
         fact(Task, "cgroup", Fact::TaskCgroup, Type::Str,
             "The name of the task's cgroup (cgroup v2): the last part of its path, its first 15 characters; only compared with a string literal (`==`, `!=`, `starts_with`)."),
         fact(Task, "uid", Fact::TaskUid, INT, "The task's effective user id."),
@@ -122,6 +124,8 @@ pub const FACTS: &[FactInfo] = {
         fact(Waker, "pid", Fact::WakerPid, INT,
             "The pid of the task running on the waking CPU: the waker (or, for a wake-up from an interrupt, the task it interrupted). Known in `on wakeup` and `select_cpu`."),
         fact(Waker, "tgid", Fact::WakerTgid, INT, "The process id (thread-group id) of the waker. Known in `on wakeup` and `select_cpu`."),
+        fact(Waker, "ppid", Fact::WakerPpid, INT,
+            "The process id of the waker's parent. Known in `on wakeup` and `select_cpu`."),
         fact(Waker, "comm", Fact::WakerComm, Type::Str,
             "The waker's command name; only compared with a string literal. Known in `on wakeup` and `select_cpu`."),
         fact(Waker, "class", Fact::WakerClass, Type::Class,
@@ -199,7 +203,7 @@ mod tests {
         for (i, f) in FACTS.iter().enumerate() {
             assert!(FACTS[i + 1..].iter().all(|g| g.fact != f.fact && g.path() != f.path()), "{}", f.path());
         }
-        assert_eq!(FACTS.len(), 43, "one entry per model::Fact");
+        assert_eq!(FACTS.len(), 45, "one entry per model::Fact");
     }
 
     #[test]
@@ -224,7 +228,7 @@ mod tests {
         );
         assert_eq!(
             listed(FactGroup::Waker),
-            "`waker.pid`, `waker.tgid`, `waker.comm`, `waker.class`, `waker.realtime`, `waker.kthread`"
+            "`waker.pid`, `waker.tgid`, `waker.ppid`, `waker.comm`, `waker.class`, `waker.realtime`, `waker.kthread`"
         );
     }
 }

@@ -342,6 +342,7 @@ pub(crate) fn reads_task(e: &Expr, functions: &[Function]) -> bool {
                 | Fact::TaskRuntime
                 | Fact::TaskAwakeRuntime
                 | Fact::TaskParentComm
+                | Fact::TaskPpid
                 | Fact::TaskCgroup
                 | Fact::TaskUid
                 | Fact::TaskGid

@@ -448,6 +448,7 @@ fn fact(f: Fact) -> &'static str {
         Fact::TaskRuntime => "(s64)p->se.sum_exec_runtime",
         Fact::TaskAwakeRuntime => "(s64)(p->se.sum_exec_runtime - tctx->schedc_woke_runtime)",
         Fact::TaskParentComm => "p->real_parent->comm",
+        Fact::TaskPpid => "(s64)p->real_parent->tgid",
         Fact::TaskCgroup => "schedc_cgroup_name(p).name",
         Fact::TaskUid => "(s64)BPF_CORE_READ(p, cred, euid.val)",
         Fact::TaskGid => "(s64)BPF_CORE_READ(p, cred, egid.val)",
@@ -461,6 +462,7 @@ fn fact(f: Fact) -> &'static str {
         Fact::EventSoftirq => "!!(schedc_preempt_count() & SCHEDC_SOFTIRQ_OFFSET)",
         Fact::WakerPid => "(s64)bpf_get_current_task_btf()->pid",
         Fact::WakerTgid => "(s64)bpf_get_current_task_btf()->tgid",
+        Fact::WakerPpid => "(s64)bpf_get_current_task_btf()->real_parent->tgid",
         Fact::WakerComm => "bpf_get_current_task_btf()->comm",
         Fact::WakerClass => "schedc_class_of(bpf_get_current_task_btf())",
         // MAX_RT_PRIO: priorities below it are the real-time and deadline classes.
