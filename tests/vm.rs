@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 #[path = "../runtime/tests/vmtest/mod.rs"]
 mod vmtest;
 
-use schedc_runtime::vm::Guest;
+use schedc_runtime::vm::{CommandRun, Guest, GuestReport};
 use schedc_testkit::Missing;
 use vmtest::{available_kernels, compile_with_schedc, missing_prerequisite, sections, VmTest};
 
@@ -72,6 +72,34 @@ fn final_stats(output: &str) -> Vec<(String, String)> {
 
 fn counter_total(stats: &[(String, String)], names: &[&str]) -> u64 {
     stats.iter().filter(|(n, _)| names.contains(&n.as_str())).filter_map(|(_, v)| v.parse::<u64>().ok()).sum()
+}
+
+/// Compiles `file` and, on every kernel, boots a guest that `setup` shapes
+/// and that runs the object once: the scheduler must be enabled during the
+/// run and exit cleanly. `check` then gets the report, the run, and a
+/// context line for failure messages.
+fn one_run_on_every_kernel(
+    file: &str,
+    setup: impl Fn(&mut VmTest),
+    check: impl Fn(&GuestReport, &CommandRun, &str),
+) -> Result<(), Missing> {
+    if let Some(why) = missing_prerequisite() {
+        return Err(Missing::new(why));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let obj = compile_file(file, dir.path());
+    let object = obj.file_name().expect("an object").to_string_lossy().into_owned();
+    let schedc = Path::new(env!("CARGO_BIN_EXE_schedc"));
+    for kernel in available_kernels() {
+        let mut vm = VmTest::new(&kernel, schedc);
+        setup(&mut vm);
+        let report = vm.object(&obj).run().unwrap_or_else(|e| panic!("{}: {e}", kernel.display()));
+        let run = report.command(&object).unwrap_or_else(|| panic!("{object} did not run:\n{}", report.serial));
+        let ctx = format!("{object} on {}:\n{}", report.release, run.output);
+        assert_eq!((run.state_during.as_str(), run.exit_code), ("enabled", 0), "{ctx}");
+        check(&report, run, &ctx);
+    }
+    Ok(())
 }
 
 /// `tests/vm/reject.bpf.c` (the C of `tests/vm/reject.policy` with one
@@ -413,28 +441,21 @@ fn stats_json_monitor_and_restarts_on_every_kernel() -> Result<(), Missing> {
 /// tasks go through both kinds of queue, and the enqueue-side idle pick
 /// (`-> Q idle`) places tasks; `waker` and `prev_llc` pass the verifier.
 fn per_llc_and_per_node_queues_on_two_sockets() -> Result<(), Missing> {
-    if let Some(why) = missing_prerequisite() {
-        return Err(Missing::new(why));
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let obj = compile_file("tests/vm/topology.policy", dir.path());
-    let schedc = Path::new(env!("CARGO_BIN_EXE_schedc"));
-    for kernel in available_kernels() {
-        let mut vm = VmTest::new(&kernel, schedc);
+    let setup = |vm: &mut VmTest| {
         // Every CPU busy: a task whose slice ends finds no idle CPU and goes
         // to its node's queue (with the default load of one hog, three CPUs
         // stayed idle and in one CI run no task reached a node queue).
         vm.sockets(2)
             .load("stress-ng -q --cpu 4 --switch 1 --timeout 900s")
             .loader_args(&["run", "{obj}", "--duration", "3s"])
-            .object(&obj);
-        vm.script(
-            "for c in /sys/devices/system/cpu/cpu[0-9]*; do
-                 echo \"llc $(cat $c/cache/index3/shared_cpu_list)\"
-             done
-             for n in /sys/devices/system/node/node[0-9]*; do echo \"node $(cat $n/cpulist)\"; done",
-        );
-        let report = vm.run().unwrap_or_else(|e| panic!("{}: {e}", kernel.display()));
+            .script(
+                "for c in /sys/devices/system/cpu/cpu[0-9]*; do
+                     echo \"llc $(cat $c/cache/index3/shared_cpu_list)\"
+                 done
+                 for n in /sys/devices/system/node/node[0-9]*; do echo \"node $(cat $n/cpulist)\"; done",
+            );
+    };
+    one_run_on_every_kernel("tests/vm/topology.policy", setup, |report, run, ctx| {
         let layout = &report.command("script").expect("the script ran").output;
         let distinct = |kind: &str| {
             let mut lists: Vec<&str> = layout.lines().filter_map(|l| l.strip_prefix(kind)).collect();
@@ -444,10 +465,6 @@ fn per_llc_and_per_node_queues_on_two_sockets() -> Result<(), Missing> {
         };
         assert_eq!(distinct("llc "), ["0-1", "2-3"], "two LLCs on {}:\n{layout}", report.release);
         assert_eq!(distinct("node "), ["0-1", "2-3"], "two nodes on {}:\n{layout}", report.release);
-        let run = report.command("topology.bpf.o").unwrap_or_else(|| panic!("no run:\n{}", report.serial));
-        let ctx = format!("topology on {}:\n{}", report.release, run.output);
-        assert_eq!(run.state_during, "enabled", "{ctx}");
-        assert_eq!(run.exit_code, 0, "{ctx}");
         assert!(run.output.contains("(the duration elapsed)"), "{ctx}");
         let stats = final_stats(&run.output);
         let count = |name: &str| counter_total(&stats, &[name]);
@@ -461,8 +478,7 @@ fn per_llc_and_per_node_queues_on_two_sockets() -> Result<(), Missing> {
         // The runtime's map reached the scheduler: tasks ran in LLC 1 and node 1.
         let top = |name: &str| stats.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str());
         assert_eq!((top("top_llc"), top("top_node")), (Some("1"), Some("1")), "{ctx}");
-    }
-    Ok(())
+    })
 }
 
 /// `tests/vm/hwfacts.policy` on a guest of two cores with two SMT threads
@@ -473,26 +489,16 @@ fn per_llc_and_per_node_queues_on_two_sockets() -> Result<(), Missing> {
 /// some enqueues and false for others. Then SMT is turned off in the guest
 /// and the same object runs again: the fact is never true.
 fn cpu_hardware_facts_with_and_without_smt() -> Result<(), Missing> {
-    if let Some(why) = missing_prerequisite() {
-        return Err(Missing::new(why));
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let obj = compile_file("tests/vm/hwfacts.policy", dir.path());
-    let schedc = Path::new(env!("CARGO_BIN_EXE_schedc"));
-    for kernel in available_kernels() {
-        let mut vm = VmTest::new(&kernel, schedc);
-        vm.smt(2).loader_args(&["run", "{obj}", "--duration", "3s"]).object(&obj);
-        vm.script(
+    let setup = |vm: &mut VmTest| {
+        vm.smt(2).loader_args(&["run", "{obj}", "--duration", "3s"]).script(
             "echo \"siblings $(cat /sys/devices/system/cpu/cpu0/topology/thread_siblings_list)\"
              echo off > /sys/devices/system/cpu/smt/control
              echo \"smt active $(cat /sys/devices/system/cpu/smt/active)\"
              /bin/loader run /objs/hwfacts.bpf.o --duration 3s",
         );
-        let report = vm.run().unwrap_or_else(|e| panic!("{}: {e}", kernel.display()));
+    };
+    one_run_on_every_kernel("tests/vm/hwfacts.policy", setup, |report, run, ctx| {
         let release = &report.release;
-        let run = report.command("hwfacts.bpf.o").unwrap_or_else(|| panic!("no run:\n{}", report.serial));
-        let ctx = format!("hwfacts on {release}:\n{}", run.output);
-        assert_eq!((run.state_during.as_str(), run.exit_code), ("enabled", 0), "{ctx}");
         assert!(run.output.contains("(the duration elapsed)"), "{ctx}");
         let stats = final_stats(&run.output);
         let count = |stats: &[(String, String)], name: &str| counter_total(stats, &[name]);
@@ -520,8 +526,7 @@ fn cpu_hardware_facts_with_and_without_smt() -> Result<(), Missing> {
         println!("hwfacts on {release} (SMT off): contended={contended} not={uncontended}");
         assert_eq!(contended, 0, "no SMT, no contention: {ctx}");
         assert!(uncontended > 0, "{ctx}");
-    }
-    Ok(())
+    })
 }
 
 /// `tests/vm/confined.policy` confines the stress-ng workers to a tunable
@@ -530,29 +535,23 @@ fn cpu_hardware_facts_with_and_without_smt() -> Result<(), Missing> {
 /// guest's two CPUs: in the window it counts, every worker that started
 /// running did so on CPU 1, and some did.
 fn a_confined_queue_runs_only_on_its_cpu_set() -> Result<(), Missing> {
-    if let Some(why) = missing_prerequisite() {
-        return Err(Missing::new(why));
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let obj = compile_file("tests/vm/confined.policy", dir.path());
-    let schedc = Path::new(env!("CARGO_BIN_EXE_schedc"));
-    for kernel in available_kernels() {
-        let mut vm = VmTest::new(&kernel, schedc);
-        vm.load("stress-ng -q --cpu 2 --timeout 900s")
-            .loader_args(&["run", "{obj}", "--duration", "4s", "--set", "workers_cpus=1"])
-            .object(&obj);
-        let report = vm.run().unwrap_or_else(|e| panic!("{}: {e}", kernel.display()));
-        let run = report.command("confined.bpf.o").unwrap_or_else(|| panic!("no run:\n{}", report.serial));
-        let ctx = format!("confined on {}:\n{}", report.release, run.output);
-        assert_eq!(run.state_during, "enabled", "{ctx}");
-        assert_eq!(run.exit_code, 0, "{ctx}");
+    let setup = |vm: &mut VmTest| {
+        vm.load("stress-ng -q --cpu 2 --timeout 900s").loader_args(&[
+            "run",
+            "{obj}",
+            "--duration",
+            "4s",
+            "--set",
+            "workers_cpus=1",
+        ]);
+    };
+    one_run_on_every_kernel("tests/vm/confined.policy", setup, |report, run, ctx| {
         let stats = final_stats(&run.output);
         let (inside, outside) = (counter_total(&stats, &["inside"]), counter_total(&stats, &["outside"]));
         println!("confined on {}: {inside} worker runs on CPU 1, {outside} elsewhere", report.release);
         assert!(inside > 0, "the workers ran: {ctx}");
         assert_eq!(outside, 0, "no worker ran outside its CPU set: {ctx}");
-    }
-    Ok(())
+    })
 }
 
 /// `policies/qmap.policy` with `--set highpri_boost=true` (scx_qmap -H)
@@ -561,22 +560,18 @@ fn a_confined_queue_runs_only_on_its_cpu_set() -> Result<(), Missing> {
 /// through the weight queues (the proof run keeps -H off, so it never feeds
 /// highpri_q).
 fn qmap_serves_nice_minus_20_first_under_highpri_boost() -> Result<(), Missing> {
-    if let Some(why) = missing_prerequisite() {
-        return Err(Missing::new(why));
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let obj = compile("qmap", dir.path());
-    let schedc = Path::new(env!("CARGO_BIN_EXE_schedc"));
-    for kernel in available_kernels() {
-        let mut vm = VmTest::new(&kernel, schedc);
+    let setup = |vm: &mut VmTest| {
         // One hog only: at nice -20 under -H it keeps a CPU; the other serves the rest.
-        vm.load("sh -c 'renice -n -20 -p $$ >/dev/null; exec stress-ng -q --cpu 1 --timeout 900s'")
-            .loader_args(&["run", "{obj}", "--duration", "4s", "--set", "highpri_boost=true"])
-            .object(&obj);
-        let report = vm.run().unwrap_or_else(|e| panic!("{}: {e}", kernel.display()));
-        let run = report.command("qmap.bpf.o").unwrap_or_else(|| panic!("no run:\n{}", report.serial));
-        let ctx = format!("qmap -H on {}:\n{}", report.release, run.output);
-        assert_eq!((run.state_during.as_str(), run.exit_code), ("enabled", 0), "{ctx}");
+        vm.load("sh -c 'renice -n -20 -p $$ >/dev/null; exec stress-ng -q --cpu 1 --timeout 900s'").loader_args(&[
+            "run",
+            "{obj}",
+            "--duration",
+            "4s",
+            "--set",
+            "highpri_boost=true",
+        ]);
+    };
+    one_run_on_every_kernel("policies/qmap.policy", setup, |report, run, ctx| {
         assert!(run.output.contains("(the duration elapsed)"), "{ctx}");
         let stats = final_stats(&run.output);
         let highpri = counter_total(&stats, &["nr_highpri"]);
@@ -584,6 +579,5 @@ fn qmap_serves_nice_minus_20_first_under_highpri_boost() -> Result<(), Missing> 
         println!("qmap -H on {}: {highpri} queued as highpri, {weighted} by weight", report.release);
         assert!(highpri > 0, "the nice -20 hog never reached highpri_q: {ctx}");
         assert!(weighted > 0, "the other tasks went through the weight queues: {ctx}");
-    }
-    Ok(())
+    })
 }
