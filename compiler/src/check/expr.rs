@@ -688,21 +688,51 @@ impl Checker<'_> {
             None => {
                 let mut candidates: Vec<String> = self.symbols.keys().cloned().collect();
                 candidates.extend(sc.locals.iter().map(|(n, _)| n.clone()));
-                let help = if facts::lookup(FactGroup::Task, name).is_some() {
-                    format!("task facts are written `task.{name}`")
-                } else if facts::lookup(FactGroup::System, name).is_some() {
-                    format!("system facts are written `system.{name}`")
-                } else if let Some(why) = names::reserved(name) {
+                let help = if let Some(why) = names::reserved(name) {
                     format!("nothing can be declared as `{name}`: {why}")
                 } else {
                     "declare it as a `param`, `global`, `gauge` or `counter`, or with `let`".to_string()
                 };
-                self.unknown(id, "name", candidates.iter().map(String::as_str), &help);
+                self.unknown_bare(id, candidates.iter().map(String::as_str), &help);
                 return None;
             }
         };
         self.usage.entry(name.to_string()).or_default().read = true;
         Some(typed)
+    }
+
+    /// A bare name that is not declared. A per-task or per-CPU variable, or
+    /// a fact, of that name is what was meant, written without its prefix:
+    /// say so rather than guess a declared name.
+    pub(super) fn unknown_bare<'c>(
+        &mut self,
+        id: &ast::Ident,
+        candidates: impl IntoIterator<Item = &'c str>,
+        fallback: &str,
+    ) {
+        let name = id.name.as_str();
+        // The variable was meant: it is used, whatever its own warning would say.
+        let prefixed = if self.task_var_names.contains_key(name) {
+            self.usage.entry(format!("task.{name}")).or_default().read = true;
+            Some(format!("`{name}` is a per-task variable: write `task.{name}`"))
+        } else if self.cpu_var_names.contains_key(name) {
+            self.usage.entry(format!("cpu.{name}")).or_default().read = true;
+            Some(format!("`{name}` is a per-CPU variable: write `cpu.{name}`"))
+        } else if facts::lookup(FactGroup::Task, name).is_some() {
+            Some(format!("task facts are written `task.{name}`"))
+        } else if facts::lookup(FactGroup::System, name).is_some() {
+            Some(format!("system facts are written `system.{name}`"))
+        } else {
+            None
+        };
+        match prefixed {
+            Some(help) => self.error(
+                Diagnostic::new(Code::UnknownName, id.span, format!("unknown name `{name}`"))
+                    .label("needs its prefix")
+                    .help(help),
+            ),
+            None => self.unknown(id, "name", candidates, fallback),
+        }
     }
 
     pub(super) fn unknown<'c>(

@@ -326,9 +326,8 @@ impl Checker<'_> {
                     }
                     None => {
                         let candidates: Vec<String> = self.symbols.keys().cloned().collect();
-                        self.unknown(
+                        self.unknown_bare(
                             &target.parts[0],
-                            "name",
                             candidates.iter().map(String::as_str),
                             "declare it as a `global`, `gauge` or `counter`",
                         );
