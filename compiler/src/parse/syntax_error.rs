@@ -82,6 +82,13 @@ pub(super) fn syntax_error(src: &str, item_start: usize, err: &pest::error::Erro
         .help(help);
     }
 
+    if let Some(d) = unknown_preference(src, at, kind) {
+        return d;
+    }
+    if let Some(d) = route_without_condition(src, at, kind) {
+        return d;
+    }
+
     // When the mistake is on a later line than the last token of the item,
     // or is the end of the file, the missing piece belongs after that token:
     // point there rather than at the next line (or at nothing).
@@ -153,6 +160,62 @@ pub(super) fn syntax_error(src: &str, item_start: usize, err: &pest::error::Erro
     Diagnostic::new(Code::Syntax, span, format!("expected {expected}, found {found_text}"))
         .label(format!("expected {expected} here"))
         .help(help)
+}
+
+/// The CPU preferences of `select_cpu`, in the order the reference gives them.
+const PREFERENCES: [&str; 7] = ["pinned", "prev_core", "idle_core", "prev", "prev_llc", "waker", "any"];
+
+/// A word in a `select_cpu` list that is no CPU preference (`idle`): name the
+/// preferences rather than every token the parser could take there.
+fn unknown_preference(src: &str, at: usize, kind: Option<&str>) -> Option<Diagnostic> {
+    if kind != Some("select_cpu") || at >= src.len() {
+        return None;
+    }
+    let found = found_token(src, at);
+    let is_word = found.chars().next().is_some_and(|c| c.is_alphabetic() || c == '_');
+    let line_start = src[..at].rfind('\n').map_or(0, |i| i + 1);
+    let first_on_line = src[line_start..at].trim().is_empty();
+    if !is_word
+        || !first_on_line
+        || is_keyword(found)
+        || PREFERENCES.contains(&found)
+        || ["default", "found"].contains(&found)
+    {
+        return None;
+    }
+    let list = PREFERENCES.map(|p| format!("`{p}`")).join(", ");
+    let help = match crate::check::suggest(found, PREFERENCES) {
+        Some(s) => format!("did you mean `{s}`? The CPU preferences are {list}"),
+        None => format!(
+            "the CPU preferences are {list} (`any` is any idle CPU, `idle_core` a wholly idle core; both may take `in SET`), each with an optional `when CONDITION`; then `default` and `found -> QUEUE`"
+        ),
+    };
+    Some(
+        Diagnostic::new(
+            Code::Syntax,
+            Span::new(at, at + found.len()),
+            format!("`{}` is not a CPU preference", shorten(found)),
+        )
+        .label("unknown preference")
+        .help(help),
+    )
+}
+
+/// `-> QUEUE` with nothing before the arrow in `enqueue`: the parser sees a
+/// minus sign and then `>`.
+fn route_without_condition(src: &str, at: usize, kind: Option<&str>) -> Option<Diagnostic> {
+    if kind != Some("enqueue") || !src[at..].starts_with('>') || !src[..at].ends_with('-') {
+        return None;
+    }
+    let line_start = src[..at - 1].rfind('\n').map_or(0, |i| i + 1);
+    if !src[line_start..at - 1].trim().is_empty() {
+        return None;
+    }
+    Some(
+        Diagnostic::new(Code::Syntax, Span::new(at - 1, at + 1), "this route has no condition")
+            .label("a condition goes before the arrow")
+            .help("write `CONDITION -> QUEUE`, or `else -> QUEUE` for the route every other task takes"),
+    )
 }
 
 /// The token at `at`, for messages: a word, a string up to its closing
