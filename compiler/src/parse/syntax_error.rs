@@ -152,6 +152,9 @@ pub(super) fn syntax_error(src: &str, item_start: usize, err: &pest::error::Erro
         "--" => "write `-= 1` instead of `--`".to_string(),
         ":=" => "assign with `=`".to_string(),
         "=>" => "a route is written `CONDITION -> QUEUE`".to_string(),
+        "then" if expected.contains("`{`") => {
+            "the `if` statement takes a block, `if CONDITION { STATEMENTS }`; `if C then A else B` is the expression form, which gives a value".to_string()
+        }
         _ if expected == "a name" && is_keyword(found) => {
             format!("`{found}` is a word of the language and cannot be used as a name")
         }
