@@ -164,6 +164,12 @@ impl Explainer<'_, '_> {
                         s.text(),
                         s.name
                     )?,
+                    None if s.dynamic => writeln!(
+                        out,
+                        "- {}: {cpus} {} at first; rules change it while the scheduler runs.",
+                        s.name,
+                        s.text()
+                    )?,
                     None => writeln!(out, "- {}: {cpus} {} ({n}).", s.name, s.text())?,
                 }
             }
@@ -528,6 +534,13 @@ impl Explainer<'_, '_> {
                 let sentence = match op {
                     ast::AssignOp::Add => format!("{target_text} grows by {value_text}"),
                     ast::AssignOp::Sub => format!("{target_text} shrinks by {value_text}"),
+                    ast::AssignOp::Set if self.model.cpusets.iter().any(|c| c.name == target_text) => {
+                        let count = match &value.kind {
+                            ast::ExprKind::Call { args, .. } if args.len() == 1 => self.expr(&args[0]),
+                            _ => value_text,
+                        };
+                        format!("the CPU set {target_text} becomes CPUs 0 to ({count}) - 1, at most every CPU")
+                    }
                     ast::AssignOp::Set if target_text == "cpu.perf" => {
                         format!("this CPU asks for the performance level {value_text} (of 1024)")
                     }
