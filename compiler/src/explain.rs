@@ -164,12 +164,11 @@ impl Explainer<'_, '_> {
                         s.text(),
                         s.name
                     )?,
-                    None if s.dynamic => writeln!(
-                        out,
-                        "- {}: {cpus} {} at first; rules change it while the scheduler runs.",
-                        s.name,
-                        s.text()
-                    )?,
+                    None if s.dynamic => {
+                        let start =
+                            if s.text() == "all" { "every CPU".to_string() } else { format!("{cpus} {}", s.text()) };
+                        writeln!(out, "- {}: {start} at first; rules change it while the scheduler runs.", s.name)?
+                    }
                     None => writeln!(out, "- {}: {cpus} {} ({n}).", s.name, s.text())?,
                 }
             }
@@ -539,7 +538,7 @@ impl Explainer<'_, '_> {
                             ast::ExprKind::Call { args, .. } if args.len() == 1 => self.expr(&args[0]),
                             _ => value_text,
                         };
-                        format!("the CPU set {target_text} becomes CPUs 0 to ({count}) - 1, at most every CPU")
+                        format!("the CPU set {target_text} becomes the lowest-numbered {count} CPUs (none below 1, at most every CPU)")
                     }
                     ast::AssignOp::Set if target_text == "cpu.perf" => {
                         format!("this CPU asks for the performance level {value_text} (of 1024)")

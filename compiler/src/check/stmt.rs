@@ -258,6 +258,16 @@ impl Checker<'_> {
     ) -> Option<StmtKind> {
         let name = self.model.cpusets[set].name.clone();
         self.usage.entry(name.clone()).or_default().read = true;
+        // A refused rewrite still reads the names of its count.
+        let count_only = |this: &mut Self| {
+            if let ast::ExprKind::Call { func, args } = &value.kind {
+                if func.name == "first" {
+                    for a in args {
+                        let _ = this.expr(a, sc);
+                    }
+                }
+            }
+        };
         if !self.model.cpusets[set].dynamic {
             let (why, help) = match self.model.cpusets[set].doc {
                 Some(_) => (
@@ -274,6 +284,7 @@ impl Checker<'_> {
                     .label(why)
                     .help(help),
             );
+            count_only(self);
             return None;
         }
         if !sc.sets {
@@ -286,6 +297,7 @@ impl Checker<'_> {
                 .label("not allowed here")
                 .help("rewrite a dynamic set in an `on` block, e.g. `on timer 10ms { ... }`"),
             );
+            count_only(self);
             return None;
         }
         let count = match &value.kind {
