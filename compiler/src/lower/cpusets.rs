@@ -120,19 +120,24 @@ impl Lowering<'_> {
         ]);
         if s.picked {
             body.extend([
-                "\t/* The cpumask idle picks use; callbacks and the timer run under RCU. */".to_string(),
+                "\t/*".to_string(),
+                "\t * The cpumask idle picks use, read under an RCU lock of its own: the".to_string(),
+                "\t * timer's callback counts as sleepable on 6.12 when ops.init arms it.".to_string(),
+                "\t */".to_string(),
                 "\tsets = bpf_map_lookup_elem(&schedc_cpusets, &zero);".to_string(),
                 "\tif (!sets)".to_string(),
                 "\t\treturn;".to_string(),
+                "\tbpf_rcu_read_lock();".to_string(),
                 format!("\tmask = sets->{};", s.name),
-                "\tif (!mask)".to_string(),
-                "\t\treturn;".to_string(),
-                "\tbpf_for(cpu, 0, nr) {".to_string(),
-                "\t\tif (cpu < n)".to_string(),
-                "\t\t\tbpf_cpumask_set_cpu(cpu, mask);".to_string(),
-                "\t\telse".to_string(),
-                "\t\t\tbpf_cpumask_clear_cpu(cpu, mask);".to_string(),
+                "\tif (mask) {".to_string(),
+                "\t\tbpf_for(cpu, 0, nr) {".to_string(),
+                "\t\t\tif (cpu < n)".to_string(),
+                "\t\t\t\tbpf_cpumask_set_cpu(cpu, mask);".to_string(),
+                "\t\t\telse".to_string(),
+                "\t\t\t\tbpf_cpumask_clear_cpu(cpu, mask);".to_string(),
+                "\t\t}".to_string(),
                 "\t}".to_string(),
+                "\tbpf_rcu_read_unlock();".to_string(),
             ]);
         }
         Function {
