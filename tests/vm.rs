@@ -556,17 +556,22 @@ fn a_confined_queue_runs_only_on_its_cpu_set() -> Result<(), Missing> {
 /// CPU set that its timer makes CPUs 0 and 1 for the first 2 s, then CPU 0
 /// alone (`active = first(1)`), while two workers load the guest's two CPUs:
 /// workers started on CPU 1 before the change, none after it, and some
-/// still started on CPU 0.
+/// still started on CPU 0. Then lavd_lite, whose timer rewrites its own
+/// dynamic set (core compaction), loads and runs under the same load.
 fn a_dynamic_cpu_set_shrinks_at_run_time() -> Result<(), Missing> {
     if let Some(why) = missing_prerequisite() {
         return Err(Missing::new(why));
     }
     let dir = tempfile::tempdir().unwrap();
     let obj = compile_file("tests/vm/dynamic.policy", dir.path());
+    let lavd = compile("lavd_lite", dir.path());
     let schedc = Path::new(env!("CARGO_BIN_EXE_schedc"));
     for kernel in available_kernels() {
         let mut vm = VmTest::new(&kernel, schedc);
-        vm.load("stress-ng -q --cpu 2 --timeout 900s").loader_args(&["run", "{obj}", "--duration", "4s"]).object(&obj);
+        vm.load("stress-ng -q --cpu 2 --timeout 900s")
+            .loader_args(&["run", "{obj}", "--duration", "4s"])
+            .object(&obj)
+            .object(&lavd);
         let report = vm.run().unwrap_or_else(|e| panic!("{}: {e}", kernel.display()));
         let run = report.command("dynamic.bpf.o").unwrap_or_else(|| panic!("no run:\n{}", report.serial));
         let ctx = format!("dynamic on {}:\n{}", report.release, run.output);
@@ -585,6 +590,11 @@ fn a_dynamic_cpu_set_shrinks_at_run_time() -> Result<(), Missing> {
         assert!(early_cpu1 > 0, "workers ran on CPU 1 while the set held it: {ctx}");
         assert!(late_cpu0 > 0, "workers kept running on CPU 0: {ctx}");
         assert_eq!(late_cpu1, 0, "no worker started on CPU 1 once the set was CPU 0 alone: {ctx}");
+
+        let run = report.command("lavd_lite.bpf.o").unwrap_or_else(|| panic!("no lavd_lite run:\n{}", report.serial));
+        let ctx = format!("lavd_lite on {}:\n{}", report.release, run.output);
+        assert_eq!((run.state_during.as_str(), run.exit_code), ("enabled", 0), "{ctx}");
+        assert!(run.output.contains("(the duration elapsed)"), "{ctx}");
     }
     Ok(())
 }
