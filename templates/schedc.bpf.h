@@ -479,6 +479,9 @@ static __always_inline s32 schedc_idle_any(struct task_struct *p)
 struct bpf_cpumask *bpf_cpumask_create(void) __ksym;
 void bpf_cpumask_release(struct bpf_cpumask *cpumask) __ksym;
 void bpf_cpumask_set_cpu(u32 cpu, struct bpf_cpumask *cpumask) __ksym;
+void bpf_cpumask_clear_cpu(u32 cpu, struct bpf_cpumask *cpumask) __ksym;
+void bpf_rcu_read_lock(void) __ksym;
+void bpf_rcu_read_unlock(void) __ksym;
 bool bpf_cpumask_and(struct bpf_cpumask *dst, const struct cpumask *src1, const struct cpumask *src2) __ksym;
 
 /* Whether @cpu is in the bitmap @set of @words words; false outside it. */
@@ -696,6 +699,12 @@ static __always_inline void schedc_set_slice(struct task_struct *p, s64 slice)
 const struct cpumask *scx_bpf_get_online_cpumask(void) __ksym;
 void scx_bpf_put_cpumask(const struct cpumask *mask) __ksym;
 u32 bpf_cpumask_weight(const struct cpumask *cpumask) __ksym;
+
+/* A uint count of CPUs for `SET = first(N)`: as large as any CPU number when above. */
+static __always_inline s64 schedc_uint_cpus(u64 n)
+{
+	return n > SCHEDC_MAX_CPUS ? SCHEDC_MAX_CPUS : (s64)n;
+}
 
 /* Tasks waiting in a DSQ; 0 if the kernel reports an error (no such DSQ). */
 static __always_inline u64 schedc_nr_queued(u64 dsq_id)

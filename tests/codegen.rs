@@ -153,6 +153,18 @@ fn object_problems(model: &Model, bytes: &[u8]) -> Vec<String> {
         }
     }
 
+    // A dynamic set a rule rewrites: a writable bitmap of every CPU.
+    for s in model.cpusets.iter().filter(|s| s.assigned) {
+        let bits = format!("schedc_cpuset_{}", s.name);
+        match syms.get(&bits) {
+            Some((section, 512)) if section == ".bss" || section == ".data" => {}
+            other => problems.push(format!(
+                "dynamic set `{}` should be a 512-byte bitmap `{bits}` in .bss or .data, found {other:?}",
+                s.name
+            )),
+        }
+    }
+
     // The manifest, as the runtime reads it.
     match section_named(&file, ".schedc.manifest").map(|s| s.data().map(<[u8]>::to_vec)) {
         None => problems.push("no .schedc.manifest section".to_string()),
@@ -506,6 +518,9 @@ fn construct_policies_cover_the_language() {
         "gauge",
         "timeout",
         "in",
+        // a CPU set rules rewrite
+        "dynamic",
+        " = first(",
         // functions and conversions
         "min",
         "max",

@@ -255,8 +255,10 @@ dispatch { l  n }
     r#"scheduler cpu_sets "CPU sets: membership, idle picks, dispatch conditions"
 cpuset little = 0-1, 3
 cpuset everyone = all "every CPU"
+cpuset moving = 2 dynamic
 queue q shared fifo
-select_cpu { any in little when event.prev_cpu in little  idle_core in everyone  found -> q }
+on timer 10ms { moving = first(system.nr_cpus / 2) }
+select_cpu { any in little when event.prev_cpu in little  idle_core in everyone  any in moving  found -> q }
 enqueue { cpu in little -> q idle in little  else -> q }
 dispatch { q when size(little) > 1  keep_running when task_free }
 global task_free: bool = true

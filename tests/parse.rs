@@ -83,11 +83,12 @@ fn text(src: &str, span: Span) -> &str {
 #[test]
 fn cpuset_lists_cpus_and_ranges() {
     match item("cpuset little = 0-3, 6") {
-        ItemKind::CpuSet { name, ranges, doc } => {
+        ItemKind::CpuSet { name, ranges, doc, dynamic } => {
             assert_eq!(name.name, "little");
             let parsed: Vec<(u128, u128)> = ranges.iter().map(|r| (r.low, r.high)).collect();
             assert_eq!(parsed, vec![(0, 3), (6, 6)]);
             assert!(doc.is_none());
+            assert!(!dynamic);
         }
         other => panic!("not a cpuset: {other:?}"),
     }
@@ -95,6 +96,14 @@ fn cpuset_lists_cpus_and_ranges() {
         ItemKind::CpuSet { ranges, doc, .. } => {
             assert_eq!(CpuRange::list(&ranges), "all");
             assert_eq!(doc.expect("a doc string").value, "preferred CPUs");
+        }
+        other => panic!("not a cpuset: {other:?}"),
+    }
+    match item("cpuset active = 0-1 dynamic") {
+        ItemKind::CpuSet { ranges, doc, dynamic, .. } => {
+            assert_eq!(CpuRange::list(&ranges), "0-1");
+            assert!(doc.is_none());
+            assert!(dynamic);
         }
         other => panic!("not a cpuset: {other:?}"),
     }

@@ -2,8 +2,9 @@
 //! in tests/proof_vm.rs, every policy under a mixed load with faults):
 //! CPU hotplug, latency histograms, `--stats json` with `schedc stats` and
 //! restarts, per-LLC and per-node queues on two sockets, the CPU hardware
-//! facts on SMT cores, a queue confined to a CPU set, qmap's -H option, and
-//! a verifier refusal, on each kernel in ../shared/kernels.
+//! facts on SMT cores, a queue confined to a CPU set, a dynamic CPU set
+//! the policy shrinks while it runs, qmap's -H option, and a verifier
+//! refusal, on each kernel in ../shared/kernels.
 //!
 //! Under CI (CI=true) a missing kernel, QEMU or clang is a failure;
 //! elsewhere the test is reported ignored, with the reason.
@@ -34,6 +35,7 @@ fn main() {
         schedc_testkit::test("per_llc_and_per_node_queues_on_two_sockets", per_llc_and_per_node_queues_on_two_sockets),
         schedc_testkit::test("cpu_hardware_facts_with_and_without_smt", cpu_hardware_facts_with_and_without_smt),
         schedc_testkit::test("a_confined_queue_runs_only_on_its_cpu_set", a_confined_queue_runs_only_on_its_cpu_set),
+        schedc_testkit::test("a_dynamic_cpu_set_shrinks_at_run_time", a_dynamic_cpu_set_shrinks_at_run_time),
         schedc_testkit::test(
             "qmap_serves_nice_minus_20_first_under_highpri_boost",
             qmap_serves_nice_minus_20_first_under_highpri_boost,
@@ -580,4 +582,51 @@ fn qmap_serves_nice_minus_20_first_under_highpri_boost() -> Result<(), Missing> 
         assert!(highpri > 0, "the nice -20 hog never reached highpri_q: {ctx}");
         assert!(weighted > 0, "the other tasks went through the weight queues: {ctx}");
     })
+}
+
+/// `tests/vm/dynamic.policy` confines the stress-ng workers to a dynamic
+/// CPU set that its timer makes CPUs 0 and 1 for the first 2 s, then CPU 0
+/// alone (`active = first(1)`), while two workers load the guest's two CPUs:
+/// workers started on CPU 1 before the change, none after it, and some
+/// still started on CPU 0. Then lavd_lite, whose timer rewrites its own
+/// dynamic set (core compaction), loads and runs under the same load.
+fn a_dynamic_cpu_set_shrinks_at_run_time() -> Result<(), Missing> {
+    if let Some(why) = missing_prerequisite() {
+        return Err(Missing::new(why));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let obj = compile_file("tests/vm/dynamic.policy", dir.path());
+    let lavd = compile("lavd_lite", dir.path());
+    let schedc = Path::new(env!("CARGO_BIN_EXE_schedc"));
+    for kernel in available_kernels() {
+        let mut vm = VmTest::new(&kernel, schedc);
+        vm.load("stress-ng -q --cpu 2 --timeout 900s")
+            .loader_args(&["run", "{obj}", "--duration", "4s"])
+            .object(&obj)
+            .object(&lavd);
+        let report = vm.run().unwrap_or_else(|e| panic!("{}: {e}", kernel.display()));
+        let run = report.command("dynamic.bpf.o").unwrap_or_else(|| panic!("no run:\n{}", report.serial));
+        let ctx = format!("dynamic on {}:\n{}", report.release, run.output);
+        assert_eq!(run.state_during, "enabled", "{ctx}");
+        assert_eq!(run.exit_code, 0, "{ctx}");
+        let stats = final_stats(&run.output);
+        let count = |name: &str| counter_total(&stats, &[name]);
+        let (shrunk, early_cpu1) = (count("nr_shrunk"), count("early_cpu1"));
+        let (late_cpu0, late_cpu1) = (count("late_cpu0"), count("late_cpu1"));
+        println!(
+            "dynamic on {}: {early_cpu1} worker runs on CPU 1 before the set shrank, then {late_cpu0} on CPU 0 \
+             and {late_cpu1} on CPU 1 ({shrunk} timer periods with CPU 0 alone)",
+            report.release
+        );
+        assert!(shrunk > 0, "the timer shrank the set: {ctx}");
+        assert!(early_cpu1 > 0, "workers ran on CPU 1 while the set held it: {ctx}");
+        assert!(late_cpu0 > 0, "workers kept running on CPU 0: {ctx}");
+        assert_eq!(late_cpu1, 0, "no worker started on CPU 1 once the set was CPU 0 alone: {ctx}");
+
+        let run = report.command("lavd_lite.bpf.o").unwrap_or_else(|| panic!("no lavd_lite run:\n{}", report.serial));
+        let ctx = format!("lavd_lite on {}:\n{}", report.release, run.output);
+        assert_eq!((run.state_during.as_str(), run.exit_code), ("enabled", 0), "{ctx}");
+        assert!(run.output.contains("(the duration elapsed)"), "{ctx}");
+    }
+    Ok(())
 }

@@ -70,13 +70,15 @@ pub enum ItemKind {
         ty: TypeName,
         init: Expr,
     },
-    /// `cpuset NAME = 0-3, 6 ["doc"]`: a set of CPUs, tunable at load
-    /// when it has a doc string.
+    /// `cpuset NAME = 0-3, 6 ["doc" | dynamic]`: a set of CPUs, tunable at
+    /// load when it has a doc string, rewritten by rules when `dynamic`.
     CpuSet {
         name: Ident,
         /// Inclusive ranges, as written (`6` is `6..=6`; `all` is 0-4095).
         ranges: Vec<CpuRange>,
         doc: Option<StrLit>,
+        /// `dynamic`: where `ranges` start; `NAME = first(N)` changes it.
+        dynamic: bool,
     },
     Counter {
         name: Ident,

@@ -164,6 +164,11 @@ impl Explainer<'_, '_> {
                         s.text(),
                         s.name
                     )?,
+                    None if s.dynamic => {
+                        let start =
+                            if s.text() == "all" { "every CPU".to_string() } else { format!("{cpus} {}", s.text()) };
+                        writeln!(out, "- {}: {start} at first; rules change it while the scheduler runs.", s.name)?
+                    }
                     None => writeln!(out, "- {}: {cpus} {} ({n}).", s.name, s.text())?,
                 }
             }
@@ -528,6 +533,13 @@ impl Explainer<'_, '_> {
                 let sentence = match op {
                     ast::AssignOp::Add => format!("{target_text} grows by {value_text}"),
                     ast::AssignOp::Sub => format!("{target_text} shrinks by {value_text}"),
+                    ast::AssignOp::Set if self.model.cpusets.iter().any(|c| c.name == target_text) => {
+                        let count = match &value.kind {
+                            ast::ExprKind::Call { args, .. } if args.len() == 1 => self.expr(&args[0]),
+                            _ => value_text,
+                        };
+                        format!("the CPU set {target_text} becomes the lowest-numbered {count} CPUs (none below 1, at most every CPU)")
+                    }
                     ast::AssignOp::Set if target_text == "cpu.perf" => {
                         format!("this CPU asks for the performance level {value_text} (of 1024)")
                     }

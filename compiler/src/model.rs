@@ -115,6 +115,11 @@ pub struct CpuSet {
     /// With a doc string, `schedc run --set NAME=...` changes it at load:
     /// `ranges` are then its default.
     pub doc: Option<String>,
+    /// `dynamic`: `ranges` are where it starts, and `NAME = first(N)`
+    /// rewrites it while the scheduler runs.
+    pub dynamic: bool,
+    /// Whether a rule rewrites it (`NAME = first(N)`).
+    pub assigned: bool,
     /// Whether an idle pick (`any in NAME`, `-> Q idle in NAME`) uses it:
     /// it then also exists as a kernel cpumask.
     pub picked: bool,
@@ -324,6 +329,12 @@ pub enum StmtKind {
     },
     /// `reenqueue local` (only in `on cpu_release`).
     ReenqueueLocal,
+    /// `SET = first(N)`: CPUs 0 to N - 1 (clamped to the machine's CPUs)
+    /// become the dynamic set `SET`; `count` is an int or a uint.
+    FirstCpus {
+        set: usize,
+        count: Expr,
+    },
 }
 
 /// Something a statement may assign.

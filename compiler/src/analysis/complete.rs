@@ -38,6 +38,7 @@ const FUNCTIONS: &[(&str, &str)] = &[
     ("log2", "log2(count)"),
     ("int", "int(value)"),
     ("uint", "uint(value)"),
+    ("first", "first(count)"),
 ];
 const TYPES: &[ValueType] = &[ValueType::Duration, ValueType::Time, ValueType::Int, ValueType::Uint, ValueType::Bool];
 

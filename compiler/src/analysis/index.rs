@@ -103,8 +103,9 @@ impl Indexer<'_> {
                 };
                 (SymbolKind::Gauge, name, Some(ty), signature, doc.value.clone())
             }
-            ItemKind::CpuSet { name, ranges, doc } => {
-                let signature = format!("cpuset {} = {}", name.name, CpuRange::list(ranges));
+            ItemKind::CpuSet { name, ranges, doc, dynamic } => {
+                let dynamic = if *dynamic { " dynamic" } else { "" };
+                let signature = format!("cpuset {} = {}{dynamic}", name.name, CpuRange::list(ranges));
                 let doc = doc.as_ref().map_or_else(|| self.comment(item.span), |d| d.value.clone());
                 (SymbolKind::CpuSet, name, None, signature, doc)
             }

@@ -154,7 +154,9 @@ fn completes_facts_queues_classes_and_keywords() {
     assert!(labels(&items).contains(&"preempt") && labels(&items).contains(&"select_cpu"));
     assert!(items[0].detail.contains("looks like"), "{:?}", items[0]);
     let statements = complete_after("on running {\n    ");
-    assert!(["let", "if", "every", "trace", "seen", "task", "min"].iter().all(|w| labels(&statements).contains(w)));
+    assert!(["let", "if", "every", "trace", "seen", "task", "min", "first"]
+        .iter()
+        .all(|w| labels(&statements).contains(w)));
     assert!(complete_after("# a comment about task.").is_empty());
 }
 

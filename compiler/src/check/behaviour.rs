@@ -209,6 +209,7 @@ impl Checker<'_> {
         scope.quiescent = event == Event::Quiescent;
         scope.cpuperf = matches!(event, Event::Tick | Event::Running | Event::Stopping);
         scope.sampling = scope.task;
+        scope.sets = true;
         let body = self.stmts(body, &mut scope);
         let origin = self.origin(span);
         let _ = keyword;
@@ -237,6 +238,7 @@ impl Checker<'_> {
     fn timer(&mut self, period: &ast::Expr, body: &[ast::Stmt], span: Span) {
         let mut scope = Scope::constant("`on timer`");
         scope.cpuperf = true;
+        scope.sets = true;
         let period = self.period(period, &scope, "the period of `on timer`");
         let body = self.stmts(body, &mut scope.clone());
         let origin = self.origin(span);

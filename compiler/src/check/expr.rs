@@ -37,6 +37,9 @@ pub(super) struct Scope {
     pub cpuperf: bool,
     /// `every` blocks are allowed.
     pub sampling: bool,
+    /// `SET = first(N)` may rewrite a dynamic CPU set: an `on` block
+    /// (events and the timer), not a formula.
+    pub sets: bool,
     /// Inside `every`: its sampler, which makes `elapsed` known.
     pub every: Option<usize>,
     pub locals: Vec<(String, Type)>,
@@ -58,6 +61,7 @@ impl Scope {
             found: false,
             cpuperf: false,
             sampling: false,
+            sets: false,
             every: None,
             locals: Vec::new(),
             known: Vec::new(),
@@ -179,7 +183,7 @@ pub(super) fn task_fact(name: &str) -> Option<(Fact, Type)> {
     facts::lookup(FactGroup::Task, name).map(|f| (f.fact, f.ty))
 }
 
-const FUNCTIONS: &[&str] = &["min", "max", "clamp", "ewma", "log2", "int", "uint", "size"];
+const FUNCTIONS: &[&str] = &["min", "max", "clamp", "ewma", "log2", "int", "uint", "size", "first"];
 
 /// The deepest nesting of expressions and statements the checker accepts;
 /// real policies stay far below it.
@@ -767,6 +771,14 @@ impl Checker<'_> {
             }
         };
         let set = self.cpuset_ref(name)?;
+        if self.model.cpusets[set].dynamic {
+            self.error(
+                Diagnostic::new(Code::NotConstant, span, format!("the size of `{}` changes while the scheduler runs", name.name))
+                    .label("a dynamic set")
+                    .help("`size` is known when the policy is compiled; keep the count assigned with `first(N)` in a `global`"),
+            );
+            return None;
+        }
         let n = self.model.cpusets[set].size();
         Some(Typed::new(ExprKind::Const(i128::from(n)), Type::Value(ValueType::Uint)))
     }
@@ -813,6 +825,17 @@ impl Checker<'_> {
         }
         if func.name == "size" {
             return self.set_size(args, span);
+        }
+        if func.name == "first" {
+            self.error(
+                Diagnostic::new(Code::WrongContext, span, "`first(N)` is not a value")
+                    .label("names CPUs, only for a dynamic set")
+                    .help("assign it to a set declared `cpuset SET = all dynamic`: `SET = first(N)`, in an `on` block"),
+            );
+            for a in args {
+                self.expr(a, sc);
+            }
+            return None;
         }
         if func.name == "cpu" {
             self.error(

@@ -234,7 +234,7 @@ impl<'s> Checker<'s> {
                 }
                 ItemKind::State { scope: ast::Scope::Task, name, ty, .. } => self.task_var(name, ty.ty, item.span),
                 ItemKind::State { scope: ast::Scope::Cpu, name, ty, .. } => self.cpu_var(name, ty.ty, item.span),
-                ItemKind::CpuSet { name, ranges, doc } => self.cpuset(name, ranges, doc, item.span),
+                ItemKind::CpuSet { name, ranges, doc, dynamic } => self.cpuset(name, ranges, doc, *dynamic, item.span),
                 ItemKind::Counter { name, doc, .. } => {
                     self.stat(name, StatKind::Counter, ValueType::Uint, doc, item.span);
                 }
@@ -601,7 +601,14 @@ impl<'s> Checker<'s> {
 
     /// `cpuset NAME = 0-3, 6`: each CPU below `SCHEDC_MAX_CPUS`, each range
     /// in increasing order.
-    fn cpuset(&mut self, name: &ast::Ident, ranges: &[ast::CpuRange], doc: &Option<ast::StrLit>, span: Span) {
+    fn cpuset(
+        &mut self,
+        name: &ast::Ident,
+        ranges: &[ast::CpuRange],
+        doc: &Option<ast::StrLit>,
+        dynamic: bool,
+        span: Span,
+    ) {
         let mut checked = Vec::new();
         for r in ranges {
             if r.high >= u128::from(SCHEDC_MAX_CPUS) {
@@ -627,6 +634,8 @@ impl<'s> Checker<'s> {
                 name: name.name.clone(),
                 ranges: checked,
                 doc: doc.as_ref().map(|d| d.value.clone()),
+                dynamic,
+                assigned: false,
                 picked: false,
                 tested: false,
                 origin,

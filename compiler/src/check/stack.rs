@@ -149,6 +149,12 @@ fn stmts_slots(body: &[Stmt]) -> usize {
                 vec![period]
             }
             StmtKind::Assign { value, .. } => vec![value],
+            StmtKind::FirstCpus { count, .. } => {
+                // Its inlined helper's two loop iterators, the map value and
+                // the cpumask.
+                locals += 4;
+                vec![count]
+            }
             StmtKind::If { cond, .. } => vec![cond],
             StmtKind::Trace { args, .. } => args.iter().map(|(_, e)| e).collect(),
             StmtKind::ReenqueueLocal => Vec::new(),

@@ -89,6 +89,11 @@ impl Checker<'_> {
                     );
                     return None;
                 }
+                if let [name] = target.parts.as_slice() {
+                    if let Some((Symbol::CpuSet(set), _)) = self.symbols.get(&name.name).copied() {
+                        return self.first_cpus(set, stmt, *op, value, sc).map(|kind| Stmt { kind, origin });
+                    }
+                }
                 let (place, ty) = self.place(target, *op, sc)?;
                 if place == Place::TaskClass {
                     // Before the value is checked: a class assigned in a
@@ -239,6 +244,98 @@ impl Checker<'_> {
             }
         };
         Some(Stmt { kind, origin })
+    }
+
+    /// `SET = first(N)`: only a dynamic set, only `=`, only `first(N)`
+    /// with an int or uint count, and only in an `on` block.
+    fn first_cpus(
+        &mut self,
+        set: usize,
+        stmt: &ast::Stmt,
+        op: AssignOp,
+        value: &ast::Expr,
+        sc: &Scope,
+    ) -> Option<StmtKind> {
+        let name = self.model.cpusets[set].name.clone();
+        self.usage.entry(name.clone()).or_default().read = true;
+        // A refused rewrite still reads the names of its count.
+        let count_only = |this: &mut Self| {
+            if let ast::ExprKind::Call { func, args } = &value.kind {
+                if func.name == "first" {
+                    for a in args {
+                        let _ = this.expr(a, sc);
+                    }
+                }
+            }
+        };
+        if !self.model.cpusets[set].dynamic {
+            let (why, help) = match self.model.cpusets[set].doc {
+                Some(_) => (
+                    "a tunable set is fixed once the scheduler is loaded",
+                    format!("declare it `cpuset {name} = {} dynamic` for rules to rewrite it; a tunable set is changed with `schedc run --set {name}=...`", self.model.cpusets[set].text()),
+                ),
+                None => (
+                    "a fixed set",
+                    format!("declare it `cpuset {name} = {} dynamic` for rules to rewrite it", self.model.cpusets[set].text()),
+                ),
+            };
+            self.error(
+                Diagnostic::new(Code::NotAssignable, stmt.span, format!("the CPU set `{name}` cannot be assigned"))
+                    .label(why)
+                    .help(help),
+            );
+            count_only(self);
+            return None;
+        }
+        if !sc.sets {
+            self.error(
+                Diagnostic::new(
+                    Code::WrongContext,
+                    stmt.span,
+                    format!("the CPU set `{name}` cannot be rewritten in {}", sc.what),
+                )
+                .label("not allowed here")
+                .help("rewrite a dynamic set in an `on` block, e.g. `on timer 10ms { ... }`"),
+            );
+            count_only(self);
+            return None;
+        }
+        let count = match &value.kind {
+            ast::ExprKind::Call { func, args } if op == AssignOp::Set && func.name == "first" && args.len() == 1 => {
+                &args[0]
+            }
+            _ => {
+                self.error(
+                    Diagnostic::new(
+                        Code::TypeMismatch,
+                        stmt.span,
+                        format!("a CPU set takes `first(N)`, not `{} {}`", op.symbol(), self.text(value.span)),
+                    )
+                    .label("not `= first(N)`")
+                    .help(format!("write `{name} = first(N)`: CPUs 0 to N - 1 become the set")),
+                );
+                return None;
+            }
+        };
+        let t = self.expr(count, sc)?;
+        let ty = match t.value() {
+            Some(ValueType::Int) => ValueType::Int,
+            Some(ValueType::Uint) => ValueType::Uint,
+            _ => {
+                self.error(
+                    Diagnostic::new(
+                        Code::TypeMismatch,
+                        count.span,
+                        format!("`first` takes a number of CPUs, an int or a uint, but this is {}", t.describe()),
+                    )
+                    .label("not a count")
+                    .help("count CPUs, e.g. `first(system.nr_cpus / 2)`"),
+                );
+                return None;
+            }
+        };
+        self.model.cpusets[set].assigned = true;
+        Some(StmtKind::FirstCpus { set, count: t.into_expr(ty) })
     }
 
     /// The place an assignment writes, and its type.

@@ -260,9 +260,10 @@ fn item_entries(text: &ExprText, item: &ast::Item) -> Vec<Entry> {
             };
             Entry::new(Part::Rules, "preempt", "preempt".into(), format!("{}{at}", class.name))
         }
-        ItemKind::CpuSet { name, ranges, .. } => {
+        ItemKind::CpuSet { name, ranges, dynamic, .. } => {
             let subject = format!("cpuset {}", name.name);
-            Entry::new(Part::State, &subject, subject.clone(), ast::CpuRange::list(ranges))
+            let dynamic = if *dynamic { " dynamic" } else { "" };
+            Entry::new(Part::State, &subject, subject.clone(), format!("{}{dynamic}", ast::CpuRange::list(ranges)))
         }
         ItemKind::Const { name, value } => {
             Entry::new(Part::Formula, &format!("const {}", name.name), format!("const {}", name.name), text.expr(value))

@@ -168,8 +168,12 @@ impl<'a, 's> Layout<'a, 's> {
                 };
                 self.text(0, format!("preempt {}{at}", class.name), span);
             }
-            ItemKind::CpuSet { name, ranges, doc } => {
-                let doc = doc.as_ref().map(|d| format!(" \"{}\"", d.value)).unwrap_or_default();
+            ItemKind::CpuSet { name, ranges, doc, dynamic } => {
+                let doc = match doc {
+                    Some(d) => format!(" \"{}\"", d.value),
+                    None if *dynamic => " dynamic".to_string(),
+                    None => String::new(),
+                };
                 self.text(0, format!("cpuset {} = {}{doc}", name.name, CpuRange::list(ranges)), span);
             }
             ItemKind::Const { name, value } => {

@@ -367,6 +367,13 @@ impl Lowering<'_> {
                     out.push(format!("{tabs}}}"));
                 }
                 StmtKind::ReenqueueLocal => out.push(format!("{tabs}scx_bpf_reenqueue_local();")),
+                StmtKind::FirstCpus { set, count } => {
+                    let n = match count.ty {
+                        Type::Value(ValueType::Uint) => format!("schedc_uint_cpus({})", self.expr(count)),
+                        _ => self.expr(count),
+                    };
+                    out.push(format!("{tabs}schedc_first_cpus_{}({n});", self.model.cpusets[*set].name));
+                }
                 StmtKind::Trace { message, args } => {
                     let mut fmt = c_string(message).replace('%', "%%");
                     let mut values = Vec::new();

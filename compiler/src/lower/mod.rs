@@ -662,7 +662,9 @@ fn walk_stmts(body: &[Stmt], f: &mut dyn FnMut(&Expr)) {
                 f(&Expr { kind: ExprKind::WakerVar(*i), ty: value.ty });
                 walk_expr(value, f)
             }
-            StmtKind::Let { value, .. } | StmtKind::Assign { value, .. } => walk_expr(value, f),
+            StmtKind::Let { value, .. } | StmtKind::Assign { value, .. } | StmtKind::FirstCpus { count: value, .. } => {
+                walk_expr(value, f)
+            }
             StmtKind::If { cond, then, otherwise } => {
                 walk_expr(cond, f);
                 walk_stmts(then, f);

@@ -21,16 +21,18 @@ impl Builder {
 }
 
 impl Builder {
-    /// `cpuset NAME = 0-3, 6`.
+    /// `cpuset NAME = 0-3, 6 ["doc" | dynamic]`.
     pub(super) fn cpuset(&self, mut children: Pairs<Rule>) -> ItemKind {
         let name = self.ident(required(&mut children));
         let mut ranges = Vec::new();
         let mut doc = None;
+        let mut dynamic = false;
         for r in children {
             let span = self.span(&r);
             match r.as_rule() {
                 Rule::all_cpus => ranges.push(CpuRange::all(span)),
                 Rule::string => doc = Some(self.string(r)),
+                Rule::dynamic_set => dynamic = true,
                 _ => {
                     let mut ends = r.into_inner().map(|d| super::expr::parse_digits(d.as_str()));
                     let low = ends.next().expect("first CPU");
@@ -38,6 +40,6 @@ impl Builder {
                 }
             }
         }
-        ItemKind::CpuSet { name, ranges, doc }
+        ItemKind::CpuSet { name, ranges, doc, dynamic }
     }
 }

@@ -15,12 +15,12 @@ syn match   schedcItem       "^\s*\zs\(task\|queue\|cpu\)\>"
 syn keyword schedcItem       select_cpu enqueue dispatch slice vtime preempt timeout with const fn
 syn keyword schedcControl    if then else let every trace when found kick idle default starve after in all keep_running reenqueue local at lowest enqueue_last enqueue_exiting partial enqueue_migration_disabled allow_queued_wakeup
 syn keyword schedcOperator   and or not is starts_with
-syn keyword schedcModifier   per_cpu per_llc per_node shared fifo charge lag deadline
+syn keyword schedcModifier   per_cpu per_llc per_node shared fifo charge lag deadline dynamic
 syn keyword schedcType       duration time uint int bool
 syn keyword schedcEvent      join wakeup runnable running stopping quiescent tick timer cpu_release
 syn keyword schedcPreference pinned prev_core idle_core prev prev_llc waker any
 syn keyword schedcConstant   true false none
-syn keyword schedcBuiltin    min max clamp ewma log2 elapsed
+syn keyword schedcBuiltin    min max clamp ewma log2 first elapsed
 
 syn match   schedcFact       "\<\(task\|system\|event\|waker\|queue\|cpu\)\.\h\w*\(\.\h\w*\)\="
 syn match   schedcNumber     "\<\d[0-9_]*\>"
