@@ -408,7 +408,10 @@ impl Checker<'_> {
     pub(super) fn dispatch(&mut self, serves: &[ast::Serve]) {
         let scope = Scope::constant("a starvation limit");
         let when_scope = Scope::constant("the condition of a `dispatch` line");
-        let mut seen: HashMap<usize, Span> = HashMap::new();
+        // Each queue served so far: where, and whether only by lines with a
+        // `when` and no starvation limit (then a plain line may serve it
+        // again, as the fallback where the condition does not hold).
+        let mut seen: HashMap<usize, (Span, bool)> = HashMap::new();
         for (i, serve) in serves.iter().enumerate() {
             // A line whose condition is wrong still serves its queues, so
             // that they are not also reported as never served.
@@ -424,17 +427,24 @@ impl Checker<'_> {
                 continue;
             }
             let mut queues = Vec::new();
+            let conditional = serve.when.is_some() && serve.starve_after.is_none();
+            let plain = matches!(serve.group, ast::ServeGroup::One) && serve.starve_after.is_none();
             for name in serve.queues() {
                 let Some(queue) = self.queue_index(name) else { continue };
-                if let Some(prev) = seen.insert(queue, name.span) {
-                    self.error(
-                        Diagnostic::new(Code::DuplicateName, name.span, format!("`{}` is served twice", name.name))
-                            .label("served again here")
-                            .related(prev, "first served here")
-                            .help("list each queue once, in the order it should be served"),
-                    );
-                    continue;
+                if let Some(&(prev, prev_conditional)) = seen.get(&queue) {
+                    if !(prev_conditional && plain) {
+                        self.error(
+                            Diagnostic::new(Code::DuplicateName, name.span, format!("`{}` is served twice", name.name))
+                                .label("served again here")
+                                .related(prev, "first served here")
+                                .help("list each queue once, in the order it should be served; a queue may come again only on a line of its own, after lines that serve it with a `when`, and without `starve after`"),
+                        );
+                        continue;
+                    }
                 }
+                let (first_span, still_conditional) =
+                    seen.get(&queue).map_or((name.span, conditional), |&(span, c)| (span, c && conditional));
+                seen.insert(queue, (first_span, still_conditional));
                 queues.push((queue, name));
             }
             let Some(&(first, _)) = queues.first() else { continue };

@@ -107,7 +107,7 @@ slice = 5ms
 slice = 10ms
 "#;
     DuplicateName = "duplicate-name", Error,
-        "a name declared twice; a per-task variable named like a task fact; a `let` reusing a name; a queue served twice; `keep_running` written twice",
+        "a name declared twice; a per-task variable named like a task fact; a `let` reusing a name; a queue served twice (but for a fallback line after a `when`); `keep_running` written twice",
         example r#"
 scheduler s "example"
 queue q shared fifo
