@@ -203,8 +203,11 @@ impl Lowering<'_> {
             Builtin::Ewma => "ewma",
             Builtin::Log2 => "log2",
         };
-        // Named after the arguments' C type: log2 of an int is a uint.
-        let ty = args.first().map_or(ty, |a| a.ty);
+        // Named after the C type it computes in: the result's, but for log2,
+        // whose argument's type decides (log2 of an int is a uint). An
+        // argument of another type converts at the call, as C does: `max`
+        // of a uint literal above 2^63 and 1 is that literal, not 1.
+        let ty = if func == Builtin::Log2 { args.first().map_or(ty, |a| a.ty) } else { ty };
         let args: Vec<String> = args.iter().map(|a| self.expr(a)).collect();
         (format!("schedc_{name}_{}({})", c_type(ty), args.join(", ")), ATOM)
     }
@@ -238,7 +241,8 @@ impl Lowering<'_> {
 
     fn unsigned_call_of(&self, op: BinOp, lhs: &Expr, rhs: &Expr, to: &str) -> Option<String> {
         let m = self.model;
-        let never_negative = |e: &Expr| crate::check::sign::expr_never_negative(e, &m.params, &m.functions);
+        // Not merely never negative: a product that wraps is negative in C.
+        let never_negative = |e: &Expr| crate::check::sign::exactly_non_negative(e, &m.params, &m.functions);
         if op != BinOp::Div || to != "s64" || !never_negative(lhs) || !never_negative(rhs) {
             return None;
         }
