@@ -350,6 +350,22 @@ pub enum PreferenceKind {
 }
 
 impl PreferenceKind {
+    /// Every preference, in the order the reference lists them.
+    pub const ALL: [PreferenceKind; 7] = [
+        PreferenceKind::Pinned,
+        PreferenceKind::PrevCore,
+        PreferenceKind::IdleCore,
+        PreferenceKind::Prev,
+        PreferenceKind::PrevLlc,
+        PreferenceKind::Waker,
+        PreferenceKind::Any,
+    ];
+
+    /// The preference a word of the language names.
+    pub fn from_keyword(word: &str) -> Option<PreferenceKind> {
+        Self::ALL.into_iter().find(|k| k.keyword() == word)
+    }
+
     pub fn keyword(self) -> &'static str {
         match self {
             PreferenceKind::Pinned => "pinned",

@@ -34,15 +34,8 @@ impl Builder {
                 Rule::preference => {
                     let span = self.span(&pair);
                     let mut inner = pair.into_inner();
-                    let kind = match inner.next().expect("preference kind").as_str() {
-                        "pinned" => PreferenceKind::Pinned,
-                        "prev_core" => PreferenceKind::PrevCore,
-                        "idle_core" => PreferenceKind::IdleCore,
-                        "prev" => PreferenceKind::Prev,
-                        "prev_llc" => PreferenceKind::PrevLlc,
-                        "waker" => PreferenceKind::Waker,
-                        _ => PreferenceKind::Any,
-                    };
+                    let word = inner.next().expect("preference kind").as_str();
+                    let kind = PreferenceKind::from_keyword(word).expect("the grammar's preference words");
                     let mut inner = inner.peekable();
                     let within = match inner.peek() {
                         Some(w) if w.as_rule() == Rule::within => {

@@ -8,7 +8,7 @@ use super::expected::{describe_expected, describe_tokens, item_shape, rule_name}
 use super::lexical::slip;
 use super::unclosed::unclosed_block;
 use super::{Rule, ITEM_KEYWORDS};
-use crate::ast::Span;
+use crate::ast::{PreferenceKind, Span};
 use crate::diag::{Code, Diagnostic};
 
 /// Builds the diagnostic for a syntax error in the item at `item_start`.
@@ -165,9 +165,6 @@ pub(super) fn syntax_error(src: &str, item_start: usize, err: &pest::error::Erro
         .help(help)
 }
 
-/// The CPU preferences of `select_cpu`, in the order the reference gives them.
-const PREFERENCES: [&str; 7] = ["pinned", "prev_core", "idle_core", "prev", "prev_llc", "waker", "any"];
-
 /// A word in a `select_cpu` list that is no CPU preference (`idle`): name the
 /// preferences rather than every token the parser could take there.
 fn unknown_preference(src: &str, at: usize, kind: Option<&str>) -> Option<Diagnostic> {
@@ -176,18 +173,17 @@ fn unknown_preference(src: &str, at: usize, kind: Option<&str>) -> Option<Diagno
     }
     let found = found_token(src, at);
     let is_word = found.chars().next().is_some_and(|c| c.is_alphabetic() || c == '_');
-    let line_start = src[..at].rfind('\n').map_or(0, |i| i + 1);
-    let first_on_line = src[line_start..at].trim().is_empty();
     if !is_word
-        || !first_on_line
+        || !starts_line(src, at)
         || is_keyword(found)
-        || PREFERENCES.contains(&found)
+        || PreferenceKind::from_keyword(found).is_some()
         || ["default", "found"].contains(&found)
     {
         return None;
     }
-    let list = PREFERENCES.map(|p| format!("`{p}`")).join(", ");
-    let help = match crate::check::suggest(found, PREFERENCES) {
+    let words = PreferenceKind::ALL.map(PreferenceKind::keyword);
+    let list = words.map(|p| format!("`{p}`")).join(", ");
+    let help = match crate::check::suggest(found, words) {
         Some(s) => format!("did you mean `{s}`? The CPU preferences are {list}"),
         None => format!(
             "the CPU preferences are {list} (`any` is any idle CPU, `idle_core` a wholly idle core; both may take `in SET`), each with an optional `when CONDITION`; then `default` and `found -> QUEUE`"
@@ -207,11 +203,8 @@ fn unknown_preference(src: &str, at: usize, kind: Option<&str>) -> Option<Diagno
 /// `-> QUEUE` with nothing before the arrow in `enqueue`: the parser sees a
 /// minus sign and then `>`.
 fn route_without_condition(src: &str, at: usize, kind: Option<&str>) -> Option<Diagnostic> {
-    if kind != Some("enqueue") || !src[at..].starts_with('>') || !src[..at].ends_with('-') {
-        return None;
-    }
-    let line_start = src[..at - 1].rfind('\n').map_or(0, |i| i + 1);
-    if !src[line_start..at - 1].trim().is_empty() {
+    if kind != Some("enqueue") || !src[at..].starts_with('>') || !src[..at].ends_with('-') || !starts_line(src, at - 1)
+    {
         return None;
     }
     Some(
@@ -219,6 +212,12 @@ fn route_without_condition(src: &str, at: usize, kind: Option<&str>) -> Option<D
             .label("a condition goes before the arrow")
             .help("write `CONDITION -> QUEUE`, or `else -> QUEUE` for the route every other task takes"),
     )
+}
+
+/// Whether only blanks stand before `at` on its line.
+fn starts_line(src: &str, at: usize) -> bool {
+    let line_start = src[..at].rfind('\n').map_or(0, |i| i + 1);
+    src[line_start..at].trim().is_empty()
 }
 
 /// The token at `at`, for messages: a word, a string up to its closing
