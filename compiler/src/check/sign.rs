@@ -123,28 +123,26 @@ impl Exact<'_> {
 mod tests {
     use crate::check_source;
 
-    /// Whether the charge of a policy with `charge` as its `vtime charge`
-    /// is proven never negative.
-    fn proven(charge: &str) -> bool {
+    /// The model of a policy with `charge` as its `vtime charge`.
+    fn with_charge(charge: &str) -> crate::model::Model {
         let src = format!(
             "scheduler s \"x\"\nparam base: duration = 4ms \"b\" in 1ms..1s\nparam any: duration = 1ms \"a\"\n\
              queue q shared vtime\nenqueue {{ else -> q }}\ndispatch {{ q }}\nvtime charge {charge}\n"
         );
-        let checked = check_source("s.policy", &src).unwrap_or_else(|r| panic!("{charge}: {r:?}"));
-        let f = checked.model.vtime_charge.as_ref().unwrap();
-        super::never_negative(f, &checked.model.params, &checked.model.functions)
+        check_source("s.policy", &src).unwrap_or_else(|r| panic!("{charge}: {r:?}")).model
     }
 
-    /// Whether the slice formula `slice` is exactly non-negative, wraps
-    /// included (what lowering needs to divide as unsigned).
-    fn exact(slice: &str) -> bool {
-        let src = format!(
-            "scheduler s \"x\"\nparam base: duration = 4ms \"b\" in 1ms..1s\nparam any: duration = 1ms \"a\"\n\
-             queue q shared fifo\nenqueue {{ else -> q }}\ndispatch {{ q }}\nslice = {slice}\n"
-        );
-        let checked = check_source("s.policy", &src).unwrap_or_else(|r| panic!("{slice}: {r:?}"));
-        let f = checked.model.slice.as_ref().unwrap();
-        super::exactly_non_negative(&f.result, &checked.model.params, &checked.model.functions)
+    /// Whether the charge is proven never negative.
+    fn proven(charge: &str) -> bool {
+        let m = with_charge(charge);
+        super::never_negative(m.vtime_charge.as_ref().unwrap(), &m.params, &m.functions)
+    }
+
+    /// Whether the charge is exactly non-negative, wraps included (what
+    /// lowering needs to divide as unsigned).
+    fn exact(charge: &str) -> bool {
+        let m = with_charge(&format!("= {charge}"));
+        super::exactly_non_negative(&m.vtime_charge.as_ref().unwrap().result, &m.params, &m.functions)
     }
 
     #[test]
