@@ -1,7 +1,7 @@
 //! Completion: what may be typed at a place, judged from the text before it
 //! (which is usually mid-edit and does not parse) and the declarations that do.
 
-use crate::ast::ValueType;
+use crate::ast::{PreferenceKind, ValueType};
 use crate::check::facts::{self, FactGroup, FactInfo, QUEUE_FIELDS};
 use crate::model::CpuFact;
 use crate::parse::{item_shape, ITEM_KEYWORDS};
@@ -28,8 +28,8 @@ pub enum CandidateKind {
 }
 
 const STATEMENT_KEYWORDS: &[&str] = &["let", "if", "every", "trace", "reenqueue"];
-const PREFERENCES: &[&str] =
-    &["pinned", "prev_core", "idle_core", "prev", "prev_llc", "waker", "any", "default", "found"];
+/// Words a `select_cpu` line may start with that are not preferences.
+const SELECT_CPU_WORDS: &[&str] = &["default", "found"];
 const FUNCTIONS: &[(&str, &str)] = &[
     ("min", "min(a, b)"),
     ("max", "max(a, b)"),
@@ -113,7 +113,12 @@ fn block_start(analysis: &Analysis, text_above: &str) -> Vec<Candidate> {
         .map_or("", |l| &l[..l.find(|c| !is_name_char(c)).unwrap_or(l.len())]);
     match item {
         "dispatch" => symbols(analysis, SymbolKind::Queue),
-        "select_cpu" => PREFERENCES.iter().map(|p| keyword(p, "CPU preference")).collect(),
+        "select_cpu" => PreferenceKind::ALL
+            .iter()
+            .map(|p| p.keyword())
+            .chain(SELECT_CPU_WORDS.iter().copied())
+            .map(|p| keyword(p, "CPU preference"))
+            .collect(),
         "enqueue" => {
             let mut out = vec![keyword("else", "the catch-all route: `else -> QUEUE`")];
             out.extend(expression_start(analysis));

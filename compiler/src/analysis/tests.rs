@@ -149,6 +149,10 @@ fn completes_facts_queues_classes_and_keywords() {
     assert_eq!(labels(&complete_after("enqueue {\n    else -> ")), ["fast", "slow"]);
     assert_eq!(labels(&complete_after("enqueue {\n    task is q")), ["quick", "none"]);
     assert_eq!(labels(&complete_after("dispatch {\n    ")), ["fast", "slow"]);
+    assert_eq!(
+        labels(&complete_after("select_cpu {\n    ")),
+        ["pinned", "prev_core", "idle_core", "prev", "prev_llc", "waker", "any", "default", "found"]
+    );
     assert_eq!(labels(&complete_after("param x: ")), ["duration", "time", "int", "uint", "bool"]);
     let items = complete_after("pre");
     assert!(labels(&items).contains(&"preempt") && labels(&items).contains(&"select_cpu"));
