@@ -47,6 +47,8 @@ fn main() {
     trials.extend(testkit::always_all![
         construct_policies_cover_the_language,
         name_clash_detection_works,
+        every_name_declared_inside_the_generated_functions_is_reserved,
+        every_lower_case_macro_of_the_headers_is_reserved,
         operator_check_ignores_comments_and_strings,
         compile_refuses_to_write_over_the_policy,
         compile_refuses_to_write_over_a_file_it_did_not_make,
@@ -724,6 +726,84 @@ fn name_clash_detection_works() {
     assert_eq!(name_clashes(c).len(), 2, "{:?}", name_clashes(c));
 }
 
+/// The names the generated C declares inside the callbacks and the
+/// functions that hold policy code (a `/* X.policy:N ... */` line): locals,
+/// parameters and loop counters. (Helpers without policy code may name
+/// their locals freely.)
+fn function_scope_names(c: &str) -> BTreeSet<String> {
+    let local = fancy_regex::Regex::new(
+        r"(?m)^\t+(?:const\s+)?(?:(?:struct|union|enum)\s+\w+|[su](?:8|16|32|64)|bool|int|long|unsigned)\s+\**(\w+)\s*(?:=|;|\[)",
+    )
+    .expect("a valid pattern");
+    let function =
+        fancy_regex::Regex::new(r"(?m)^(?:\w[\w\s\*]*)?\b(?:SCHEDC_OPS(?:_SLEEPABLE)?\(\w+,|\w+\()([^)]*)\)$")
+            .expect("a valid pattern");
+    let counter = fancy_regex::Regex::new(r"\bbpf_for(?:_each)?\((?:\w+,\s*)?(\w+),").expect("a valid pattern");
+    let first_groups = |re: &fancy_regex::Regex, code: &str| -> Vec<String> {
+        re.captures_iter(code).map(|c| c.expect("matches").get(1).map_or("", |m| m.as_str()).to_string()).collect()
+    };
+    let mut names = BTreeSet::new();
+    // A function runs from its head at column 0 to the `}` at column 0.
+    let mut lines = c.lines().peekable();
+    while let Some(head) = lines.next() {
+        if lines.peek() != Some(&"{") || head.starts_with(['\t', ' ', '#', '/', '*']) {
+            continue;
+        }
+        let mut body = format!("{head}\n");
+        for line in lines.by_ref() {
+            body.push_str(line);
+            body.push('\n');
+            if line == "}" {
+                break;
+            }
+        }
+        // Every callback may hold policy code in some policy.
+        if !body.contains(".policy:") && !head.contains("SCHEDC_OPS") {
+            continue;
+        }
+        let code = code_only(&body);
+        names.extend(first_groups(&local, &code));
+        names.extend(first_groups(&counter, &code));
+        for params in first_groups(&function, &code) {
+            for param in params.split(',') {
+                let name = param.trim().rsplit([' ', '*']).next().unwrap_or("");
+                if is_ident(name) && name != "void" && param.trim().contains(' ') {
+                    names.insert(name.to_string());
+                }
+            }
+        }
+    }
+    names
+}
+
+/// A policy global of a name the generated C also declares inside a
+/// function would be hidden there, and the C would silently read the
+/// wrong variable: every such name must be one the checker refuses. The
+/// shipped and construct policies together use every construct, so their
+/// C declares every such name.
+fn every_name_declared_inside_the_generated_functions_is_reserved() {
+    let mut unreserved: BTreeMap<String, String> = BTreeMap::new();
+    for path in policies_in("tests/constructs").iter().chain(&policies_in("policies")) {
+        let src = fs::read_to_string(path).expect("readable");
+        let checked = check_source("x.policy", &src).unwrap_or_else(|r| panic!("{}: {}", path.display(), render(&r)));
+        for name in function_scope_names(&generate_c(&checked)) {
+            // The policy's own `let`s and function parameters.
+            let own = fancy_regex::Regex::new(&format!(r"\blet\s+{name}\b|\bfn\s+\w+\([^)]*\b{name}\s*:"))
+                .expect("a valid pattern");
+            if own.is_match(&src).expect("matches") {
+                continue;
+            }
+            if accepted_as_global(&name) {
+                unreserved.entry(name).or_insert_with(|| display_name(path));
+            }
+        }
+    }
+    assert!(
+        unreserved.is_empty(),
+        "names the generated C declares in a function, which a policy may also declare: {unreserved:?}"
+    );
+}
+
 fn operator_check_ignores_comments_and_strings() {
     let c = "\t/* a -- b ++ */\n\tbpf_printk(\"x--y \\\" ++\");\n\tx = -(-y);\n";
     assert!(operator_problems(c).is_empty(), "{:?}", operator_problems(c));
@@ -835,11 +915,8 @@ fn compile_writes_an_object_and_may_replace_one(_clang: Clang) {
 
 // ---------------------------------------------------------------- names
 
-/// Every lower-case identifier of the C around a policy: the header, the
-/// libbpf headers it includes, and the C generated for the construct
-/// policies. Each is a name a policy might pick.
-fn c_identifiers() -> BTreeSet<String> {
-    // The header and the libbpf headers it includes, directly or not.
+/// The header and the libbpf headers it includes, directly or not.
+fn header_texts() -> Vec<String> {
     let mut texts: Vec<String> = vec![schedc_compiler::build::SCHEDC_BPF_H.to_string()];
     let mut seen: BTreeSet<&str> = BTreeSet::new();
     let mut i = 0;
@@ -860,6 +937,38 @@ fn c_identifiers() -> BTreeSet<String> {
         }
         i += 1;
     }
+    texts
+}
+
+/// Whether the checker takes `name` for a global that a callback writes.
+fn accepted_as_global(name: &str) -> bool {
+    let src = format!(
+        "scheduler r \"r\"\nqueue q shared fifo\nglobal {name}: int = 0\non tick {{ {name} += 1 }}\n\
+         enqueue {{\n    else -> q\n}}\ndispatch {{\n    q\n}}\n"
+    );
+    check_source("r.policy", &src).is_ok()
+}
+
+/// A policy function named like a macro of the headers would be expanded
+/// as the macro (`fn likely(x)`): every lower-case macro is refused.
+fn every_lower_case_macro_of_the_headers_is_reserved() {
+    let define = fancy_regex::Regex::new(r"(?m)^\s*#\s*define\s+([a-z][a-z0-9_]*)").expect("a valid pattern");
+    let mut macros = BTreeSet::new();
+    for text in header_texts() {
+        for found in define.captures_iter(&text) {
+            macros.insert(found.expect("matches").get(1).map_or("", |m| m.as_str()).to_string());
+        }
+    }
+    assert!(macros.contains("likely"), "the headers were read: {macros:?}");
+    let accepted: Vec<&String> = macros.iter().filter(|m| accepted_as_global(m)).collect();
+    assert!(accepted.is_empty(), "macros of the headers a policy may name: {accepted:?}");
+}
+
+/// Every lower-case identifier of the C around a policy: the header, the
+/// libbpf headers it includes, and the C generated for the construct
+/// policies. Each is a name a policy might pick.
+fn c_identifiers() -> BTreeSet<String> {
+    let mut texts = header_texts();
     for path in policies_in("tests/constructs").iter().chain(&policies_in("policies")) {
         let src = fs::read_to_string(path).expect("readable");
         if let Ok(checked) = check_source("x.policy", &src) {
@@ -930,6 +1039,10 @@ fn names_policy(role: &str, names: &[&str]) -> String {
                 extra_serves.push_str(&format!("    {name} starve after 20ms\n"));
                 decls.push_str(&format!("counter inserted{} = queue.{name}.inserted \"n\"\n", decls.len()));
             }
+            "fn" => {
+                decls.push_str(&format!("fn {name}(a: int) = a + 1\n"));
+                body.push_str(&format!("    task.tv0 += {name}(1)\n"));
+            }
             "class" => {
                 decls.push_str(&format!("class {name} \"c\"\n"));
                 body.push_str(&format!("    if task is {name} {{ task.class = {name} }}\n"));
@@ -967,7 +1080,7 @@ const QUEUES_PER_POLICY: usize = 200;
 const CPU_VARS_PER_POLICY: usize = 200;
 
 /// The roles a name can take in a policy (see `names_policy`).
-const ROLES: [&str; 8] = ["global", "param", "gauge", "let", "task", "cpu", "queue", "class"];
+const ROLES: [&str; 9] = ["global", "param", "gauge", "let", "task", "cpu", "queue", "class", "fn"];
 
 /// Problems of the C generated for `src`: names defined twice, runs of
 /// signs that C reads as `--`, and clang's errors.
@@ -1039,7 +1152,7 @@ fn clashing_scheduler_names(identifiers: &[&str]) -> BTreeSet<String> {
 /// Any name the checker accepts, in any role, must give sound C: the
 /// names of the header, of libbpf's headers and of the generated code are
 /// each tried as a global, a parameter, a gauge, a `let`, a per-task
-/// variable, a per-CPU variable, a queue and a class; all the ones the checker accepts in a
+/// variable, a per-CPU variable, a queue, a class and a function; all the ones the checker accepts in a
 /// role go into one policy, which must build and define every name once.
 /// A scheduler whose name makes a callback (`NAME_enqueue`, …) equal to
 /// one of those identifiers is tried on its own.

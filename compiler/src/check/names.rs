@@ -83,7 +83,18 @@ const GENERATED: &[&str] = &[
     "class",
     "ctx",
     "license",
+    "deq_flags",
+    "idle_cpu",
+    "llc",
+    "node",
+    "mask",
+    "sets",
+    "zero",
 ];
+
+/// Lower-case macros of libbpf's headers, which the generated C includes:
+/// a function of that name would be expanded as the macro.
+const HEADER_MACROS: &[&str] = &["likely", "unlikely", "barrier", "barrier_var", "container_of", "offsetof"];
 
 /// Kernel symbols the header declares under their own names (weak
 /// per-CPU variables read for `event.hardirq` and `event.softirq`).
@@ -114,6 +125,7 @@ const LANGUAGE: &[&str] = &[
     "lag",
     "local",
     "keep_running",
+    "waker",
 ];
 
 /// Whether `name` starts like a kernel or generated symbol.
@@ -142,6 +154,11 @@ pub fn reserved(name: &str) -> Option<String> {
         )
     } else if GENERATED.contains(&name) {
         format!("the generated C uses `{name}` for its own variables, as it does {}", listed(GENERATED))
+    } else if HEADER_MACROS.contains(&name) {
+        format!(
+            "`{name}` is a macro of libbpf's headers, which the generated C includes, as are {}",
+            listed(HEADER_MACROS)
+        )
     } else if KERNEL.contains(&name) {
         format!("the generated C declares the kernel's per-CPU variable `{name}` under that name")
     } else if name.len() > 64 {
@@ -212,6 +229,8 @@ mod tests {
         assert!(reserved("schedc_x").is_some());
         assert!(reserved("tctx").is_some());
         assert!(reserved("pcpu_hot").is_some_and(|why| why.contains("kernel")));
+        assert!(reserved("likely").is_some_and(|why| why.contains("macro")));
+        assert!(reserved("idle_cpu").is_some());
         assert!(reserved("slice_max").is_none());
         assert!(reserved("slice").is_some_and(|why| why.contains("`floor`")), "the names kept with it are listed");
     }
