@@ -448,6 +448,7 @@ impl Checker<'_> {
                 queues.push((queue, name));
             }
             let Some(&(first, _)) = queues.first() else { continue };
+            self.group_of_two_or_more(serve);
             let origin = self.origin(serve.span);
             let group = match &serve.group {
                 ast::ServeGroup::One | ast::ServeGroup::KeepRunning => ServeGroup::One,
@@ -490,6 +491,26 @@ impl Checker<'_> {
     }
 
     /// `earliest(...)` compares the keys of vtime queues; a FIFO queue has none.
+    /// `earliest(...)` and `round_robin(...)` choose between queues: one
+    /// queue alone is a plain line.
+    fn group_of_two_or_more(&mut self, serve: &ast::Serve) {
+        let (what, count) = match &serve.group {
+            ast::ServeGroup::Earliest(queues) => ("earliest", queues.len()),
+            ast::ServeGroup::RoundRobin(weights) => ("round_robin", weights.len()),
+            ast::ServeGroup::One | ast::ServeGroup::KeepRunning => return,
+        };
+        if count < 2 {
+            self.error(
+                Diagnostic::new(Code::BadDispatch, serve.span, format!("`{what}(...)` needs two or more queues"))
+                    .label("one queue")
+                    .help(format!(
+                        "`{what}` chooses between queues; to serve one queue, write its name alone on the line: `{}`",
+                        serve.queue.name
+                    )),
+            );
+        }
+    }
+
     fn earliest(&mut self, queues: &[(usize, &ast::Ident)]) -> Vec<usize> {
         for (q, name) in queues {
             if self.model.queues[*q].order != Order::Vtime {

@@ -747,7 +747,10 @@ impl Checker<'_> {
         fallback: &str,
     ) {
         let help = match names::suggest(&id.name, candidates) {
-            Some(s) => format!("did you mean `{s}`?"),
+            Some(s) => {
+                self.suggested.insert(s.to_string());
+                format!("did you mean `{s}`?")
+            }
             None => fallback.to_string(),
         };
         self.error(

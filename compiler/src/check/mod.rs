@@ -88,6 +88,9 @@ struct Checker<'s> {
     /// again (the duplicate's diagnostic says what to do).
     refused: HashSet<String>,
     refused_class: bool,
+    /// Declared names a did-you-mean pointed at: a mistyped use is likely
+    /// the use they lack, so they draw no `unused` warning.
+    suggested: HashSet<String>,
     task_var_names: HashMap<String, (usize, Span)>,
     /// Per-CPU variables, read as `cpu.NAME`: a namespace of their own.
     cpu_var_names: HashMap<String, (usize, Span)>,
@@ -153,6 +156,7 @@ impl<'s> Checker<'s> {
             symbols: HashMap::new(),
             refused: HashSet::new(),
             refused_class: false,
+            suggested: HashSet::new(),
             task_var_names: HashMap::new(),
             cpu_var_names: HashMap::new(),
             usage: HashMap::new(),
@@ -581,7 +585,9 @@ impl<'s> Checker<'s> {
             }
             None => {
                 let queues: Vec<&str> = self.model.queues.iter().map(|q| q.name.as_str()).collect();
-                let help = match names::suggest(&name.name, queues.iter().copied()) {
+                let near = names::suggest(&name.name, queues.iter().copied()).map(str::to_string);
+                self.suggested.extend(near.clone());
+                let help = match near {
                     Some(s) => format!("did you mean `{s}`?"),
                     None => format!(
                         "declare it with `queue {} shared vtime`; queues so far: {}",
@@ -653,7 +659,9 @@ impl<'s> Checker<'s> {
             _ if self.refused.contains(&name.name) => None,
             other => {
                 let sets: Vec<&str> = self.model.cpusets.iter().map(|c| c.name.as_str()).collect();
-                let help = match (names::suggest(&name.name, sets.iter().copied()), other) {
+                let near = names::suggest(&name.name, sets.iter().copied()).map(str::to_string);
+                self.suggested.extend(near.clone());
+                let help = match (near, other) {
                     (Some(s), _) => format!("did you mean `{s}`?"),
                     (None, Some(_)) => {
                         format!("name a set declared with `cpuset NAME = 0-3`; CPU sets: {}", list_or_none(&sets))
@@ -685,7 +693,9 @@ impl<'s> Checker<'s> {
             _ if self.refused.contains(&name.name) => None,
             _ => {
                 let classes: Vec<&str> = self.model.classes.iter().map(|c| c.name.as_str()).collect();
-                let help = match names::suggest(&name.name, classes.iter().copied()) {
+                let near = names::suggest(&name.name, classes.iter().copied()).map(str::to_string);
+                self.suggested.extend(near.clone());
+                let help = match near {
                     Some(s) => format!("did you mean `{s}`?"),
                     None => format!(
                         "declare it with `class {} \"what its tasks are\"`; classes so far: {}",

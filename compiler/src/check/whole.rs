@@ -47,7 +47,7 @@ impl Checker<'_> {
             self.error(
                 Diagnostic::new(Code::MissingVtimeCharge, span, "vruntime-ordered queues need a `vtime charge` formula")
                     .label("this queue orders tasks by vruntime")
-                    .help("say how much vruntime a task is charged when it stops, e.g. `vtime charge = (5ms - task.slice_left) * 100 / task.weight`"),
+                    .help("say how much vruntime a task is charged when it stops, e.g. `vtime charge = max(5ms - task.slice_left, 0ns) * 100 / task.weight`"),
             );
         }
         if !has_vtime {
@@ -128,7 +128,8 @@ impl Checker<'_> {
 
     pub(super) fn unused_warnings(&mut self) {
         let mut unused: Vec<(Span, String, &'static str)> = Vec::new();
-        let read = |this: &Self, key: &str| this.usage.get(key).is_some_and(|u| u.read);
+        // A name a did-you-mean pointed at counts as read (see `suggested`).
+        let read = |this: &Self, key: &str| this.usage.get(key).is_some_and(|u| u.read) || this.suggested.contains(key);
         let written = |this: &Self, key: &str| this.usage.get(key).is_some_and(|u| u.written);
         for p in &self.model.params {
             if !read(self, &p.name) {
@@ -146,7 +147,7 @@ impl Checker<'_> {
                     format!("class `{}` is never used", c.name),
                     "assign it with `task.class = NAME` and test it with `task is NAME`",
                 ));
-            } else if !written(self, &c.name) {
+            } else if !written(self, &c.name) && !self.suggested.contains(&c.name) {
                 unused.push((
                     self.decl_spans[&c.name],
                     format!("no task is ever put in class `{}`", c.name),
@@ -185,7 +186,7 @@ impl Checker<'_> {
         }
         let routed: Vec<usize> = self.routed.iter().map(|(q, _)| *q).collect();
         for (i, q) in self.model.queues.iter().enumerate() {
-            if !routed.contains(&i) {
+            if !routed.contains(&i) && !self.suggested.contains(&q.name) {
                 unused.push((
                     self.decl_spans[&q.name],
                     format!("no task is ever put in queue `{}`", q.name),

@@ -381,7 +381,7 @@ vtime charge = 1ms
 vtime deadline = task.awake - 2ms
 "#;
     BadDispatch = "bad-dispatch", Error,
-        "a `fifo` queue in `earliest(...)`, a `round_robin(...)` weight that is not a constant from 1 to 1024, `keep_running` before other lines of `dispatch`",
+        "a `fifo` queue in `earliest(...)`, `earliest(...)` or `round_robin(...)` with one queue, a `round_robin(...)` weight that is not a constant from 1 to 1024, `keep_running` before other lines of `dispatch`",
         example r#"
 scheduler s "example"
 queue a shared fifo
