@@ -34,6 +34,18 @@ pub fn load(path: &Path, out: &DiagnosticArgs) -> Result<Checked, CliError> {
 /// The text of a policy file, which must be UTF-8.
 pub fn read_policy(path: &Path) -> Result<String, CliError> {
     let bytes = std::fs::read(path).map_err(|source| CliError::ReadPolicy { path: path.into(), source })?;
+    let binary = if crate::compile::is_bpf_object(&bytes) {
+        Some("a BPF object")
+    } else if bytes.starts_with(b"\x7fELF") {
+        Some("a native ELF file (not BPF)")
+    } else if bytes.iter().take(8192).any(|&b| b == 0) {
+        Some("a binary file")
+    } else {
+        None
+    };
+    if let Some(what) = binary {
+        return Err(CliError::NotAPolicy { path: path.into(), what });
+    }
     String::from_utf8(bytes).map_err(|err| not_utf8(path, err.as_bytes(), err.utf8_error().valid_up_to()))
 }
 
@@ -94,4 +106,46 @@ fn summary(model: &schedc_compiler::model::Model) -> String {
         names(model.params.iter().map(|p| p.name.as_str()).collect()),
         names(model.classes.iter().map(|c| c.name.as_str()).collect()),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read_bytes(bytes: &[u8]) -> Result<String, CliError> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.policy");
+        std::fs::write(&path, bytes).unwrap();
+        read_policy(&path)
+    }
+
+    fn elf(machine: u16) -> Vec<u8> {
+        let mut bytes = b"\x7fELF\x02\x01\x01".to_vec();
+        bytes.resize(18, 0);
+        bytes.extend(machine.to_le_bytes());
+        bytes.resize(64, 0);
+        bytes
+    }
+
+    #[test]
+    fn a_binary_file_is_named_for_what_it_is() {
+        let what = |bytes: &[u8]| match read_bytes(bytes) {
+            Err(CliError::NotAPolicy { what, .. }) => what,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(what(&elf(247)), "a BPF object");
+        assert_eq!(what(&elf(62)), "a native ELF file (not BPF)");
+        assert_eq!(what(b"scheduler x \"x\"\n\0\x01"), "a binary file");
+        assert!(matches!(read_bytes(b"caf\xe9\n"), Err(CliError::NotUtf8(_))));
+        assert_eq!(read_bytes(b"scheduler x \"x\"\n").unwrap(), "scheduler x \"x\"\n");
+    }
+
+    #[test]
+    fn an_unreadable_path_says_what_to_do() {
+        let dir = tempfile::tempdir().unwrap();
+        let shown = error::render(&read_policy(dir.path()).unwrap_err());
+        assert!(shown.contains("help: give a file in it, such as"), "{shown}");
+        let shown = error::render(&read_policy(&dir.path().join("gone.policy")).unwrap_err());
+        assert!(shown.contains("help: check the path: no file is there"), "{shown}");
+    }
 }

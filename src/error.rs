@@ -11,8 +11,18 @@ use miette::{Diagnostic, MietteHandlerOpts, NamedSource, ReportHandler, SourceSp
 #[derive(Debug, thiserror::Error, Diagnostic)]
 pub enum CliError {
     #[error("cannot read {}", path.display())]
-    #[diagnostic(code("schedc::cannot-read-policy"))]
+    #[diagnostic(code("schedc::cannot-read-policy"), help("{}", read_hint(path, source)))]
     ReadPolicy { path: PathBuf, source: std::io::Error },
+
+    #[error("{} is {what}, not a policy", path.display())]
+    #[diagnostic(
+        code("schedc::not-a-policy"),
+        help(
+            "a policy is a text file such as policies/bpfland.policy; of objects, `schedc run` takes the BPF objects \
+             `schedc compile` builds"
+        )
+    )]
+    NotAPolicy { path: PathBuf, what: &'static str },
 
     #[error(transparent)]
     #[diagnostic(transparent)]
@@ -75,6 +85,13 @@ pub enum CliError {
     )]
     NoVmKernel { looked: String },
 
+    #[error(
+        "This kernel has no sched_ext, so no scheduler can be attached to it; `schedc run --vm POLICY` runs one \
+         in a virtual machine and shows its statistics."
+    )]
+    #[diagnostic(code("schedc::no-sched-ext"))]
+    StatsWithoutSchedExt,
+
     #[error("no sched_ext scheduler is attached (sched_ext is {state})")]
     #[diagnostic(code("schedc::nothing-attached"), help("start one with `schedc run`, then run `schedc stats` again"))]
     NothingAttached { state: String },
@@ -132,6 +149,20 @@ pub enum CliError {
     Vm(#[from] schedc_runtime::vm::VmError),
 }
 
+/// What to do when a file cannot be read.
+fn read_hint(path: &std::path::Path, error: &std::io::Error) -> String {
+    match error.kind() {
+        std::io::ErrorKind::NotFound => "check the path: no file is there".to_string(),
+        std::io::ErrorKind::IsADirectory => {
+            format!("give a file in it, such as {}", path.join("NAME.policy").display())
+        }
+        std::io::ErrorKind::PermissionDenied => {
+            "make the file readable by this user, or run as one who can read it".to_string()
+        }
+        _ => "check that the path names a readable file".to_string(),
+    }
+}
+
 /// A policy is UTF-8; `at` is its first byte that is not.
 #[derive(Debug, thiserror::Error, Diagnostic)]
 #[error("{} is not UTF-8: byte 0x{byte:02X} at line {line}, byte {column} of the line", path.display())]
@@ -156,7 +187,7 @@ pub fn print(error: &CliError) {
 /// `error` through miette, with its code, help and cause. Lines are not
 /// wrapped, so that paths and sentences stay whole for searching and
 /// copying.
-fn render(error: &CliError) -> String {
+pub(crate) fn render(error: &CliError) -> String {
     if let CliError::PolicyRejected { .. } | CliError::WarningsDenied { .. } = error {
         // The policy's own diagnostics came first; a plain count closes
         // them, as `schedc check` has always printed it.
@@ -192,6 +223,17 @@ mod tests {
         assert!(shown.contains("Scheduler fifo is already attached; stop it before running another."), "{shown}");
         let shown = render(&CliError::Runtime(schedc_runtime::Error::NoSchedExt));
         assert!(shown.contains("or use --vm to try it in a virtual machine."), "{shown}");
+    }
+
+    #[test]
+    fn stats_on_a_kernel_without_sched_ext_points_at_the_vm() {
+        let shown = render(&CliError::StatsWithoutSchedExt);
+        assert!(shown.contains("schedc::no-sched-ext"), "{shown}");
+        assert!(
+            shown.contains("This kernel has no sched_ext") && shown.contains("`schedc run --vm POLICY`"),
+            "{shown}"
+        );
+        assert!(!shown.contains("schedc stats again"), "{shown}");
     }
 
     #[test]

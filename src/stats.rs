@@ -33,6 +33,7 @@ pub fn stats(args: &StatsArgs) -> Result<ExitCode, CliError> {
     let format = if args.json { StatsFormat::Json } else { StatsFormat::Table };
     let mut sched = match find_attached()? {
         Found::Schedc(s) => *s,
+        Found::NoSchedExt => return Err(CliError::StatsWithoutSchedExt),
         Found::Nothing { state } => return Err(CliError::NothingAttached { state }),
         Found::Other { name } => return Err(CliError::NotSchedcAttached { name }),
     };

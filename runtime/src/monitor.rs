@@ -44,6 +44,8 @@ impl std::fmt::Debug for AttachedScheduler {
 pub enum Found {
     /// A schedc scheduler is attached.
     Schedc(Box<AttachedScheduler>),
+    /// This kernel has no sched_ext.
+    NoSchedExt,
     /// sched_ext is not `enabled` (it reads this state).
     Nothing { state: String },
     /// The attached scheduler is not one schedc built (or was built before
@@ -55,7 +57,7 @@ pub enum Found {
 pub fn find_attached() -> Result<Found, Error> {
     sys::require_root("schedc stats")?;
     let Some(SchedExtState { state, ops }) = sys::read_sched_ext_state() else {
-        return Ok(Found::Nothing { state: "not in this kernel".into() });
+        return Ok(Found::NoSchedExt);
     };
     if state != "enabled" {
         return Ok(Found::Nothing { state });
