@@ -106,9 +106,12 @@ fn measure(args: &BenchArgs) -> Result<Results, CliError> {
     let in_process = args.mode == Some(Mode::Native);
     let mut schedulers = vec![(GuestScheduler { label: "default".into(), object: None, reference: false }, None)];
     for (i, target) in args.targets.iter().enumerate() {
+        let label = target_label(target, &args.targets);
+        if schedulers.iter().any(|(s, _)| s.label == label) {
+            return Err(CliError::Bench { message: format!("{label} is named twice; give each policy once") });
+        }
         let object = crate::run::object_for(target, dir.path())?;
         let in_plan = if in_process { object.display().to_string() } else { format!("/bench/{i}.bpf.o") };
-        let label = target.display().to_string();
         schedulers.push((GuestScheduler { label, object: Some(in_plan), reference: false }, Some(object)));
     }
     let mut references = Vec::new();
@@ -158,6 +161,16 @@ fn measure(args: &BenchArgs) -> Result<Results, CliError> {
         references,
         kernels,
     })
+}
+
+/// A policy's name in the results: its file name, or the path as typed when
+/// two targets share a file name.
+fn target_label(target: &Path, targets: &[PathBuf]) -> String {
+    let name = |p: &Path| p.file_name().map(|n| n.to_string_lossy().into_owned());
+    match name(target) {
+        Some(file) if targets.iter().filter(|t| name(t).as_deref() == Some(file.as_str())).count() == 1 => file,
+        _ => target.display().to_string(),
+    }
 }
 
 /// A hand-written object's name in the results: the ops name its
@@ -336,10 +349,13 @@ fn boot(
     });
     let report = match guest.boot() {
         // QEMU 7.2's icount clock now and then stops advancing (both of
-        // its threads busy, the guest silent): one more boot, said aloud.
+        // its threads busy, the guest silent), and a 6.12 guest in icount
+        // mode once stalled on one CPU with only RCU stall reports on its
+        // console: one more boot, said aloud.
         Err(VmError::Silent { silence, .. }) => {
             eprintln!(
-                "[bench {name}] the guest printed nothing for {} s and was stopped; booting it once more",
+                "[bench {name}] the guest printed nothing but kernel messages for {} s and was stopped; \
+                 booting it once more",
                 silence.as_secs()
             );
             *gathered.lock().expect("not poisoned") = Gathered::default();
@@ -404,4 +420,17 @@ pub fn guest(plan: &Path) -> Result<ExitCode, CliError> {
         serde_json::from_str(&text).map_err(|e| CliError::Bench { message: format!("{}: {e}", plan.display()) })?;
     let outcome = agent::run(&plan, &mut |event| println!("{}", event.line()));
     Ok(if outcome.is_ok() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_policy_is_named_by_its_file_unless_another_target_shares_it() {
+        let targets: Vec<PathBuf> =
+            ["policies/bpfland.policy", "a/simple.policy", "b/simple.policy"].iter().map(PathBuf::from).collect();
+        let labels: Vec<String> = targets.iter().map(|t| target_label(t, &targets)).collect();
+        assert_eq!(labels, ["bpfland.policy", "a/simple.policy", "b/simple.policy"]);
+    }
 }
