@@ -19,6 +19,10 @@ use crate::source::Source;
 pub use code::Code;
 use excerpt::Excerpt;
 
+/// The help of every `too-deep` report, from the parser or the checker.
+pub(crate) const TOO_DEEP_HELP: &str =
+    "split it into named parts: a `fn` (usable anywhere, rules included) or, where statements are allowed, a `let`";
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Severity {
     Error,

@@ -209,7 +209,7 @@ impl Checker<'_> {
                 self.error(
                     Diagnostic::new(Code::TooDeep, span, "this is nested too deeply")
                         .label(format!("more than {MAX_NESTING} levels of nesting"))
-                        .help("split it into smaller parts with `let`"),
+                        .help(crate::diag::TOO_DEEP_HELP),
                 );
             }
             return false;

@@ -87,7 +87,7 @@ pub fn parse(src: &str) -> (Policy, Vec<Diagnostic>) {
                     errors.push(
                         Diagnostic::new(Code::TooDeep, span, "this is nested too deeply")
                             .label(format!("more than {MAX_DEPTH} levels of operators, brackets and blocks"))
-                            .help("split it into smaller parts with `let`"),
+                            .help(crate::diag::TOO_DEEP_HELP),
                     );
                 } else {
                     let refused = builder.into_refused();

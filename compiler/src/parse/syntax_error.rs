@@ -32,7 +32,7 @@ pub(super) fn syntax_error(src: &str, item_start: usize, err: &pest::error::Erro
             let end = src[at..].chars().next().map_or(at, |c| at + c.len_utf8());
             return Diagnostic::new(Code::TooDeep, Span::new(at, end), "this is nested too deeply to parse")
                 .label(format!("the parser gave up here: {message}"))
-                .help("split it into smaller parts with `let`");
+                .help(crate::diag::TOO_DEEP_HELP);
         }
     };
     let (token_at, tokens) = match err.parse_attempts() {
