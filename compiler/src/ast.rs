@@ -295,6 +295,19 @@ pub enum Event {
 }
 
 impl Event {
+    /// Every event, in the order the reference lists them.
+    pub const ALL: [Event; 9] = [
+        Event::Join,
+        Event::Wakeup,
+        Event::Enqueue,
+        Event::Runnable,
+        Event::Running,
+        Event::Stopping,
+        Event::Quiescent,
+        Event::Tick,
+        Event::CpuRelease,
+    ];
+
     pub fn keyword(self) -> &'static str {
         match self {
             Event::Join => "join",

@@ -21,17 +21,8 @@ impl Builder {
             let period = self.expr(required(&mut event_pair.into_inner()));
             return ItemKind::Timer { period, timer_span: event_span, body: self.block(required(&mut children)) };
         }
-        let event = match event_pair.as_str() {
-            "join" => Event::Join,
-            "wakeup" => Event::Wakeup,
-            "enqueue" => Event::Enqueue,
-            "runnable" => Event::Runnable,
-            "running" => Event::Running,
-            "quiescent" => Event::Quiescent,
-            "tick" => Event::Tick,
-            "cpu_release" => Event::CpuRelease,
-            _ => Event::Stopping,
-        };
+        // The grammar admits only the events' keywords.
+        let event = Event::ALL.into_iter().find(|e| e.keyword() == event_pair.as_str()).expect("an event keyword");
         ItemKind::On { event, event_span, body: self.block(required(&mut children)) }
     }
 }

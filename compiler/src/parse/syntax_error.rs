@@ -155,6 +155,7 @@ pub(super) fn syntax_error(src: &str, item_start: usize, err: &pest::error::Erro
         "then" if expected.contains("`{`") => {
             "the `if` statement takes a block, `if CONDITION { STATEMENTS }`; `if C then A else B` is the expression form, which gives a value".to_string()
         }
+        _ if kind == Some("on") && expected.starts_with("an event") => not_an_event(found),
         _ if expected == "a name" && is_keyword(found) => {
             format!("`{found}` is a word of the language and cannot be used as a name")
         }
@@ -262,6 +263,19 @@ fn shorten(token: &str) -> String {
     match token.char_indices().nth(30) {
         Some((i, _)) => format!("{}...", &token[..i]),
         None => token.to_string(),
+    }
+}
+
+/// The help for a word after `on` that names no event: an item written as
+/// an event, or a misspelt event.
+fn not_an_event(found: &str) -> String {
+    if ITEM_KEYWORDS.contains(&found) {
+        return format!("`{found}` is an item of its own, at the top level: {}", item_shape(Some(found)));
+    }
+    let events = crate::ast::Event::ALL.map(crate::ast::Event::keyword);
+    match crate::check::suggest(found, events.into_iter().chain(["timer"])) {
+        Some(near) => format!("did you mean `{near}`?"),
+        None => item_shape(Some("on")),
     }
 }
 
