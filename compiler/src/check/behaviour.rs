@@ -137,7 +137,10 @@ impl Checker<'_> {
 
     pub(super) fn counter_source(&mut self, name: &ast::Ident, bound: Option<&ast::Path>) {
         let Some(index) = self.own_stat(name) else { return };
-        let Some(path) = bound else { return };
+        let Some(path) = bound else {
+            self.fixed_start.insert(name.name.clone());
+            return;
+        };
         let parts: Vec<&str> = path.parts.iter().map(|p| p.name.as_str()).collect();
         if let ["queue", q, "inserted"] = parts.as_slice() {
             if let Some(qi) = self.queue_index(&path.parts[1]) {
@@ -161,6 +164,13 @@ impl Checker<'_> {
                 let Some(t) = self.expr(init, &Scope::constant("a gauge's initial value")) else { return };
                 if self.expect_type(&t, ty.ty, init.span, "the initial value") {
                     self.model.stats[index].source = StatSource::Variable(t.into_expr(ty.ty));
+                    let literal = matches!(
+                        init.kind,
+                        ast::ExprKind::Int(_) | ast::ExprKind::Duration(_) | ast::ExprKind::Bool(_)
+                    );
+                    if literal {
+                        self.fixed_start.insert(name.name.clone());
+                    }
                 }
             }
             GaugeSource::Bound(path) if path.text() == "slice" => {

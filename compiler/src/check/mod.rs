@@ -91,6 +91,9 @@ struct Checker<'s> {
     /// Declared names a did-you-mean pointed at: a mistyped use is likely
     /// the use they lack, so they draw no `unused` warning.
     suggested: HashSet<String>,
+    /// Statistics that start from a number (a plain counter, a gauge with a
+    /// literal first value): unless a rule assigns them, they show nothing.
+    fixed_start: HashSet<String>,
     task_var_names: HashMap<String, (usize, Span)>,
     /// Per-CPU variables, read as `cpu.NAME`: a namespace of their own.
     cpu_var_names: HashMap<String, (usize, Span)>,
@@ -157,6 +160,7 @@ impl<'s> Checker<'s> {
             refused: HashSet::new(),
             refused_class: false,
             suggested: HashSet::new(),
+            fixed_start: HashSet::new(),
             task_var_names: HashMap::new(),
             cpu_var_names: HashMap::new(),
             usage: HashMap::new(),

@@ -184,6 +184,27 @@ impl Checker<'_> {
                 ));
             }
         }
+        for set in &self.model.cpusets {
+            if !read(self, &set.name) {
+                unused.push((
+                    self.decl_spans[&set.name],
+                    format!("CPU set `{}` is never used", set.name),
+                    "remove it, or use it: `cpu in NAME`, `any in NAME`, `-> QUEUE idle in NAME`, `QUEUE when cpu in NAME`",
+                ));
+            }
+        }
+        // A statistic that starts from a fact or a parameter shows that
+        // value; one that starts from a number and never changes shows
+        // nothing.
+        for stat in &self.model.stats {
+            if self.fixed_start.contains(&stat.name) && !written(self, &stat.name) {
+                unused.push((
+                    self.decl_spans[&stat.name],
+                    format!("statistic `{}` is never assigned: it shows its first value throughout", stat.name),
+                    "assign it in a rule (`NAME += 1`, `NAME = ...`), or remove it",
+                ));
+            }
+        }
         let routed: Vec<usize> = self.routed.iter().map(|(q, _)| *q).collect();
         for (i, q) in self.model.queues.iter().enumerate() {
             if !routed.contains(&i) && !self.suggested.contains(&q.name) {

@@ -391,7 +391,7 @@ dispatch { earliest(a, b) }
 vtime charge = 1ms
 "#;
     Unused = "unused", Warning,
-        "a constant or function never used; a parameter, global or per-task variable never read; a class never used or never assigned; a queue no task is routed to; a `vtime` formula with no `vtime` queue; a `gauge NAME = slice` in a policy without a `slice` item",
+        "a constant or function never used; a parameter, global, per-task or per-CPU variable or CPU set never read; a plain counter or a gauge with a literal first value that no rule assigns; a class never used or never assigned; a queue no task is routed to; a `vtime` formula with no `vtime` queue; a `gauge NAME = slice` in a policy without a `slice` item",
         example r#"
 scheduler s "example"
 param boost: uint = 2 "never read"
