@@ -207,20 +207,25 @@ fn sample_runs_on_every_kernel() -> Result<(), Missing> {
     Ok(())
 }
 
-/// A guest whose console stays silent past its silence limit is stopped
+/// A guest whose console prints nothing but kernel messages past its
+/// silence limit (as a stalled guest prints RCU stall reports) is stopped
 /// then, long before its timeout, and the error says which limit it hit.
 fn a_silent_guest_is_stopped() -> Result<(), Missing> {
     let Some(kernel) = available_kernels().into_iter().next() else {
         return Err(Missing::new("no sched_ext kernels found (../shared/kernels or $SCHEDC_KERNELS_DIR)"));
     };
     let started = Instant::now();
+    let stalled = "while :; do echo '<3>schedc-test: stalled' >/dev/kmsg; sleep 5; done";
     let err = Guest::new(&kernel)
-        .command("quiet", &["sleep", "600"])
+        .command("quiet", &["sh", "-c", stalled])
         .timeout(Duration::from_secs(900))
         .silence_limit(Duration::from_secs(30))
         .boot()
-        .expect_err("the guest sleeps past its silence limit");
-    assert!(matches!(err, VmError::Silent { silence, .. } if silence == Duration::from_secs(30)), "{err}");
+        .expect_err("the guest prints only kernel messages past its silence limit");
+    let VmError::Silent { silence, serial } = &err else { panic!("not stopped for silence: {err}") };
+    assert_eq!(*silence, Duration::from_secs(30));
+    let stall_reports = serial.lines().filter(|l| l.contains("] schedc-test: stalled")).count();
+    assert!(stall_reports >= 3, "the guest printed {stall_reports} kernel messages before it was stopped:\n{serial}");
     assert!(started.elapsed() < Duration::from_secs(600), "stopped only after {:?}", started.elapsed());
     Ok(())
 }

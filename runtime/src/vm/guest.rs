@@ -141,7 +141,8 @@ impl Guest {
     }
 
     /// Stops the guest with [`VmError::Silent`] when its console prints
-    /// nothing for `limit` (none by default).
+    /// nothing but kernel messages for `limit` (none by default): a guest
+    /// stalled in the kernel may still print a stall report every minute.
     pub fn silence_limit(&mut self, limit: Duration) -> &mut Self {
         self.silence = Some(limit);
         self

@@ -63,9 +63,9 @@ pub enum VmError {
     #[error("The guest did not finish within {timeout:?}.{}", serial_log(serial))]
     #[diagnostic(code("schedc::vm-timeout"))]
     Timeout { timeout: Duration, serial: String },
-    /// The guest's console printed nothing for too long: the guest or the
-    /// emulator stopped making progress.
-    #[error("The guest printed nothing for {silence:?} and was stopped.{}", serial_log(serial))]
+    /// The guest's console printed nothing but kernel messages for too
+    /// long: the guest or the emulator stopped making progress.
+    #[error("The guest printed nothing but kernel messages for {silence:?} and was stopped.{}", serial_log(serial))]
     #[diagnostic(code("schedc::vm-silent"))]
     Silent { silence: Duration, serial: String },
     /// The guest powered off before its `/init` reached the end.

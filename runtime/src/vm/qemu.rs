@@ -23,7 +23,8 @@ pub(super) struct Boot<'a> {
     pub threads: u32,
     /// `None`: as long as the guest runs.
     pub timeout: Option<Duration>,
-    /// Stop the guest when its console stays silent this long.
+    /// Stop the guest when its console prints nothing but kernel messages
+    /// for this long.
     pub silence: Option<Duration>,
     /// More QEMU arguments (devices, clock options).
     pub args: &'a [String],
@@ -95,7 +96,11 @@ pub(super) fn boot(b: &Boot) -> Result<String, VmError> {
     let deadline = b.timeout.and_then(|t| Instant::now().checked_add(t));
     let last_line = std::sync::Mutex::new(Instant::now());
     let on_line = |line: &str| {
-        *last_line.lock().expect("not poisoned") = Instant::now();
+        // A stalled guest can go on printing RCU stall reports every minute:
+        // only lines from user space show that it still makes progress.
+        if !is_kernel_message(line) {
+            *last_line.lock().expect("not poisoned") = Instant::now();
+        }
         (b.on_line)(line);
     };
     let (status, serial) = std::thread::scope(|scope| {
@@ -126,6 +131,19 @@ pub(super) fn boot(b: &Boot) -> Result<String, VmError> {
         (None, true) => Err(VmError::Silent { silence: b.silence.unwrap_or(Duration::MAX), serial }),
         (None, false) => Err(VmError::Timeout { timeout: b.timeout.unwrap_or(Duration::MAX), serial }),
     }
+}
+
+/// A line the kernel printed on the console, stamped with its uptime
+/// (`[  190.175185] rcu: ...`).
+fn is_kernel_message(line: &str) -> bool {
+    let Some((stamp, _)) = line.strip_prefix('[').and_then(|rest| rest.split_once(']')) else {
+        return false;
+    };
+    let Some((seconds, micros)) = stamp.trim_start().split_once('.') else {
+        return false;
+    };
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    digits(seconds) && digits(micros)
 }
 
 /// Everything `from` gives until it ends, without carriage returns, with
@@ -164,6 +182,15 @@ mod tests {
         let all = read_lines(&mut &b"one\r\ntwo\nthree"[..], &on_line);
         assert_eq!(all, "one\ntwo\nthree");
         assert_eq!(*seen.lock().unwrap(), ["one", "two"]);
+    }
+
+    #[test]
+    fn kernel_messages_are_told_from_user_space_lines() {
+        assert!(is_kernel_message("[  190.175185] rcu: INFO: rcu_preempt self-detected stall on CPU"));
+        assert!(is_kernel_message("[12345.000001] sched_ext: BPF scheduler \"x\" enabled"));
+        for line in ["@@schedc-vm out bench {}", "[bench] booting", "[ 1.5s] x", "[ ] x", "plain", ""] {
+            assert!(!is_kernel_message(line), "{line}");
+        }
     }
 }
 
