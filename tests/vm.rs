@@ -85,21 +85,41 @@ fn one_run_on_every_kernel(
     setup: impl Fn(&mut VmTest),
     check: impl Fn(&GuestReport, &CommandRun, &str),
 ) -> Result<(), Missing> {
+    runs_on_every_kernel(&[file], setup, |report, runs| check(report, runs[0].0, &runs[0].1))
+}
+
+/// Boots every kernel once with each policy of `files` run in turn, as
+/// `setup` asks; each run must have been enabled and ended cleanly before
+/// `check` sees the runs, in `files` order, each with its context line.
+fn runs_on_every_kernel(
+    files: &[&str],
+    setup: impl Fn(&mut VmTest),
+    check: impl Fn(&GuestReport, &[(&CommandRun, String)]),
+) -> Result<(), Missing> {
     if let Some(why) = missing_prerequisite() {
         return Err(Missing::new(why));
     }
     let dir = tempfile::tempdir().unwrap();
-    let obj = compile_file(file, dir.path());
-    let object = obj.file_name().expect("an object").to_string_lossy().into_owned();
+    let objects: Vec<PathBuf> = files.iter().map(|file| compile_file(file, dir.path())).collect();
     let schedc = Path::new(env!("CARGO_BIN_EXE_schedc"));
     for kernel in available_kernels() {
         let mut vm = VmTest::new(&kernel, schedc);
         setup(&mut vm);
-        let report = vm.object(&obj).run().unwrap_or_else(|e| panic!("{}: {e}", kernel.display()));
-        let run = report.command(&object).unwrap_or_else(|| panic!("{object} did not run:\n{}", report.serial));
-        let ctx = format!("{object} on {}:\n{}", report.release, run.output);
-        assert_eq!((run.state_during.as_str(), run.exit_code), ("enabled", 0), "{ctx}");
-        check(&report, run, &ctx);
+        for obj in &objects {
+            vm.object(obj);
+        }
+        let report = vm.run().unwrap_or_else(|e| panic!("{}: {e}", kernel.display()));
+        let runs: Vec<(&CommandRun, String)> = objects
+            .iter()
+            .map(|obj| {
+                let object = obj.file_name().expect("an object").to_string_lossy().into_owned();
+                let run = report.command(&object).unwrap_or_else(|| panic!("{object} did not run:\n{}", report.serial));
+                let ctx = format!("{object} on {}:\n{}", report.release, run.output);
+                assert_eq!((run.state_during.as_str(), run.exit_code), ("enabled", 0), "{ctx}");
+                (run, ctx)
+            })
+            .collect();
+        check(&report, &runs);
     }
     Ok(())
 }
@@ -591,24 +611,11 @@ fn qmap_serves_nice_minus_20_first_under_highpri_boost() -> Result<(), Missing> 
 /// still started on CPU 0. Then lavd_lite, whose timer rewrites its own
 /// dynamic set (core compaction), loads and runs under the same load.
 fn a_dynamic_cpu_set_shrinks_at_run_time() -> Result<(), Missing> {
-    if let Some(why) = missing_prerequisite() {
-        return Err(Missing::new(why));
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let obj = compile_file("tests/vm/dynamic.policy", dir.path());
-    let lavd = compile("lavd_lite", dir.path());
-    let schedc = Path::new(env!("CARGO_BIN_EXE_schedc"));
-    for kernel in available_kernels() {
-        let mut vm = VmTest::new(&kernel, schedc);
-        vm.load("stress-ng -q --cpu 2 --timeout 900s")
-            .loader_args(&["run", "{obj}", "--duration", "4s"])
-            .object(&obj)
-            .object(&lavd);
-        let report = vm.run().unwrap_or_else(|e| panic!("{}: {e}", kernel.display()));
-        let run = report.command("dynamic.bpf.o").unwrap_or_else(|| panic!("no run:\n{}", report.serial));
-        let ctx = format!("dynamic on {}:\n{}", report.release, run.output);
-        assert_eq!(run.state_during, "enabled", "{ctx}");
-        assert_eq!(run.exit_code, 0, "{ctx}");
+    let setup = |vm: &mut VmTest| {
+        vm.load("stress-ng -q --cpu 2 --timeout 900s").loader_args(&["run", "{obj}", "--duration", "4s"]);
+    };
+    runs_on_every_kernel(&["tests/vm/dynamic.policy", "policies/lavd_lite.policy"], setup, |report, runs| {
+        let (run, ctx) = (runs[0].0, &runs[0].1);
         let stats = final_stats(&run.output);
         let count = |name: &str| counter_total(&stats, &[name]);
         let (shrunk, early_cpu1) = (count("nr_shrunk"), count("early_cpu1"));
@@ -623,10 +630,7 @@ fn a_dynamic_cpu_set_shrinks_at_run_time() -> Result<(), Missing> {
         assert!(late_cpu0 > 0, "workers kept running on CPU 0: {ctx}");
         assert_eq!(late_cpu1, 0, "no worker started on CPU 1 once the set was CPU 0 alone: {ctx}");
 
-        let run = report.command("lavd_lite.bpf.o").unwrap_or_else(|| panic!("no lavd_lite run:\n{}", report.serial));
-        let ctx = format!("lavd_lite on {}:\n{}", report.release, run.output);
-        assert_eq!((run.state_during.as_str(), run.exit_code), ("enabled", 0), "{ctx}");
-        assert!(run.output.contains("(the duration elapsed)"), "{ctx}");
-    }
-    Ok(())
+        let (lavd, ctx) = (runs[1].0, &runs[1].1);
+        assert!(lavd.output.contains("(the duration elapsed)"), "{ctx}");
+    })
 }
