@@ -216,7 +216,7 @@ impl Lowering<'_> {
         match &select.found_when {
             // Otherwise the task goes through ops.enqueue to the CPU found.
             Some(when) => {
-                body.push(format!("\tif ({}) {{", self.expr(when)));
+                body.push(format!("\tif ({}) {{", self.condition(when)));
                 body.extend(action.iter().map(|a| format!("\t\t{a}")));
                 body.push("\t}".to_string());
             }
@@ -287,7 +287,9 @@ impl Lowering<'_> {
             let comment = self.comment(route.origin);
             // A conditional `idle` route holds only if an idle CPU is found.
             let idle_test = |c: String| {
-                if route.idle {
+                if route.idle && super::expr::encloses_all(&c) {
+                    format!("{c} && (idle_cpu = {pick}) >= 0")
+                } else if route.idle {
                     format!("({c}) && (idle_cpu = {pick}) >= 0")
                 } else {
                     c
@@ -295,17 +297,21 @@ impl Lowering<'_> {
             };
             match (&route.condition, i) {
                 (None, 0) => {
-                    body.push(String::new());
+                    if !body.is_empty() {
+                        body.push(String::new());
+                    }
                     body.push(format!("\t{comment}"));
                     body.extend(action.iter().map(|a| format!("\t{a}")));
                     continue;
                 }
                 (None, _) => body.push("\t} else {".to_string()),
                 (Some(c), 0) => {
-                    body.push(String::new());
-                    body.push(format!("\tif ({}) {{", idle_test(self.expr(c))));
+                    if !body.is_empty() {
+                        body.push(String::new());
+                    }
+                    body.push(format!("\tif ({}) {{", idle_test(self.condition(c))));
                 }
-                (Some(c), _) => body.push(format!("\t}} else if ({}) {{", idle_test(self.expr(c)))),
+                (Some(c), _) => body.push(format!("\t}} else if ({}) {{", idle_test(self.condition(c)))),
             }
             body.push(format!("\t\t{comment}"));
             body.extend(action.iter().map(|a| format!("\t\t{a}")));
@@ -419,7 +425,7 @@ impl Lowering<'_> {
             body.push(format!("\t{}", self.comment(origin)));
             match &m.keep_running_when {
                 Some(w) => {
-                    body.push(format!("\tif ({}) {{", self.expr(w)));
+                    body.push(format!("\tif ({}) {{", self.condition(w)));
                     body.extend(self.keep_running().into_iter().map(|l| format!("\t{l}")));
                     body.push("\t}".to_string());
                 }

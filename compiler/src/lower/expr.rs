@@ -103,6 +103,16 @@ impl Lowering<'_> {
         self.expr_prec(e).0
     }
 
+    /// A condition as C: a flag fact alone tests its bits, without the
+    /// `!!(...)` that makes its value 0 or 1 elsewhere.
+    pub(super) fn condition(&self, e: &Expr) -> String {
+        let c = self.expr(e);
+        match c.strip_prefix("!!") {
+            Some(inner) if encloses_all(inner) => inner[1..inner.len() - 1].to_string(),
+            _ => c,
+        }
+    }
+
     /// An expression as C and the precedence of its outermost operator.
     fn expr_prec(&self, e: &Expr) -> (String, u8) {
         match &e.kind {
@@ -343,12 +353,12 @@ impl Lowering<'_> {
                     out.push(format!("{tabs}{}", self.assign(target, *op, value)))
                 }
                 StmtKind::If { cond, then, otherwise } => {
-                    out.push(format!("{tabs}if ({}) {{", self.expr(cond)));
+                    out.push(format!("{tabs}if ({}) {{", self.condition(cond)));
                     self.stmts(then, indent + 1, stmt.origin.line, out);
                     let mut rest = otherwise;
                     // `else if` chains stay flat, as they were written.
                     while let [Stmt { kind: StmtKind::If { cond, then, otherwise }, origin }] = rest.as_slice() {
-                        out.push(format!("{tabs}}} else if ({}) {{", self.expr(cond)));
+                        out.push(format!("{tabs}}} else if ({}) {{", self.condition(cond)));
                         self.stmts(then, indent + 1, origin.line, out);
                         rest = otherwise;
                     }
@@ -479,5 +489,38 @@ fn fact(f: Fact) -> &'static str {
         // MAX_RT_PRIO: priorities below it are the real-time and deadline classes.
         Fact::WakerRealtime => "(bpf_get_current_task_btf()->prio < 100)",
         Fact::WakerKthread => "!!(bpf_get_current_task_btf()->flags & SCHEDC_PF_KTHREAD)",
+    }
+}
+
+/// Whether `c` is one parenthesised whole: `(a & b)`, not `(a) && (b)`.
+pub(super) fn encloses_all(c: &str) -> bool {
+    let mut depth = 0usize;
+    for (i, ch) in c.char_indices() {
+        match ch {
+            '(' => depth += 1,
+            ')' => {
+                depth -= 1;
+                if depth == 0 {
+                    return i + 1 == c.len();
+                }
+            }
+            _ if depth == 0 => return false,
+            _ => {}
+        }
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::encloses_all;
+
+    #[test]
+    fn a_whole_in_parentheses_is_told_from_parenthesised_parts() {
+        assert!(encloses_all("(enq_flags & SCHEDC_ENQ_WAKEUP)"));
+        assert!(encloses_all("((a) + (b))"));
+        assert!(!encloses_all("(a) && (b)"));
+        assert!(!encloses_all("(a) == 1"));
+        assert!(!encloses_all("a"));
     }
 }

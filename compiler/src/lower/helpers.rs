@@ -96,15 +96,16 @@ impl Lowering<'_> {
 
     pub(super) fn queued_vtime_helper(&self) -> Function {
         let mut body = Vec::new();
-        let lag = match &self.model.vtime_lag {
+        let floor = match &self.model.vtime_lag {
             Some(f) => {
                 body.push(format!("\t{}", self.comment(f.origin)));
                 self.stmts(&f.stmts, 1, f.origin.line, &mut body);
-                self.expr(&f.result)
+                format!("schedc_vtime_now - (u64)({})", self.expr(&f.result))
             }
-            None => "0".to_string(),
+            // No `vtime lag`: a task may fall no further behind than vtime_now.
+            None => "schedc_vtime_now".to_string(),
         };
-        body.push(format!("\tu64 floor = schedc_vtime_now - (u64)({lag});"));
+        body.push(format!("\tu64 floor = {floor};"));
         body.push(String::new());
         body.push("\tif ((s64)(tctx->vruntime - floor) < 0)".to_string());
         body.push("\t\ttctx->vruntime = floor;".to_string());
