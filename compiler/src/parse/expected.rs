@@ -65,6 +65,9 @@ pub(super) fn describe_expected(mut names: Vec<&'static str>) -> String {
     if names.contains(&"`{`") && names.contains(&"`= EXPRESSION` or a `{ ... }` block") {
         names.retain(|n| *n != "`{`" && *n != "`=`");
     }
+    if names.contains(&"`when CONDITION`") {
+        names.retain(|n| *n != "`when`");
+    }
     let mut seen = Vec::new();
     for n in names {
         if !seen.contains(&n) {

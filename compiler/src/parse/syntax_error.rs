@@ -156,6 +156,11 @@ pub(super) fn syntax_error(src: &str, item_start: usize, err: &pest::error::Erro
             "the `if` statement takes a block, `if CONDITION { STATEMENTS }`; `if C then A else B` is the expression form, which gives a value".to_string()
         }
         _ if kind == Some("on") && expected.starts_with("an event") => not_an_event(found),
+        "." | "=" | "+=" | "-=" if kind == Some("dispatch") => {
+            "`dispatch` lists the queues to serve, one per line; a statement such as `task.NAME = ...` goes in an \
+             `on EVENT { ... }` item"
+                .to_string()
+        }
         _ if expected == "a name" && is_keyword(found) => {
             format!("`{found}` is a word of the language and cannot be used as a name")
         }
