@@ -98,13 +98,21 @@ pub fn check(files: &[PathBuf], out: &DiagnosticArgs) -> ExitCode {
 
 /// One line about a good policy: its name and what it declares.
 fn summary(model: &schedc_compiler::model::Model) -> String {
-    let names = |v: Vec<&str>| if v.is_empty() { "none".to_string() } else { v.join(", ") };
+    let names = |v: Vec<String>| if v.is_empty() { "none".to_string() } else { v.join(", ") };
     format!(
         "ok: scheduler `{}`; queues: {}; params: {}; classes: {}",
         model.name,
-        names(model.queues.iter().map(|q| q.name.as_str()).collect()),
-        names(model.params.iter().map(|p| p.name.as_str()).collect()),
-        names(model.classes.iter().map(|c| c.name.as_str()).collect()),
+        names(model.queues.iter().map(|q| q.name.clone()).collect()),
+        // What `--set` takes: the parameters, then the tunable CPU sets.
+        names(
+            model
+                .params
+                .iter()
+                .map(|p| p.name.clone())
+                .chain(model.cpusets.iter().filter(|c| c.doc.is_some()).map(|c| format!("{} (CPU set)", c.name)))
+                .collect()
+        ),
+        names(model.classes.iter().map(|c| c.name.clone()).collect()),
     )
 }
 
@@ -138,6 +146,15 @@ mod tests {
         assert_eq!(what(b"scheduler x \"x\"\n\0\x01"), "a binary file");
         assert!(matches!(read_bytes(b"caf\xe9\n"), Err(CliError::NotUtf8(_))));
         assert_eq!(read_bytes(b"scheduler x \"x\"\n").unwrap(), "scheduler x \"x\"\n");
+    }
+
+    #[test]
+    fn the_summary_lists_what_set_takes() {
+        let src = "scheduler s \"s\"\nparam n: uint = 1 \"n\"\ncpuset fixed = 0\ncpuset tuned = 0-1 \"cpus\"\n\
+                   queue q shared fifo\nenqueue {\n    n > 0 and cpu in fixed and cpu in tuned -> q\n    else -> q\n}\n\
+                   dispatch {\n    q\n}\n";
+        let checked = schedc_compiler::check_source("s.policy", src).expect("checks");
+        assert_eq!(summary(&checked.model), "ok: scheduler `s`; queues: q; params: n, tuned (CPU set); classes: none");
     }
 
     #[test]
