@@ -112,8 +112,11 @@ impl Lowering<'_> {
         for i in 1..queues.len() {
             body.push(format!("\tif (schedc_head_key(dsq[{i}], &key) && (!found || (s64)(key - best_key) < 0)) {{"));
             body.push(format!("\t\tbest = dsq[{i}];"));
-            body.push("\t\tbest_key = key;".to_string());
-            body.push("\t\tfound = true;".to_string());
+            // The last comparison is the last to read these.
+            if i + 1 < queues.len() {
+                body.push("\t\tbest_key = key;".to_string());
+                body.push("\t\tfound = true;".to_string());
+            }
             body.push("\t}".to_string());
         }
         // Not `found &&`: with every queue empty, best is the first queue,
