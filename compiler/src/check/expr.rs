@@ -280,7 +280,11 @@ impl Checker<'_> {
                 Some(Typed::new(ExprKind::Not(Box::new(c)), Type::Value(ValueType::Bool)))
             }
             A::Binary { op, lhs, rhs } => {
-                let (l, r) = (self.expr(lhs, sc), self.expr(rhs, sc));
+                let l = self.expr(lhs, sc);
+                if matches!(op, ast::BinOp::Eq | ast::BinOp::Ne) && self.unquoted_string(l.as_ref(), rhs, sc) {
+                    return None;
+                }
+                let r = self.expr(rhs, sc);
                 self.binary(*op, l?, r?, lhs.span, rhs.span, e.span, sc)
             }
             A::Is { value, class } => {
@@ -309,7 +313,11 @@ impl Checker<'_> {
             }
             A::InSet { cpu, set } => self.in_set(cpu, set, sc),
             A::StartsWith { value, prefix } => {
-                let (l, r) = (self.expr(value, sc), self.expr(prefix, sc));
+                let l = self.expr(value, sc);
+                if self.unquoted_string(l.as_ref(), prefix, sc) {
+                    return None;
+                }
+                let r = self.expr(prefix, sc);
                 self.starts_with(l?, r?, value.span, prefix.span, e.span)
             }
             A::Cond { cond, then, otherwise } => {
@@ -737,6 +745,27 @@ impl Checker<'_> {
             ),
             None => self.unknown(id, "name", candidates, fallback),
         }
+    }
+
+    /// A string compared with a bare word that names nothing (`task.comm ==
+    /// kworker`): the quotes were forgotten. Reported, and true, if so.
+    fn unquoted_string(&mut self, lhs: Option<&Typed>, rhs: &ast::Expr, sc: &Scope) -> bool {
+        let ast::ExprKind::Path(p) = &rhs.kind else { return false };
+        let [word] = p.parts.as_slice() else { return false };
+        let name = word.name.as_str();
+        let known = self.symbols.contains_key(name)
+            || self.refused.contains(name)
+            || sc.locals.iter().any(|(n, _)| n == name)
+            || ["elapsed", "none"].contains(&name);
+        if known || lhs.is_none_or(|l| l.ty != Type::Str) {
+            return false;
+        }
+        self.error(
+            Diagnostic::new(Code::UnknownName, word.span, format!("unknown name `{}`", word.name))
+                .label("a bare word, not a string")
+                .help(format!("a comm or cgroup is compared with a quoted string: write `\"{}\"`", word.name)),
+        );
+        true
     }
 
     pub(super) fn unknown<'c>(
