@@ -25,6 +25,7 @@ fn main() {
     trials.extend(snapshot_tests("warn", "tests/warn", 3, Outcome::Warnings));
     trials.extend(testkit::always_all![
         shipped_policies_check_without_errors,
+        vm_test_policies_check_without_errors,
         cli_prints_a_summary_per_good_policy,
         cli_reports_every_error_of_a_bad_policy_with_its_location,
         cli_reports_syntax_errors_in_several_items,
@@ -91,6 +92,21 @@ fn shipped_policies_check_without_errors() {
                 assert!(checked.warnings.is_empty(), "{name} checks but warns:\n{}", render(&checked.warnings))
             }
             Err(reports) => panic!("{name} fails to check:\n{}", render(&reports)),
+        }
+    }
+}
+
+/// The policies the VM tests compile inside their guests check here too, so
+/// that a language change that breaks one fails in seconds, not in a VM test
+/// minutes into CI.
+fn vm_test_policies_check_without_errors() {
+    let files = policies_in("tests/vm");
+    assert!(files.len() >= 5, "the VM tests' policies are there");
+    for path in files {
+        let name = display_name(&path);
+        let src = fs::read_to_string(&path).expect("readable");
+        if let Err(reports) = check_source(&name, &src) {
+            panic!("{name} fails to check:\n{}", render(&reports));
         }
     }
 }

@@ -779,11 +779,12 @@ fn function_scope_names(c: &str) -> BTreeSet<String> {
 /// A policy global of a name the generated C also declares inside a
 /// function would be hidden there, and the C would silently read the
 /// wrong variable: every such name must be one the checker refuses. The
-/// shipped and construct policies together use every construct, so their
-/// C declares every such name.
+/// shipped, construct and VM-test policies together use every construct,
+/// so their C declares every such name.
 fn every_name_declared_inside_the_generated_functions_is_reserved() {
     let mut unreserved: BTreeMap<String, String> = BTreeMap::new();
-    for path in policies_in("tests/constructs").iter().chain(&policies_in("policies")) {
+    let policies = [policies_in("tests/constructs"), policies_in("policies"), policies_in("tests/vm")].concat();
+    for path in &policies {
         let src = fs::read_to_string(path).expect("readable");
         let checked = check_source("x.policy", &src).unwrap_or_else(|r| panic!("{}: {}", path.display(), render(&r)));
         for name in function_scope_names(&generate_c(&checked)) {

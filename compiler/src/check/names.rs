@@ -85,8 +85,6 @@ const GENERATED: &[&str] = &[
     "license",
     "deq_flags",
     "idle_cpu",
-    "llc",
-    "node",
     "mask",
     "sets",
     "zero",

@@ -633,9 +633,6 @@ impl Lowering<'_> {
         if !per_cpu.is_empty() {
             body.push("\ts32 cpu;".to_string());
         }
-        for d in topology::Domain::ALL.into_iter().filter(|d| self.has_domain(*d)) {
-            body.push(format!("\ts32 {};", d.word()));
-        }
         body.push(String::new());
         if !per_cpu.is_empty() {
             body.push("\tbpf_for(cpu, 0, scx_bpf_nr_cpu_ids()) {".to_string());
@@ -646,7 +643,11 @@ impl Lowering<'_> {
             }
             body.push("\t}".to_string());
         }
-        self.create_domain_queues(&mut body);
+        if topology::Domain::ALL.into_iter().any(|d| self.has_domain(d)) {
+            body.push("\terr = schedc_create_domain_queues();".to_string());
+            body.push("\tif (err)".to_string());
+            body.push("\t\treturn err;".to_string());
+        }
         if self.counts_cpus() {
             // From the kernel, so the object is right whoever loads it.
             body.push("\t/* system.nr_cpus: the CPUs online now. */".to_string());

@@ -193,6 +193,7 @@ impl<'a> Lowering<'a> {
         // The per-CPU helpers after them: a queue length on a chosen CPU
         // uses those macros, and any formula or function may read them.
         let mut first = self.topology_helpers();
+        first.extend(self.domain_queues_helper());
         first.extend(self.cpu_helpers());
         helpers.splice(0..0, first);
         helpers.extend(self.cpuset_helpers());

@@ -144,17 +144,21 @@ impl Lowering<'_> {
         out
     }
 
-    /// ops.init lines creating one instance of each such queue per LLC or node.
-    pub(super) fn create_domain_queues(&self, body: &mut Vec<String>) {
-        for d in Domain::ALL {
-            let queues: Vec<usize> =
-                (0..self.model.queues.len()).filter(|q| self.model.queues[*q].placement == d.placement()).collect();
-            if queues.is_empty() {
-                continue;
-            }
+    /// A helper of ops.init creating one instance of each per-LLC and
+    /// per-node queue: its own function, so that its loop counters (`llc`,
+    /// `node`) share no scope with the policy's initial values.
+    pub(super) fn domain_queues_helper(&self) -> Option<Function> {
+        let domains: Vec<Domain> = Domain::ALL.into_iter().filter(|d| self.has_domain(*d)).collect();
+        if domains.is_empty() {
+            return None;
+        }
+        let mut body = vec!["\ts32 err;".to_string()];
+        body.extend(domains.iter().map(|d| format!("\ts32 {};", d.word())));
+        body.push(String::new());
+        for d in domains {
             let word = d.word();
             body.push(format!("\tbpf_for({word}, 0, schedc_nr_{word}s) {{"));
-            for q in queues {
+            for q in (0..self.model.queues.len()).filter(|q| self.model.queues[*q].placement == d.placement()) {
                 let k = self.domain_rank(q);
                 body.push(format!("\t\terr = scx_bpf_create_dsq({}({k}, {word}), -1);", d.dsq_macro()));
                 body.push("\t\tif (err)".to_string());
@@ -162,6 +166,13 @@ impl Lowering<'_> {
             }
             body.push("\t}".to_string());
         }
+        body.push("\treturn 0;".to_string());
+        Some(Function {
+            comment: "/* ops.init: the per-LLC and per-node queues, one instance per LLC or node. */".to_string(),
+            signature: "static __always_inline s32 schedc_create_domain_queues(void)".to_string(),
+            body,
+            member: None,
+        })
     }
 
     /// Among the queues with the placement of queue `q`, its position.
