@@ -500,7 +500,6 @@ impl Checker<'_> {
         false
     }
 
-    /// `earliest(...)` compares the keys of vtime queues; a FIFO queue has none.
     /// `earliest(...)` and `round_robin(...)` choose between queues: one
     /// queue alone is a plain line.
     fn group_of_two_or_more(&mut self, serve: &ast::Serve) {
@@ -521,6 +520,7 @@ impl Checker<'_> {
         }
     }
 
+    /// `earliest(...)` compares the keys of vtime queues; a FIFO queue has none.
     fn earliest(&mut self, queues: &[(usize, &ast::Ident)]) -> Vec<usize> {
         for (q, name) in queues {
             if self.model.queues[*q].order != Order::Vtime {
