@@ -362,6 +362,9 @@ pub enum PreferenceKind {
     Any,
 }
 
+/// The words a `select_cpu` line may start with that are not preferences.
+pub const SELECT_CPU_WORDS: [&str; 2] = ["default", "found"];
+
 impl PreferenceKind {
     /// Every preference, in the order the reference lists them.
     pub const ALL: [PreferenceKind; 7] = [

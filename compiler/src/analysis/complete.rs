@@ -1,7 +1,7 @@
 //! Completion: what may be typed at a place, judged from the text before it
 //! (which is usually mid-edit and does not parse) and the declarations that do.
 
-use crate::ast::{PreferenceKind, ValueType};
+use crate::ast::{PreferenceKind, ValueType, SELECT_CPU_WORDS};
 use crate::check::facts::{self, FactGroup, FactInfo, QUEUE_FIELDS};
 use crate::model::CpuFact;
 use crate::parse::{item_shape, ITEM_KEYWORDS};
@@ -28,8 +28,6 @@ pub enum CandidateKind {
 }
 
 const STATEMENT_KEYWORDS: &[&str] = &["let", "if", "every", "trace", "reenqueue"];
-/// Words a `select_cpu` line may start with that are not preferences.
-const SELECT_CPU_WORDS: &[&str] = &["default", "found"];
 const FUNCTIONS: &[(&str, &str)] = &[
     ("min", "min(a, b)"),
     ("max", "max(a, b)"),
@@ -116,7 +114,7 @@ fn block_start(analysis: &Analysis, text_above: &str) -> Vec<Candidate> {
         "select_cpu" => PreferenceKind::ALL
             .iter()
             .map(|p| p.keyword())
-            .chain(SELECT_CPU_WORDS.iter().copied())
+            .chain(SELECT_CPU_WORDS)
             .map(|p| keyword(p, "CPU preference"))
             .collect(),
         "enqueue" => {

@@ -8,7 +8,7 @@ use super::expected::{describe_expected, describe_tokens, item_shape, rule_name}
 use super::lexical::slip;
 use super::unclosed::unclosed_block;
 use super::{Rule, ITEM_KEYWORDS};
-use crate::ast::{PreferenceKind, Span};
+use crate::ast::{PreferenceKind, Span, SELECT_CPU_WORDS};
 use crate::diag::{Code, Diagnostic};
 
 /// Builds the diagnostic for a syntax error in the item at `item_start`.
@@ -183,7 +183,7 @@ fn unknown_preference(src: &str, at: usize, kind: Option<&str>) -> Option<Diagno
         || !starts_line(src, at)
         || is_keyword(found)
         || PreferenceKind::from_keyword(found).is_some()
-        || ["default", "found"].contains(&found)
+        || SELECT_CPU_WORDS.contains(&found)
     {
         return None;
     }
